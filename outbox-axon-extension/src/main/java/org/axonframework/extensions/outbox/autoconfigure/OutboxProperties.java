@@ -1,0 +1,71 @@
+package org.axonframework.extensions.outbox.autoconfigure;
+
+import org.axonframework.extensions.outbox.store.jdbc.JdbcOutboxStore;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.boot.sql.init.DatabaseInitializationMode;
+
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Configuration of the Axon Pulsar outbox, prefix {@code axon.outbox}. Immutable.
+ *
+ * @param enabled          whether the outbox (capture and relay) is active at all
+ * @param table            the outbox table name, optionally schema-qualified
+ * @param initializeSchema when to create the outbox table at startup: {@code embedded} (default: only for an
+ *                         embedded database such as H2), {@code always} or {@code never}
+ * @param topics           aggregate type to Pulsar topic, e.g. {@code axon.outbox.topics.Order=shop/sales/orders};
+ *                         takes precedence over {@code @Outbox(topic)}
+ * @param defaultTopic     the topic for annotated aggregate types with no mapping and no annotated topic;
+ *                         {@code {aggregateType}} is replaced by the type, e.g. {@code public/default/{aggregateType}}.
+ *                         Unset by default: every captured aggregate must then have a topic
+ * @param relay            the relay
+ * @param pulsar           the Pulsar producers
+ */
+@ConfigurationProperties("axon.outbox")
+public record OutboxProperties(@DefaultValue("true") boolean enabled,
+                               @DefaultValue(JdbcOutboxStore.DEFAULT_TABLE) String table,
+                               @DefaultValue("embedded") DatabaseInitializationMode initializeSchema,
+                               Map<String, String> topics,
+                               String defaultTopic,
+                               @DefaultValue Relay relay,
+                               @DefaultValue Pulsar pulsar) {
+
+    public OutboxProperties {
+        topics = topics == null ? Map.of() : Map.copyOf(topics);
+    }
+
+    /**
+     * The relay that publishes pending rows.
+     *
+     * @param enabled      whether this node runs the relay (capture runs regardless)
+     * @param batchSize    rows fetched per pass
+     * @param maxInFlight  sends awaiting the broker's acknowledgement at most
+     * @param pollInterval how often to look for rows when not woken by a local commit (rows of other nodes)
+     * @param ackTimeout   how long a pass waits for acknowledgements before leaving rows pending
+     */
+    public record Relay(@DefaultValue("true") boolean enabled,
+                        @DefaultValue("500") int batchSize,
+                        @DefaultValue("1000") int maxInFlight,
+                        @DefaultValue("1s") Duration pollInterval,
+                        @DefaultValue("60s") Duration ackTimeout) {
+    }
+
+    /**
+     * The Pulsar producers (one per topic, on the application's {@code PulsarClient}).
+     *
+     * @param source                  the CloudEvents {@code ce_source} of every message; defaults to
+     *                                {@code spring.application.name}, else {@code axon-outbox}
+     * @param sendTimeout             the producer's send timeout
+     * @param batching                key-based batching
+     * @param batchingMaxPublishDelay the longest a message waits for its batch
+     * @param maxPendingMessages      the producer's queue size (sends block when it is full)
+     */
+    public record Pulsar(String source,
+                         @DefaultValue("30s") Duration sendTimeout,
+                         @DefaultValue("true") boolean batching,
+                         @DefaultValue("1ms") Duration batchingMaxPublishDelay,
+                         @DefaultValue("1000") int maxPendingMessages) {
+    }
+}

@@ -1,0 +1,99 @@
+package org.axonframework.extensions.outbox.capture;
+
+import org.axonframework.eventhandling.DomainEventMessage;
+import org.axonframework.eventhandling.EventMessage;
+import org.axonframework.extensions.outbox.OutboxEntry;
+import org.axonframework.extensions.outbox.store.OutboxStore;
+import org.axonframework.messaging.MessageDispatchInterceptor;
+import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
+import org.axonframework.messaging.unitofwork.UnitOfWork;
+import org.axonframework.serialization.SerializedObject;
+import org.axonframework.serialization.Serializer;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.BiFunction;
+import java.util.function.Supplier;
+
+
+/**
+ * Mirrors the events of {@link org.axonframework.extensions.outbox.Outbox}-annotated aggregates into the outbox.
+ * <p>
+ * Register it on the {@link org.axonframework.eventsourcing.eventstore.EventStore} itself (not on the event
+ * gateway: aggregate events do not pass the gateway's interceptors). The event store invokes its dispatch
+ * interceptors in the unit of work's prepare-commit phase, right before it appends the same events, so the outbox
+ * rows are written in the same database transaction: they commit if and only if the events commit. A failure to
+ * serialize or insert fails the unit of work, and with it the command.
+ * <p>
+ * Only {@link DomainEventMessage}s of captured aggregate types are written; other events pass untouched. Messages
+ * are never modified. After the unit of work commits, {@code onCommit} runs once (used to wake the relay).
+ */
+public final class OutboxCaptureInterceptor implements MessageDispatchInterceptor<EventMessage<?>> {
+
+    private static final String COMMIT_SIGNAL_RESOURCE = OutboxCaptureInterceptor.class.getName() + ".signal";
+
+    private final Supplier<CapturedAggregates> capturedAggregates;
+    private final OutboxStore store;
+    private final Serializer serializer;
+    private final Runnable onCommit;
+
+    /**
+     * @param capturedAggregates which aggregate types to capture (consulted on every call)
+     * @param store              where rows are written, in the caller's transaction
+     * @param serializer         serializes payload and metadata to JSON text ({@code String})
+     * @param onCommit           run after the unit of work that wrote rows committed
+     */
+    public OutboxCaptureInterceptor(Supplier<CapturedAggregates> capturedAggregates, OutboxStore store,
+                                    Serializer serializer, Runnable onCommit) {
+        this.capturedAggregates = Objects.requireNonNull(capturedAggregates, "capturedAggregates");
+        this.store = Objects.requireNonNull(store, "store");
+        this.serializer = Objects.requireNonNull(serializer, "serializer");
+        this.onCommit = Objects.requireNonNull(onCommit, "onCommit");
+    }
+
+
+    @Override
+    public BiFunction<Integer, EventMessage<?>, EventMessage<?>> handle(
+            List<? extends EventMessage<?>> messages) {
+        CapturedAggregates captured = capturedAggregates.get();
+        List<OutboxEntry> entries = new ArrayList<>();
+        for (EventMessage<?> message : messages) {
+            if (message instanceof DomainEventMessage<?> event && event.getType() != null
+                    && captured.isCaptured(event.getType())) {
+                entries.add(toEntry(event));
+            }
+        }
+        if (!entries.isEmpty()) {
+            store.append(entries);
+            signalAfterCommit();
+        }
+        return (index, message) -> message;
+    }
+
+    private OutboxEntry toEntry(DomainEventMessage<?> event) {
+        SerializedObject<String> payload = serializer.serialize(event.getPayload(), String.class);
+        String revision = payload.getType().getRevision();
+        String metadata = serializer.serialize(event.getMetaData(), String.class).getData();
+        return OutboxEntry.pending(event.getIdentifier(),
+                                   event.getTimestamp(),
+                                   payload.getType().getName(),
+                                   event.getType(),
+                                   event.getAggregateIdentifier(),
+                                   event.getSequenceNumber(),
+                                   payload.getData(),
+                                   metadata,
+                                   revision == null ? OutboxEntry.NO_REVISION : revision);
+    }
+
+    private void signalAfterCommit() {
+        if (!CurrentUnitOfWork.isStarted()) {
+            onCommit.run();
+            return;
+        }
+        UnitOfWork<?> root = CurrentUnitOfWork.get().root();
+        if (root.resources().putIfAbsent(COMMIT_SIGNAL_RESOURCE, Boolean.TRUE) == null) {
+            root.afterCommit(u -> onCommit.run());
+        }
+    }
+}

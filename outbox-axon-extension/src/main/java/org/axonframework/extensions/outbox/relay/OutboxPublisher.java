@@ -1,0 +1,28 @@
+package org.axonframework.extensions.outbox.relay;
+
+import org.axonframework.extensions.outbox.OutboxEntry;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The transport the {@link OutboxRelay} publishes through (Pulsar in this extension).
+ * <p>
+ * Contract: {@link #publish(OutboxEntry, String)} starts an asynchronous send and returns at once; the future
+ * completes normally only once the broker has acknowledged (persisted) the message, and exceptionally otherwise.
+ * Entries handed over for the same destination are sent in call order, so the broker stores them in that order
+ * unless an earlier one fails.
+ */
+public interface OutboxPublisher extends AutoCloseable {
+
+    /**
+     * Starts publishing {@code entry} to {@code destination}.
+     *
+     * @return a future completing when the broker acknowledged, or exceptionally with the reason it did not
+     */
+    CompletableFuture<?> publish(OutboxEntry entry, String destination);
+
+    /** Releases the transport's resources (producers); called when the relay shuts down. */
+    @Override
+    default void close() {
+    }
+}

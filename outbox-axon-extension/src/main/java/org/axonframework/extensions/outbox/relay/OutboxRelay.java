@@ -1,0 +1,366 @@
+package org.axonframework.extensions.outbox.relay;
+
+import org.axonframework.common.AxonConfigurationException;
+import org.axonframework.common.transaction.NoTransactionManager;
+import org.axonframework.common.transaction.TransactionManager;
+import org.axonframework.extensions.outbox.OutboxEntry;
+import org.axonframework.extensions.outbox.capture.CapturedAggregates;
+import org.axonframework.extensions.outbox.store.OutboxStore;
+import org.axonframework.extensions.outbox.store.OutboxStore.FailedAttempt;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+import static org.axonframework.common.BuilderUtils.assertNonNull;
+import static org.axonframework.common.BuilderUtils.assertThat;
+
+/**
+ * Streams pending outbox rows to the broker, in insertion order, on one thread of its own.
+ * <p>
+ * Guarantees:
+ * <ul>
+ *     <li><b>Acknowledged before sent</b>: a row is marked SENT only after the broker acknowledged it. A row that is
+ *     not acknowledged (send failed, timed out, or no topic resolved) stays PENDING with its attempt count and error,
+ *     and is retried on a later pass: nothing is lost and nothing is skipped, also for rows that commit late.</li>
+ *     <li><b>Per-aggregate order</b>: rows of one aggregate are handed to the publisher in insertion (= aggregate
+ *     sequence) order, all to the same topic and key. After a failure of a row, no later row of the same aggregate
+ *     is sent in that pass, and none acknowledged after it is marked SENT, so they are re-sent after it.</li>
+ *     <li><b>No round trip per row</b>: sends are asynchronous with at most {@code maxInFlight} unacknowledged;
+ *     status updates are one batch per pass.</li>
+ *     <li><b>Low latency</b>: {@link #wakeUp()} (called after a capturing unit of work commits) starts a pass at
+ *     once; polling every {@code pollInterval} is the fallback for rows written by other nodes.</li>
+ * </ul>
+ * One relay per database is assumed in this version.
+ */
+public final class OutboxRelay {
+
+    private static final Logger logger = LoggerFactory.getLogger(OutboxRelay.class);
+
+    private final OutboxStore store;
+    private final OutboxPublisher publisher;
+    private final TopicResolver topicResolver;
+    private final Supplier<CapturedAggregates> capturedAggregates;
+    private final TransactionManager transactionManager;
+    private final int batchSize;
+    private final Semaphore inFlight;
+    private final int maxInFlight;
+    private final Duration pollInterval;
+    private final Duration ackTimeout;
+    private final Clock clock;
+    private final String name;
+
+    private final Semaphore wakeUps = new Semaphore(0);
+    private final Map<String, Optional<String>> topicCache = new ConcurrentHashMap<>();
+    private volatile boolean running;
+    private volatile Thread worker;
+
+    private OutboxRelay(Builder builder) {
+        builder.validate();
+        this.store = builder.store;
+        this.publisher = builder.publisher;
+        this.topicResolver = builder.topicResolver;
+        this.capturedAggregates = builder.capturedAggregates;
+        this.transactionManager = builder.transactionManager;
+        this.batchSize = builder.batchSize;
+        this.maxInFlight = builder.maxInFlight;
+        this.inFlight = new Semaphore(builder.maxInFlight);
+        this.pollInterval = builder.pollInterval;
+        this.ackTimeout = builder.ackTimeout;
+        this.clock = builder.clock;
+        this.name = builder.name;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Starts the relay thread (idempotent). */
+    public synchronized void start() {
+        if (running) {
+            return;
+        }
+        running = true;
+        topicCache.clear();
+        Thread thread = new Thread(this::run, name);
+        thread.setDaemon(true);
+        worker = thread;
+        thread.start();
+        logger.info("Outbox relay '{}' started (batch size {}, max in flight {}, poll interval {})",
+                    name, batchSize, maxInFlight, pollInterval);
+    }
+
+    /**
+     * Stops the relay: the current pass finishes (its acknowledgements are awaited and recorded), then the thread
+     * ends. Rows not yet acknowledged stay pending.
+     */
+    public synchronized void shutdown() {
+        if (!running) {
+            return;
+        }
+        running = false;
+        wakeUp();
+        Thread thread = worker;
+        if (thread != null) {
+            try {
+                thread.join(ackTimeout.plusSeconds(10).toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        worker = null;
+        logger.info("Outbox relay '{}' stopped", name);
+    }
+
+    /** Whether the relay thread is running. */
+    public boolean isRunning() {
+        return running;
+    }
+
+    /** Asks for a pass now, e.g. because rows were just committed. Cheap; never blocks. */
+    public void wakeUp() {
+        if (wakeUps.availablePermits() == 0) {
+            wakeUps.release();
+        }
+    }
+
+    private void run() {
+        Duration errorBackoff = pollInterval;
+        while (running) {
+            try {
+                PassResult result = relayPass();
+                errorBackoff = pollInterval;
+                if (result.fetched() < batchSize || result.sent() == 0) {
+                    // caught up, or nothing could be sent: wait for a commit signal or the poll interval
+                    awaitWork(pollInterval);
+                }
+            } catch (Exception e) {
+                logger.warn("Outbox relay pass failed; retrying in {}", errorBackoff, e);
+                awaitWork(errorBackoff);
+                errorBackoff = min(errorBackoff.multipliedBy(2), Duration.ofSeconds(30));
+            }
+        }
+    }
+
+    private void awaitWork(Duration timeout) {
+        try {
+            if (wakeUps.tryAcquire(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                wakeUps.drainPermits();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+
+    /** One pass: fetch a batch of pending rows, publish them, record the outcome. Visible for tests. */
+    PassResult relayPass() throws InterruptedException {
+        List<OutboxEntry> batch = transactionManager.fetchInTransaction(() -> store.fetchPending(batchSize));
+        if (batch.isEmpty()) {
+            return new PassResult(0, 0);
+        }
+        List<InFlight> sends = new ArrayList<>(batch.size());
+        Set<String> failedKeys = new HashSet<>();
+        Map<String, String> errors = new HashMap<>();
+        for (OutboxEntry entry : batch) {
+            String key = entry.aggregateKey();
+            if (failedKeys.contains(key)) {
+                continue; // an earlier row of this aggregate failed in this pass: keep order, wait for it
+            }
+            Optional<String> topic = topicFor(entry.aggregateType());
+            if (topic.isEmpty()) {
+                failedKeys.add(key);
+                errors.put(entry.id(), "No topic is configured for aggregate type '" + entry.aggregateType() + "'");
+                continue;
+            }
+            inFlight.acquire();
+            CompletableFuture<?> ack;
+            try {
+                ack = publisher.publish(entry, topic.get());
+            } catch (RuntimeException e) {
+                ack = CompletableFuture.failedFuture(e);
+            }
+            ack.whenComplete((r, e) -> inFlight.release());
+            if (ack.isCompletedExceptionally()) {
+                failedKeys.add(key);
+            }
+            sends.add(new InFlight(entry, ack));
+        }
+
+        long deadline = System.nanoTime() + ackTimeout.toNanos();
+        List<String> acknowledged = new ArrayList<>(sends.size());
+        Set<String> brokenKeys = new HashSet<>();
+        for (InFlight send : sends) {
+            String key = send.entry().aggregateKey();
+            String error = awaitAck(send.ack(), deadline);
+            if (error != null) {
+                brokenKeys.add(key);
+                errors.put(send.entry().id(), error);
+            } else if (!brokenKeys.contains(key)) {
+                acknowledged.add(send.entry().id());
+            }
+            // acknowledged after an earlier failure of the same aggregate: left pending, re-sent after it
+        }
+        List<FailedAttempt> failures = errors.entrySet().stream()
+                                             .map(e -> new FailedAttempt(e.getKey(), e.getValue()))
+                                             .toList();
+        if (!failures.isEmpty()) {
+            logger.warn("Outbox relay: {} row(s) not acknowledged in this pass, first: {}",
+                        failures.size(), failures.get(0));
+        }
+        transactionManager.executeInTransaction(() -> {
+            store.markSent(acknowledged, clock.instant());
+            store.recordFailedAttempts(failures);
+        });
+        return new PassResult(batch.size(), acknowledged.size());
+    }
+
+    private static String awaitAck(CompletableFuture<?> ack, long deadlineNanos) throws InterruptedException {
+        try {
+            ack.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+            return null;
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            return cause.getClass().getSimpleName() + ": " + cause.getMessage();
+        } catch (TimeoutException e) {
+            return "Not acknowledged within the relay's ack timeout";
+        }
+    }
+
+    private Optional<String> topicFor(String aggregateType) {
+        return topicCache.computeIfAbsent(aggregateType, type -> topicResolver.resolve(
+                type, capturedAggregates.get().annotatedTopic(type)));
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+
+    private record InFlight(OutboxEntry entry, CompletableFuture<?> ack) {
+    }
+
+    /** The outcome of one pass: rows fetched, rows marked sent. */
+    record PassResult(int fetched, int sent) {
+    }
+
+    /**
+     * Builds an {@link OutboxRelay}. Required: {@link #store}, {@link #publisher}, {@link #topicResolver}. Defaults:
+     * batch size 500, max in flight 1000, poll interval 1 s, ack timeout 60 s, {@link NoTransactionManager}, no
+     * annotated topics.
+     */
+    public static final class Builder {
+        private OutboxStore store;
+        private OutboxPublisher publisher;
+        private TopicResolver topicResolver;
+        private Supplier<CapturedAggregates> capturedAggregates = CapturedAggregates::none;
+        private TransactionManager transactionManager = NoTransactionManager.instance();
+        private int batchSize = 500;
+        private int maxInFlight = 1000;
+        private Duration pollInterval = Duration.ofSeconds(1);
+        private Duration ackTimeout = Duration.ofSeconds(60);
+        private Clock clock = Clock.systemUTC();
+        private String name = "outbox-relay";
+
+        private Builder() {
+        }
+
+        public Builder store(OutboxStore store) {
+            assertNonNull(store, "OutboxStore may not be null");
+            this.store = store;
+            return this;
+        }
+
+        public Builder publisher(OutboxPublisher publisher) {
+            assertNonNull(publisher, "OutboxPublisher may not be null");
+            this.publisher = publisher;
+            return this;
+        }
+
+        public Builder topicResolver(TopicResolver topicResolver) {
+            assertNonNull(topicResolver, "TopicResolver may not be null");
+            this.topicResolver = topicResolver;
+            return this;
+        }
+
+        /** The captured aggregates, for the topics named by their annotations. */
+        public Builder capturedAggregates(Supplier<CapturedAggregates> capturedAggregates) {
+            assertNonNull(capturedAggregates, "CapturedAggregates supplier may not be null");
+            this.capturedAggregates = capturedAggregates;
+            return this;
+        }
+
+        /** The transaction manager for the relay's reads and status updates. */
+        public Builder transactionManager(TransactionManager transactionManager) {
+            assertNonNull(transactionManager, "TransactionManager may not be null");
+            this.transactionManager = transactionManager;
+            return this;
+        }
+
+        /** Rows fetched per pass (default 500). */
+        public Builder batchSize(int batchSize) {
+            assertThat(batchSize, n -> n > 0, "batchSize must be positive");
+            this.batchSize = batchSize;
+            return this;
+        }
+
+        /** Sends awaiting acknowledgement at most (default 1000). */
+        public Builder maxInFlight(int maxInFlight) {
+            assertThat(maxInFlight, n -> n > 0, "maxInFlight must be positive");
+            this.maxInFlight = maxInFlight;
+            return this;
+        }
+
+        /** How often to look for rows without a wake-up signal (default 1 s). */
+        public Builder pollInterval(Duration pollInterval) {
+            assertThat(pollInterval, d -> d != null && !d.isNegative() && !d.isZero(),
+                       "pollInterval must be positive");
+            this.pollInterval = pollInterval;
+            return this;
+        }
+
+        /** How long a pass waits for the broker's acknowledgements (default 60 s). */
+        public Builder ackTimeout(Duration ackTimeout) {
+            assertThat(ackTimeout, d -> d != null && !d.isNegative() && !d.isZero(), "ackTimeout must be positive");
+            this.ackTimeout = ackTimeout;
+            return this;
+        }
+
+        public Builder clock(Clock clock) {
+            assertNonNull(clock, "Clock may not be null");
+            this.clock = clock;
+            return this;
+        }
+
+        /** The relay thread's name (default {@code outbox-relay}). */
+        public Builder name(String name) {
+            assertThat(name, n -> n != null && !n.isBlank(), "name may not be blank");
+            this.name = name;
+            return this;
+        }
+
+        public OutboxRelay build() {
+            return new OutboxRelay(this);
+        }
+
+        void validate() throws AxonConfigurationException {
+            assertNonNull(store, "The OutboxStore is a hard requirement and should be provided");
+            assertNonNull(publisher, "The OutboxPublisher is a hard requirement and should be provided");
+            assertNonNull(topicResolver, "The TopicResolver is a hard requirement and should be provided");
+        }
+    }
+}

@@ -1,0 +1,166 @@
+package org.axonframework.extensions.outbox.relay;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.pulsar.client.api.Consumer;
+import org.apache.pulsar.client.api.Message;
+import org.apache.pulsar.client.api.PulsarClient;
+import org.apache.pulsar.client.api.Schema;
+import org.apache.pulsar.client.api.SubscriptionInitialPosition;
+import org.apache.pulsar.client.api.SubscriptionType;
+import org.axonframework.commandhandling.gateway.CommandGateway;
+import org.axonframework.extensions.outbox.BrokerTestSupport;
+import org.axonframework.extensions.outbox.OutboxStatus;
+import org.axonframework.extensions.outbox.pulsar.OutboxMessageProperties;
+import org.axonframework.extensions.outbox.store.OutboxStore;
+import org.axonframework.extensions.outbox.testapp.OutboxTestApplication;
+import org.axonframework.extensions.outbox.testapp.ShopCommands;
+import org.axonframework.extensions.outbox.testapp.ShopEvents;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The whole path on the real broker: commands → events + outbox rows in one transaction → relay → Pulsar → a
+ * consumer. 20 aggregates × 50 events, issued concurrently, arrive exactly once and in aggregate order per key.
+ */
+@SpringBootTest(classes = OutboxTestApplication.class)
+@DirtiesContext
+class OutboxEndToEndIntegrationTest extends BrokerTestSupport {
+
+    private static final String TOPIC = "persistent://public/default/e2e-orders-" + UUID.randomUUID();
+    private static final int AGGREGATES = 20;
+    private static final int EVENTS_PER_AGGREGATE = 50;
+
+    @DynamicPropertySource
+    static void topics(DynamicPropertyRegistry registry) {
+        registry.add("axon.outbox.topics.ShopOrder", () -> TOPIC);
+    }
+
+    @Autowired
+    CommandGateway commandGateway;
+    @Autowired
+    PulsarClient pulsarClient;
+    @Autowired
+    OutboxStore outboxStore;
+
+    private final ObjectMapper json = new ObjectMapper();
+
+    @Test
+    void concurrentAggregatesArriveExactlyOnceInAggregateOrder() throws Exception {
+        try (Consumer<byte[]> consumer = pulsarClient.newConsumer(Schema.BYTES)
+                                                     .topic(TOPIC)
+                                                     .subscriptionName("e2e-check")
+                                                     .subscriptionType(SubscriptionType.Key_Shared)
+                                                     .subscriptionInitialPosition(SubscriptionInitialPosition.Earliest)
+                                                     .subscribe()) {
+            List<String> orderIds = new ArrayList<>();
+            for (int i = 0; i < AGGREGATES; i++) {
+                orderIds.add("order-" + i + "-" + UUID.randomUUID());
+            }
+            Instant start = Instant.now();
+            ExecutorService pool = Executors.newFixedThreadPool(AGGREGATES);
+            try {
+                List<Future<?>> issued = new ArrayList<>();
+                for (String orderId : orderIds) {
+                    issued.add(pool.submit(() -> {
+                        commandGateway.sendAndWait(new ShopCommands.CreateOrder(orderId, "customer of " + orderId));
+                        for (int line = 1; line < EVENTS_PER_AGGREGATE; line++) {
+                            commandGateway.sendAndWait(new ShopCommands.AddLine(orderId, "product-" + line, line));
+                        }
+                    }));
+                }
+                for (Future<?> future : issued) {
+                    future.get(120, TimeUnit.SECONDS);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+
+            int expected = AGGREGATES * EVENTS_PER_AGGREGATE;
+            List<Message<byte[]>> received = new ArrayList<>();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (received.size() < expected && System.nanoTime() < deadline) {
+                Message<byte[]> message = consumer.receive(1, TimeUnit.SECONDS);
+                if (message != null) {
+                    received.add(message);
+                    consumer.acknowledge(message);
+                }
+            }
+            // exactly once: nothing more arrives after the expected count
+            Message<byte[]> extra = consumer.receive(2, TimeUnit.SECONDS);
+            assertThat(extra).as("a message beyond the %d expected", expected).isNull();
+            assertThat(received).hasSize(expected);
+
+            Set<String> eventIds = new HashSet<>();
+            Map<String, List<Long>> sequencesByKey = new LinkedHashMap<>();
+            for (Message<byte[]> message : received) {
+                assertThat(eventIds.add(message.getProperty(OutboxMessageProperties.ID)))
+                        .as("duplicate event id").isTrue();
+                assertThat(message.getProperty(OutboxMessageProperties.AGGREGATE_ID)).isEqualTo(message.getKey());
+                sequencesByKey.computeIfAbsent(message.getKey(), k -> new ArrayList<>())
+                              .add(Long.parseLong(message.getProperty(OutboxMessageProperties.AGGREGATE_SEQUENCE)));
+            }
+            assertThat(sequencesByKey).containsOnlyKeys(orderIds);
+            List<Long> inOrder = LongStream.range(0, EVENTS_PER_AGGREGATE).boxed().toList();
+            sequencesByKey.forEach((key, sequences) -> assertThat(sequences).as("order of " + key)
+                                                                            .containsExactlyElementsOf(inOrder));
+
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                assertThat(outboxStore.count(OutboxStatus.PENDING)).isZero();
+                assertThat(outboxStore.count(OutboxStatus.SENT)).isEqualTo(expected);
+            });
+
+            assertMessageShape(received, orderIds.get(0), start);
+        }
+    }
+
+    private void assertMessageShape(List<Message<byte[]>> received, String orderId, Instant start) throws Exception {
+        List<Message<byte[]>> ofOrder = received.stream().filter(m -> orderId.equals(m.getKey())).toList();
+        Message<byte[]> created = ofOrder.get(0);
+        assertThat(created.getProperties())
+                .containsEntry(OutboxMessageProperties.SPEC_VERSION, "1.0")
+                .containsEntry(OutboxMessageProperties.TYPE, ShopEvents.OrderCreated.class.getName())
+                .containsEntry(OutboxMessageProperties.SOURCE, "outbox-test")
+                .containsEntry(OutboxMessageProperties.SUBJECT, orderId)
+                .containsEntry(OutboxMessageProperties.DATA_CONTENT_TYPE, "application/json")
+                .containsEntry(OutboxMessageProperties.SCHEMA_VERSION, "0")
+                .containsEntry(OutboxMessageProperties.AGGREGATE_TYPE, "ShopOrder")
+                .containsEntry(OutboxMessageProperties.AGGREGATE_SEQUENCE, "0")
+                .containsKey(OutboxMessageProperties.ID)
+                .containsKey(OutboxMessageProperties.TIME);
+        Instant time = Instant.parse(created.getProperty(OutboxMessageProperties.TIME));
+        assertThat(time).isAfterOrEqualTo(start.minusSeconds(1));
+        assertThat(created.getEventTime()).isEqualTo(time.toEpochMilli());
+        JsonNode payload = json.readTree(new String(created.getValue(), StandardCharsets.UTF_8));
+        assertThat(payload.get("orderId").asText()).isEqualTo(orderId);
+        assertThat(payload.get("customer").asText()).isEqualTo("customer of " + orderId);
+
+        Message<byte[]> line = ofOrder.get(7);
+        assertThat(line.getProperty(OutboxMessageProperties.TYPE)).isEqualTo(ShopEvents.LineAdded.class.getName());
+        assertThat(line.getProperty(OutboxMessageProperties.SCHEMA_VERSION)).isEqualTo("2");
+        assertThat(json.readTree(line.getValue()).get("lineNumber").asInt()).isEqualTo(7);
+    }
+}

@@ -45,6 +45,8 @@ public final class PulsarBrokerLauncher {
     private Duration startTimeout = Duration.ofSeconds(120);
     private boolean deduplication = false;
     private String maxHeap = "256m";
+    private Path javaHome = Path.of(System.getProperty("java.home"));
+    private String classpathResource = CLASSPATH_RESOURCE;
     private final Properties extraConfig = new Properties();
 
     private PulsarBrokerLauncher() {
@@ -74,6 +76,18 @@ public final class PulsarBrokerLauncher {
         return this;
     }
 
+    /** The Java installation to run the broker with (default: the running JVM's {@code java.home}). */
+    public PulsarBrokerLauncher javaHome(Path javaHome) {
+        this.javaHome = Objects.requireNonNull(javaHome, "javaHome");
+        return this;
+    }
+
+    /** Where the broker classpath is read from (tests of the launcher itself). */
+    PulsarBrokerLauncher classpathResource(String resource) {
+        this.classpathResource = Objects.requireNonNull(resource, "resource");
+        return this;
+    }
+
     /** Sets a broker configuration key (overrides the launcher's defaults). */
     public PulsarBrokerLauncher config(String key, String value) {
         extraConfig.setProperty(key, value);
@@ -87,8 +101,8 @@ public final class PulsarBrokerLauncher {
      * @throws BrokerStartException when the broker cannot be started, with the reason and the tail of its log
      */
     public PulsarBroker start() {
-        String classpath = brokerClasspath();
-        Path java = javaExecutable();
+        Path java = javaExecutable(javaHome);
+        String classpath = brokerClasspath(classpathResource);
         Path dataDir = prepareDataDirectory();
         int brokerPort = freePort();
         int webPort = freePort();
@@ -219,31 +233,31 @@ public final class PulsarBrokerLauncher {
         }
     }
 
-    private static String brokerClasspath() {
+    private static String brokerClasspath(String resource) {
         ClassLoader loader = PulsarBrokerLauncher.class.getClassLoader();
-        try (InputStream in = loader.getResourceAsStream(CLASSPATH_RESOURCE)) {
+        try (InputStream in = loader.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new BrokerStartException("Resource " + CLASSPATH_RESOURCE + " is missing: build the "
+                throw new BrokerStartException("Resource " + resource + " is missing: build the "
                                                        + "pulsar-broker-launcher module with Maven first "
                                                        + "(./mvnw -pl pulsar-broker-launcher install)");
             }
             String classpath = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
             String first = classpath.split(java.io.File.pathSeparator, 2)[0];
             if (classpath.isEmpty() || !Files.exists(Path.of(first))) {
-                throw new BrokerStartException("The broker classpath in " + CLASSPATH_RESOURCE + " points to jars "
+                throw new BrokerStartException("The broker classpath in " + resource + " points to jars "
                                                        + "that do not exist (" + first + "): rebuild the "
                                                        + "pulsar-broker-launcher module on this machine");
             }
             return classpath;
         } catch (IOException e) {
-            throw new BrokerStartException("Could not read " + CLASSPATH_RESOURCE + ": " + e.getMessage(), e);
+            throw new BrokerStartException("Could not read " + resource + ": " + e.getMessage(), e);
         }
     }
 
-    private static Path javaExecutable() {
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    private static Path javaExecutable(Path javaHome) {
+        Path java = javaHome.resolve("bin").resolve("java");
         if (!Files.isExecutable(java)) {
-            throw new BrokerStartException("No Java executable at " + java + " (from java.home)");
+            throw new BrokerStartException("No Java executable at " + java + ": set javaHome to a JDK/JRE 17+");
         }
         return java;
     }

@@ -10,15 +10,22 @@ import org.axonframework.config.Configurer;
 import org.axonframework.config.ConfigurerModule;
 import org.axonframework.extensions.outbox.capture.CapturedAggregates;
 import org.axonframework.extensions.outbox.capture.OutboxCaptureInterceptor;
+import org.axonframework.extensions.outbox.capture.TraceParentProvider;
+import org.axonframework.extensions.outbox.metrics.OutboxMetrics;
+import org.axonframework.extensions.outbox.operations.OutboxOperations;
+import org.axonframework.extensions.outbox.relay.BackoffFailurePolicy;
+import org.axonframework.extensions.outbox.relay.FailurePolicy;
 import org.axonframework.extensions.outbox.relay.OutboxPublisher;
 import org.axonframework.extensions.outbox.relay.OutboxRelay;
 import org.axonframework.extensions.outbox.relay.TopicResolver;
+import org.axonframework.extensions.outbox.retention.OutboxRetention;
+import org.axonframework.extensions.outbox.store.OutboxMaintenance;
 import org.axonframework.extensions.outbox.store.OutboxStore;
 import org.axonframework.lifecycle.Phase;
 import org.axonframework.serialization.Serializer;
 import org.axonframework.serialization.json.JacksonSerializer;
 
-import java.time.Duration;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -58,6 +65,10 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
     private final List<Class<?>> explicitAggregates;
     private final OutboxRelay relay;
     private final Runnable schemaInitializer;
+    private final OutboxMetrics metrics;
+    private final TraceParentProvider traceParentProvider;
+    private final OutboxOperations operations;
+    private final OutboxRetention retention;
 
     private volatile CapturedAggregates capturedAggregates = CapturedAggregates.none();
     private volatile Registration interceptorRegistration;
@@ -72,14 +83,32 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
         this.relayEnabled = builder.relayEnabled;
         this.explicitAggregates = List.copyOf(builder.aggregates);
         this.schemaInitializer = builder.schemaInitializer;
+        this.metrics = builder.metrics;
+        this.traceParentProvider = builder.traceParentProvider;
         OutboxRelay.Builder relayBuilder = OutboxRelay.builder()
                                                       .store(store)
                                                       .publisher(publisher)
                                                       .topicResolver(topicResolver)
                                                       .capturedAggregates(() -> capturedAggregates)
-                                                      .transactionManager(transactionManager);
+                                                      .transactionManager(transactionManager)
+                                                      .failurePolicy(builder.failurePolicy)
+                                                      .metrics(metrics);
         builder.relayCustomizer.accept(relayBuilder);
         this.relay = relayBuilder.build();
+        OutboxMaintenance maintenance = builder.maintenance != null ? builder.maintenance
+                : store instanceof OutboxMaintenance m ? m : null;
+        this.operations = maintenance == null ? null : new OutboxOperations(
+                maintenance, transactionManager, relay::wakeUp, metrics, Clock.systemUTC());
+        if (builder.retentionEnabled && maintenance != null) {
+            OutboxRetention.Builder retentionBuilder = OutboxRetention.builder()
+                                                                      .maintenance(maintenance)
+                                                                      .transactionManager(transactionManager)
+                                                                      .metrics(metrics);
+            builder.retentionCustomizer.accept(retentionBuilder);
+            this.retention = retentionBuilder.build();
+        } else {
+            this.retention = null;
+        }
     }
 
     public static Builder builder() {
@@ -102,6 +131,16 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
     /** The outbox store. */
     public OutboxStore store() {
         return store;
+    }
+
+    /** The operator's actions, when the store supports them ({@link OutboxMaintenance}). */
+    public Optional<OutboxOperations> operations() {
+        return Optional.ofNullable(operations);
+    }
+
+    /** The retention job, when enabled. */
+    public Optional<OutboxRetention> retention() {
+        return Optional.ofNullable(retention);
     }
 
     /** The aggregate types being captured (empty before start). */
@@ -131,15 +170,21 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
         }
         schemaInitializer.run();
         capturedAggregates = captured;
-        OutboxCaptureInterceptor interceptor =
-                new OutboxCaptureInterceptor(() -> capturedAggregates, store, serializer, relay::wakeUp);
+        OutboxCaptureInterceptor interceptor = new OutboxCaptureInterceptor(
+                () -> capturedAggregates, store, serializer, relay::wakeUp, traceParentProvider, metrics);
         interceptorRegistration = config.eventStore().registerDispatchInterceptor(interceptor);
         if (relayEnabled) {
             relay.start();
         }
+        if (retention != null) {
+            retention.start();
+        }
     }
 
     private void shutdown() {
+        if (retention != null) {
+            retention.shutdown();
+        }
         relay.shutdown();
         Registration registration = interceptorRegistration;
         if (registration != null) {
@@ -165,6 +210,13 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
         private Consumer<OutboxRelay.Builder> relayCustomizer = b -> {
         };
         private Runnable schemaInitializer = () -> {
+        };
+        private FailurePolicy failurePolicy = BackoffFailurePolicy.defaults();
+        private OutboxMetrics metrics = OutboxMetrics.NOOP;
+        private TraceParentProvider traceParentProvider = TraceParentProvider.fromMetadata();
+        private OutboxMaintenance maintenance;
+        private boolean retentionEnabled = false;
+        private Consumer<OutboxRetention.Builder> retentionCustomizer = b -> {
         };
 
         private Builder() {
@@ -231,6 +283,45 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
         public Builder schemaInitializer(Runnable schemaInitializer) {
             assertNonNull(schemaInitializer, "schemaInitializer may not be null");
             this.schemaInitializer = schemaInitializer;
+            return this;
+        }
+
+        /** What happens after a failed attempt (default: {@link BackoffFailurePolicy#defaults()}). */
+        public Builder failurePolicy(FailurePolicy failurePolicy) {
+            assertNonNull(failurePolicy, "FailurePolicy may not be null");
+            this.failurePolicy = failurePolicy;
+            return this;
+        }
+
+        /** Where capture, relay, operations and retention report (default: nowhere). */
+        public Builder metrics(OutboxMetrics metrics) {
+            assertNonNull(metrics, "OutboxMetrics may not be null");
+            this.metrics = metrics;
+            return this;
+        }
+
+        /**
+         * Finds the trace context stored with each row (default: the event's {@code traceparent} metadata, as
+         * Axon's OpenTelemetry integration writes it).
+         */
+        public Builder traceParentProvider(TraceParentProvider traceParentProvider) {
+            assertNonNull(traceParentProvider, "TraceParentProvider may not be null");
+            this.traceParentProvider = traceParentProvider;
+            return this;
+        }
+
+        /** Operator actions and retention on the table (default: the store, when it implements it). */
+        public Builder maintenance(OutboxMaintenance maintenance) {
+            assertNonNull(maintenance, "OutboxMaintenance may not be null");
+            this.maintenance = maintenance;
+            return this;
+        }
+
+        /** Runs the retention job (off by default), tuned by {@code customizer}. */
+        public Builder retention(Consumer<OutboxRetention.Builder> customizer) {
+            assertNonNull(customizer, "retention customizer may not be null");
+            this.retentionEnabled = true;
+            this.retentionCustomizer = customizer;
             return this;
         }
 

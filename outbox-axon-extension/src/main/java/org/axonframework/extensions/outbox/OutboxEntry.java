@@ -18,9 +18,11 @@ import java.util.Objects;
  * @param metadata          the event's Axon metadata as a JSON object
  * @param version           the payload schema version (the {@code @Revision}), {@value #NO_REVISION} when the
  *                          payload class declares none
+ * @param traceParent       the W3C {@code traceparent} of the unit of work that wrote it, or {@code null}
  * @param status            the row's status
  * @param attempts          how many publish attempts have failed
- * @param lastError         the last publish error, or {@code null}
+ * @param failureKind       the kind of the last failure, or {@code null}
+ * @param lastError         the last error, or {@code null}
  */
 public record OutboxEntry(String id,
                           long position,
@@ -32,8 +34,10 @@ public record OutboxEntry(String id,
                           String payload,
                           String metadata,
                           String version,
+                          String traceParent,
                           OutboxStatus status,
                           int attempts,
+                          FailureKind failureKind,
                           String lastError) {
 
     /** The version recorded for a payload whose class has no {@code @Revision}. */
@@ -53,9 +57,22 @@ public record OutboxEntry(String id,
     /** A new, not yet stored, pending entry. */
     public static OutboxEntry pending(String id, Instant timestamp, String eventType, String aggregateType,
                                       String aggregateId, long aggregateSequence, String payload, String metadata,
-                                      String version) {
+                                      String version, String traceParent) {
         return new OutboxEntry(id, -1, timestamp, eventType, aggregateType, aggregateId, aggregateSequence, payload,
-                               metadata, version, OutboxStatus.PENDING, 0, null);
+                               metadata, version, traceParent, OutboxStatus.PENDING, 0, null, null);
+    }
+
+    /** This entry, parked at capture (e.g. an unserializable payload) with the given failure. */
+    public OutboxEntry parked(FailureKind kind, String error) {
+        return new OutboxEntry(id, position, timestamp, eventType, aggregateType, aggregateId, aggregateSequence,
+                               payload, metadata, version, traceParent, OutboxStatus.FAILED, attempts, kind, error);
+    }
+
+    /** This entry with another payload at another version (an upcast). */
+    public OutboxEntry withPayload(String newPayload, String newVersion) {
+        return new OutboxEntry(id, position, timestamp, eventType, aggregateType, aggregateId, aggregateSequence,
+                               newPayload, metadata, newVersion, traceParent, status, attempts, failureKind,
+                               lastError);
     }
 
     /** The key under which the order of this entry's aggregate is kept: type and identifier. */

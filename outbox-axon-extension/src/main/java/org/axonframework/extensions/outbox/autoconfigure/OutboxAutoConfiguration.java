@@ -7,7 +7,16 @@ import org.axonframework.common.jdbc.ConnectionProvider;
 import org.axonframework.common.jdbc.UnitOfWorkAwareConnectionProviderWrapper;
 import org.axonframework.common.transaction.NoTransactionManager;
 import org.axonframework.common.transaction.TransactionManager;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.axonframework.extensions.outbox.OutboxConfigurerModule;
+import org.axonframework.extensions.outbox.capture.TraceParentProvider;
+import org.axonframework.extensions.outbox.metrics.MicrometerOutboxMetrics;
+import org.axonframework.extensions.outbox.metrics.OutboxMetrics;
+import org.axonframework.extensions.outbox.metrics.OutboxStatistics;
+import org.axonframework.extensions.outbox.operations.OutboxOperations;
+import org.axonframework.extensions.outbox.relay.BackoffFailurePolicy;
+import org.axonframework.extensions.outbox.relay.FailurePolicy;
+import org.axonframework.extensions.outbox.store.OutboxMaintenance;
 import org.axonframework.extensions.outbox.pulsar.PulsarOutboxPublisher;
 import org.axonframework.extensions.outbox.pulsar.PulsarTopicResolver;
 import org.axonframework.extensions.outbox.pulsar.PulsarTopics;
@@ -30,8 +39,18 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.boot.jdbc.EmbeddedDatabaseConnection;
 import org.springframework.boot.sql.init.DatabaseInitializationMode;
+import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
+import org.springframework.boot.actuate.autoconfigure.health.ConditionalOnEnabledHealthIndicator;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.actuate.health.Health;
+import org.springframework.boot.actuate.health.HealthIndicator;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
+
+import java.time.Clock;
+import java.time.Duration;
 
 import javax.sql.DataSource;
 
@@ -105,29 +124,128 @@ class OutboxAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
+    FailurePolicy outboxFailurePolicy(OutboxProperties properties) {
+        OutboxProperties.Retry retry = properties.retry();
+        BackoffFailurePolicy.Builder builder;
+        try {
+            builder = BackoffFailurePolicy.builder()
+                                          .initialDelay(retry.initialDelay())
+                                          .multiplier(retry.multiplier())
+                                          .maxDelay(retry.maxDelay())
+                                          .maxAttempts(retry.maxAttempts())
+                                          .jitter(retry.jitter());
+        } catch (AxonConfigurationException e) {
+            throw new InvalidConfigurationPropertyValueException("axon.outbox.retry", retry, e.getMessage());
+        }
+        retry.outcomes().forEach(builder::outcome);
+        return builder.build();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
     OutboxConfigurerModule outboxConfigurerModule(OutboxProperties properties,
                                                   OutboxStore store,
                                                   OutboxPublisher publisher,
                                                   TopicResolver topicResolver,
+                                                  FailurePolicy failurePolicy,
                                                   @Qualifier("eventSerializer") ObjectProvider<Serializer> eventSerializer,
                                                   ObjectProvider<ObjectMapper> objectMapper,
                                                   ObjectProvider<TransactionManager> transactionManager,
-                                                  ObjectProvider<DataSource> dataSource) {
+                                                  ObjectProvider<DataSource> dataSource,
+                                                  ObjectProvider<OutboxMetrics> metrics,
+                                                  ObjectProvider<TraceParentProvider> traceParentProvider) {
         OutboxProperties.Relay relay = properties.relay();
-        return OutboxConfigurerModule.builder()
-                                     .store(store)
-                                     .publisher(publisher)
-                                     .topicResolver(topicResolver)
-                                     .serializer(jsonSerializer(eventSerializer, objectMapper))
-                                     .transactionManager(transactionManager.getIfAvailable(
-                                             NoTransactionManager::instance))
-                                     .relayEnabled(relay.enabled())
-                                     .relay(r -> r.batchSize(relay.batchSize())
-                                                  .maxInFlight(relay.maxInFlight())
-                                                  .pollInterval(relay.pollInterval())
-                                                  .ackTimeout(relay.ackTimeout()))
-                                     .schemaInitializer(schemaInitializer(properties, store, dataSource))
-                                     .build();
+        OutboxProperties.Retention retention = properties.retention();
+        OutboxConfigurerModule.Builder builder =
+                OutboxConfigurerModule.builder()
+                                      .store(store)
+                                      .publisher(publisher)
+                                      .topicResolver(topicResolver)
+                                      .failurePolicy(failurePolicy)
+                                      .metrics(metrics.getIfAvailable(() -> OutboxMetrics.NOOP))
+                                      .traceParentProvider(TraceParentProvider.fromMetadata().orElse(
+                                              traceParentProvider.getIfAvailable(() -> event -> null)))
+                                      .serializer(jsonSerializer(eventSerializer, objectMapper))
+                                      .transactionManager(transactionManager.getIfAvailable(
+                                              NoTransactionManager::instance))
+                                      .relayEnabled(relay.enabled())
+                                      .relay(r -> r.batchSize(relay.batchSize())
+                                                   .maxInFlight(relay.maxInFlight())
+                                                   .pollInterval(relay.pollInterval())
+                                                   .ackTimeout(relay.ackTimeout()))
+                                      .schemaInitializer(schemaInitializer(properties, store, dataSource));
+        if (retention.enabled()) {
+            builder.retention(r -> r.retainSent(retention.retainSent())
+                                    .archive(retention.mode() == OutboxProperties.Retention.Mode.ARCHIVE)
+                                    .batchSize(retention.batchSize())
+                                    .interval(retention.interval()));
+        }
+        return builder.build();
+    }
+
+    /** The operator's actions (also behind the {@code outbox} Actuator endpoint). */
+    @Bean
+    @ConditionalOnMissingBean
+    OutboxOperations outboxOperations(OutboxConfigurerModule module) {
+        return module.operations().orElse(null);
+    }
+
+    /** The backlog, read at most every 5 seconds, behind the metrics' gauges and the health indicator. */
+    @Bean
+    @ConditionalOnMissingBean
+    OutboxStatistics outboxStatistics(OutboxStore store, ObjectProvider<TransactionManager> transactionManager) {
+        if (!(store instanceof OutboxMaintenance maintenance)) {
+            return null;
+        }
+        return new OutboxStatistics(maintenance, transactionManager.getIfAvailable(NoTransactionManager::instance),
+                                    Duration.ofSeconds(5), Clock.systemUTC());
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(MeterRegistry.class)
+    static class MetricsConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean
+        OutboxMetrics outboxMetrics(ObjectProvider<MeterRegistry> registry, ObjectProvider<OutboxStatistics> statistics) {
+            MeterRegistry meterRegistry = registry.getIfAvailable();
+            OutboxStatistics stats = statistics.getIfAvailable();
+            if (meterRegistry == null || stats == null) {
+                return OutboxMetrics.NOOP;
+            }
+            return new MicrometerOutboxMetrics(meterRegistry, stats);
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(HealthIndicator.class)
+    @ConditionalOnEnabledHealthIndicator("outbox")
+    static class HealthConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean(name = "outboxHealthIndicator")
+        HealthIndicator outboxHealthIndicator(ObjectProvider<OutboxStatistics> statistics,
+                                              OutboxConfigurerModule module, OutboxProperties properties) {
+            OutboxStatistics stats = statistics.getIfAvailable();
+            if (stats == null) {
+                return () -> Health.unknown().withDetail("reason", "the outbox store reports no statistics").build();
+            }
+            return new OutboxHealthIndicator(stats, module.relay(), properties.relay().enabled(),
+                                             properties.health().maxPendingAge());
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(Endpoint.class)
+    @ConditionalOnAvailableEndpoint(endpoint = OutboxEndpoint.class)
+    static class EndpointConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean
+        @ConditionalOnBean(OutboxOperations.class)
+        OutboxEndpoint outboxEndpoint(OutboxOperations operations, OutboxConfigurerModule module) {
+            return new OutboxEndpoint(operations, module.relay());
+        }
     }
 
     /** The application's event serializer when it writes JSON, else a Jackson one on the application's mapper. */

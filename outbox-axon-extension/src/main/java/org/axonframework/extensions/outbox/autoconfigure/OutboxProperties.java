@@ -1,5 +1,7 @@
 package org.axonframework.extensions.outbox.autoconfigure;
 
+import org.axonframework.extensions.outbox.FailureKind;
+import org.axonframework.extensions.outbox.store.OutboxStore.Outcome;
 import org.axonframework.extensions.outbox.store.jdbc.JdbcOutboxStore;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -22,6 +24,9 @@ import java.util.Map;
  *                         Unset by default: every captured aggregate must then have a topic
  * @param relay            the relay
  * @param pulsar           the Pulsar producers
+ * @param retry            what happens after a failed publish attempt
+ * @param retention        removal of old SENT rows
+ * @param health           the {@code outbox} health indicator
  */
 @ConfigurationProperties("axon.outbox")
 public record OutboxProperties(@DefaultValue("true") boolean enabled,
@@ -30,7 +35,10 @@ public record OutboxProperties(@DefaultValue("true") boolean enabled,
                                Map<String, String> topics,
                                String defaultTopic,
                                @DefaultValue Relay relay,
-                               @DefaultValue Pulsar pulsar) {
+                               @DefaultValue Pulsar pulsar,
+                               @DefaultValue Retry retry,
+                               @DefaultValue Retention retention,
+                               @DefaultValue Health health) {
 
     public OutboxProperties {
         topics = topics == null ? Map.of() : Map.copyOf(topics);
@@ -67,5 +75,58 @@ public record OutboxProperties(@DefaultValue("true") boolean enabled,
                          @DefaultValue("true") boolean batching,
                          @DefaultValue("1ms") Duration batchingMaxPublishDelay,
                          @DefaultValue("1000") int maxPendingMessages) {
+    }
+
+    /**
+     * Retries with exponential backoff and jitter; parking after the last attempt. Failures that retrying cannot fix
+     * (no route, unknown or refused topic, message too large, unreadable payload, failed upcast) park at once.
+     *
+     * @param initialDelay the delay after the first failed attempt
+     * @param multiplier   the factor by which each further delay grows
+     * @param maxDelay     the longest delay
+     * @param maxAttempts  failed attempts after which a row is parked
+     * @param jitter       random spread of each delay, as a fraction (0.2 = ±20%)
+     * @param outcomes     per failure kind, {@code retry}, {@code park} or {@code discard}, overriding the default,
+     *                     e.g. {@code axon.outbox.retry.outcomes.message-too-large=discard}
+     */
+    public record Retry(@DefaultValue("1s") Duration initialDelay,
+                        @DefaultValue("2.0") double multiplier,
+                        @DefaultValue("5m") Duration maxDelay,
+                        @DefaultValue("10") int maxAttempts,
+                        @DefaultValue("0.2") double jitter,
+                        Map<FailureKind, Outcome> outcomes) {
+
+        public Retry {
+            outcomes = outcomes == null ? Map.of() : Map.copyOf(outcomes);
+        }
+    }
+
+    /**
+     * Removal of SENT rows; parked, discarded and pending rows are never removed.
+     *
+     * @param enabled    whether the job runs
+     * @param retainSent how long SENT rows are kept after they were sent
+     * @param mode       {@code delete} them, or {@code archive} them to {@code <table>_archive}
+     * @param batchSize  rows per batch (one short transaction each)
+     * @param interval   how often the job runs
+     */
+    public record Retention(@DefaultValue("true") boolean enabled,
+                            @DefaultValue("7d") Duration retainSent,
+                            @DefaultValue("delete") Mode mode,
+                            @DefaultValue("1000") int batchSize,
+                            @DefaultValue("10m") Duration interval) {
+
+        /** What retention does with old SENT rows. */
+        public enum Mode {
+            DELETE, ARCHIVE
+        }
+    }
+
+    /**
+     * The {@code outbox} health indicator.
+     *
+     * @param maxPendingAge OUT_OF_SERVICE when the oldest pending row waits longer than this
+     */
+    public record Health(@DefaultValue("5m") Duration maxPendingAge) {
     }
 }

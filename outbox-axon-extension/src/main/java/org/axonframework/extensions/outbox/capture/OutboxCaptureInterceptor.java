@@ -2,12 +2,15 @@ package org.axonframework.extensions.outbox.capture;
 
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventhandling.EventMessage;
+import org.axonframework.extensions.outbox.FailureKind;
 import org.axonframework.extensions.outbox.OutboxEntry;
+import org.axonframework.extensions.outbox.metrics.OutboxMetrics;
 import org.axonframework.extensions.outbox.store.OutboxStore;
 import org.axonframework.messaging.MessageDispatchInterceptor;
 import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
 import org.axonframework.messaging.unitofwork.UnitOfWork;
 import org.axonframework.serialization.SerializedObject;
+import org.axonframework.serialization.SerializedType;
 import org.axonframework.serialization.Serializer;
 
 import java.util.ArrayList;
@@ -27,7 +30,10 @@ import java.util.function.Supplier;
  * serialize or insert fails the unit of work, and with it the command.
  * <p>
  * Only {@link DomainEventMessage}s of captured aggregate types are written; other events pass untouched. Messages
- * are never modified. After the unit of work commits, {@code onCommit} runs once (used to wake the relay).
+ * are never modified. A payload that cannot be serialized to JSON does not fail the unit of work: its row is
+ * written parked ({@link FailureKind#UNREADABLE_PAYLOAD}) so that it is visible to operators and later rows of its
+ * aggregate wait behind it. Each row stores the unit of work's {@code traceparent} when there is one. After the unit
+ * of work commits, {@code onCommit} runs once (used to wake the relay).
  */
 public final class OutboxCaptureInterceptor implements MessageDispatchInterceptor<EventMessage<?>> {
 
@@ -37,19 +43,26 @@ public final class OutboxCaptureInterceptor implements MessageDispatchIntercepto
     private final OutboxStore store;
     private final Serializer serializer;
     private final Runnable onCommit;
+    private final TraceParentProvider traceParentProvider;
+    private final OutboxMetrics metrics;
 
     /**
-     * @param capturedAggregates which aggregate types to capture (consulted on every call)
-     * @param store              where rows are written, in the caller's transaction
-     * @param serializer         serializes payload and metadata to JSON text ({@code String})
-     * @param onCommit           run after the unit of work that wrote rows committed
+     * @param capturedAggregates  which aggregate types to capture (consulted on every call)
+     * @param store               where rows are written, in the caller's transaction
+     * @param serializer          serializes payload and metadata to JSON text ({@code String})
+     * @param onCommit            run after the unit of work that wrote rows committed
+     * @param traceParentProvider finds the trace context to store with each row
+     * @param metrics             told about rows parked at capture
      */
     public OutboxCaptureInterceptor(Supplier<CapturedAggregates> capturedAggregates, OutboxStore store,
-                                    Serializer serializer, Runnable onCommit) {
+                                    Serializer serializer, Runnable onCommit,
+                                    TraceParentProvider traceParentProvider, OutboxMetrics metrics) {
         this.capturedAggregates = Objects.requireNonNull(capturedAggregates, "capturedAggregates");
         this.store = Objects.requireNonNull(store, "store");
         this.serializer = Objects.requireNonNull(serializer, "serializer");
         this.onCommit = Objects.requireNonNull(onCommit, "onCommit");
+        this.traceParentProvider = Objects.requireNonNull(traceParentProvider, "traceParentProvider");
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
     }
 
 
@@ -72,18 +85,26 @@ public final class OutboxCaptureInterceptor implements MessageDispatchIntercepto
     }
 
     private OutboxEntry toEntry(DomainEventMessage<?> event) {
-        SerializedObject<String> payload = serializer.serialize(event.getPayload(), String.class);
-        String revision = payload.getType().getRevision();
         String metadata = serializer.serialize(event.getMetaData(), String.class).getData();
-        return OutboxEntry.pending(event.getIdentifier(),
-                                   event.getTimestamp(),
-                                   payload.getType().getName(),
-                                   event.getType(),
-                                   event.getAggregateIdentifier(),
-                                   event.getSequenceNumber(),
-                                   payload.getData(),
-                                   metadata,
-                                   revision == null ? OutboxEntry.NO_REVISION : revision);
+        String traceParent = traceParentProvider.traceParent(event);
+        try {
+            SerializedObject<String> payload = serializer.serialize(event.getPayload(), String.class);
+            String revision = payload.getType().getRevision();
+            return OutboxEntry.pending(event.getIdentifier(), event.getTimestamp(), payload.getType().getName(),
+                                       event.getType(), event.getAggregateIdentifier(), event.getSequenceNumber(),
+                                       payload.getData(), metadata,
+                                       revision == null ? OutboxEntry.NO_REVISION : revision, traceParent);
+        } catch (RuntimeException e) {
+            // the event store may still store it (another serializer): keep the row, parked, so nothing is lost
+            SerializedType type = serializer.typeForClass(event.getPayloadType());
+            metrics.failed(FailureKind.UNREADABLE_PAYLOAD, OutboxStore.Outcome.PARK);
+            return OutboxEntry.pending(event.getIdentifier(), event.getTimestamp(), type.getName(), event.getType(),
+                                       event.getAggregateIdentifier(), event.getSequenceNumber(), "null", metadata,
+                                       type.getRevision() == null ? OutboxEntry.NO_REVISION : type.getRevision(),
+                                       traceParent)
+                              .parked(FailureKind.UNREADABLE_PAYLOAD,
+                                      "The payload could not be serialized to JSON: " + e.getMessage());
+        }
     }
 
     private void signalAfterCommit() {

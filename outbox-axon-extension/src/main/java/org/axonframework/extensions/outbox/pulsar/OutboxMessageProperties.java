@@ -32,6 +32,12 @@ public final class OutboxMessageProperties {
     /** The event's sequence number within its aggregate. */
     public static final String AGGREGATE_SEQUENCE = "ce_aggregatesequence";
 
+    /**
+     * The W3C trace context of the unit of work that captured the event (CloudEvents' distributed tracing
+     * extension), so a consumer's span continues the producer's trace. Only set when the event had one.
+     */
+    public static final String TRACE_PARENT = "traceparent";
+
     private OutboxMessageProperties() {
     }
 }

@@ -8,6 +8,7 @@ import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.client.api.Schema;
 import org.axonframework.common.AxonConfigurationException;
+import org.axonframework.extensions.outbox.FailureKind;
 import org.axonframework.extensions.outbox.OutboxEntry;
 import org.axonframework.extensions.outbox.relay.OutboxPublisher;
 import org.slf4j.Logger;
@@ -77,6 +78,45 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
                        .sendAsync();
     }
 
+    /**
+     * Pulsar's exceptions by what retrying can do: time-outs and connection trouble are transient; a missing
+     * topic/namespace, an authorization or authentication failure, a terminated topic, an incompatible schema or a
+     * message over the broker's size limit are not.
+     */
+    @Override
+    public FailureKind classify(Throwable failure) {
+        Throwable cause = unwrap(failure);
+        if (cause instanceof PulsarClientException.TimeoutException) {
+            return FailureKind.TIMEOUT;
+        }
+        if (cause instanceof PulsarClientException.TopicDoesNotExistException
+                || cause instanceof PulsarClientException.NotFoundException) {
+            return FailureKind.UNKNOWN_TOPIC;
+        }
+        if (cause instanceof PulsarClientException.AuthorizationException
+                || cause instanceof PulsarClientException.AuthenticationException
+                || cause instanceof PulsarClientException.NotAllowedException
+                || cause instanceof PulsarClientException.TopicTerminatedException
+                || cause instanceof PulsarClientException.IncompatibleSchemaException
+                || cause instanceof PulsarClientException.InvalidTopicNameException) {
+            return FailureKind.REFUSED;
+        }
+        if (cause instanceof PulsarClientException.InvalidMessageException
+                && String.valueOf(cause.getMessage()).contains("size")) {
+            return FailureKind.MESSAGE_TOO_LARGE;
+        }
+        return FailureKind.TRANSIENT;
+    }
+
+    private static Throwable unwrap(Throwable failure) {
+        Throwable cause = failure;
+        while ((cause instanceof java.util.concurrent.CompletionException
+                || cause instanceof java.util.concurrent.ExecutionException) && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        return cause;
+    }
+
     private Map<String, String> properties(OutboxEntry entry) {
         Map<String, String> properties = new HashMap<>(16);
         properties.put(OutboxMessageProperties.SPEC_VERSION, OutboxMessageProperties.SPEC_VERSION_VALUE);
@@ -90,6 +130,9 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         properties.put(OutboxMessageProperties.AGGREGATE_TYPE, entry.aggregateType());
         properties.put(OutboxMessageProperties.AGGREGATE_ID, entry.aggregateId());
         properties.put(OutboxMessageProperties.AGGREGATE_SEQUENCE, Long.toString(entry.aggregateSequence()));
+        if (entry.traceParent() != null) {
+            properties.put(OutboxMessageProperties.TRACE_PARENT, entry.traceParent());
+        }
         return properties;
     }
 

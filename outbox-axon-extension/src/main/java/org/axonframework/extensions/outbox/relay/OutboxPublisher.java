@@ -1,5 +1,6 @@
 package org.axonframework.extensions.outbox.relay;
 
+import org.axonframework.extensions.outbox.FailureKind;
 import org.axonframework.extensions.outbox.OutboxEntry;
 
 import java.util.concurrent.CompletableFuture;
@@ -20,6 +21,14 @@ public interface OutboxPublisher extends AutoCloseable {
      * @return a future completing when the broker acknowledged, or exceptionally with the reason it did not
      */
     CompletableFuture<?> publish(OutboxEntry entry, String destination);
+
+    /**
+     * The kind of a failure this publisher reported, so that the failure policy can tell passing faults from
+     * failures that retrying cannot fix. By default everything is {@link FailureKind#TRANSIENT}.
+     */
+    default FailureKind classify(Throwable failure) {
+        return FailureKind.TRANSIENT;
+    }
 
     /** Releases the transport's resources (producers); called when the relay shuts down. */
     @Override

@@ -3,18 +3,22 @@ package org.axonframework.extensions.outbox.relay;
 import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.common.transaction.NoTransactionManager;
 import org.axonframework.common.transaction.TransactionManager;
+import org.axonframework.extensions.outbox.FailureKind;
 import org.axonframework.extensions.outbox.OutboxEntry;
 import org.axonframework.extensions.outbox.capture.CapturedAggregates;
+import org.axonframework.extensions.outbox.metrics.OutboxMetrics;
 import org.axonframework.extensions.outbox.store.OutboxStore;
-import org.axonframework.extensions.outbox.store.OutboxStore.FailedAttempt;
+import org.axonframework.extensions.outbox.store.OutboxStore.Failure;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -36,11 +40,13 @@ import static org.axonframework.common.BuilderUtils.assertThat;
  * Guarantees:
  * <ul>
  *     <li><b>Acknowledged before sent</b>: a row is marked SENT only after the broker acknowledged it. A row that is
- *     not acknowledged (send failed, timed out, or no topic resolved) stays PENDING with its attempt count and error,
- *     and is retried on a later pass: nothing is lost and nothing is skipped, also for rows that commit late.</li>
+ *     not acknowledged (send failed, timed out, or no topic resolved) is handed to the {@link FailurePolicy}: it
+ *     waits for a retry (attempts, next attempt time and error stored on the row, so a restart continues the
+ *     schedule), is parked (FAILED) or discarded. Nothing is lost or skipped, also for rows that commit late.</li>
  *     <li><b>Per-aggregate order</b>: rows of one aggregate are handed to the publisher in insertion (= aggregate
  *     sequence) order, all to the same topic and key. After a failure of a row, no later row of the same aggregate
- *     is sent in that pass, and none acknowledged after it is marked SENT, so they are re-sent after it.</li>
+ *     is sent in that pass, and none acknowledged after it is marked SENT, so they are re-sent after it; while a row
+ *     waits for its retry or is parked, later rows of its aggregate wait too, and other aggregates flow on.</li>
  *     <li><b>No round trip per row</b>: sends are asynchronous with at most {@code maxInFlight} unacknowledged;
  *     status updates are one batch per pass.</li>
  *     <li><b>Low latency</b>: {@link #wakeUp()} (called after a capturing unit of work commits) starts a pass at
@@ -64,6 +70,8 @@ public final class OutboxRelay {
     private final Duration ackTimeout;
     private final Clock clock;
     private final String name;
+    private final FailurePolicy failurePolicy;
+    private final OutboxMetrics metrics;
 
     private final Semaphore wakeUps = new Semaphore(0);
     private final Map<String, Optional<String>> topicCache = new ConcurrentHashMap<>();
@@ -84,6 +92,8 @@ public final class OutboxRelay {
         this.ackTimeout = builder.ackTimeout;
         this.clock = builder.clock;
         this.name = builder.name;
+        this.failurePolicy = builder.failurePolicy;
+        this.metrics = builder.metrics;
     }
 
     public static Builder builder() {
@@ -168,24 +178,31 @@ public final class OutboxRelay {
         }
     }
 
-    /** One pass: fetch a batch of pending rows, publish them, record the outcome. Visible for tests. */
+    /** One pass: fetch a batch of due rows, publish them, record the outcome. Visible for tests. */
     PassResult relayPass() throws InterruptedException {
-        List<OutboxEntry> batch = transactionManager.fetchInTransaction(() -> store.fetchPending(batchSize));
+        Instant now = clock.instant();
+        List<OutboxEntry> batch = transactionManager.fetchInTransaction(() -> store.fetchPending(batchSize, now));
         if (batch.isEmpty()) {
             return new PassResult(0, 0);
         }
         List<InFlight> sends = new ArrayList<>(batch.size());
         Set<String> failedKeys = new HashSet<>();
-        Map<String, String> errors = new HashMap<>();
+        Map<OutboxEntry, Attempt> failed = new LinkedHashMap<>();
         for (OutboxEntry entry : batch) {
             String key = entry.aggregateKey();
             if (failedKeys.contains(key)) {
                 continue; // an earlier row of this aggregate failed in this pass: keep order, wait for it
             }
-            Optional<String> topic = topicFor(entry.aggregateType());
+            Optional<String> topic;
+            try {
+                topic = topicFor(entry.aggregateType());
+            } catch (RuntimeException e) {
+                topic = Optional.empty();
+            }
             if (topic.isEmpty()) {
                 failedKeys.add(key);
-                errors.put(entry.id(), "No topic is configured for aggregate type '" + entry.aggregateType() + "'");
+                failed.put(entry, new Attempt(FailureKind.NO_ROUTE, "No topic is configured for aggregate type '"
+                        + entry.aggregateType() + "'"));
                 continue;
             }
             inFlight.acquire();
@@ -207,38 +224,46 @@ public final class OutboxRelay {
         Set<String> brokenKeys = new HashSet<>();
         for (InFlight send : sends) {
             String key = send.entry().aggregateKey();
-            String error = awaitAck(send.ack(), deadline);
-            if (error != null) {
+            Attempt failure = awaitAck(send.ack(), deadline);
+            if (failure != null) {
                 brokenKeys.add(key);
-                errors.put(send.entry().id(), error);
+                failed.put(send.entry(), failure);
             } else if (!brokenKeys.contains(key)) {
                 acknowledged.add(send.entry().id());
+                metrics.published(send.entry(), clock.instant());
             }
             // acknowledged after an earlier failure of the same aggregate: left pending, re-sent after it
         }
-        List<FailedAttempt> failures = errors.entrySet().stream()
-                                             .map(e -> new FailedAttempt(e.getKey(), e.getValue()))
-                                             .toList();
+        Instant failedAt = clock.instant();
+        List<Failure> failures = new ArrayList<>(failed.size());
+        failed.forEach((entry, attempt) -> {
+            FailurePolicy.Decision decision = failurePolicy.decide(entry, attempt.kind(), entry.attempts() + 1);
+            failures.add(new Failure(entry.id(), attempt.kind(), attempt.error(), decision.outcome(),
+                                     failedAt.plus(decision.delay()), failedAt));
+            metrics.failed(attempt.kind(), decision.outcome());
+        });
         if (!failures.isEmpty()) {
-            logger.warn("Outbox relay: {} row(s) not acknowledged in this pass, first: {}",
-                        failures.size(), failures.get(0));
+            Failure first = failures.get(0);
+            logger.warn("Outbox relay: {} row(s) not acknowledged in this pass; first: row {} {} ({}) -> {}",
+                        failures.size(), first.id(), first.kind(), first.error(), first.outcome());
         }
         transactionManager.executeInTransaction(() -> {
             store.markSent(acknowledged, clock.instant());
-            store.recordFailedAttempts(failures);
+            store.recordFailures(failures);
         });
         return new PassResult(batch.size(), acknowledged.size());
     }
 
-    private static String awaitAck(CompletableFuture<?> ack, long deadlineNanos) throws InterruptedException {
+    private Attempt awaitAck(CompletableFuture<?> ack, long deadlineNanos) throws InterruptedException {
         try {
             ack.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
             return null;
         } catch (ExecutionException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
-            return cause.getClass().getSimpleName() + ": " + cause.getMessage();
+            return new Attempt(publisher.classify(cause), cause.getClass().getSimpleName() + ": " + cause.getMessage());
         } catch (TimeoutException e) {
-            return "Not acknowledged within the relay's ack timeout";
+            return new Attempt(FailureKind.TIMEOUT, "Not acknowledged within the relay's ack timeout of "
+                    + ackTimeout);
         }
     }
 
@@ -252,6 +277,9 @@ public final class OutboxRelay {
     }
 
     private record InFlight(OutboxEntry entry, CompletableFuture<?> ack) {
+    }
+
+    private record Attempt(FailureKind kind, String error) {
     }
 
     /** The outcome of one pass: rows fetched, rows marked sent. */
@@ -275,6 +303,8 @@ public final class OutboxRelay {
         private Duration ackTimeout = Duration.ofSeconds(60);
         private Clock clock = Clock.systemUTC();
         private String name = "outbox-relay";
+        private FailurePolicy failurePolicy = BackoffFailurePolicy.defaults();
+        private OutboxMetrics metrics = OutboxMetrics.NOOP;
 
         private Builder() {
         }
@@ -350,6 +380,20 @@ public final class OutboxRelay {
         public Builder name(String name) {
             assertThat(name, n -> n != null && !n.isBlank(), "name may not be blank");
             this.name = name;
+            return this;
+        }
+
+        /** What to do after a failed attempt (default: {@link BackoffFailurePolicy#defaults()}). */
+        public Builder failurePolicy(FailurePolicy failurePolicy) {
+            assertNonNull(failurePolicy, "FailurePolicy may not be null");
+            this.failurePolicy = failurePolicy;
+            return this;
+        }
+
+        /** Where to report what the relay does (default: nowhere). */
+        public Builder metrics(OutboxMetrics metrics) {
+            assertNonNull(metrics, "OutboxMetrics may not be null");
+            this.metrics = metrics;
             return this;
         }
 

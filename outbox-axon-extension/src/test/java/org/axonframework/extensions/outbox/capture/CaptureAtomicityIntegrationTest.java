@@ -5,7 +5,6 @@ import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventhandling.gateway.EventGateway;
 import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.axonframework.extensions.outbox.OutboxEntry;
-import org.axonframework.extensions.outbox.OutboxStatus;
 import org.axonframework.extensions.outbox.store.OutboxStore;
 import org.axonframework.extensions.outbox.store.jdbc.JdbcOutboxStore;
 import org.axonframework.extensions.outbox.testapp.OutboxTestApplication;
@@ -17,6 +16,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Primary;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import java.time.Instant;
@@ -24,7 +24,6 @@ import java.time.temporal.ChronoUnit;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -48,7 +47,9 @@ class CaptureAtomicityIntegrationTest {
     @Autowired
     JdbcTemplate jdbc;
     @Autowired
-    ArmableOutboxStore outboxStore;
+    ArmableOutboxStore armableStore;
+    @Autowired
+    JdbcOutboxStore outboxStore;
 
     @Test
     void eventsAndOutboxRowsCommitTogether() {
@@ -70,14 +71,14 @@ class CaptureAtomicityIntegrationTest {
             assertThat(r.get("AGGREGATE_ID")).isEqualTo(orderId);
         });
 
-        OutboxEntry created = outboxStore.find(events.get(0).getIdentifier()).orElseThrow();
+        OutboxEntry created = outboxStore.find(events.get(0).getIdentifier()).orElseThrow().entry();
         assertThat(created.eventType()).isEqualTo(ShopEvents.OrderCreated.class.getName());
         assertThat(created.version()).isEqualTo(OutboxEntry.NO_REVISION);
         assertThat(created.payload()).contains("\"customer\":\"alice\"").contains(orderId);
         // the JPA event store keeps milliseconds, the outbox microseconds
         assertThat(created.timestamp().truncatedTo(ChronoUnit.MILLIS))
                 .isEqualTo(events.get(0).getTimestamp().truncatedTo(ChronoUnit.MILLIS));
-        OutboxEntry line = outboxStore.find(events.get(1).getIdentifier()).orElseThrow();
+        OutboxEntry line = outboxStore.find(events.get(1).getIdentifier()).orElseThrow().entry();
         assertThat(line.eventType()).isEqualTo(ShopEvents.LineAdded.class.getName());
         assertThat(line.version()).isEqualTo("2");
         assertThat(line.payload()).contains("\"product\":\"book\"");
@@ -100,7 +101,7 @@ class CaptureAtomicityIntegrationTest {
         String orderId = newId();
         commandGateway.sendAndWait(new ShopCommands.CreateOrder(orderId, "carol"));
 
-        outboxStore.failNextAppend.set(true);
+        armableStore.failNextAppend.set(true);
         assertThatThrownBy(() -> commandGateway.sendAndWait(new ShopCommands.AddLine(orderId, "lamp", 1)))
                 .hasMessageContaining("outbox insert failed on purpose");
 
@@ -122,7 +123,7 @@ class CaptureAtomicityIntegrationTest {
 
         List<Map<String, Object>> rows = outboxRows(orderId);
         assertThat(rows).hasSize(1);
-        assertThat(outboxStore.find((String) rows.get(0).get("ID")).orElseThrow().payload()).contains("dave")
+        assertThat(outboxStore.find((String) rows.get(0).get("ID")).orElseThrow().entry().payload()).contains("dave")
                                                                                            .doesNotContain("mallory");
         assertThat(eventStore.readEvents(orderId).asStream()).hasSize(1);
     }
@@ -156,9 +157,15 @@ class CaptureAtomicityIntegrationTest {
     @TestConfiguration
     static class ArmableStoreConfig {
         @Bean
-        ArmableOutboxStore outboxStore(ConnectionProvider connectionProvider) {
-            JdbcOutboxStore delegate = JdbcOutboxStore.builder().connectionProvider(connectionProvider).build();
-            delegate.createSchema();
+        JdbcOutboxStore jdbcOutboxStore(ConnectionProvider connectionProvider) {
+            JdbcOutboxStore store = JdbcOutboxStore.builder().connectionProvider(connectionProvider).build();
+            store.createSchema();
+            return store;
+        }
+
+        @Bean
+        @Primary
+        ArmableOutboxStore outboxStore(JdbcOutboxStore delegate) {
             return new ArmableOutboxStore(delegate);
         }
     }
@@ -181,8 +188,8 @@ class CaptureAtomicityIntegrationTest {
         }
 
         @Override
-        public List<OutboxEntry> fetchPending(int limit) {
-            return delegate.fetchPending(limit);
+        public List<OutboxEntry> fetchPending(int limit, Instant now) {
+            return delegate.fetchPending(limit, now);
         }
 
         @Override
@@ -191,18 +198,8 @@ class CaptureAtomicityIntegrationTest {
         }
 
         @Override
-        public void recordFailedAttempts(Collection<FailedAttempt> failures) {
-            delegate.recordFailedAttempts(failures);
-        }
-
-        @Override
-        public Optional<OutboxEntry> find(String id) {
-            return delegate.find(id);
-        }
-
-        @Override
-        public long count(OutboxStatus status) {
-            return delegate.count(status);
+        public void recordFailures(Collection<Failure> failures) {
+            delegate.recordFailures(failures);
         }
     }
 }

@@ -12,7 +12,7 @@ import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.extensions.outbox.BrokerTestSupport;
 import org.axonframework.extensions.outbox.OutboxStatus;
 import org.axonframework.extensions.outbox.pulsar.OutboxMessageProperties;
-import org.axonframework.extensions.outbox.store.OutboxStore;
+import org.axonframework.extensions.outbox.store.OutboxMaintenance;
 import org.axonframework.extensions.outbox.testapp.OutboxTestApplication;
 import org.axonframework.extensions.outbox.testapp.ShopCommands;
 import org.axonframework.extensions.outbox.testapp.ShopEvents;
@@ -64,7 +64,7 @@ class OutboxEndToEndIntegrationTest extends BrokerTestSupport {
     @Autowired
     PulsarClient pulsarClient;
     @Autowired
-    OutboxStore outboxStore;
+    OutboxMaintenance outboxStore;
 
     private final ObjectMapper json = new ObjectMapper();
 

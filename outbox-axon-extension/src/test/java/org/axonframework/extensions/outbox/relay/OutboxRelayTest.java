@@ -1,8 +1,10 @@
 package org.axonframework.extensions.outbox.relay;
 
 import org.axonframework.common.AxonConfigurationException;
+import org.axonframework.extensions.outbox.FailureKind;
 import org.axonframework.extensions.outbox.OutboxEntry;
 import org.axonframework.extensions.outbox.OutboxStatus;
+import org.axonframework.extensions.outbox.store.OutboxStore;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -13,7 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.BiFunction;
+import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -51,7 +53,7 @@ class OutboxRelayTest {
     }
 
     @Test
-    void failedRowStaysPendingAndLaterRowsOfItsAggregateWaitWhileOthersFlow() throws Exception {
+    void failedRowWaitsForItsRetryWithLaterRowsOfItsAggregateWhileOthersFlow() throws Exception {
         append("A", 0, 1, 2);
         append("B", 0, 1);
         OutboxRelay relay = relay((entry, topic) -> {
@@ -62,6 +64,7 @@ class OutboxRelayTest {
             return CompletableFuture.completedFuture("ok");
         }, Duration.ofSeconds(5));
 
+        Instant before = Instant.now();
         relay.relayPass();
 
         assertThat(published).containsExactly("A0", "A1", "B0", "B1"); // A2 is not even sent after A1 failed
@@ -69,10 +72,18 @@ class OutboxRelayTest {
         OutboxEntry failed = entry("A", 1);
         assertThat(failed.status()).isEqualTo(OutboxStatus.PENDING);
         assertThat(failed.attempts()).isEqualTo(1);
+        assertThat(failed.failureKind()).isEqualTo(FailureKind.TRANSIENT);
         assertThat(failed.lastError()).contains("broker said no");
+        // default backoff: 1 s ± 20 %
+        assertThat(store.nextAttemptAt(failed.id())).isBetween(before.plusMillis(790), Instant.now().plusMillis(1210));
         assertThat(status("A", 2)).isEqualTo(OutboxStatus.PENDING);
         assertThat(status("B", 0)).isEqualTo(OutboxStatus.SENT);
         assertThat(status("B", 1)).isEqualTo(OutboxStatus.SENT);
+
+        // while A1 waits for its retry, neither it nor A2 is fetched
+        published.clear();
+        relay.relayPass();
+        assertThat(published).isEmpty();
     }
 
     @Test
@@ -89,11 +100,12 @@ class OutboxRelayTest {
         // seq 1 was acknowledged, but after seq 0 failed: it must be sent again after seq 0, so it stays pending
         assertThat(status("A", 0)).isEqualTo(OutboxStatus.PENDING);
         assertThat(status("A", 1)).isEqualTo(OutboxStatus.PENDING);
+        assertThat(entry("A", 1).attempts()).isZero();
     }
 
     @Test
-    void rowWithoutTopicStaysPendingWithError() throws Exception {
-        append("A", 0);
+    void rowWithoutTopicIsParkedAndItsAggregateWaits() throws Exception {
+        append("A", 0, 1);
         OutboxRelay relay = OutboxRelay.builder()
                                        .store(store)
                                        .publisher((entry, topic) -> CompletableFuture.completedFuture("ok"))
@@ -101,16 +113,77 @@ class OutboxRelayTest {
                                        .build();
         relay.relayPass();
         OutboxEntry entry = entry("A", 0);
-        assertThat(entry.status()).isEqualTo(OutboxStatus.PENDING);
+        assertThat(entry.status()).isEqualTo(OutboxStatus.FAILED);
+        assertThat(entry.failureKind()).isEqualTo(FailureKind.NO_ROUTE);
         assertThat(entry.lastError()).contains("No topic").contains("Order");
+        assertThat(store.fetchPending(10, Instant.now())).isEmpty();
+        assertThat(status("A", 1)).isEqualTo(OutboxStatus.PENDING);
     }
 
     @Test
-    void unacknowledgedWithinAckTimeoutStaysPending() throws Exception {
+    void nonRetryableFailureParksAtOnceWhileOtherAggregatesFlow() throws Exception {
+        append("A", 0, 1);
+        append("B", 0);
+        OutboxRelay relay = relay(new ClassifyingPublisher(entry -> entry.aggregateId().equals("A")
+                ? CompletableFuture.failedFuture(new SecurityException("not authorized"))
+                : CompletableFuture.completedFuture("ok")), Duration.ofSeconds(5));
+
+        relay.relayPass();
+        relay.relayPass();
+
+        assertThat(entry("A", 0).status()).isEqualTo(OutboxStatus.FAILED);
+        assertThat(entry("A", 0).failureKind()).isEqualTo(FailureKind.REFUSED);
+        assertThat(entry("A", 0).attempts()).isEqualTo(1);
+        assertThat(status("A", 1)).isEqualTo(OutboxStatus.PENDING);
+        assertThat(status("B", 0)).isEqualTo(OutboxStatus.SENT);
+    }
+
+    @Test
+    void retryableFailureParksAfterTheMaximumAttempts() throws Exception {
+        append("A", 0);
+        OutboxRelay relay = OutboxRelay.builder()
+                                       .store(store)
+                                       .publisher((entry, topic) -> CompletableFuture.failedFuture(
+                                               new IllegalStateException("down")))
+                                       .topicResolver((type, annotated) -> Optional.of("topic"))
+                                       .failurePolicy(BackoffFailurePolicy.builder().initialDelay(Duration.ZERO)
+                                                                          .maxAttempts(3).build())
+                                       .build();
+        relay.relayPass();
+        relay.relayPass();
+        assertThat(status("A", 0)).isEqualTo(OutboxStatus.PENDING);
+        relay.relayPass();
+        assertThat(status("A", 0)).isEqualTo(OutboxStatus.FAILED);
+        assertThat(entry("A", 0).attempts()).isEqualTo(3);
+    }
+
+    @Test
+    void discardOutcomeLetsLaterRowsOfTheAggregateFlow() throws Exception {
+        append("A", 0, 1);
+        OutboxRelay relay = OutboxRelay.builder()
+                                       .store(store)
+                                       .publisher(new ClassifyingPublisher(entry -> entry.aggregateSequence() == 0
+                                               ? CompletableFuture.failedFuture(new SecurityException("no"))
+                                               : CompletableFuture.completedFuture("ok")))
+                                       .topicResolver((type, annotated) -> Optional.of("topic"))
+                                       .failurePolicy(BackoffFailurePolicy.builder()
+                                                                          .outcome(FailureKind.REFUSED,
+                                                                                   OutboxStore.Outcome.DISCARD)
+                                                                          .build())
+                                       .build();
+        relay.relayPass();
+        relay.relayPass();
+        assertThat(status("A", 0)).isEqualTo(OutboxStatus.DISCARDED);
+        assertThat(status("A", 1)).isEqualTo(OutboxStatus.SENT);
+    }
+
+    @Test
+    void unacknowledgedWithinAckTimeoutIsATimeoutFailure() throws Exception {
         append("A", 0);
         OutboxRelay relay = relay((entry, topic) -> new CompletableFuture<>(), Duration.ofMillis(200));
         relay.relayPass();
         assertThat(entry("A", 0).status()).isEqualTo(OutboxStatus.PENDING);
+        assertThat(entry("A", 0).failureKind()).isEqualTo(FailureKind.TIMEOUT);
         assertThat(entry("A", 0).lastError()).contains("ack timeout");
     }
 
@@ -154,10 +227,10 @@ class OutboxRelayTest {
         assertThatThrownBy(() -> OutboxRelay.builder().batchSize(0)).isInstanceOf(AxonConfigurationException.class);
     }
 
-    private OutboxRelay relay(BiFunction<OutboxEntry, String, CompletableFuture<?>> publisher, Duration ackTimeout) {
+    private OutboxRelay relay(OutboxPublisher publisher, Duration ackTimeout) {
         return OutboxRelay.builder()
                           .store(store)
-                          .publisher(publisher::apply)
+                          .publisher(publisher)
                           .topicResolver((type, annotated) -> Optional.of("topic"))
                           .ackTimeout(ackTimeout)
                           .build();
@@ -167,13 +240,26 @@ class OutboxRelayTest {
         List<OutboxEntry> entries = new ArrayList<>();
         for (long sequence : sequences) {
             entries.add(OutboxEntry.pending(aggregateId + "-" + sequence, Instant.now(), "Evt", "Order", aggregateId,
-                                            sequence, "{}", "{}", "0"));
+                                            sequence, "{}", "{}", "0", null));
         }
         store.append(entries);
     }
 
     private OutboxEntry entry(String aggregateId, long sequence) {
         return store.find(aggregateId + "-" + sequence).orElseThrow();
+    }
+
+    /** Publishes through {@code send}; classifies a {@link SecurityException} as {@link FailureKind#REFUSED}. */
+    private record ClassifyingPublisher(Function<OutboxEntry, CompletableFuture<?>> send) implements OutboxPublisher {
+        @Override
+        public CompletableFuture<?> publish(OutboxEntry entry, String destination) {
+            return send.apply(entry);
+        }
+
+        @Override
+        public FailureKind classify(Throwable failure) {
+            return failure instanceof SecurityException ? FailureKind.REFUSED : FailureKind.TRANSIENT;
+        }
     }
 
     private OutboxStatus status(String aggregateId, long sequence) {

@@ -3,8 +3,11 @@ package org.axonframework.extensions.outbox.store.jdbc;
 import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.common.jdbc.ConnectionProvider;
 import org.axonframework.common.jdbc.JdbcException;
+import org.axonframework.extensions.outbox.FailureKind;
 import org.axonframework.extensions.outbox.OutboxEntry;
+import org.axonframework.extensions.outbox.OutboxRow;
 import org.axonframework.extensions.outbox.OutboxStatus;
+import org.axonframework.extensions.outbox.store.OutboxMaintenance;
 import org.axonframework.extensions.outbox.store.OutboxStore;
 
 import java.sql.Connection;
@@ -23,17 +26,19 @@ import java.util.Optional;
 import static org.axonframework.common.BuilderUtils.assertNonNull;
 
 /**
- * {@link OutboxStore} on a relational database through JDBC, with SQL shipped per {@link OutboxDatabase}.
+ * {@link OutboxStore} and {@link OutboxMaintenance} on a relational database through JDBC, with SQL shipped per
+ * {@link OutboxDatabase}.
  * <p>
  * Connections come from an Axon {@link ConnectionProvider}: give it the one the event store uses (in Spring, one
  * bound to the application's transaction manager), so that {@link #append(List)} joins the unit of work's transaction.
  * Nothing here commits. Writes are JDBC batches: one round trip per call, not per row.
  */
-public final class JdbcOutboxStore implements OutboxStore {
+public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance {
 
     /** The default table name. */
     public static final String DEFAULT_TABLE = "axon_outbox";
     private static final int MAX_ERROR_LENGTH = 4000;
+    private static final int MAX_REASON_LENGTH = 1000;
 
     private final ConnectionProvider connectionProvider;
     private final String table;
@@ -76,6 +81,7 @@ public final class JdbcOutboxStore implements OutboxStore {
         withConnection(connection -> {
             try (PreparedStatement insert = connection.prepareStatement(sql(connection).get("insert"))) {
                 for (OutboxEntry entry : entries) {
+                    boolean parked = entry.status() == OutboxStatus.FAILED;
                     insert.setString(1, entry.id());
                     insert.setObject(2, toDb(entry.timestamp()));
                     insert.setString(3, entry.eventType());
@@ -85,6 +91,11 @@ public final class JdbcOutboxStore implements OutboxStore {
                     insert.setString(7, entry.payload());
                     insert.setString(8, entry.metadata());
                     insert.setString(9, entry.version());
+                    insert.setString(10, entry.traceParent());
+                    insert.setString(11, parked ? OutboxStatus.FAILED.name() : OutboxStatus.PENDING.name());
+                    insert.setString(12, entry.failureKind() == null ? null : entry.failureKind().name());
+                    insert.setString(13, truncate(entry.lastError(), MAX_ERROR_LENGTH));
+                    insert.setObject(14, parked ? toDb(entry.timestamp()) : null);
                     insert.addBatch();
                 }
                 insert.executeBatch();
@@ -94,14 +105,17 @@ public final class JdbcOutboxStore implements OutboxStore {
     }
 
     @Override
-    public List<OutboxEntry> fetchPending(int limit) {
+    public List<OutboxEntry> fetchPending(int limit, Instant now) {
         return withConnection(connection -> {
             try (PreparedStatement select = connection.prepareStatement(sql(connection).get("fetchPending"))) {
-                select.setInt(1, limit);
+                OffsetDateTime at = toDb(now);
+                select.setObject(1, at);
+                select.setObject(2, at);
+                select.setInt(3, limit);
                 try (ResultSet rs = select.executeQuery()) {
                     List<OutboxEntry> entries = new ArrayList<>(limit);
                     while (rs.next()) {
-                        entries.add(read(rs));
+                        entries.add(readEntry(rs));
                     }
                     return entries;
                 }
@@ -129,33 +143,132 @@ public final class JdbcOutboxStore implements OutboxStore {
     }
 
     @Override
-    public void recordFailedAttempts(Collection<FailedAttempt> failures) {
+    public void recordFailures(Collection<Failure> failures) {
         if (failures.isEmpty()) {
             return;
         }
         withConnection(connection -> {
-            try (PreparedStatement update = connection.prepareStatement(sql(connection).get("recordFailedAttempt"))) {
-                for (FailedAttempt failure : failures) {
-                    update.setString(1, truncate(failure.error()));
-                    update.setString(2, failure.id());
-                    update.addBatch();
+            OutboxSql statements = sql(connection);
+            try (PreparedStatement retry = connection.prepareStatement(statements.get("retryLater"));
+                 PreparedStatement park = connection.prepareStatement(statements.get("park"));
+                 PreparedStatement discard = connection.prepareStatement(statements.get("discardFailed"))) {
+                int retries = 0;
+                int parks = 0;
+                int discards = 0;
+                for (Failure failure : failures) {
+                    String kind = failure.kind().name();
+                    String error = truncate(failure.error(), MAX_ERROR_LENGTH);
+                    switch (failure.outcome()) {
+                        case RETRY -> {
+                            retry.setObject(1, toDb(failure.nextAttemptAt()));
+                            retry.setString(2, kind);
+                            retry.setString(3, error);
+                            retry.setString(4, failure.id());
+                            retry.addBatch();
+                            retries++;
+                        }
+                        case PARK -> {
+                            park.setObject(1, toDb(failure.at()));
+                            park.setString(2, kind);
+                            park.setString(3, error);
+                            park.setString(4, failure.id());
+                            park.addBatch();
+                            parks++;
+                        }
+                        case DISCARD -> {
+                            discard.setString(1, kind);
+                            discard.setString(2, error);
+                            discard.setObject(3, toDb(failure.at()));
+                            discard.setString(4, truncate(error, MAX_REASON_LENGTH));
+                            discard.setString(5, failure.id());
+                            discard.addBatch();
+                            discards++;
+                        }
+                    }
                 }
-                update.executeBatch();
+                if (retries > 0) {
+                    retry.executeBatch();
+                }
+                if (parks > 0) {
+                    park.executeBatch();
+                }
+                if (discards > 0) {
+                    discard.executeBatch();
+                }
             }
             return null;
         });
     }
 
     @Override
-    public Optional<OutboxEntry> find(String id) {
+    public Optional<OutboxRow> find(String id) {
         return withConnection(connection -> {
             try (PreparedStatement select = connection.prepareStatement(sql(connection).get("find"))) {
                 select.setString(1, id);
                 try (ResultSet rs = select.executeQuery()) {
-                    return rs.next() ? Optional.of(read(rs)) : Optional.empty();
+                    return rs.next() ? Optional.of(readRow(rs)) : Optional.empty();
                 }
             }
         });
+    }
+
+    @Override
+    public List<OutboxRow> findParked(String aggregateType, String aggregateId, int offset, int limit) {
+        return withConnection(connection -> {
+            try (PreparedStatement select = connection.prepareStatement(sql(connection).get("findParked"))) {
+                int next = bindFilter(select, aggregateType, aggregateId);
+                select.setInt(next, offset);
+                select.setInt(next + 1, limit);
+                try (ResultSet rs = select.executeQuery()) {
+                    List<OutboxRow> rows = new ArrayList<>();
+                    while (rs.next()) {
+                        rows.add(readRow(rs));
+                    }
+                    return rows;
+                }
+            }
+        });
+    }
+
+    @Override
+    public long countParked(String aggregateType, String aggregateId) {
+        return withConnection(connection -> {
+            try (PreparedStatement select = connection.prepareStatement(sql(connection).get("countParked"))) {
+                bindFilter(select, aggregateType, aggregateId);
+                return singleLong(select);
+            }
+        });
+    }
+
+    @Override
+    public long countPending(String aggregateType, String aggregateId) {
+        return withConnection(connection -> {
+            try (PreparedStatement select = connection.prepareStatement(sql(connection).get("countWaiting"))) {
+                select.setString(1, aggregateType);
+                select.setString(2, aggregateId);
+                return singleLong(select);
+            }
+        });
+    }
+
+    @Override
+    public int retryParked(String id, Action action) {
+        return update("retryParked", action, id);
+    }
+
+    @Override
+    public int retryParkedOfAggregate(String aggregateType, String aggregateId, Action action) {
+        return update("retryParkedOfAggregate", action, aggregateType, aggregateId);
+    }
+
+    @Override
+    public int retryAllParked(Action action) {
+        return update("retryAllParked", action);
+    }
+
+    @Override
+    public int discardParked(String id, Action action) {
+        return update("discardParked", action, id);
     }
 
     @Override
@@ -163,15 +276,86 @@ public final class JdbcOutboxStore implements OutboxStore {
         return withConnection(connection -> {
             try (PreparedStatement select = connection.prepareStatement(sql(connection).get("countByStatus"))) {
                 select.setString(1, status.name());
-                try (ResultSet rs = select.executeQuery()) {
-                    rs.next();
-                    return rs.getLong(1);
-                }
+                return singleLong(select);
             }
         });
     }
 
-    private static OutboxEntry read(ResultSet rs) throws SQLException {
+    @Override
+    public Optional<Instant> oldestPending() {
+        return withConnection(connection -> {
+            try (PreparedStatement select = connection.prepareStatement(sql(connection).get("oldestPending"));
+                 ResultSet rs = select.executeQuery()) {
+                rs.next();
+                return Optional.ofNullable(rs.getObject(1, OffsetDateTime.class)).map(OffsetDateTime::toInstant);
+            }
+        });
+    }
+
+    @Override
+    public int purgeSent(Instant cutoff, int batchSize, boolean archive) {
+        return withConnection(connection -> {
+            OutboxSql statements = sql(connection);
+            OffsetDateTime before = toDb(cutoff);
+            long upperBound;
+            try (PreparedStatement bound = connection.prepareStatement(statements.get("retentionUpperBound"))) {
+                bound.setObject(1, before);
+                bound.setInt(2, batchSize);
+                try (ResultSet rs = bound.executeQuery()) {
+                    rs.next();
+                    upperBound = rs.getLong(1);
+                    if (rs.wasNull()) {
+                        return 0;
+                    }
+                }
+            }
+            if (archive) {
+                try (PreparedStatement copy = connection.prepareStatement(statements.get("retentionArchive"))) {
+                    copy.setObject(1, before);
+                    copy.setLong(2, upperBound);
+                    copy.executeUpdate();
+                }
+            }
+            try (PreparedStatement delete = connection.prepareStatement(statements.get("retentionDelete"))) {
+                delete.setObject(1, before);
+                delete.setLong(2, upperBound);
+                return delete.executeUpdate();
+            }
+        });
+    }
+
+    private int update(String statement, Action action, String... keys) {
+        return withConnection(connection -> {
+            try (PreparedStatement update = connection.prepareStatement(sql(connection).get(statement))) {
+                update.setString(1, truncate(action.actor(), 255));
+                update.setObject(2, toDb(action.at()));
+                update.setString(3, truncate(action.reason(), MAX_REASON_LENGTH));
+                for (int i = 0; i < keys.length; i++) {
+                    update.setString(4 + i, keys[i]);
+                }
+                return update.executeUpdate();
+            }
+        });
+    }
+
+    private static int bindFilter(PreparedStatement statement, String aggregateType, String aggregateId)
+            throws SQLException {
+        statement.setString(1, aggregateType);
+        statement.setString(2, aggregateType);
+        statement.setString(3, aggregateId);
+        statement.setString(4, aggregateId);
+        return 5;
+    }
+
+    private static long singleLong(PreparedStatement select) throws SQLException {
+        try (ResultSet rs = select.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static OutboxEntry readEntry(ResultSet rs) throws SQLException {
+        String kind = rs.getString("failure_kind");
         return new OutboxEntry(rs.getString("id"),
                                rs.getLong("position"),
                                rs.getObject("timestamp", OffsetDateTime.class).toInstant(),
@@ -182,9 +366,27 @@ public final class JdbcOutboxStore implements OutboxStore {
                                rs.getString("payload"),
                                rs.getString("metadata"),
                                rs.getString("version"),
+                               rs.getString("trace_parent"),
                                OutboxStatus.valueOf(rs.getString("status")),
                                rs.getInt("attempts"),
+                               kind == null ? null : FailureKind.valueOf(kind),
                                rs.getString("last_error"));
+    }
+
+    private static OutboxRow readRow(ResultSet rs) throws SQLException {
+        return new OutboxRow(readEntry(rs),
+                             instant(rs, "next_attempt_at"),
+                             instant(rs, "parked_at"),
+                             instant(rs, "sent_at"),
+                             rs.getString("action"),
+                             rs.getString("action_by"),
+                             instant(rs, "action_at"),
+                             rs.getString("action_reason"));
+    }
+
+    private static Instant instant(ResultSet rs, String column) throws SQLException {
+        OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
+        return value == null ? null : value.toInstant();
     }
 
     private OutboxSql sql(Connection connection) throws SQLException {
@@ -207,14 +409,14 @@ public final class JdbcOutboxStore implements OutboxStore {
     }
 
     private static OffsetDateTime toDb(Instant instant) {
-        return instant.atOffset(ZoneOffset.UTC);
+        return instant == null ? null : instant.atOffset(ZoneOffset.UTC);
     }
 
-    private static String truncate(String error) {
-        if (error == null || error.length() <= MAX_ERROR_LENGTH) {
-            return error;
+    private static String truncate(String text, int max) {
+        if (text == null || text.length() <= max) {
+            return text;
         }
-        return error.substring(0, MAX_ERROR_LENGTH);
+        return text.substring(0, max);
     }
 
     @FunctionalInterface

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  */
 final class OutboxSql {
 
-    /** A table name: an identifier, optionally schema-qualified; at most 50 characters so derived names fit. */
+    /** A table name: an identifier, optionally schema-qualified; at most 50 characters so derived names fit (63). */
     static final Pattern TABLE_NAME = Pattern.compile("([A-Za-z_][A-Za-z0-9_]{0,49}\\.)?[A-Za-z_][A-Za-z0-9_]{0,49}");
     private static final String BASE = "org/axonframework/extensions/outbox/store/jdbc/";
 
@@ -75,8 +75,8 @@ final class OutboxSql {
     }
 
     private static String substitute(String sql, String table, String simpleName) {
-        // constraint and index names are unqualified: ${table}_pk etc. use the simple name
-        return sql.replace("${table}_", simpleName + "_").replace("${table}", table);
+        // ${name}: unqualified, for constraint and index names; ${archive}: the retention archive table
+        return sql.replace("${archive}", table + "_archive").replace("${name}", simpleName).replace("${table}", table);
     }
 
     private static InputStream resource(OutboxDatabase database, String name) {

@@ -44,7 +44,6 @@ import org.springframework.boot.actuate.autoconfigure.health.ConditionalOnEnable
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.health.Health;
 import org.springframework.boot.actuate.health.HealthIndicator;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
@@ -242,9 +241,8 @@ class OutboxAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean
-        @ConditionalOnBean(OutboxOperations.class)
-        OutboxEndpoint outboxEndpoint(OutboxOperations operations, OutboxConfigurerModule module) {
-            return new OutboxEndpoint(operations, module.relay());
+        OutboxEndpoint outboxEndpoint(OutboxConfigurerModule module) {
+            return new OutboxEndpoint(module.operations().orElse(null), module.relay());
         }
     }
 

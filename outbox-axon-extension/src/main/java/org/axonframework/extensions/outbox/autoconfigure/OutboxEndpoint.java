@@ -34,26 +34,37 @@ class OutboxEndpoint {
     private final OutboxOperations operations;
     private final OutboxRelay relay;
 
+    /** @param operations the operator's actions, {@code null} when the store does not support them */
     OutboxEndpoint(OutboxOperations operations, OutboxRelay relay) {
         this.operations = operations;
         this.relay = relay;
     }
 
     @ReadOperation
-    public Map<String, Object> outbox(@Nullable String aggregateType, @Nullable String aggregateId,
-                                      @Nullable Integer page, @Nullable Integer size) {
+    public WebEndpointResponse<Object> outbox(@Nullable String aggregateType, @Nullable String aggregateId,
+                                              @Nullable Integer page, @Nullable Integer size) {
+        if (operations == null) {
+            return unsupported();
+        }
         OutboxOperations.Summary summary = operations.summary();
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("counts", summary.counts());
         body.put("oldestPendingAge", summary.oldestPendingAge() == null ? null : summary.oldestPendingAge().toString());
         body.put("relayRunning", relay.isRunning());
-        body.put("parked", operations.parked(aggregateType, aggregateId, page == null ? 0 : page,
-                                             size == null ? 20 : size));
-        return body;
+        try {
+            body.put("parked", operations.parked(aggregateType, aggregateId, page == null ? 0 : page,
+                                                 size == null ? 20 : size));
+        } catch (IllegalArgumentException e) {
+            return badRequest(e.getMessage());
+        }
+        return new WebEndpointResponse<>(body);
     }
 
     @ReadOperation
     public WebEndpointResponse<Object> row(@Selector String id) {
+        if (operations == null) {
+            return unsupported();
+        }
         return operations.row(id)
                          .map(row -> new WebEndpointResponse<Object>(row))
                          .orElseGet(() -> new WebEndpointResponse<>(Map.of("error", "no outbox row " + id),
@@ -63,6 +74,9 @@ class OutboxEndpoint {
     @WriteOperation
     public WebEndpointResponse<Object> act(@Selector String id, String action, @Nullable String reason,
                                            SecurityContext securityContext) {
+        if (operations == null) {
+            return unsupported();
+        }
         String actor = actor(securityContext);
         boolean changed;
         switch (action) {
@@ -88,6 +102,9 @@ class OutboxEndpoint {
     public WebEndpointResponse<Object> bulk(String action, @Nullable String aggregateType,
                                             @Nullable String aggregateId, @Nullable String reason,
                                             SecurityContext securityContext) {
+        if (operations == null) {
+            return unsupported();
+        }
         String actor = actor(securityContext);
         int rows;
         switch (action) {
@@ -108,6 +125,11 @@ class OutboxEndpoint {
     private static String actor(SecurityContext securityContext) {
         Principal principal = securityContext == null ? null : securityContext.getPrincipal();
         return principal == null ? UNAUTHENTICATED : principal.getName();
+    }
+
+    private static WebEndpointResponse<Object> unsupported() {
+        return new WebEndpointResponse<>(Map.of("error", "the outbox store does not support operator actions"),
+                                         WebEndpointResponse.STATUS_SERVICE_UNAVAILABLE);
     }
 
     private static WebEndpointResponse<Object> badRequest(String message) {

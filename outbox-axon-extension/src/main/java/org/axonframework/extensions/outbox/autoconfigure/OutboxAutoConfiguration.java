@@ -9,6 +9,8 @@ import org.axonframework.common.transaction.NoTransactionManager;
 import org.axonframework.common.transaction.TransactionManager;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.axonframework.extensions.outbox.OutboxConfigurerModule;
+import io.micrometer.tracing.Tracer;
+import org.axonframework.extensions.outbox.capture.MicrometerTraceParentProvider;
 import org.axonframework.extensions.outbox.capture.TraceParentProvider;
 import org.axonframework.extensions.outbox.metrics.MicrometerOutboxMetrics;
 import org.axonframework.extensions.outbox.metrics.OutboxMetrics;
@@ -213,6 +215,19 @@ class OutboxAutoConfiguration {
                 return OutboxMetrics.NOOP;
             }
             return new MicrometerOutboxMetrics(meterRegistry, stats);
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(Tracer.class)
+    static class TracingConfiguration {
+
+        /** The current Micrometer Tracing span's context, when the event's metadata carries none. */
+        @Bean
+        @ConditionalOnMissingBean
+        TraceParentProvider outboxTraceParentProvider(ObjectProvider<Tracer> tracer) {
+            Tracer available = tracer.getIfAvailable();
+            return available == null ? event -> null : new MicrometerTraceParentProvider(available);
         }
     }
 

@@ -62,6 +62,18 @@ class DemoApplicationIntegrationTest {
                 rest.getForObject("/outbox", Map.class)).containsEntry("PENDING", 0));
     }
 
+    @Test
+    @SuppressWarnings("unchecked")
+    void operationsAreExposedThroughActuator() {
+        Map<String, Object> health = rest.getForObject("/actuator/health", Map.class);
+        Map<String, Object> outbox = (Map<String, Object>) ((Map<String, Object>) health.get("components"))
+                .get("outbox");
+        assertThat(outbox.get("status")).isEqualTo("UP");
+        assertThat((Map<String, Object>) outbox.get("details")).containsEntry("relayRunning", true);
+        Map<String, Object> endpoint = rest.getForObject("/actuator/outbox", Map.class);
+        assertThat((Map<String, Object>) endpoint.get("counts")).containsEntry("FAILED", 0);
+    }
+
     private static void assertInSequence(List<Received> received, String customer, List<String> types) {
         List<Received> ofCustomer = received.stream().filter(r -> r.key().startsWith(customer + "-")).toList();
         assertThat(ofCustomer).extracting(Received::type).containsExactlyElementsOf(types);

@@ -2,7 +2,7 @@ package org.axonframework.extensions.outbox.demo.order;
 
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.extensions.outbox.OutboxStatus;
-import org.axonframework.extensions.outbox.store.OutboxStore;
+import org.axonframework.extensions.outbox.operations.OutboxOperations;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -12,7 +12,6 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
-import java.util.EnumMap;
 import java.util.Map;
 import java.util.UUID;
 
@@ -21,11 +20,11 @@ import java.util.UUID;
 public class OrderController {
 
     private final CommandGateway commandGateway;
-    private final OutboxStore outboxStore;
+    private final OutboxOperations outboxOperations;
 
-    public OrderController(CommandGateway commandGateway, OutboxStore outboxStore) {
+    public OrderController(CommandGateway commandGateway, OutboxOperations outboxOperations) {
         this.commandGateway = commandGateway;
-        this.outboxStore = outboxStore;
+        this.outboxOperations = outboxOperations;
     }
 
     public record NewOrder(String customer) {
@@ -61,14 +60,10 @@ public class OrderController {
                 orderId, cancellation == null ? "cancelled by customer" : cancellation.reason()));
     }
 
-    /** Outbox rows by status. */
+    /** Outbox rows by status (operators use {@code /actuator/outbox}). */
     @GetMapping("/outbox")
     public Map<OutboxStatus, Long> outbox() {
-        Map<OutboxStatus, Long> counts = new EnumMap<>(OutboxStatus.class);
-        for (OutboxStatus status : OutboxStatus.values()) {
-            counts.put(status, outboxStore.count(status));
-        }
-        return counts;
+        return outboxOperations.summary().counts();
     }
 
     @ExceptionHandler({IllegalStateException.class, IllegalArgumentException.class})

@@ -14,6 +14,7 @@ import org.axonframework.extensions.outbox.capture.TraceParentProvider;
 import org.axonframework.extensions.outbox.metrics.OutboxMetrics;
 import org.axonframework.extensions.outbox.operations.OutboxOperations;
 import org.axonframework.extensions.outbox.relay.BackoffFailurePolicy;
+import org.axonframework.extensions.outbox.relay.EntryUpcaster;
 import org.axonframework.extensions.outbox.relay.FailurePolicy;
 import org.axonframework.extensions.outbox.relay.OutboxPublisher;
 import org.axonframework.extensions.outbox.relay.OutboxRelay;
@@ -21,13 +22,17 @@ import org.axonframework.extensions.outbox.relay.TopicResolver;
 import org.axonframework.extensions.outbox.retention.OutboxRetention;
 import org.axonframework.extensions.outbox.store.OutboxMaintenance;
 import org.axonframework.extensions.outbox.store.OutboxStore;
+import org.axonframework.extensions.outbox.upcasting.AxonEntryUpcaster;
+import org.axonframework.extensions.outbox.upcasting.PublishedEventUpcaster;
 import org.axonframework.lifecycle.Phase;
 import org.axonframework.serialization.Serializer;
 import org.axonframework.serialization.json.JacksonSerializer;
+import org.axonframework.serialization.upcasting.event.EventUpcasterChain;
 
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -70,7 +75,12 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
     private final OutboxOperations operations;
     private final OutboxRetention retention;
 
+    private final boolean upcastingEnabled;
+    private final List<PublishedEventUpcaster> publishedEventUpcasters;
+    private final Map<String, String> currentVersions;
+
     private volatile CapturedAggregates capturedAggregates = CapturedAggregates.none();
+    private volatile EntryUpcaster upcaster = EntryUpcaster.NONE;
     private volatile Registration interceptorRegistration;
 
     private OutboxConfigurerModule(Builder builder) {
@@ -85,6 +95,9 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
         this.schemaInitializer = builder.schemaInitializer;
         this.metrics = builder.metrics;
         this.traceParentProvider = builder.traceParentProvider;
+        this.upcastingEnabled = builder.upcastingEnabled;
+        this.publishedEventUpcasters = List.copyOf(builder.publishedEventUpcasters);
+        this.currentVersions = Map.copyOf(builder.currentVersions);
         OutboxRelay.Builder relayBuilder = OutboxRelay.builder()
                                                       .store(store)
                                                       .publisher(publisher)
@@ -92,6 +105,7 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
                                                       .capturedAggregates(() -> capturedAggregates)
                                                       .transactionManager(transactionManager)
                                                       .failurePolicy(builder.failurePolicy)
+                                                      .upcaster(() -> upcaster)
                                                       .metrics(metrics);
         builder.relayCustomizer.accept(relayBuilder);
         this.relay = relayBuilder.build();
@@ -170,6 +184,9 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
         }
         schemaInitializer.run();
         capturedAggregates = captured;
+        if (upcastingEnabled) {
+            upcaster = buildUpcaster(config);
+        }
         OutboxCaptureInterceptor interceptor = new OutboxCaptureInterceptor(
                 () -> capturedAggregates, store, serializer, relay::wakeUp, traceParentProvider, metrics);
         interceptorRegistration = config.eventStore().registerDispatchInterceptor(interceptor);
@@ -179,6 +196,23 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
         if (retention != null) {
             retention.start();
         }
+    }
+
+    /** The application's event-store upcasters first, then the outbox-only ones. */
+    private EntryUpcaster buildUpcaster(Configuration config) {
+        AxonEntryUpcaster.Builder builder = AxonEntryUpcaster.builder().serializer(serializer);
+        EventUpcasterChain applicationUpcasters = config.upcasterChain();
+        if (applicationUpcasters != null) {
+            builder.upcaster(applicationUpcasters);
+        }
+        publishedEventUpcasters.forEach(builder::upcaster);
+        currentVersions.forEach(builder::currentVersion);
+        return builder.build();
+    }
+
+    /** What brings rows to their current version (before start: publishes rows as captured). */
+    public EntryUpcaster upcaster() {
+        return upcaster;
     }
 
     private void shutdown() {
@@ -216,6 +250,9 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
         private TraceParentProvider traceParentProvider = TraceParentProvider.fromMetadata();
         private OutboxMaintenance maintenance;
         private boolean retentionEnabled = false;
+        private boolean upcastingEnabled = true;
+        private final List<PublishedEventUpcaster> publishedEventUpcasters = new ArrayList<>();
+        private final Map<String, String> currentVersions = new java.util.HashMap<>();
         private Consumer<OutboxRetention.Builder> retentionCustomizer = b -> {
         };
 
@@ -314,6 +351,32 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
         public Builder maintenance(OutboxMaintenance maintenance) {
             assertNonNull(maintenance, "OutboxMaintenance may not be null");
             this.maintenance = maintenance;
+            return this;
+        }
+
+        /**
+         * Whether rows are brought to the current version of their event type before they are sent (default: on),
+         * with the application's event-store upcasters ({@code Configuration#upcasterChain()}) and the
+         * {@link #publishedEventUpcaster outbox-only} ones.
+         */
+        public Builder upcasting(boolean enabled) {
+            this.upcastingEnabled = enabled;
+            return this;
+        }
+
+        /** An upcaster for the published contract only (runs after the event-store upcasters). */
+        public Builder publishedEventUpcaster(PublishedEventUpcaster upcaster) {
+            assertNonNull(upcaster, "PublishedEventUpcaster may not be null");
+            this.publishedEventUpcasters.add(upcaster);
+            return this;
+        }
+
+        /** Publishes {@code eventType} at {@code version} instead of the revision of its class. */
+        public Builder currentVersion(String eventType, String version) {
+            if (eventType == null || eventType.isBlank() || version == null || version.isBlank()) {
+                throw new AxonConfigurationException("An event type and its current version may not be blank");
+            }
+            this.currentVersions.put(eventType, version);
             return this;
         }
 

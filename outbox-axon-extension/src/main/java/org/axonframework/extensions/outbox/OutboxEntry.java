@@ -68,9 +68,9 @@ public record OutboxEntry(String id,
                                payload, metadata, version, traceParent, OutboxStatus.FAILED, attempts, kind, error);
     }
 
-    /** This entry with another payload at another version (an upcast). */
-    public OutboxEntry withPayload(String newPayload, String newVersion) {
-        return new OutboxEntry(id, position, timestamp, eventType, aggregateType, aggregateId, aggregateSequence,
+    /** This entry as another event type, payload and version (the result of upcasting it). */
+    public OutboxEntry upcastTo(String newEventType, String newPayload, String newVersion) {
+        return new OutboxEntry(id, position, timestamp, newEventType, aggregateType, aggregateId, aggregateSequence,
                                newPayload, metadata, newVersion, traceParent, status, attempts, failureKind,
                                lastError);
     }

@@ -19,6 +19,7 @@ import org.axonframework.extensions.outbox.operations.OutboxOperations;
 import org.axonframework.extensions.outbox.relay.BackoffFailurePolicy;
 import org.axonframework.extensions.outbox.relay.FailurePolicy;
 import org.axonframework.extensions.outbox.store.OutboxMaintenance;
+import org.axonframework.extensions.outbox.upcasting.PublishedEventUpcaster;
 import org.axonframework.extensions.outbox.pulsar.PulsarOutboxPublisher;
 import org.axonframework.extensions.outbox.pulsar.PulsarTopicResolver;
 import org.axonframework.extensions.outbox.pulsar.PulsarTopics;
@@ -154,7 +155,8 @@ class OutboxAutoConfiguration {
                                                   ObjectProvider<TransactionManager> transactionManager,
                                                   ObjectProvider<DataSource> dataSource,
                                                   ObjectProvider<OutboxMetrics> metrics,
-                                                  ObjectProvider<TraceParentProvider> traceParentProvider) {
+                                                  ObjectProvider<TraceParentProvider> traceParentProvider,
+                                                  ObjectProvider<PublishedEventUpcaster> publishedEventUpcasters) {
         OutboxProperties.Relay relay = properties.relay();
         OutboxProperties.Retention retention = properties.retention();
         OutboxConfigurerModule.Builder builder =
@@ -175,6 +177,9 @@ class OutboxAutoConfiguration {
                                                    .pollInterval(relay.pollInterval())
                                                    .ackTimeout(relay.ackTimeout()))
                                       .schemaInitializer(schemaInitializer(properties, store, dataSource));
+        builder.upcasting(properties.upcasting().enabled());
+        properties.upcasting().currentVersions().forEach(builder::currentVersion);
+        publishedEventUpcasters.orderedStream().forEach(builder::publishedEventUpcaster);
         if (retention.enabled()) {
             builder.retention(r -> r.retainSent(retention.retainSent())
                                     .archive(retention.mode() == OutboxProperties.Retention.Mode.ARCHIVE)

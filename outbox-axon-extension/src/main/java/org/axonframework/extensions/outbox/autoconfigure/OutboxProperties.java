@@ -27,6 +27,7 @@ import java.util.Map;
  * @param retry            what happens after a failed publish attempt
  * @param retention        removal of old SENT rows
  * @param health           the {@code outbox} health indicator
+ * @param upcasting        bringing rows to the current version of their event type before they are sent
  */
 @ConfigurationProperties("axon.outbox")
 public record OutboxProperties(@DefaultValue("true") boolean enabled,
@@ -38,7 +39,8 @@ public record OutboxProperties(@DefaultValue("true") boolean enabled,
                                @DefaultValue Pulsar pulsar,
                                @DefaultValue Retry retry,
                                @DefaultValue Retention retention,
-                               @DefaultValue Health health) {
+                               @DefaultValue Health health,
+                               @DefaultValue Upcasting upcasting) {
 
     public OutboxProperties {
         topics = topics == null ? Map.of() : Map.copyOf(topics);
@@ -128,5 +130,20 @@ public record OutboxProperties(@DefaultValue("true") boolean enabled,
      * @param maxPendingAge OUT_OF_SERVICE when the oldest pending row waits longer than this
      */
     public record Health(@DefaultValue("5m") Duration maxPendingAge) {
+    }
+
+    /**
+     * Upcasting at relay time, with the application's event-store upcasters and {@code PublishedEventUpcaster} beans.
+     *
+     * @param enabled         whether rows are upcast before they are sent
+     * @param currentVersions per event type (payload type name, use bracket notation:
+     *                        {@code axon.outbox.upcasting.current-versions[com.acme.OrderPlaced]=2}), the version to
+     *                        publish at instead of the revision of its class
+     */
+    public record Upcasting(@DefaultValue("true") boolean enabled, Map<String, String> currentVersions) {
+
+        public Upcasting {
+            currentVersions = currentVersions == null ? Map.of() : Map.copyOf(currentVersions);
+        }
     }
 }

@@ -49,6 +49,8 @@ import static org.axonframework.common.BuilderUtils.assertThat;
  *     waits for its retry or is parked, later rows of its aggregate wait too, and other aggregates flow on.</li>
  *     <li><b>No round trip per row</b>: sends are asynchronous with at most {@code maxInFlight} unacknowledged;
  *     status updates are one batch per pass.</li>
+ *     <li><b>Current schema</b>: each row passes the {@link EntryUpcaster} first; a row that cannot be upcast is
+ *     parked ({@link FailureKind#UPCAST_FAILED}) and its aggregate waits, the rest of the stream continues.</li>
  *     <li><b>Low latency</b>: {@link #wakeUp()} (called after a capturing unit of work commits) starts a pass at
  *     once; polling every {@code pollInterval} is the fallback for rows written by other nodes.</li>
  * </ul>
@@ -72,6 +74,7 @@ public final class OutboxRelay {
     private final String name;
     private final FailurePolicy failurePolicy;
     private final OutboxMetrics metrics;
+    private final Supplier<EntryUpcaster> upcaster;
 
     private final Semaphore wakeUps = new Semaphore(0);
     private final Map<String, Optional<String>> topicCache = new ConcurrentHashMap<>();
@@ -94,6 +97,7 @@ public final class OutboxRelay {
         this.name = builder.name;
         this.failurePolicy = builder.failurePolicy;
         this.metrics = builder.metrics;
+        this.upcaster = builder.upcaster;
     }
 
     public static Builder builder() {
@@ -193,6 +197,14 @@ public final class OutboxRelay {
             if (failedKeys.contains(key)) {
                 continue; // an earlier row of this aggregate failed in this pass: keep order, wait for it
             }
+            OutboxEntry toSend;
+            try {
+                toSend = upcaster.get().upcast(entry);
+            } catch (RuntimeException e) {
+                failedKeys.add(key);
+                failed.put(entry, new Attempt(FailureKind.UPCAST_FAILED, e.getMessage()));
+                continue;
+            }
             Optional<String> topic;
             try {
                 topic = topicFor(entry.aggregateType());
@@ -208,7 +220,7 @@ public final class OutboxRelay {
             inFlight.acquire();
             CompletableFuture<?> ack;
             try {
-                ack = publisher.publish(entry, topic.get());
+                ack = publisher.publish(toSend, topic.get());
             } catch (RuntimeException e) {
                 ack = CompletableFuture.failedFuture(e);
             }
@@ -216,7 +228,7 @@ public final class OutboxRelay {
             if (ack.isCompletedExceptionally()) {
                 failedKeys.add(key);
             }
-            sends.add(new InFlight(entry, ack));
+            sends.add(new InFlight(entry, toSend, ack));
         }
 
         long deadline = System.nanoTime() + ackTimeout.toNanos();
@@ -230,7 +242,7 @@ public final class OutboxRelay {
                 failed.put(send.entry(), failure);
             } else if (!brokenKeys.contains(key)) {
                 acknowledged.add(send.entry().id());
-                metrics.published(send.entry(), clock.instant());
+                metrics.published(send.sent(), clock.instant());
             }
             // acknowledged after an earlier failure of the same aggregate: left pending, re-sent after it
         }
@@ -276,7 +288,7 @@ public final class OutboxRelay {
         return a.compareTo(b) <= 0 ? a : b;
     }
 
-    private record InFlight(OutboxEntry entry, CompletableFuture<?> ack) {
+    private record InFlight(OutboxEntry entry, OutboxEntry sent, CompletableFuture<?> ack) {
     }
 
     private record Attempt(FailureKind kind, String error) {
@@ -305,6 +317,7 @@ public final class OutboxRelay {
         private String name = "outbox-relay";
         private FailurePolicy failurePolicy = BackoffFailurePolicy.defaults();
         private OutboxMetrics metrics = OutboxMetrics.NOOP;
+        private Supplier<EntryUpcaster> upcaster = () -> EntryUpcaster.NONE;
 
         private Builder() {
         }
@@ -387,6 +400,13 @@ public final class OutboxRelay {
         public Builder failurePolicy(FailurePolicy failurePolicy) {
             assertNonNull(failurePolicy, "FailurePolicy may not be null");
             this.failurePolicy = failurePolicy;
+            return this;
+        }
+
+        /** Brings each row to the version it is published at (default: as captured). */
+        public Builder upcaster(Supplier<EntryUpcaster> upcaster) {
+            assertNonNull(upcaster, "EntryUpcaster supplier may not be null");
+            this.upcaster = upcaster;
             return this;
         }
 

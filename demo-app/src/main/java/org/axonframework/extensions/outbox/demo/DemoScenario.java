@@ -2,7 +2,10 @@ package org.axonframework.extensions.outbox.demo;
 
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.extensions.outbox.demo.consumer.OrderEventsPrinter;
+import org.axonframework.extensions.outbox.OutboxEntry;
 import org.axonframework.extensions.outbox.demo.order.OrderCommands;
+import org.axonframework.extensions.outbox.demo.order.OrderEvents;
+import org.axonframework.extensions.outbox.store.OutboxStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.ApplicationArguments;
@@ -12,6 +15,7 @@ import org.springframework.core.env.Environment;
 import org.springframework.stereotype.Component;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +25,8 @@ import java.util.stream.Collectors;
 
 /**
  * A scripted scenario run at startup ({@code demo.scenario.enabled}, on by default): three customers work on their
- * orders at the same time; the consumer then shows each order's events arriving in order.
+ * orders at the same time; the consumer then shows each order's events arriving in order. A row left pending by the
+ * "previous release" (an event at an older schema version) shows upcasting at relay time.
  */
 @Component
 @ConditionalOnProperty(name = "demo.scenario.enabled", havingValue = "true", matchIfMissing = true)
@@ -32,11 +37,14 @@ public class DemoScenario implements ApplicationRunner {
     private final CommandGateway commandGateway;
     private final OrderEventsPrinter printer;
     private final Environment environment;
+    private final OutboxStore outboxStore;
 
-    public DemoScenario(CommandGateway commandGateway, OrderEventsPrinter printer, Environment environment) {
+    public DemoScenario(CommandGateway commandGateway, OrderEventsPrinter printer, Environment environment,
+                        OutboxStore outboxStore) {
         this.commandGateway = commandGateway;
         this.printer = printer;
         this.environment = environment;
+        this.outboxStore = outboxStore;
     }
 
     @Override
@@ -50,7 +58,8 @@ public class DemoScenario implements ApplicationRunner {
             customers.add(CompletableFuture.runAsync(() -> shop(orderId, customer.getKey(), customer.getValue())));
         }
         CompletableFuture.allOf(customers.toArray(CompletableFuture[]::new)).join();
-        int expected = 3 + 2 + 4 + 3 * 2; // lines + placed + confirmed/cancelled per order
+        orderIds.add(leaveRowOfPreviousRelease());
+        int expected = 3 + 2 + 4 + 3 * 2 + 1; // lines + placed + confirmed/cancelled per order + the old row
 
         long arrived = printer.awaitReceived(orderIds, expected, Duration.ofSeconds(30));
         Map<String, List<Long>> sequences = printer.received().stream()
@@ -64,6 +73,20 @@ public class DemoScenario implements ApplicationRunner {
                             + "curl -XPOST localhost:{}/orders -H 'Content-Type: application/json' "
                             + "-d '{\"customer\":\"you\"}'",
                     arrived, expected, environment.getProperty("local.server.port", "8080"));
+    }
+
+    /**
+     * What a deploy leaves behind: a LineAdded captured by the previous release at version 1 ({@code product}), not
+     * yet relayed. The relay publishes it at version 2 ({@code sku}) with the application's own upcaster.
+     */
+    private String leaveRowOfPreviousRelease() {
+        String orderId = "legacy-" + UUID.randomUUID().toString().substring(0, 8);
+        String payload = "{\"orderId\":\"" + orderId + "\",\"lineNumber\":1,\"product\":\"vintage-lamp\",\"quantity\":1}";
+        logger.info("A row the previous release left pending: LineAdded v1 {}", payload);
+        outboxStore.append(List.of(OutboxEntry.pending(UUID.randomUUID().toString(), Instant.now(),
+                                                       OrderEvents.LineAdded.class.getName(), "Order", orderId, 0,
+                                                       payload, "{}", "1", null)));
+        return orderId;
     }
 
     private void shop(String orderId, String customer, int lines) {

@@ -40,6 +40,18 @@ class DemoApplicationIntegrationTest {
         assertInSequence(scenario, "bob", List.of("OrderPlaced", "LineAdded", "LineAdded", "OrderCancelled"));
         assertInSequence(scenario, "carol", List.of("OrderPlaced", "LineAdded", "LineAdded", "LineAdded",
                                                     "LineAdded", "OrderConfirmed"));
+        assertThat(scenario).filteredOn(r -> r.type().equals("LineAdded"))
+                            .allSatisfy(r -> assertThat(r.schemaVersion()).isEqualTo("2"))
+                            .allSatisfy(r -> assertThat(r.payload()).contains("\"sku\""));
+    }
+
+    @Test
+    void rowLeftPendingByThePreviousReleaseIsPublishedUpcast() {
+        List<Received> legacy = printer.received().stream().filter(r -> r.key().startsWith("legacy-")).toList();
+        assertThat(legacy).hasSize(1);
+        assertThat(legacy.get(0).type()).isEqualTo("LineAdded");
+        assertThat(legacy.get(0).schemaVersion()).isEqualTo("2");
+        assertThat(legacy.get(0).payload()).contains("\"sku\":\"vintage-lamp\"").doesNotContain("product");
     }
 
     @Test

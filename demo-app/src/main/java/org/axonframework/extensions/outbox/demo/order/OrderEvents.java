@@ -1,5 +1,7 @@
 package org.axonframework.extensions.outbox.demo.order;
 
+import org.axonframework.serialization.Revision;
+
 /** What happened to an order: the events other services learn about through Pulsar. */
 public final class OrderEvents {
 
@@ -9,7 +11,12 @@ public final class OrderEvents {
     public record OrderPlaced(String orderId, String customer) {
     }
 
-    public record LineAdded(String orderId, int lineNumber, String product, int quantity) {
+    /**
+     * Version 2: the previous release (version 1) called {@code sku} {@code product}; {@link LineAddedUpcaster}
+     * converts stored events and pending outbox rows alike.
+     */
+    @Revision("2")
+    public record LineAdded(String orderId, int lineNumber, String sku, int quantity) {
     }
 
     public record OrderConfirmed(String orderId, int lines) {

@@ -121,6 +121,7 @@ class OutboxAutoConfiguration {
                                     .batching(pulsar.batching())
                                     .batchingMaxPublishDelay(pulsar.batchingMaxPublishDelay())
                                     .maxPendingMessages(pulsar.maxPendingMessages())
+                                    .registerSchemas(pulsar.registerSchemas())
                                     .build();
     }
 

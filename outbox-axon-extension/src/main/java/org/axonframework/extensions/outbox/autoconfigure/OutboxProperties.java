@@ -71,12 +71,15 @@ public record OutboxProperties(@DefaultValue("true") boolean enabled,
      * @param batching                key-based batching
      * @param batchingMaxPublishDelay the longest a message waits for its batch
      * @param maxPendingMessages      the producer's queue size (sends block when it is full)
+     * @param registerSchemas         register the JSON schema of each event type (its current version) in Pulsar's
+     *                                schema registry for its topic and send messages with it
      */
     public record Pulsar(String source,
                          @DefaultValue("30s") Duration sendTimeout,
                          @DefaultValue("true") boolean batching,
                          @DefaultValue("1ms") Duration batchingMaxPublishDelay,
-                         @DefaultValue("1000") int maxPendingMessages) {
+                         @DefaultValue("1000") int maxPendingMessages,
+                         @DefaultValue("false") boolean registerSchemas) {
     }
 
     /**

@@ -7,6 +7,9 @@ import org.apache.pulsar.client.api.ProducerBuilder;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.client.api.Schema;
+import org.apache.pulsar.client.api.SchemaSerializationException;
+import org.apache.pulsar.client.api.TypedMessageBuilder;
+import org.apache.pulsar.client.api.schema.SchemaDefinition;
 import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.extensions.outbox.FailureKind;
 import org.axonframework.extensions.outbox.OutboxEntry;
@@ -18,10 +21,12 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 import static org.axonframework.common.BuilderUtils.assertNonNull;
 import static org.axonframework.common.BuilderUtils.assertThat;
@@ -45,7 +50,10 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
     private final Duration batchingMaxPublishDelay;
     private final int maxPendingMessages;
     private final Consumer<ProducerBuilder<byte[]>> producerCustomizer;
+    private final boolean registerSchemas;
+    private final Function<String, Class<?>> eventClasses;
     private final Map<String, Producer<byte[]>> producers = new ConcurrentHashMap<>();
+    private final Map<String, Optional<Schema<byte[]>>> schemas = new ConcurrentHashMap<>();
 
     private PulsarOutboxPublisher(Builder builder) {
         builder.validate();
@@ -56,6 +64,8 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         this.batchingMaxPublishDelay = builder.batchingMaxPublishDelay;
         this.maxPendingMessages = builder.maxPendingMessages;
         this.producerCustomizer = builder.producerCustomizer;
+        this.registerSchemas = builder.registerSchemas;
+        this.eventClasses = builder.eventClasses;
     }
 
     public static Builder builder() {
@@ -70,12 +80,35 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         } catch (PulsarClientException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return producer.newMessage()
-                       .key(entry.aggregateId())
+        Optional<Schema<byte[]>> schema = registerSchemas ? schemaOf(entry.eventType()) : Optional.empty();
+        TypedMessageBuilder<byte[]> message = schema.isPresent() ? producer.newMessage(schema.get())
+                                                                 : producer.newMessage();
+        return message.key(entry.aggregateId())
                        .value(entry.payload().getBytes(StandardCharsets.UTF_8))
                        .eventTime(entry.timestamp().toEpochMilli())
                        .properties(properties(entry))
                        .sendAsync();
+    }
+
+    /**
+     * The JSON schema of an event type's class (its current version: rows are upcast before they are sent), wrapped
+     * so that the JSON bytes are validated against it and sent with its schema version. Empty when the class is not
+     * on the classpath: such a message goes out without a schema.
+     */
+    private Optional<Schema<byte[]>> schemaOf(String eventType) {
+        return schemas.computeIfAbsent(eventType, type -> {
+            Class<?> eventClass;
+            try {
+                eventClass = eventClasses.apply(type);
+            } catch (RuntimeException | LinkageError e) {
+                logger.warn("No class for event type {}: its messages are sent without a schema", type);
+                return Optional.empty();
+            }
+            return Optional.of(Schema.AUTO_PRODUCE_BYTES(Schema.JSON(SchemaDefinition.builder()
+                                                                                     .withPojo(eventClass)
+                                                                                     .withAlwaysAllowNull(true)
+                                                                                     .build())));
+        });
     }
 
     /**
@@ -104,6 +137,9 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         if (cause instanceof PulsarClientException.InvalidMessageException
                 && String.valueOf(cause.getMessage()).contains("size")) {
             return FailureKind.MESSAGE_TOO_LARGE;
+        }
+        if (cause instanceof SchemaSerializationException) {
+            return FailureKind.UNREADABLE_PAYLOAD;
         }
         return FailureKind.TRANSIENT;
     }
@@ -195,6 +231,18 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         private int maxPendingMessages = 1000;
         private Consumer<ProducerBuilder<byte[]>> producerCustomizer = b -> {
         };
+        private boolean registerSchemas = false;
+        private Function<String, Class<?>> eventClasses = Builder::loadClass;
+
+        private static Class<?> loadClass(String name) {
+            ClassLoader context = Thread.currentThread().getContextClassLoader();
+            try {
+                return Class.forName(name, false, context != null ? context
+                                                                  : PulsarOutboxPublisher.class.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new IllegalArgumentException("No class " + name, e);
+            }
+        }
 
         private Builder() {
         }
@@ -234,6 +282,24 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         public Builder maxPendingMessages(int maxPendingMessages) {
             assertThat(maxPendingMessages, n -> n > 0, "maxPendingMessages must be positive");
             this.maxPendingMessages = maxPendingMessages;
+            return this;
+        }
+
+        /**
+         * Registers the JSON schema of each event type in Pulsar's schema registry for its topic and sends each
+         * message with it (default off: messages are plain bytes). The schema is derived from the event class
+         * ({@code eventClasses}, by default {@code Class.forName} of the type name). The broker checks each new
+         * schema against the topic's compatibility strategy; a rejection parks the row.
+         */
+        public Builder registerSchemas(boolean registerSchemas) {
+            this.registerSchemas = registerSchemas;
+            return this;
+        }
+
+        /** Resolves event type names to classes, for {@link #registerSchemas(boolean)}. */
+        public Builder eventClasses(Function<String, Class<?>> eventClasses) {
+            assertNonNull(eventClasses, "eventClasses may not be null");
+            this.eventClasses = eventClasses;
             return this;
         }
 

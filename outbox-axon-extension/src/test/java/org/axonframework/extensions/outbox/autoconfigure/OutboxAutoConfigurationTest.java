@@ -1,7 +1,10 @@
 package org.axonframework.extensions.outbox.autoconfigure;
 
 import org.apache.pulsar.client.api.PulsarClient;
+import org.axonframework.extensions.outbox.FailureKind;
 import org.axonframework.extensions.outbox.OutboxConfigurerModule;
+import org.axonframework.extensions.outbox.OutboxEntry;
+import org.axonframework.extensions.outbox.relay.FailurePolicy;
 import org.axonframework.extensions.outbox.relay.OutboxPublisher;
 import org.axonframework.extensions.outbox.relay.TopicResolver;
 import org.axonframework.extensions.outbox.store.OutboxStore;
@@ -40,6 +43,39 @@ class OutboxAutoConfigurationTest {
             assertThat(properties.relay().batchSize()).isEqualTo(500);
             assertThat(properties.relay().enabled()).isTrue();
             assertThat(properties.pulsar().batching()).isTrue();
+            assertThat(properties.pulsar().registerSchemas()).isFalse();
+            assertThat(properties.upcasting().enabled()).isTrue();
+            assertThat(properties.retention().retainSent()).hasDays(7);
+            assertThat(properties.retry().maxAttempts()).isEqualTo(10);
+        });
+    }
+
+    @Test
+    void retryOutcomesAndCurrentVersionsBindFromProperties() {
+        runner.withPropertyValues("axon.outbox.retry.outcomes.message-too-large=discard",
+                                  "axon.outbox.retry.max-attempts=3",
+                                  "axon.outbox.upcasting.current-versions[com.acme.OrderPlaced]=4")
+              .run(context -> {
+                  assertThat(context).hasNotFailed();
+                  OutboxProperties properties = context.getBean(OutboxProperties.class);
+                  assertThat(properties.retry().outcomes())
+                          .containsEntry(FailureKind.MESSAGE_TOO_LARGE, OutboxStore.Outcome.DISCARD);
+                  assertThat(properties.upcasting().currentVersions()).containsEntry("com.acme.OrderPlaced", "4");
+                  FailurePolicy policy = context.getBean(FailurePolicy.class);
+                  OutboxEntry entry = OutboxEntry.pending("e", java.time.Instant.now(), "T", "A", "a", 0, "{}",
+                                                          "{}", "0", null);
+                  assertThat(policy.decide(entry, FailureKind.MESSAGE_TOO_LARGE, 1).outcome())
+                          .isEqualTo(OutboxStore.Outcome.DISCARD);
+                  assertThat(policy.decide(entry, FailureKind.TRANSIENT, 3).outcome())
+                          .isEqualTo(OutboxStore.Outcome.PARK);
+              });
+    }
+
+    @Test
+    void invalidRetrySettingsFailNamingTheProperty() {
+        runner.withPropertyValues("axon.outbox.retry.multiplier=0.5").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure()).rootCause().hasMessageContaining("axon.outbox.retry");
         });
     }
 

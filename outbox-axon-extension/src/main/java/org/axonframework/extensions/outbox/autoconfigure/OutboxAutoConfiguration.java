@@ -262,8 +262,9 @@ class OutboxAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean
-        OutboxEndpoint outboxEndpoint(OutboxConfigurerModule module) {
-            return new OutboxEndpoint(module.operations().orElse(null), module.relay());
+        OutboxEndpoint outboxEndpoint(ObjectProvider<OutboxOperations> operations, OutboxConfigurerModule module) {
+            return new OutboxEndpoint(operations.getIfAvailable(() -> module.operations().orElse(null)),
+                                      module.relay());
         }
     }
 

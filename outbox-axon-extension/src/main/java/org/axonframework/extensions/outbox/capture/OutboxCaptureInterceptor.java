@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.function.BiFunction;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 
 
 /**
@@ -30,14 +31,16 @@ import java.util.function.Supplier;
  * serialize or insert fails the unit of work, and with it the command.
  * <p>
  * Only {@link DomainEventMessage}s of captured aggregate types are written; other events pass untouched. Messages
- * are never modified. A payload that cannot be serialized to JSON does not fail the unit of work: its row is
- * written parked ({@link FailureKind#UNREADABLE_PAYLOAD}) so that it is visible to operators and later rows of its
+ * are never modified. An event that cannot be serialized to JSON (payload or metadata) does not fail the unit of
+ * work: its row is written parked ({@link FailureKind#UNREADABLE_PAYLOAD}) so that it is visible to operators and later rows of its
  * aggregate wait behind it. Each row stores the unit of work's {@code traceparent} when there is one. After the unit
  * of work commits, {@code onCommit} runs once (used to wake the relay).
  */
 public final class OutboxCaptureInterceptor implements MessageDispatchInterceptor<EventMessage<?>> {
 
     private static final String COMMIT_SIGNAL_RESOURCE = OutboxCaptureInterceptor.class.getName() + ".signal";
+    private static final Pattern TRACE_PARENT = Pattern.compile("[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}");
+    private static final int MAX_VERSION_LENGTH = 64;
 
     private final Supplier<CapturedAggregates> capturedAggregates;
     private final OutboxStore store;
@@ -85,11 +88,16 @@ public final class OutboxCaptureInterceptor implements MessageDispatchIntercepto
     }
 
     private OutboxEntry toEntry(DomainEventMessage<?> event) {
-        String metadata = serializer.serialize(event.getMetaData(), String.class).getData();
-        String traceParent = traceParentProvider.traceParent(event);
+        String traceParent = validTraceParent(traceParentProvider.traceParent(event));
+        String metadata = "{}";
         try {
+            metadata = serializer.serialize(event.getMetaData(), String.class).getData();
             SerializedObject<String> payload = serializer.serialize(event.getPayload(), String.class);
             String revision = payload.getType().getRevision();
+            if (revision != null && revision.length() > MAX_VERSION_LENGTH) {
+                throw new IllegalArgumentException("the revision '" + revision + "' is longer than "
+                                                           + MAX_VERSION_LENGTH + " characters");
+            }
             return OutboxEntry.pending(event.getIdentifier(), event.getTimestamp(), payload.getType().getName(),
                                        event.getType(), event.getAggregateIdentifier(), event.getSequenceNumber(),
                                        payload.getData(), metadata,
@@ -97,14 +105,21 @@ public final class OutboxCaptureInterceptor implements MessageDispatchIntercepto
         } catch (RuntimeException e) {
             // the event store may still store it (another serializer): keep the row, parked, so nothing is lost
             SerializedType type = serializer.typeForClass(event.getPayloadType());
+            String revision = type.getRevision();
             metrics.failed(FailureKind.UNREADABLE_PAYLOAD, OutboxStore.Outcome.PARK);
             return OutboxEntry.pending(event.getIdentifier(), event.getTimestamp(), type.getName(), event.getType(),
                                        event.getAggregateIdentifier(), event.getSequenceNumber(), "null", metadata,
-                                       type.getRevision() == null ? OutboxEntry.NO_REVISION : type.getRevision(),
+                                       revision == null || revision.length() > MAX_VERSION_LENGTH
+                                               ? OutboxEntry.NO_REVISION : revision,
                                        traceParent)
                               .parked(FailureKind.UNREADABLE_PAYLOAD,
-                                      "The payload could not be serialized to JSON: " + e.getMessage());
+                                      "The event could not be serialized to JSON: " + e.getMessage());
         }
+    }
+
+    /** A W3C traceparent ({@code version-traceid-spanid-flags}), or {@code null} for anything else. */
+    private static String validTraceParent(String traceParent) {
+        return traceParent != null && TRACE_PARENT.matcher(traceParent).matches() ? traceParent : null;
     }
 
     private void signalAfterCommit() {

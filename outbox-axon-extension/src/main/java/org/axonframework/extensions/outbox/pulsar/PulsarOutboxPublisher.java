@@ -91,6 +91,18 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
     }
 
     /**
+     * True without schema registration: one producer per topic persists messages in send order, and a send that fails
+     * after it was accepted (time-out, lost connection, fenced or closed producer) fails every message queued behind
+     * it; per-message validation failures (size, encoding) fail at once, before a later message is handed over. With
+     * schema registration a message can fail alone (its new schema rejected) while later ones succeed, so the relay
+     * then keeps one unacknowledged send per aggregate.
+     */
+    @Override
+    public boolean failsLaterSendsAfterAFailure() {
+        return !registerSchemas;
+    }
+
+    /**
      * The JSON schema of an event type's class (its current version: rows are upcast before they are sent), wrapped
      * so that the JSON bytes are validated against it and sent with its schema version. Empty when the class is not
      * on the classpath: such a message goes out without a schema.

@@ -30,6 +30,16 @@ public interface OutboxPublisher extends AutoCloseable {
         return FailureKind.TRANSIENT;
     }
 
+    /**
+     * Whether, when a send fails after {@link #publish} returned, every later send to the same destination fails too
+     * (the broker never stores a later message of a failed one). Then the relay pipelines the rows of an aggregate;
+     * otherwise it keeps at most one unacknowledged send per aggregate, so that order survives any failure. Default
+     * {@code false}: the safe choice for an unknown transport.
+     */
+    default boolean failsLaterSendsAfterAFailure() {
+        return false;
+    }
+
     /** Releases the transport's resources (producers); called when the relay shuts down. */
     @Override
     default void close() {

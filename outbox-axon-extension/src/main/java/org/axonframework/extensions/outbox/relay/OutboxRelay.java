@@ -46,7 +46,10 @@ import static org.axonframework.common.BuilderUtils.assertThat;
  *     <li><b>Per-aggregate order</b>: rows of one aggregate are handed to the publisher in insertion (= aggregate
  *     sequence) order, all to the same topic and key. After a failure of a row, no later row of the same aggregate
  *     is sent in that pass, and none acknowledged after it is marked SENT, so they are re-sent after it; while a row
- *     waits for its retry or is parked, later rows of its aggregate wait too, and other aggregates flow on.</li>
+ *     waits for its retry or is parked, later rows of its aggregate wait too, and other aggregates flow on. Rows of
+ *     one aggregate are pipelined only when the publisher guarantees that a failed send fails every later send on
+ *     the same topic ({@link OutboxPublisher#failsLaterSendsAfterAFailure()}); otherwise at most one row per
+ *     aggregate is unacknowledged at a time.</li>
  *     <li><b>No round trip per row</b>: sends are asynchronous with at most {@code maxInFlight} unacknowledged;
  *     status updates are one batch per pass.</li>
  *     <li><b>Current schema</b>: each row passes the {@link EntryUpcaster} first; a row that cannot be upcast is
@@ -59,6 +62,8 @@ import static org.axonframework.common.BuilderUtils.assertThat;
 public final class OutboxRelay {
 
     private static final Logger logger = LoggerFactory.getLogger(OutboxRelay.class);
+    /** The payload of a row whose payload could not be serialized at capture. */
+    private static final String PARKED_AT_CAPTURE = "null";
 
     private final OutboxStore store;
     private final OutboxPublisher publisher;
@@ -109,6 +114,10 @@ public final class OutboxRelay {
         if (running) {
             return;
         }
+        Thread previous = worker;
+        if (previous != null && previous.isAlive()) {
+            throw new IllegalStateException("Outbox relay '" + name + "' is still stopping; not starting a second one");
+        }
         running = true;
         topicCache.clear();
         Thread thread = new Thread(this::run, name);
@@ -121,29 +130,39 @@ public final class OutboxRelay {
 
     /**
      * Stops the relay: the current pass finishes (its acknowledgements are awaited and recorded), then the thread
-     * ends. Rows not yet acknowledged stay pending.
+     * ends. If it does not end within the ack timeout (plus 10 s), it is interrupted: rows not yet recorded as sent
+     * stay pending and are sent again later. Returns once the thread has ended, or reports that it did not.
      */
     public synchronized void shutdown() {
-        if (!running) {
-            return;
-        }
         running = false;
         wakeUp();
         Thread thread = worker;
-        if (thread != null) {
-            try {
-                thread.join(ackTimeout.plusSeconds(10).toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        if (thread == null) {
+            return;
         }
-        worker = null;
-        logger.info("Outbox relay '{}' stopped", name);
+        try {
+            thread.join(ackTimeout.plusSeconds(10).toMillis());
+            if (thread.isAlive()) {
+                logger.warn("Outbox relay '{}' did not finish its pass in time; interrupting it", name);
+                thread.interrupt();
+                thread.join(10_000);
+            }
+        } catch (InterruptedException e) {
+            thread.interrupt();
+            Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive()) {
+            logger.error("Outbox relay '{}' thread did not stop", name);
+        } else {
+            worker = null;
+            logger.info("Outbox relay '{}' stopped", name);
+        }
     }
 
-    /** Whether the relay thread is running. */
+    /** Whether the relay thread is running (false once it stopped, also after an unexpected error). */
     public boolean isRunning() {
-        return running;
+        Thread thread = worker;
+        return running && thread != null && thread.isAlive();
     }
 
     /** Asks for a pass now, e.g. because rows were just committed. Cheap; never blocks. */
@@ -154,31 +173,39 @@ public final class OutboxRelay {
     }
 
     private void run() {
+        Thread self = Thread.currentThread();
         Duration errorBackoff = pollInterval;
-        while (running) {
-            try {
-                PassResult result = relayPass();
-                errorBackoff = pollInterval;
-                if (result.fetched() < batchSize || result.sent() == 0) {
-                    // caught up, or nothing could be sent: wait for a commit signal or the poll interval
-                    awaitWork(pollInterval);
+        try {
+            while (running && worker == self) {
+                try {
+                    PassResult result = relayPass();
+                    errorBackoff = pollInterval;
+                    if (result.deferred() == 0 && (result.fetched() < batchSize || result.sent() == 0)) {
+                        // caught up, or nothing could be sent: wait for a commit signal or the poll interval
+                        awaitWork(pollInterval);
+                    }
+                } catch (InterruptedException e) {
+                    throw e;
+                } catch (Exception e) {
+                    logger.warn("Outbox relay pass failed; retrying in {}", errorBackoff, e);
+                    awaitWork(errorBackoff);
+                    errorBackoff = min(errorBackoff.multipliedBy(2), Duration.ofSeconds(30));
                 }
-            } catch (Exception e) {
-                logger.warn("Outbox relay pass failed; retrying in {}", errorBackoff, e);
-                awaitWork(errorBackoff);
-                errorBackoff = min(errorBackoff.multipliedBy(2), Duration.ofSeconds(30));
+            }
+        } catch (InterruptedException e) {
+            logger.debug("Outbox relay '{}' interrupted", name);
+        } catch (Throwable t) {
+            logger.error("Outbox relay '{}' stopped by an unexpected error; pending rows wait for a restart", name, t);
+        } finally {
+            if (worker == self) {
+                running = false;
             }
         }
     }
 
-    private void awaitWork(Duration timeout) {
-        try {
-            if (wakeUps.tryAcquire(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                wakeUps.drainPermits();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            running = false;
+    private void awaitWork(Duration timeout) throws InterruptedException {
+        if (wakeUps.tryAcquire(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            wakeUps.drainPermits();
         }
     }
 
@@ -187,29 +214,45 @@ public final class OutboxRelay {
         Instant now = clock.instant();
         List<OutboxEntry> batch = transactionManager.fetchInTransaction(() -> store.fetchPending(batchSize, now));
         if (batch.isEmpty()) {
-            return new PassResult(0, 0);
+            return new PassResult(0, 0, 0);
         }
+        boolean pipelinePerKey = publisher.failsLaterSendsAfterAFailure();
         List<InFlight> sends = new ArrayList<>(batch.size());
         Set<String> failedKeys = new HashSet<>();
+        Set<String> sentKeys = new HashSet<>();
         Map<OutboxEntry, Attempt> failed = new LinkedHashMap<>();
+        int deferred = 0;
         for (OutboxEntry entry : batch) {
             String key = entry.aggregateKey();
             if (failedKeys.contains(key)) {
                 continue; // an earlier row of this aggregate failed in this pass: keep order, wait for it
             }
+            if (!pipelinePerKey && !sentKeys.add(key)) {
+                deferred++; // one unacknowledged send per aggregate: the next pass sends the next row
+                continue;
+            }
+            if (PARKED_AT_CAPTURE.equals(entry.payload())) {
+                failedKeys.add(key);
+                failed.put(entry, new Attempt(FailureKind.UNREADABLE_PAYLOAD, "The payload could not be serialized "
+                        + "at capture: there is nothing to publish; discard the row"));
+                continue;
+            }
             OutboxEntry toSend;
             try {
                 toSend = upcaster.get().upcast(entry);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | LinkageError | StackOverflowError e) {
                 failedKeys.add(key);
-                failed.put(entry, new Attempt(FailureKind.UPCAST_FAILED, e.getMessage()));
+                failed.put(entry, new Attempt(FailureKind.UPCAST_FAILED, String.valueOf(e.getMessage())));
                 continue;
             }
             Optional<String> topic;
             try {
                 topic = topicFor(entry.aggregateType());
             } catch (RuntimeException e) {
-                topic = Optional.empty();
+                failedKeys.add(key);
+                failed.put(entry, new Attempt(FailureKind.NO_ROUTE, "Resolving the topic of aggregate type '"
+                        + entry.aggregateType() + "' failed: " + e.getMessage()));
+                continue;
             }
             if (topic.isEmpty()) {
                 failedKeys.add(key);
@@ -221,7 +264,7 @@ public final class OutboxRelay {
             CompletableFuture<?> ack;
             try {
                 ack = publisher.publish(toSend, topic.get());
-            } catch (RuntimeException e) {
+            } catch (Throwable e) {
                 ack = CompletableFuture.failedFuture(e);
             }
             ack.whenComplete((r, e) -> inFlight.release());
@@ -263,7 +306,7 @@ public final class OutboxRelay {
             store.markSent(acknowledged, clock.instant());
             store.recordFailures(failures);
         });
-        return new PassResult(batch.size(), acknowledged.size());
+        return new PassResult(batch.size(), acknowledged.size(), deferred);
     }
 
     private Attempt awaitAck(CompletableFuture<?> ack, long deadlineNanos) throws InterruptedException {
@@ -280,8 +323,16 @@ public final class OutboxRelay {
     }
 
     private Optional<String> topicFor(String aggregateType) {
-        return topicCache.computeIfAbsent(aggregateType, type -> topicResolver.resolve(
-                type, capturedAggregates.get().annotatedTopic(type)));
+        Optional<String> cached = topicCache.get(aggregateType);
+        if (cached != null) {
+            return cached;
+        }
+        Optional<String> topic = topicResolver.resolve(aggregateType,
+                                                       capturedAggregates.get().annotatedTopic(aggregateType));
+        if (topic.isPresent()) {
+            topicCache.put(aggregateType, topic); // only found topics are cached: a missing one is asked again
+        }
+        return topic;
     }
 
     private static Duration min(Duration a, Duration b) {
@@ -294,8 +345,8 @@ public final class OutboxRelay {
     private record Attempt(FailureKind kind, String error) {
     }
 
-    /** The outcome of one pass: rows fetched, rows marked sent. */
-    record PassResult(int fetched, int sent) {
+    /** The outcome of one pass: rows fetched, rows marked sent, rows left for the next pass to keep order. */
+    record PassResult(int fetched, int sent, int deferred) {
     }
 
     /**

@@ -3,8 +3,9 @@ package org.axonframework.extensions.outbox.relay;
 import java.util.Optional;
 
 /**
- * Decides the destination (topic) of an aggregate type's events. The relay asks it at publish time, so a changed
- * mapping also applies to rows still pending.
+ * Decides the destination (topic) of an aggregate type's events. The relay asks it at publish time and remembers the
+ * topics found; when none is found (or it throws) the row is parked as
+ * {@link org.axonframework.extensions.outbox.FailureKind#NO_ROUTE} and the resolver is asked again for later rows.
  */
 @FunctionalInterface
 public interface TopicResolver {
@@ -12,7 +13,7 @@ public interface TopicResolver {
     /**
      * @param aggregateType  the aggregate type of the events
      * @param annotatedTopic the topic named by the aggregate's {@code @Outbox(topic)}, if any
-     * @return the destination, or empty when none is configured (the row then stays pending)
+     * @return the destination, or empty when none is configured (the row is then parked)
      */
     Optional<String> resolve(String aggregateType, Optional<String> annotatedTopic);
 }

@@ -67,10 +67,10 @@ public final class OutboxRetention {
                                          TimeUnit.MILLISECONDS);
     }
 
-    /** Stops the schedule; a batch in progress completes. */
+    /** Stops the schedule; a batch in progress completes, no further batch starts. */
     public synchronized void shutdown() {
         if (scheduler != null) {
-            scheduler.shutdown();
+            scheduler.shutdownNow(); // interrupts a long purge between batches
             try {
                 scheduler.awaitTermination(30, TimeUnit.SECONDS);
             } catch (InterruptedException e) {

@@ -40,7 +40,10 @@ public interface OutboxMaintenance {
     /** The number of rows with this status. */
     long count(OutboxStatus status);
 
-    /** The timestamp of the oldest pending row, if any. */
+    /**
+     * The timestamp of the oldest pending row that is not held back behind a parked row of its aggregate (those wait
+     * for an operator and show as parked), if any.
+     */
     Optional<Instant> oldestPending();
 
     /**

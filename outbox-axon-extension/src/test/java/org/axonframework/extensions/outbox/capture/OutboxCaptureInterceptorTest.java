@@ -58,6 +58,25 @@ class OutboxCaptureInterceptorTest {
     }
 
     @Test
+    void unserializableMetadataParksTheRowToo() {
+        interceptor(TraceParentProvider.fromMetadata()).handle(List.of(
+                new GenericDomainEventMessage<>("ShopOrder", "A", 0, new Named("a"),
+                                                MetaData.with("opaque", new Opaque()))));
+        assertThat(appended.get(0).status()).isEqualTo(OutboxStatus.FAILED);
+        assertThat(appended.get(0).failureKind()).isEqualTo(FailureKind.UNREADABLE_PAYLOAD);
+        assertThat(appended.get(0).metadata()).isEqualTo("{}");
+    }
+
+    @Test
+    void malformedTraceParentIsDropped() {
+        interceptor(TraceParentProvider.fromMetadata()).handle(List.of(
+                new GenericDomainEventMessage<>("ShopOrder", "A", 0, new Named("a"),
+                                                MetaData.with("traceparent", "x".repeat(500)))));
+        assertThat(appended.get(0).status()).isEqualTo(OutboxStatus.PENDING);
+        assertThat(appended.get(0).traceParent()).isNull();
+    }
+
+    @Test
     void onlyDomainEventsOfCapturedAggregatesAreWritten() {
         interceptor(TraceParentProvider.fromMetadata()).handle(List.of(
                 new GenericDomainEventMessage<>("Counter", "C", 0, new Named("x")),

@@ -16,7 +16,7 @@ import java.util.Optional;
  * A fake store for unit tests of the relay: rows in insertion order, the same status transitions and the same
  * "blocked behind an earlier row of the aggregate" rule as the JDBC store.
  */
-final class InMemoryOutboxStore implements OutboxStore {
+class InMemoryOutboxStore implements OutboxStore {
 
     private final Map<String, OutboxEntry> rows = new LinkedHashMap<>();
     private final Map<String, Instant> nextAttemptAt = new HashMap<>();

@@ -104,6 +104,95 @@ class OutboxRelayTest {
     }
 
     @Test
+    void withoutPipeliningAnAggregateHasOneUnacknowledgedSendAndALaterRowNeverOvertakesAFailedOne() throws Exception {
+        append("A", 0, 1, 2);
+        append("B", 0);
+        List<CompletableFuture<Object>> acks = new CopyOnWriteArrayList<>();
+        OutboxRelay relay = OutboxRelay.builder()
+                                       .store(store)
+                                       .publisher((entry, topic) -> { // a transport whose sends can fail alone
+                                           published.add(entry.aggregateId() + entry.aggregateSequence());
+                                           CompletableFuture<Object> ack = new CompletableFuture<>();
+                                           acks.add(ack);
+                                           return ack;
+                                       })
+                                       .topicResolver((type, annotated) -> Optional.of("topic"))
+                                       .ackTimeout(Duration.ofSeconds(5))
+                                       .build();
+        CompletableFuture<OutboxRelay.PassResult> pass = CompletableFuture.supplyAsync(() -> {
+            try {
+                return relay.relayPass();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        await().atMost(Duration.ofSeconds(5)).until(() -> acks.size() == 2);
+        assertThat(published).containsExactly("A0", "B0");
+        acks.get(0).completeExceptionally(new IllegalStateException("schema rejected"));
+        acks.get(1).complete("ok");
+        assertThat(pass.get().deferred()).isEqualTo(2);
+
+        assertThat(status("A", 0)).isEqualTo(OutboxStatus.PENDING);
+        assertThat(entry("A", 0).attempts()).isEqualTo(1);
+        assertThat(status("B", 0)).isEqualTo(OutboxStatus.SENT);
+        published.clear();
+        relay.relayPass(); // A0 waits for its retry: A1 and A2 are not sent
+        assertThat(published).isEmpty();
+    }
+
+    @Test
+    void rowParkedAtCaptureIsNeverPublishedEvenWhenRetried() throws Exception {
+        store.append(List.of(OutboxEntry.pending("A-0", Instant.now(), "Evt", "Order", "A", 0, "null", "{}", "0",
+                                                 null)));
+        OutboxRelay relay = relay((entry, topic) -> {
+            published.add(entry.id());
+            return CompletableFuture.completedFuture("ok");
+        }, Duration.ofSeconds(1));
+        relay.relayPass();
+        assertThat(published).isEmpty();
+        assertThat(entry("A", 0).status()).isEqualTo(OutboxStatus.FAILED);
+        assertThat(entry("A", 0).failureKind()).isEqualTo(FailureKind.UNREADABLE_PAYLOAD);
+    }
+
+    @Test
+    void failingTopicResolverParksWithItsReasonAndIsAskedAgainLater() throws Exception {
+        append("A", 0);
+        append("B", 0);
+        List<String> asked = new CopyOnWriteArrayList<>();
+        OutboxRelay relay = OutboxRelay.builder()
+                                       .store(store)
+                                       .publisher((entry, topic) -> CompletableFuture.completedFuture("ok"))
+                                       .topicResolver((type, annotated) -> {
+                                           asked.add(type);
+                                           throw new IllegalArgumentException("bad mapping");
+                                       })
+                                       .build();
+        relay.relayPass();
+        assertThat(entry("A", 0).status()).isEqualTo(OutboxStatus.FAILED);
+        assertThat(entry("A", 0).lastError()).contains("bad mapping");
+        assertThat(asked).hasSize(2); // not cached: asked for each row
+    }
+
+    @Test
+    void unexpectedErrorStopsTheRelayVisibly() {
+        append("A", 0);
+        OutboxRelay relay = OutboxRelay.builder()
+                                       .store(new InMemoryOutboxStore() {
+                                           @Override
+                                           public synchronized List<OutboxEntry> fetchPending(int limit,
+                                                                                              Instant now) {
+                                               throw new OutOfMemoryError("simulated");
+                                           }
+                                       })
+                                       .publisher((entry, topic) -> CompletableFuture.completedFuture("ok"))
+                                       .topicResolver((type, annotated) -> Optional.of("t"))
+                                       .build();
+        relay.start();
+        await().atMost(Duration.ofSeconds(5)).until(() -> !relay.isRunning());
+        relay.shutdown();
+    }
+
+    @Test
     void rowWithoutTopicIsParkedAndItsAggregateWaits() throws Exception {
         append("A", 0, 1);
         OutboxRelay relay = OutboxRelay.builder()
@@ -227,10 +316,11 @@ class OutboxRelayTest {
         assertThatThrownBy(() -> OutboxRelay.builder().batchSize(0)).isInstanceOf(AxonConfigurationException.class);
     }
 
+    /** A relay over a publisher that, like Pulsar without schema registration, may pipeline an aggregate's rows. */
     private OutboxRelay relay(OutboxPublisher publisher, Duration ackTimeout) {
         return OutboxRelay.builder()
                           .store(store)
-                          .publisher(publisher)
+                          .publisher(pipelining(publisher))
                           .topicResolver((type, annotated) -> Optional.of("topic"))
                           .ackTimeout(ackTimeout)
                           .build();
@@ -247,6 +337,25 @@ class OutboxRelayTest {
 
     private OutboxEntry entry(String aggregateId, long sequence) {
         return store.find(aggregateId + "-" + sequence).orElseThrow();
+    }
+
+    private static OutboxPublisher pipelining(OutboxPublisher publisher) {
+        return new OutboxPublisher() {
+            @Override
+            public CompletableFuture<?> publish(OutboxEntry entry, String destination) {
+                return publisher.publish(entry, destination);
+            }
+
+            @Override
+            public FailureKind classify(Throwable failure) {
+                return publisher.classify(failure);
+            }
+
+            @Override
+            public boolean failsLaterSendsAfterAFailure() {
+                return true;
+            }
+        };
     }
 
     /** Publishes through {@code send}; classifies a {@link SecurityException} as {@link FailureKind#REFUSED}. */

@@ -166,6 +166,14 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
                              entry("a1", "A", 1)));
         assertThat(store.oldestPending()).contains(old);
         assertThat(store.count(OutboxStatus.PENDING)).isEqualTo(2);
+
+        // rows held back behind a parked row wait for an operator: they do not age the backlog
+        Instant older = Instant.parse("2025-01-01T00:00:00Z");
+        store.append(List.of(OutboxEntry.pending("b0", older, "Evt", "Order", "B", 0, "{}", "{}", "0", null),
+                             OutboxEntry.pending("b1", older, "Evt", "Order", "B", 1, "{}", "{}", "0", null)));
+        assertThat(store.oldestPending()).contains(older);
+        store.recordFailures(List.of(failure("b0", FailureKind.REFUSED, "no", Outcome.PARK, null)));
+        assertThat(store.oldestPending()).contains(old);
     }
 
     @Test

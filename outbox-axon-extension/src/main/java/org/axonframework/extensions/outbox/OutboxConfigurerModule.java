@@ -23,7 +23,6 @@ import org.axonframework.extensions.outbox.retention.OutboxRetention;
 import org.axonframework.extensions.outbox.store.OutboxMaintenance;
 import org.axonframework.extensions.outbox.store.OutboxStore;
 import org.axonframework.extensions.outbox.upcasting.AxonEntryUpcaster;
-import org.axonframework.extensions.outbox.upcasting.PublishedEventUpcaster;
 import org.axonframework.lifecycle.Phase;
 import org.axonframework.serialization.Serializer;
 import org.axonframework.serialization.json.JacksonSerializer;
@@ -32,7 +31,6 @@ import org.axonframework.serialization.upcasting.event.EventUpcasterChain;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -76,8 +74,7 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
     private final OutboxRetention retention;
 
     private final boolean upcastingEnabled;
-    private final List<PublishedEventUpcaster> publishedEventUpcasters;
-    private final Map<String, String> currentVersions;
+    private final Consumer<AxonEntryUpcaster.Builder> upcastingCustomizer;
 
     private volatile CapturedAggregates capturedAggregates = CapturedAggregates.none();
     private volatile EntryUpcaster upcaster = EntryUpcaster.NONE;
@@ -96,8 +93,7 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
         this.metrics = builder.metrics;
         this.traceParentProvider = builder.traceParentProvider;
         this.upcastingEnabled = builder.upcastingEnabled;
-        this.publishedEventUpcasters = List.copyOf(builder.publishedEventUpcasters);
-        this.currentVersions = Map.copyOf(builder.currentVersions);
+        this.upcastingCustomizer = builder.upcastingCustomizer;
         OutboxRelay.Builder relayBuilder = OutboxRelay.builder()
                                                       .store(store)
                                                       .publisher(publisher)
@@ -205,8 +201,7 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
         if (applicationUpcasters != null) {
             builder.upcaster(applicationUpcasters);
         }
-        publishedEventUpcasters.forEach(builder::upcaster);
-        currentVersions.forEach(builder::currentVersion);
+        upcastingCustomizer.accept(builder);
         return builder.build();
     }
 
@@ -251,8 +246,8 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
         private OutboxMaintenance maintenance;
         private boolean retentionEnabled = false;
         private boolean upcastingEnabled = true;
-        private final List<PublishedEventUpcaster> publishedEventUpcasters = new ArrayList<>();
-        private final Map<String, String> currentVersions = new java.util.HashMap<>();
+        private Consumer<AxonEntryUpcaster.Builder> upcastingCustomizer = b -> {
+        };
         private Consumer<OutboxRetention.Builder> retentionCustomizer = b -> {
         };
 
@@ -356,27 +351,21 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
 
         /**
          * Whether rows are brought to the current version of their event type before they are sent (default: on),
-         * with the application's event-store upcasters ({@code Configuration#upcasterChain()}) and the
-         * {@link #publishedEventUpcaster outbox-only} ones.
+         * with the application's event-store upcasters ({@code Configuration#upcasterChain()}) first.
          */
         public Builder upcasting(boolean enabled) {
             this.upcastingEnabled = enabled;
             return this;
         }
 
-        /** An upcaster for the published contract only (runs after the event-store upcasters). */
-        public Builder publishedEventUpcaster(PublishedEventUpcaster upcaster) {
-            assertNonNull(upcaster, "PublishedEventUpcaster may not be null");
-            this.publishedEventUpcasters.add(upcaster);
-            return this;
-        }
-
-        /** Publishes {@code eventType} at {@code version} instead of the revision of its class. */
-        public Builder currentVersion(String eventType, String version) {
-            if (eventType == null || eventType.isBlank() || version == null || version.isBlank()) {
-                throw new AxonConfigurationException("An event type and its current version may not be blank");
-            }
-            this.currentVersions.put(eventType, version);
+        /**
+         * Adds to the upcasting after the application's upcasters: {@link PublishedEventUpcaster}s for the published
+         * contract only, and configured current versions, e.g.
+         * {@code .upcasting(u -> u.upcaster(toV4).currentVersion("com.acme.OrderPlaced", "4"))}.
+         */
+        public Builder upcasting(Consumer<AxonEntryUpcaster.Builder> customizer) {
+            assertNonNull(customizer, "upcasting customizer may not be null");
+            this.upcastingCustomizer = customizer;
             return this;
         }
 

@@ -179,8 +179,10 @@ class OutboxAutoConfiguration {
                                                    .ackTimeout(relay.ackTimeout()))
                                       .schemaInitializer(schemaInitializer(properties, store, dataSource));
         builder.upcasting(properties.upcasting().enabled());
-        properties.upcasting().currentVersions().forEach(builder::currentVersion);
-        publishedEventUpcasters.orderedStream().forEach(builder::publishedEventUpcaster);
+        builder.upcasting(upcasting -> {
+            publishedEventUpcasters.orderedStream().forEach(upcasting::upcaster);
+            properties.upcasting().currentVersions().forEach(upcasting::currentVersion);
+        });
         if (retention.enabled()) {
             builder.retention(r -> r.retainSent(retention.retainSent())
                                     .archive(retention.mode() == OutboxProperties.Retention.Mode.ARCHIVE)

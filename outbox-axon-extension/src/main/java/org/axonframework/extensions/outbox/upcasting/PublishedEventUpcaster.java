@@ -8,7 +8,7 @@ import java.util.stream.Stream;
 
 /**
  * An upcaster for the published contract only: it runs on outbox rows (after the application's event-store
- * upcasters), never on the event store. Register one as a bean (Spring Boot) or on the module builder. Because it is
+ * upcasters), never on the event store. Register one as a bean (Spring Boot) or through {@code OutboxConfigurerModule.Builder#upcasting(Consumer)}. Because it is
  * not an Axon {@code EventUpcaster}, Axon does not pick it up for the event store. Wrap an ordinary Axon upcaster with
  * {@link #of(Upcaster)}.
  */

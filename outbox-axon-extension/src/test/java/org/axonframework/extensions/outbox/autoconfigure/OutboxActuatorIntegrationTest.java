@@ -6,11 +6,11 @@ import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.Schema;
 import org.apache.pulsar.client.api.SubscriptionInitialPosition;
 import org.axonframework.commandhandling.gateway.CommandGateway;
+import org.axonframework.extensions.outbox.BrokerAdmin;
 import org.axonframework.extensions.outbox.BrokerTestSupport;
 import org.axonframework.extensions.outbox.pulsar.OutboxMessageProperties;
 import org.axonframework.extensions.outbox.testapp.OutboxTestApplication;
 import org.axonframework.extensions.outbox.testapp.ShopCommands;
-import org.axonframework.extensions.outbox.testbroker.SharedPulsarBroker;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -23,7 +23,6 @@ import org.springframework.http.ResponseEntity;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
-import org.springframework.web.client.RestTemplate;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -104,8 +103,7 @@ class OutboxActuatorIntegrationTest extends BrokerTestSupport {
         assertThat(post("/actuator/outbox", Map.of("action", "explode")).getStatusCode())
                 .isEqualTo(HttpStatus.BAD_REQUEST);
 
-        admin("/admin/v2/tenants/" + TENANT, "{\"allowedClusters\":[\"standalone\"]}");
-        admin("/admin/v2/namespaces/" + TENANT + "/ns", "{}");
+        BrokerAdmin.createNamespace(TENANT, "ns");
         try (Consumer<byte[]> consumer = pulsarClient.newConsumer(Schema.BYTES).topic(TOPIC)
                                                      .subscriptionName("ops-check")
                                                      .subscriptionInitialPosition(SubscriptionInitialPosition.Earliest)
@@ -158,15 +156,5 @@ class OutboxActuatorIntegrationTest extends BrokerTestSupport {
                                                                        .map(m -> ((Number) m.get("value"))
                                                                                .doubleValue())
                                                                        .findFirst().orElseThrow();
-    }
-
-    private static void admin(String path, String body) {
-        new RestTemplate().put(SharedPulsarBroker.adminUrl() + path, new HttpEntity<>(body, jsonHeaders()));
-    }
-
-    private static org.springframework.http.HttpHeaders jsonHeaders() {
-        org.springframework.http.HttpHeaders headers = new org.springframework.http.HttpHeaders();
-        headers.setContentType(org.springframework.http.MediaType.APPLICATION_JSON);
-        return headers;
     }
 }

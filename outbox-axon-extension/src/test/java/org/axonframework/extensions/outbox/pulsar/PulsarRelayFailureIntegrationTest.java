@@ -6,7 +6,9 @@ import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.Schema;
 import org.apache.pulsar.client.api.SubscriptionInitialPosition;
 import org.axonframework.common.transaction.NoTransactionManager;
+import org.axonframework.extensions.outbox.BrokerAdmin;
 import org.axonframework.extensions.outbox.FailureKind;
+import org.axonframework.extensions.outbox.H2OutboxStores;
 import org.axonframework.extensions.outbox.OutboxEntry;
 import org.axonframework.extensions.outbox.OutboxRow;
 import org.axonframework.extensions.outbox.OutboxStatus;
@@ -15,15 +17,10 @@ import org.axonframework.extensions.outbox.operations.OutboxOperations;
 import org.axonframework.extensions.outbox.relay.OutboxRelay;
 import org.axonframework.extensions.outbox.store.jdbc.JdbcOutboxStore;
 import org.axonframework.extensions.outbox.testbroker.SharedPulsarBroker;
-import org.h2.jdbcx.JdbcDataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -58,10 +55,7 @@ class PulsarRelayFailureIntegrationTest {
     void setUp() throws Exception {
         client = PulsarClient.builder().serviceUrl(SharedPulsarBroker.serviceUrl())
                              .operationTimeout(5, TimeUnit.SECONDS).build();
-        JdbcDataSource dataSource = new JdbcDataSource();
-        dataSource.setURL("jdbc:h2:mem:relay-failure-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
-        store = JdbcOutboxStore.builder().connectionProvider(dataSource::getConnection).build();
-        store.createSchema();
+        store = H2OutboxStores.newStore("relay-failure");
         publisher = PulsarOutboxPublisher.builder().pulsarClient(client).sendTimeout(Duration.ofSeconds(5)).build();
         relay = OutboxRelay.builder()
                            .store(store)
@@ -104,8 +98,7 @@ class PulsarRelayFailureIntegrationTest {
         assertThat(store.count(OutboxStatus.PENDING)).isEqualTo(4);
 
         // the operator creates the tenant and namespace, then retries: the parked row and those behind it go out
-        admin("PUT", "/admin/v2/tenants/" + tenant, "{\"allowedClusters\":[\"standalone\"]}");
-        admin("PUT", "/admin/v2/namespaces/" + tenant + "/ns", "{}");
+        BrokerAdmin.createNamespace(tenant, "ns");
         try (Consumer<byte[]> consumer = subscribe(unknownTopic)) {
             assertThat(operations.retry("Unknown-u-1-0", "ops-alice", "namespace created")).isTrue();
             await().atMost(Duration.ofSeconds(60))
@@ -123,7 +116,7 @@ class PulsarRelayFailureIntegrationTest {
         try (var producer = client.newProducer().topic(terminatedTopic).create()) {
             producer.send("first".getBytes());
         }
-        admin("POST", "/admin/v2/persistent/public/default/" + terminatedTopic.substring(
+        BrokerAdmin.send("POST", "/admin/v2/persistent/public/default/" + terminatedTopic.substring(
                 terminatedTopic.lastIndexOf('/') + 1) + "/terminate", "");
         store.append(List.of(entry("Terminated", "t-1", 0, "{}"), entry("Fine", "f-2", 0, "{}")));
         relay.start();
@@ -178,14 +171,5 @@ class PulsarRelayFailureIntegrationTest {
     private static OutboxEntry entry(String type, String aggregateId, long sequence, String payload) {
         return OutboxEntry.pending(type + "-" + aggregateId + "-" + sequence, Instant.now(), "Evt", type, aggregateId,
                                    sequence, payload, "{}", "0", null);
-    }
-
-    private static void admin(String method, String path, String body) throws Exception {
-        HttpResponse<String> response = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create(SharedPulsarBroker.adminUrl() + path))
-                           .header("Content-Type", "application/json")
-                           .method(method, HttpRequest.BodyPublishers.ofString(body)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).as(path + ": " + response.body()).isBetween(200, 299);
     }
 }

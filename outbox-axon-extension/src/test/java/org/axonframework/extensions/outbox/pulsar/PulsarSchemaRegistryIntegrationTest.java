@@ -5,7 +5,9 @@ import org.apache.pulsar.client.api.Message;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.Schema;
 import org.apache.pulsar.client.api.SubscriptionInitialPosition;
+import org.axonframework.extensions.outbox.BrokerAdmin;
 import org.axonframework.extensions.outbox.FailureKind;
+import org.axonframework.extensions.outbox.H2OutboxStores;
 import org.axonframework.extensions.outbox.OutboxEntry;
 import org.axonframework.extensions.outbox.OutboxStatus;
 import org.axonframework.extensions.outbox.relay.OutboxRelay;
@@ -16,14 +18,10 @@ import org.axonframework.extensions.outbox.upcasting.AxonEntryUpcaster;
 import org.axonframework.extensions.outbox.upcasting.current.CustomerRegistered;
 import org.axonframework.extensions.outbox.upcasting.current.CustomerUpcasters;
 import org.axonframework.serialization.json.JacksonSerializer;
-import org.h2.jdbcx.JdbcDataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
@@ -51,10 +49,7 @@ class PulsarSchemaRegistryIntegrationTest {
     void setUp() throws Exception {
         client = PulsarClient.builder().serviceUrl(SharedPulsarBroker.serviceUrl())
                              .operationTimeout(10, TimeUnit.SECONDS).build();
-        JdbcDataSource dataSource = new JdbcDataSource();
-        dataSource.setURL("jdbc:h2:mem:schemas-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
-        store = JdbcOutboxStore.builder().connectionProvider(dataSource::getConnection).build();
-        store.createSchema();
+        store = H2OutboxStores.newStore("schemas");
         publisher = PulsarOutboxPublisher.builder().pulsarClient(client).registerSchemas(true)
                                          .sendTimeout(Duration.ofSeconds(10)).build();
         AxonEntryUpcaster upcaster = AxonEntryUpcaster.builder().serializer(JacksonSerializer.defaultSerializer())
@@ -97,8 +92,8 @@ class PulsarSchemaRegistryIntegrationTest {
                     new CustomerRegistered("c-2", "Grace", "Hopper", "grace@example.com", true));
             assertThat(first.getSchemaVersion()).isNotNull().hasSize(8);
         }
-        HttpResponse<String> schema = get("/admin/v2/schemas/public/default/"
-                                                  + topic.substring(topic.lastIndexOf('/') + 1) + "/schema");
+        HttpResponse<String> schema = BrokerAdmin.call("GET", "/admin/v2/schemas/public/default/"
+                + topic.substring(topic.lastIndexOf('/') + 1) + "/schema", null);
         assertThat(schema.statusCode()).isEqualTo(200);
         assertThat(schema.body()).contains("JSON").contains("firstName").contains("newsletter");
     }
@@ -132,11 +127,5 @@ class PulsarSchemaRegistryIntegrationTest {
     private static OutboxEntry entry(String aggregateId, Class<?> type, String version, String payload) {
         return OutboxEntry.pending(aggregateId + "-0", Instant.now(), type.getName(), "Customer", aggregateId, 0,
                                    payload, "{}", version, null);
-    }
-
-    private static HttpResponse<String> get(String path) throws Exception {
-        return HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create(SharedPulsarBroker.adminUrl() + path)).GET().build(),
-                HttpResponse.BodyHandlers.ofString());
     }
 }

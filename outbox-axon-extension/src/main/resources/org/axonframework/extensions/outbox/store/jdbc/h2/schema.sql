@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS ${table} (
 -- serves the relay's scan (status = 'PENDING' ORDER BY position), retention (status = 'SENT' by position) and the
 -- operator's listing of parked rows
 CREATE INDEX IF NOT EXISTS ${name}_status_position_ix ON ${table} (status, position);
--- serves "is an earlier row of this aggregate parked or backing off?" (only unsent rows are looked at)
-CREATE INDEX IF NOT EXISTS ${name}_aggregate_status_ix ON ${table} (aggregate_type, aggregate_id, status);
+-- serves "is an earlier row of this aggregate parked (status) or backing off (next_attempt_at)?" with one seek each
+CREATE INDEX IF NOT EXISTS ${name}_aggregate_status_ix ON ${table} (aggregate_type, aggregate_id, status, next_attempt_at);
 -- retention's archive (axon.outbox.retention.mode=archive): the same columns, rows moved in bounded batches
 CREATE TABLE IF NOT EXISTS ${archive} AS SELECT * FROM ${table} WHERE 1 = 0;

@@ -1,0 +1,74 @@
+package io.github.pulsaroutbox.demo.order;
+
+import org.axonframework.commandhandling.gateway.CommandGateway;
+import io.github.pulsaroutbox.OutboxStatus;
+import io.github.pulsaroutbox.operations.OutboxOperations;
+import org.springframework.http.HttpStatus;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.ResponseStatus;
+import org.springframework.web.bind.annotation.RestController;
+
+import java.util.Map;
+import java.util.UUID;
+
+/** REST endpoints of the order service. */
+@RestController
+public class OrderController {
+
+    private final CommandGateway commandGateway;
+    private final OutboxOperations outboxOperations;
+
+    public OrderController(CommandGateway commandGateway, OutboxOperations outboxOperations) {
+        this.commandGateway = commandGateway;
+        this.outboxOperations = outboxOperations;
+    }
+
+    public record NewOrder(String customer) {
+    }
+
+    public record NewLine(String product, int quantity) {
+    }
+
+    public record Cancellation(String reason) {
+    }
+
+    @PostMapping("/orders")
+    @ResponseStatus(HttpStatus.CREATED)
+    public Map<String, String> place(@RequestBody NewOrder order) {
+        String orderId = "order-" + UUID.randomUUID();
+        commandGateway.sendAndWait(new OrderCommands.PlaceOrder(orderId, order.customer()));
+        return Map.of("orderId", orderId);
+    }
+
+    @PostMapping("/orders/{orderId}/lines")
+    public void addLine(@PathVariable String orderId, @RequestBody NewLine line) {
+        commandGateway.sendAndWait(new OrderCommands.AddLine(orderId, line.product(), line.quantity()));
+    }
+
+    @PostMapping("/orders/{orderId}/confirm")
+    public void confirm(@PathVariable String orderId) {
+        commandGateway.sendAndWait(new OrderCommands.ConfirmOrder(orderId));
+    }
+
+    @PostMapping("/orders/{orderId}/cancel")
+    public void cancel(@PathVariable String orderId, @RequestBody(required = false) Cancellation cancellation) {
+        commandGateway.sendAndWait(new OrderCommands.CancelOrder(
+                orderId, cancellation == null ? "cancelled by customer" : cancellation.reason()));
+    }
+
+    /** Outbox rows by status (operators use {@code /actuator/outbox}). */
+    @GetMapping("/outbox")
+    public Map<OutboxStatus, Long> outbox() {
+        return outboxOperations.summary().counts();
+    }
+
+    @ExceptionHandler({IllegalStateException.class, IllegalArgumentException.class})
+    @ResponseStatus(HttpStatus.CONFLICT)
+    public Map<String, String> refused(RuntimeException e) {
+        return Map.of("error", String.valueOf(e.getMessage()));
+    }
+}

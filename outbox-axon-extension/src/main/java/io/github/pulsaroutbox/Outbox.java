@@ -1,0 +1,39 @@
+package io.github.pulsaroutbox;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Inherited;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Opts an aggregate's events into the outbox: every event the aggregate applies is written to the outbox table in
+ * the same unit of work and database transaction as the event-store append, and is later relayed to the broker,
+ * keyed by the aggregate identifier.
+ * <p>
+ * Events of aggregates without this annotation, and events that are not published by an aggregate, are never
+ * captured.
+ *
+ * <pre>{@code
+ * @Aggregate
+ * @Outbox(topic = "persistent://shop/public/orders")
+ * public class Order { ... }
+ * }</pre>
+ * The topic is optional: a mapping of the aggregate type in the configuration ({@code pulsar-outbox.topics.<type>})
+ * takes precedence over it, and a default topic pattern applies when neither names one. An annotated aggregate whose
+ * topic cannot be resolved fails the application's start.
+ */
+@Documented
+@Inherited
+@Retention(RetentionPolicy.RUNTIME)
+@Target(ElementType.TYPE)
+public @interface Outbox {
+
+    /**
+     * The Pulsar topic the aggregate's events are published to: a full name
+     * ({@code persistent://tenant/namespace/topic}), {@code tenant/namespace/topic}, or a short name in
+     * {@code public/default}. Empty means "resolve from configuration".
+     */
+    String topic() default "";
+}

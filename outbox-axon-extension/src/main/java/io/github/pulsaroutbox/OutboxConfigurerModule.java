@@ -1,0 +1,396 @@
+package io.github.pulsaroutbox;
+
+import org.axonframework.common.AxonConfigurationException;
+import org.axonframework.common.Registration;
+import org.axonframework.common.transaction.NoTransactionManager;
+import org.axonframework.common.transaction.TransactionManager;
+import org.axonframework.config.AggregateConfiguration;
+import org.axonframework.config.Configuration;
+import org.axonframework.config.Configurer;
+import org.axonframework.config.ConfigurerModule;
+import io.github.pulsaroutbox.capture.CapturedAggregates;
+import io.github.pulsaroutbox.capture.OutboxCaptureInterceptor;
+import io.github.pulsaroutbox.capture.TraceParentProvider;
+import io.github.pulsaroutbox.metrics.OutboxMetrics;
+import io.github.pulsaroutbox.operations.OutboxOperations;
+import io.github.pulsaroutbox.relay.BackoffFailurePolicy;
+import io.github.pulsaroutbox.relay.EntryUpcaster;
+import io.github.pulsaroutbox.relay.FailurePolicy;
+import io.github.pulsaroutbox.relay.OutboxPublisher;
+import io.github.pulsaroutbox.relay.OutboxRelay;
+import io.github.pulsaroutbox.relay.TopicResolver;
+import io.github.pulsaroutbox.retention.OutboxRetention;
+import io.github.pulsaroutbox.store.OutboxMaintenance;
+import io.github.pulsaroutbox.store.OutboxStore;
+import io.github.pulsaroutbox.upcasting.AxonEntryUpcaster;
+import org.axonframework.lifecycle.Phase;
+import org.axonframework.serialization.Serializer;
+import org.axonframework.serialization.json.JacksonSerializer;
+import org.axonframework.serialization.upcasting.event.EventUpcasterChain;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+
+import static org.axonframework.common.BuilderUtils.assertNonNull;
+
+/**
+ * Registers the outbox on an Axon {@link Configurer}: the capture interceptor on the event store and the relay's
+ * life cycle. The Spring Boot autoconfiguration registers one as a bean; without Spring, call
+ * {@link #configureModule(Configurer)} yourself:
+ * <pre>{@code
+ * OutboxConfigurerModule outbox = OutboxConfigurerModule.builder()
+ *         .store(JdbcOutboxStore.builder().connectionProvider(connectionProvider).build())
+ *         .serializer(JacksonSerializer.defaultSerializer())
+ *         .publisher(PulsarOutboxPublisher.builder().pulsarClient(pulsarClient).build())
+ *         .topicResolver(PulsarTopicResolver.builder().map("Order", "orders").build())
+ *         .transactionManager(transactionManager)
+ *         .build();
+ * outbox.configureModule(configurer);
+ * }</pre>
+ * On start (phase {@link Phase#OUTBOUND_EVENT_CONNECTORS}, before command handlers subscribe) it collects the
+ * {@link Outbox}-annotated aggregates of the configuration, checks that each has a topic (failing the start with
+ * an {@link AxonConfigurationException} naming the aggregate otherwise), registers the interceptor on the event
+ * store and starts the relay. On shutdown it stops the relay after inbound components stopped, then closes the
+ * publisher.
+ */
+public final class OutboxConfigurerModule implements ConfigurerModule {
+
+    private final OutboxStore store;
+    private final Serializer serializer;
+    private final OutboxPublisher publisher;
+    private final TopicResolver topicResolver;
+    private final TransactionManager transactionManager;
+    private final boolean relayEnabled;
+    private final List<Class<?>> explicitAggregates;
+    private final OutboxRelay relay;
+    private final Runnable schemaInitializer;
+    private final OutboxMetrics metrics;
+    private final TraceParentProvider traceParentProvider;
+    private final OutboxOperations operations;
+    private final OutboxRetention retention;
+
+    private final boolean upcastingEnabled;
+    private final Consumer<AxonEntryUpcaster.Builder> upcastingCustomizer;
+
+    private volatile CapturedAggregates capturedAggregates = CapturedAggregates.none();
+    private volatile EntryUpcaster upcaster = EntryUpcaster.NONE;
+    private volatile Registration interceptorRegistration;
+
+    private OutboxConfigurerModule(Builder builder) {
+        builder.validate();
+        this.store = builder.store;
+        this.serializer = builder.serializer;
+        this.publisher = builder.publisher;
+        this.topicResolver = builder.topicResolver;
+        this.transactionManager = builder.transactionManager;
+        this.relayEnabled = builder.relayEnabled;
+        this.explicitAggregates = List.copyOf(builder.aggregates);
+        this.schemaInitializer = builder.schemaInitializer;
+        this.metrics = builder.metrics;
+        this.traceParentProvider = builder.traceParentProvider;
+        this.upcastingEnabled = builder.upcastingEnabled;
+        this.upcastingCustomizer = builder.upcastingCustomizer;
+        OutboxRelay.Builder relayBuilder = OutboxRelay.builder()
+                                                      .store(store)
+                                                      .publisher(publisher)
+                                                      .topicResolver(topicResolver)
+                                                      .capturedAggregates(() -> capturedAggregates)
+                                                      .transactionManager(transactionManager)
+                                                      .failurePolicy(builder.failurePolicy)
+                                                      .upcaster(() -> upcaster)
+                                                      .metrics(metrics);
+        builder.relayCustomizer.accept(relayBuilder);
+        this.relay = relayBuilder.build();
+        OutboxMaintenance maintenance = builder.maintenance != null ? builder.maintenance
+                : store instanceof OutboxMaintenance m ? m : null;
+        this.operations = maintenance == null ? null : new OutboxOperations(
+                maintenance, transactionManager, relay::wakeUp, metrics, Clock.systemUTC());
+        if (builder.retentionEnabled && maintenance != null) {
+            OutboxRetention.Builder retentionBuilder = OutboxRetention.builder()
+                                                                      .maintenance(maintenance)
+                                                                      .transactionManager(transactionManager)
+                                                                      .metrics(metrics);
+            builder.retentionCustomizer.accept(retentionBuilder);
+            this.retention = retentionBuilder.build();
+        } else {
+            this.retention = null;
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public void configureModule(Configurer configurer) {
+        configurer.onInitialize(config -> {
+            config.onStart(Phase.OUTBOUND_EVENT_CONNECTORS, () -> start(config));
+            config.onShutdown(Phase.OUTBOUND_EVENT_CONNECTORS, this::shutdown);
+        });
+    }
+
+    /** The relay (for operations and tests). */
+    public OutboxRelay relay() {
+        return relay;
+    }
+
+    /** The outbox store. */
+    public OutboxStore store() {
+        return store;
+    }
+
+    /** The operator's actions, when the store supports them ({@link OutboxMaintenance}). */
+    public Optional<OutboxOperations> operations() {
+        return Optional.ofNullable(operations);
+    }
+
+    /** The retention job, when enabled. */
+    public Optional<OutboxRetention> retention() {
+        return Optional.ofNullable(retention);
+    }
+
+    /** The aggregate types being captured (empty before start). */
+    public CapturedAggregates capturedAggregates() {
+        return capturedAggregates;
+    }
+
+    private void start(Configuration config) {
+        List<Class<?>> aggregateClasses = new ArrayList<>(explicitAggregates);
+        for (AggregateConfiguration<?> aggregate : config.findModules(AggregateConfiguration.class)) {
+            aggregateClasses.add(aggregate.aggregateType());
+        }
+        CapturedAggregates captured = CapturedAggregates.of(aggregateClasses);
+        for (String type : captured.types()) {
+            Optional<String> topic;
+            try {
+                topic = topicResolver.resolve(type, captured.annotatedTopic(type));
+            } catch (IllegalArgumentException e) {
+                throw new AxonConfigurationException("Outbox: " + e.getMessage(), e);
+            }
+            if (topic.isEmpty()) {
+                throw new AxonConfigurationException(
+                        "Outbox: aggregate type '" + type + "' is annotated with @Outbox but has no topic: name one "
+                                + "in @Outbox(topic), map it (pulsar-outbox.topics." + type + " in Spring Boot) or "
+                                + "configure a default topic pattern (pulsar-outbox.default-topic)");
+            }
+        }
+        schemaInitializer.run();
+        capturedAggregates = captured;
+        if (upcastingEnabled) {
+            upcaster = buildUpcaster(config);
+        }
+        OutboxCaptureInterceptor interceptor = new OutboxCaptureInterceptor(
+                () -> capturedAggregates, store, serializer, relay::wakeUp, traceParentProvider, metrics);
+        interceptorRegistration = config.eventStore().registerDispatchInterceptor(interceptor);
+        if (relayEnabled) {
+            relay.start();
+        }
+        if (retention != null) {
+            retention.start();
+        }
+    }
+
+    /** The application's event-store upcasters first, then the outbox-only ones. */
+    private EntryUpcaster buildUpcaster(Configuration config) {
+        AxonEntryUpcaster.Builder builder = AxonEntryUpcaster.builder().serializer(serializer);
+        EventUpcasterChain applicationUpcasters = config.upcasterChain();
+        if (applicationUpcasters != null) {
+            builder.upcaster(applicationUpcasters);
+        }
+        upcastingCustomizer.accept(builder);
+        return builder.build();
+    }
+
+    /** What brings rows to their current version (before start: publishes rows as captured). */
+    public EntryUpcaster upcaster() {
+        return upcaster;
+    }
+
+    private void shutdown() {
+        if (retention != null) {
+            retention.shutdown();
+        }
+        relay.shutdown();
+        Registration registration = interceptorRegistration;
+        if (registration != null) {
+            registration.cancel();
+            interceptorRegistration = null;
+        }
+        publisher.close();
+    }
+
+    /**
+     * Builds an {@link OutboxConfigurerModule}. Required: {@link #store}, {@link #serializer}, {@link #publisher},
+     * {@link #topicResolver}. Defaults: {@link NoTransactionManager}, relay enabled, aggregates taken from the Axon
+     * configuration, no schema creation.
+     */
+    public static final class Builder {
+        private OutboxStore store;
+        private Serializer serializer;
+        private OutboxPublisher publisher;
+        private TopicResolver topicResolver;
+        private TransactionManager transactionManager = NoTransactionManager.instance();
+        private boolean relayEnabled = true;
+        private final List<Class<?>> aggregates = new ArrayList<>();
+        private Consumer<OutboxRelay.Builder> relayCustomizer = b -> {
+        };
+        private Runnable schemaInitializer = () -> {
+        };
+        private FailurePolicy failurePolicy = BackoffFailurePolicy.defaults();
+        private OutboxMetrics metrics = OutboxMetrics.NOOP;
+        private TraceParentProvider traceParentProvider = TraceParentProvider.fromMetadata();
+        private OutboxMaintenance maintenance;
+        private boolean retentionEnabled = false;
+        private boolean upcastingEnabled = true;
+        private Consumer<AxonEntryUpcaster.Builder> upcastingCustomizer = b -> {
+        };
+        private Consumer<OutboxRetention.Builder> retentionCustomizer = b -> {
+        };
+
+        private Builder() {
+        }
+
+        /** Where outbox rows are stored; must use the event store's connections/transactions. Required. */
+        public Builder store(OutboxStore store) {
+            assertNonNull(store, "OutboxStore may not be null");
+            this.store = store;
+            return this;
+        }
+
+        /**
+         * Serializes payloads and metadata to JSON; a {@link JacksonSerializer} (typically the application's event
+         * serializer, so revisions resolve as in the event store). Required.
+         */
+        public Builder serializer(Serializer serializer) {
+            assertNonNull(serializer, "Serializer may not be null");
+            this.serializer = serializer;
+            return this;
+        }
+
+        /** The transport. Required. */
+        public Builder publisher(OutboxPublisher publisher) {
+            assertNonNull(publisher, "OutboxPublisher may not be null");
+            this.publisher = publisher;
+            return this;
+        }
+
+        /** Maps aggregate types to topics. Required. */
+        public Builder topicResolver(TopicResolver topicResolver) {
+            assertNonNull(topicResolver, "TopicResolver may not be null");
+            this.topicResolver = topicResolver;
+            return this;
+        }
+
+        /** The relay's transaction manager: the application's. */
+        public Builder transactionManager(TransactionManager transactionManager) {
+            assertNonNull(transactionManager, "TransactionManager may not be null");
+            this.transactionManager = transactionManager;
+            return this;
+        }
+
+        /** Whether this node runs the relay (capture always runs). Default true. */
+        public Builder relayEnabled(boolean relayEnabled) {
+            this.relayEnabled = relayEnabled;
+            return this;
+        }
+
+        /** Aggregate classes to consider in addition to those registered on the Axon configuration. */
+        public Builder aggregates(Class<?>... aggregateClasses) {
+            this.aggregates.addAll(List.of(aggregateClasses));
+            return this;
+        }
+
+        /** Tunes the relay (batch size, poll interval, ...). */
+        public Builder relay(Consumer<OutboxRelay.Builder> customizer) {
+            assertNonNull(customizer, "relay customizer may not be null");
+            this.relayCustomizer = customizer;
+            return this;
+        }
+
+        /** Run on start before capture begins, e.g. {@code store::createSchema}. */
+        public Builder schemaInitializer(Runnable schemaInitializer) {
+            assertNonNull(schemaInitializer, "schemaInitializer may not be null");
+            this.schemaInitializer = schemaInitializer;
+            return this;
+        }
+
+        /** What happens after a failed attempt (default: {@link BackoffFailurePolicy#defaults()}). */
+        public Builder failurePolicy(FailurePolicy failurePolicy) {
+            assertNonNull(failurePolicy, "FailurePolicy may not be null");
+            this.failurePolicy = failurePolicy;
+            return this;
+        }
+
+        /** Where capture, relay, operations and retention report (default: nowhere). */
+        public Builder metrics(OutboxMetrics metrics) {
+            assertNonNull(metrics, "OutboxMetrics may not be null");
+            this.metrics = metrics;
+            return this;
+        }
+
+        /**
+         * Finds the trace context stored with each row (default: the event's {@code traceparent} metadata, as
+         * Axon's OpenTelemetry integration writes it).
+         */
+        public Builder traceParentProvider(TraceParentProvider traceParentProvider) {
+            assertNonNull(traceParentProvider, "TraceParentProvider may not be null");
+            this.traceParentProvider = traceParentProvider;
+            return this;
+        }
+
+        /** Operator actions and retention on the table (default: the store, when it implements it). */
+        public Builder maintenance(OutboxMaintenance maintenance) {
+            assertNonNull(maintenance, "OutboxMaintenance may not be null");
+            this.maintenance = maintenance;
+            return this;
+        }
+
+        /**
+         * Whether rows are brought to the current version of their event type before they are sent (default: on),
+         * with the application's event-store upcasters ({@code Configuration#upcasterChain()}) first.
+         */
+        public Builder upcasting(boolean enabled) {
+            this.upcastingEnabled = enabled;
+            return this;
+        }
+
+        /**
+         * Adds to the upcasting after the application's upcasters: {@link PublishedEventUpcaster}s for the published
+         * contract only, and configured current versions, e.g.
+         * {@code .upcasting(u -> u.upcaster(toV4).currentVersion("com.acme.OrderPlaced", "4"))}.
+         */
+        public Builder upcasting(Consumer<AxonEntryUpcaster.Builder> customizer) {
+            assertNonNull(customizer, "upcasting customizer may not be null");
+            this.upcastingCustomizer = customizer;
+            return this;
+        }
+
+        /** Runs the retention job (off by default), tuned by {@code customizer}. */
+        public Builder retention(Consumer<OutboxRetention.Builder> customizer) {
+            assertNonNull(customizer, "retention customizer may not be null");
+            this.retentionEnabled = true;
+            this.retentionCustomizer = customizer;
+            return this;
+        }
+
+        public OutboxConfigurerModule build() {
+            return new OutboxConfigurerModule(this);
+        }
+
+        void validate() throws AxonConfigurationException {
+            assertNonNull(store, "The OutboxStore is a hard requirement and should be provided");
+            assertNonNull(serializer, "The Serializer is a hard requirement and should be provided");
+            assertNonNull(publisher, "The OutboxPublisher is a hard requirement and should be provided");
+            assertNonNull(topicResolver, "The TopicResolver is a hard requirement and should be provided");
+            if (!(serializer instanceof JacksonSerializer)) {
+                throw new AxonConfigurationException(
+                        "The outbox stores payloads as JSON and needs a JacksonSerializer, got "
+                                + serializer.getClass().getName());
+            }
+        }
+    }
+}

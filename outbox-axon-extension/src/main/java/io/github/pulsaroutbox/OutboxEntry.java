@@ -1,0 +1,82 @@
+package io.github.pulsaroutbox;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * One row of the outbox: an aggregate event, serialized, waiting to be (or already) relayed to the broker.
+ *
+ * @param id                the event's unique identifier (Axon's message identifier); the row's primary key
+ * @param position          the row's insertion position, assigned by the database ({@code -1} before insert);
+ *                          only used for ordering and housekeeping, never as a broker sequence id
+ * @param timestamp         the event's timestamp
+ * @param eventType         the payload type name as written by the serializer (the class name by default)
+ * @param aggregateType     the aggregate type, as in the event store
+ * @param aggregateId       the aggregate identifier; the message key
+ * @param aggregateSequence the event's sequence number within its aggregate
+ * @param payload           the payload as JSON text
+ * @param metadata          the event's Axon metadata as a JSON object
+ * @param version           the payload schema version (the {@code @Revision}), {@value #NO_REVISION} when the
+ *                          payload class declares none
+ * @param traceParent       the W3C {@code traceparent} of the unit of work that wrote it, or {@code null}
+ * @param status            the row's status
+ * @param attempts          how many publish attempts have failed
+ * @param failureKind       the kind of the last failure, or {@code null}
+ * @param lastError         the last error, or {@code null}
+ */
+public record OutboxEntry(String id,
+                          long position,
+                          Instant timestamp,
+                          String eventType,
+                          String aggregateType,
+                          String aggregateId,
+                          long aggregateSequence,
+                          String payload,
+                          String metadata,
+                          String version,
+                          String traceParent,
+                          OutboxStatus status,
+                          int attempts,
+                          FailureKind failureKind,
+                          String lastError) {
+
+    /** The version recorded for a payload whose class has no {@code @Revision}. */
+    public static final String NO_REVISION = "0";
+
+    public OutboxEntry {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(timestamp, "timestamp");
+        Objects.requireNonNull(eventType, "eventType");
+        Objects.requireNonNull(aggregateType, "aggregateType");
+        Objects.requireNonNull(aggregateId, "aggregateId");
+        Objects.requireNonNull(payload, "payload");
+        Objects.requireNonNull(version, "version");
+        Objects.requireNonNull(status, "status");
+    }
+
+    /** A new, not yet stored, pending entry. */
+    public static OutboxEntry pending(String id, Instant timestamp, String eventType, String aggregateType,
+                                      String aggregateId, long aggregateSequence, String payload, String metadata,
+                                      String version, String traceParent) {
+        return new OutboxEntry(id, -1, timestamp, eventType, aggregateType, aggregateId, aggregateSequence, payload,
+                               metadata, version, traceParent, OutboxStatus.PENDING, 0, null, null);
+    }
+
+    /** This entry, parked at capture (e.g. an unserializable payload) with the given failure. */
+    public OutboxEntry parked(FailureKind kind, String error) {
+        return new OutboxEntry(id, position, timestamp, eventType, aggregateType, aggregateId, aggregateSequence,
+                               payload, metadata, version, traceParent, OutboxStatus.FAILED, attempts, kind, error);
+    }
+
+    /** This entry as another event type, payload and version (the result of upcasting it). */
+    public OutboxEntry upcastTo(String newEventType, String newPayload, String newVersion) {
+        return new OutboxEntry(id, position, timestamp, newEventType, aggregateType, aggregateId, aggregateSequence,
+                               newPayload, metadata, newVersion, traceParent, status, attempts, failureKind,
+                               lastError);
+    }
+
+    /** The key under which the order of this entry's aggregate is kept: type and identifier. */
+    public String aggregateKey() {
+        return aggregateType + '\u0000' + aggregateId;
+    }
+}

@@ -1,0 +1,316 @@
+package io.github.pulsaroutbox.autoconfigure;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.pulsar.client.api.PulsarClient;
+import org.axonframework.common.AxonConfigurationException;
+import org.axonframework.common.jdbc.ConnectionProvider;
+import org.axonframework.common.jdbc.UnitOfWorkAwareConnectionProviderWrapper;
+import org.axonframework.common.transaction.NoTransactionManager;
+import org.axonframework.common.transaction.TransactionManager;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.github.pulsaroutbox.OutboxConfigurerModule;
+import io.micrometer.tracing.Tracer;
+import io.github.pulsaroutbox.capture.MicrometerTraceParentProvider;
+import io.github.pulsaroutbox.capture.TraceParentProvider;
+import io.github.pulsaroutbox.metrics.MicrometerOutboxMetrics;
+import io.github.pulsaroutbox.metrics.OutboxMetrics;
+import io.github.pulsaroutbox.metrics.OutboxStatistics;
+import io.github.pulsaroutbox.operations.OutboxOperations;
+import io.github.pulsaroutbox.relay.BackoffFailurePolicy;
+import io.github.pulsaroutbox.relay.FailurePolicy;
+import io.github.pulsaroutbox.store.OutboxMaintenance;
+import io.github.pulsaroutbox.upcasting.PublishedEventUpcaster;
+import io.github.pulsaroutbox.pulsar.PulsarOutboxPublisher;
+import io.github.pulsaroutbox.pulsar.PulsarTopicResolver;
+import io.github.pulsaroutbox.pulsar.PulsarTopics;
+import io.github.pulsaroutbox.relay.OutboxPublisher;
+import io.github.pulsaroutbox.relay.TopicResolver;
+import io.github.pulsaroutbox.store.OutboxStore;
+import io.github.pulsaroutbox.store.jdbc.JdbcOutboxStore;
+import org.axonframework.serialization.Serializer;
+import org.axonframework.serialization.json.JacksonSerializer;
+import org.axonframework.spring.jdbc.SpringDataSourceConnectionProvider;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration;
+import org.springframework.boot.autoconfigure.pulsar.PulsarAutoConfiguration;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.boot.jdbc.EmbeddedDatabaseConnection;
+import org.springframework.boot.sql.init.DatabaseInitializationMode;
+import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
+import org.springframework.boot.actuate.autoconfigure.health.ConditionalOnEnabledHealthIndicator;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.actuate.health.Health;
+import org.springframework.boot.actuate.health.HealthIndicator;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
+
+import java.time.Clock;
+import java.time.Duration;
+
+import javax.sql.DataSource;
+
+/**
+ * Spring Boot autoconfiguration of the Pulsar outbox: store, topic resolver, Pulsar publisher and the
+ * {@link OutboxConfigurerModule} that Axon's autoconfiguration applies to its {@code Configurer}. Every bean backs
+ * off when the application defines its own. It reuses the application's {@code DataSource} (through Axon's
+ * {@link ConnectionProvider}), Axon {@link TransactionManager}, event {@link Serializer} (when it is Jackson) and
+ * {@link PulsarClient}. Disabled by {@code pulsar-outbox.enabled=false}.
+ */
+@AutoConfiguration(
+        after = {DataSourceAutoConfiguration.class, PulsarAutoConfiguration.class},
+        afterName = {"org.axonframework.springboot.autoconfig.JdbcAutoConfiguration",
+                "org.axonframework.springboot.autoconfig.AxonAutoConfiguration"})
+@ConditionalOnClass({PulsarClient.class, org.axonframework.config.Configurer.class, DataSource.class})
+@ConditionalOnProperty(prefix = "pulsar-outbox", name = "enabled", havingValue = "true", matchIfMissing = true)
+@EnableConfigurationProperties(OutboxProperties.class)
+class OutboxAutoConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    OutboxStore outboxStore(OutboxProperties properties, ObjectProvider<ConnectionProvider> connectionProvider,
+                            ObjectProvider<DataSource> dataSource) {
+        ConnectionProvider connections = connectionProvider.getIfAvailable(
+                () -> new UnitOfWorkAwareConnectionProviderWrapper(
+                        new SpringDataSourceConnectionProvider(requireDataSource(dataSource))));
+        try {
+            return JdbcOutboxStore.builder().connectionProvider(connections).table(properties.table()).build();
+        } catch (AxonConfigurationException e) {
+            throw new InvalidConfigurationPropertyValueException("pulsar-outbox.table", properties.table(),
+                                                                 e.getMessage());
+        }
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    TopicResolver outboxTopicResolver(OutboxProperties properties) {
+        PulsarTopicResolver.Builder builder = PulsarTopicResolver.builder();
+        properties.topics().forEach((type, topic) -> {
+            validateTopic("pulsar-outbox.topics." + type, topic);
+            builder.map(type, topic);
+        });
+        if (properties.defaultTopic() != null) {
+            validateTopic("pulsar-outbox.default-topic",
+                          properties.defaultTopic().replace(PulsarTopicResolver.AGGREGATE_TYPE, "Aggregate"));
+            builder.defaultTopicPattern(properties.defaultTopic());
+        }
+        return builder.build();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    OutboxPublisher outboxPublisher(OutboxProperties properties, ObjectProvider<PulsarClient> pulsarClient,
+                                    Environment environment) {
+        PulsarClient client = pulsarClient.getIfAvailable(() -> {
+            throw new IllegalStateException("The outbox needs a PulsarClient bean: add spring-boot-starter-pulsar "
+                                                    + "(spring.pulsar.client.service-url) or define one");
+        });
+        OutboxProperties.Pulsar pulsar = properties.pulsar();
+        String source = pulsar.source() != null ? pulsar.source()
+                                                : environment.getProperty("spring.application.name", "pulsar-outbox");
+        return PulsarOutboxPublisher.builder()
+                                    .pulsarClient(client)
+                                    .source(source)
+                                    .sendTimeout(pulsar.sendTimeout())
+                                    .batching(pulsar.batching())
+                                    .batchingMaxPublishDelay(pulsar.batchingMaxPublishDelay())
+                                    .maxPendingMessages(pulsar.maxPendingMessages())
+                                    .registerSchemas(pulsar.registerSchemas())
+                                    .build();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    FailurePolicy outboxFailurePolicy(OutboxProperties properties) {
+        OutboxProperties.Retry retry = properties.retry();
+        BackoffFailurePolicy.Builder builder;
+        try {
+            builder = BackoffFailurePolicy.builder()
+                                          .initialDelay(retry.initialDelay())
+                                          .multiplier(retry.multiplier())
+                                          .maxDelay(retry.maxDelay())
+                                          .maxAttempts(retry.maxAttempts())
+                                          .jitter(retry.jitter());
+        } catch (AxonConfigurationException e) {
+            throw new InvalidConfigurationPropertyValueException("pulsar-outbox.retry", retry, e.getMessage());
+        }
+        retry.outcomes().forEach(builder::outcome);
+        return builder.build();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    OutboxConfigurerModule outboxConfigurerModule(OutboxProperties properties,
+                                                  OutboxStore store,
+                                                  OutboxPublisher publisher,
+                                                  TopicResolver topicResolver,
+                                                  FailurePolicy failurePolicy,
+                                                  @Qualifier("eventSerializer") ObjectProvider<Serializer> eventSerializer,
+                                                  ObjectProvider<ObjectMapper> objectMapper,
+                                                  ObjectProvider<TransactionManager> transactionManager,
+                                                  ObjectProvider<DataSource> dataSource,
+                                                  ObjectProvider<OutboxMetrics> metrics,
+                                                  ObjectProvider<TraceParentProvider> traceParentProvider,
+                                                  ObjectProvider<PublishedEventUpcaster> publishedEventUpcasters) {
+        OutboxProperties.Relay relay = properties.relay();
+        OutboxProperties.Retention retention = properties.retention();
+        OutboxConfigurerModule.Builder builder =
+                OutboxConfigurerModule.builder()
+                                      .store(store)
+                                      .publisher(publisher)
+                                      .topicResolver(topicResolver)
+                                      .failurePolicy(failurePolicy)
+                                      .metrics(metrics.getIfAvailable(() -> OutboxMetrics.NOOP))
+                                      .traceParentProvider(TraceParentProvider.fromMetadata().orElse(
+                                              traceParentProvider.getIfAvailable(() -> event -> null)))
+                                      .serializer(jsonSerializer(eventSerializer, objectMapper))
+                                      .transactionManager(transactionManager.getIfAvailable(
+                                              NoTransactionManager::instance))
+                                      .relayEnabled(relay.enabled())
+                                      .relay(r -> r.batchSize(relay.batchSize())
+                                                   .maxInFlight(relay.maxInFlight())
+                                                   .pollInterval(relay.pollInterval())
+                                                   .ackTimeout(relay.ackTimeout()))
+                                      .schemaInitializer(schemaInitializer(properties, store, dataSource));
+        builder.upcasting(properties.upcasting().enabled());
+        builder.upcasting(upcasting -> {
+            publishedEventUpcasters.orderedStream().forEach(upcasting::upcaster);
+            properties.upcasting().currentVersions().forEach(upcasting::currentVersion);
+        });
+        if (retention.enabled()) {
+            builder.retention(r -> r.retainSent(retention.retainSent())
+                                    .archive(retention.mode() == OutboxProperties.Retention.Mode.ARCHIVE)
+                                    .batchSize(retention.batchSize())
+                                    .interval(retention.interval()));
+        }
+        return builder.build();
+    }
+
+    /** The operator's actions (also behind the {@code outbox} Actuator endpoint). */
+    @Bean
+    @ConditionalOnMissingBean
+    OutboxOperations outboxOperations(OutboxConfigurerModule module) {
+        return module.operations().orElse(null);
+    }
+
+    /** The backlog, read at most every 5 seconds, behind the metrics' gauges and the health indicator. */
+    @Bean
+    @ConditionalOnMissingBean
+    OutboxStatistics outboxStatistics(OutboxStore store, ObjectProvider<TransactionManager> transactionManager) {
+        if (!(store instanceof OutboxMaintenance maintenance)) {
+            return null;
+        }
+        return new OutboxStatistics(maintenance, transactionManager.getIfAvailable(NoTransactionManager::instance),
+                                    Duration.ofSeconds(5), Clock.systemUTC());
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(MeterRegistry.class)
+    static class MetricsConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean
+        OutboxMetrics outboxMetrics(ObjectProvider<MeterRegistry> registry, ObjectProvider<OutboxStatistics> statistics) {
+            MeterRegistry meterRegistry = registry.getIfAvailable();
+            OutboxStatistics stats = statistics.getIfAvailable();
+            if (meterRegistry == null || stats == null) {
+                return OutboxMetrics.NOOP;
+            }
+            return new MicrometerOutboxMetrics(meterRegistry, stats);
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(Tracer.class)
+    static class TracingConfiguration {
+
+        /** The current Micrometer Tracing span's context, when the event's metadata carries none. */
+        @Bean
+        @ConditionalOnMissingBean
+        TraceParentProvider outboxTraceParentProvider(ObjectProvider<Tracer> tracer) {
+            Tracer available = tracer.getIfAvailable();
+            return available == null ? event -> null : new MicrometerTraceParentProvider(available);
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(HealthIndicator.class)
+    @ConditionalOnEnabledHealthIndicator("outbox")
+    static class HealthConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean(name = "outboxHealthIndicator")
+        HealthIndicator outboxHealthIndicator(ObjectProvider<OutboxStatistics> statistics,
+                                              OutboxConfigurerModule module, OutboxProperties properties) {
+            OutboxStatistics stats = statistics.getIfAvailable();
+            if (stats == null) {
+                return () -> Health.unknown().withDetail("reason", "the outbox store reports no statistics").build();
+            }
+            return new OutboxHealthIndicator(stats, module.relay(), properties.relay().enabled(),
+                                             properties.health().maxPendingAge());
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(Endpoint.class)
+    @ConditionalOnAvailableEndpoint(endpoint = OutboxEndpoint.class)
+    static class EndpointConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean
+        OutboxEndpoint outboxEndpoint(ObjectProvider<OutboxOperations> operations, OutboxConfigurerModule module) {
+            return new OutboxEndpoint(operations.getIfAvailable(() -> module.operations().orElse(null)),
+                                      module.relay());
+        }
+    }
+
+    /** The application's event serializer when it writes JSON, else a Jackson one on the application's mapper. */
+    private static Serializer jsonSerializer(ObjectProvider<Serializer> eventSerializer,
+                                             ObjectProvider<ObjectMapper> objectMapper) {
+        Serializer serializer = eventSerializer.getIfAvailable();
+        if (serializer instanceof JacksonSerializer) {
+            return serializer;
+        }
+        ObjectMapper mapper = objectMapper.getIfAvailable(ObjectMapper::new).copy();
+        return JacksonSerializer.builder().objectMapper(mapper).build();
+    }
+
+    private static Runnable schemaInitializer(OutboxProperties properties, OutboxStore store,
+                                              ObjectProvider<DataSource> dataSource) {
+        if (!(store instanceof JdbcOutboxStore jdbcStore)) {
+            return () -> {
+            };
+        }
+        DatabaseInitializationMode mode = properties.initializeSchema();
+        boolean create = switch (mode) {
+            case ALWAYS -> true;
+            case NEVER -> false;
+            case EMBEDDED -> {
+                DataSource ds = dataSource.getIfAvailable();
+                yield ds != null && EmbeddedDatabaseConnection.isEmbedded(ds);
+            }
+        };
+        return create ? jdbcStore::createSchema : () -> {
+        };
+    }
+
+    private static void validateTopic(String property, String topic) {
+        try {
+            PulsarTopics.normalize(topic);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigurationPropertyValueException(property, topic, e.getMessage());
+        }
+    }
+
+    private static DataSource requireDataSource(ObjectProvider<DataSource> dataSource) {
+        return dataSource.getIfAvailable(() -> {
+            throw new IllegalStateException("The outbox needs a DataSource (or an Axon ConnectionProvider bean)");
+        });
+    }
+}

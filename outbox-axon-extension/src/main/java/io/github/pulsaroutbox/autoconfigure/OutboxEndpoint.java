@@ -1,0 +1,138 @@
+package io.github.pulsaroutbox.autoconfigure;
+
+import io.github.pulsaroutbox.operations.OutboxOperations;
+import io.github.pulsaroutbox.relay.OutboxRelay;
+import org.springframework.boot.actuate.endpoint.SecurityContext;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
+import org.springframework.boot.actuate.endpoint.annotation.Selector;
+import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
+import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
+import org.springframework.lang.Nullable;
+
+import java.security.Principal;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The {@code outbox} Actuator endpoint (expose it with {@code management.endpoints.web.exposure.include}):
+ * <ul>
+ *     <li>{@code GET /actuator/outbox?aggregateType=&aggregateId=&page=&size=}: counts by status, oldest pending
+ *     age, relay state, and a page of parked rows (with how many rows wait behind each);</li>
+ *     <li>{@code GET /actuator/outbox/{id}}: one row with its error and history;</li>
+ *     <li>{@code POST /actuator/outbox/{id}} {@code {"action":"retry"|"discard","reason":"..."}};</li>
+ *     <li>{@code POST /actuator/outbox} {@code {"action":"retry-aggregate","aggregateType":"..","aggregateId":".."}}
+ *     or {@code {"action":"retry-all"}}.</li>
+ * </ul>
+ * The acting principal (or {@code actuator} when unauthenticated) is recorded on every changed row.
+ */
+@Endpoint(id = "outbox")
+class OutboxEndpoint {
+
+    private static final String UNAUTHENTICATED = "actuator";
+
+    private final OutboxOperations operations;
+    private final OutboxRelay relay;
+
+    /** @param operations the operator's actions, {@code null} when the store does not support them */
+    OutboxEndpoint(OutboxOperations operations, OutboxRelay relay) {
+        this.operations = operations;
+        this.relay = relay;
+    }
+
+    @ReadOperation
+    public WebEndpointResponse<Object> outbox(@Nullable String aggregateType, @Nullable String aggregateId,
+                                              @Nullable Integer page, @Nullable Integer size) {
+        if (operations == null) {
+            return unsupported();
+        }
+        OutboxOperations.Summary summary = operations.summary();
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("counts", summary.counts());
+        body.put("oldestPendingAge", summary.oldestPendingAge() == null ? null : summary.oldestPendingAge().toString());
+        body.put("relayRunning", relay.isRunning());
+        try {
+            body.put("parked", operations.parked(aggregateType, aggregateId, page == null ? 0 : page,
+                                                 size == null ? 20 : size));
+        } catch (IllegalArgumentException e) {
+            return badRequest(e.getMessage());
+        }
+        return new WebEndpointResponse<>(body);
+    }
+
+    @ReadOperation
+    public WebEndpointResponse<Object> row(@Selector String id) {
+        if (operations == null) {
+            return unsupported();
+        }
+        return operations.row(id)
+                         .map(row -> new WebEndpointResponse<Object>(row))
+                         .orElseGet(() -> new WebEndpointResponse<>(Map.of("error", "no outbox row " + id),
+                                                                    WebEndpointResponse.STATUS_NOT_FOUND));
+    }
+
+    @WriteOperation
+    public WebEndpointResponse<Object> act(@Selector String id, String action, @Nullable String reason,
+                                           SecurityContext securityContext) {
+        if (operations == null) {
+            return unsupported();
+        }
+        String actor = actor(securityContext);
+        boolean changed;
+        switch (action) {
+            case "retry" -> changed = operations.retry(id, actor, reason);
+            case "discard" -> {
+                if (reason == null || reason.isBlank()) {
+                    return badRequest("discarding a row needs a reason");
+                }
+                changed = operations.discard(id, actor, reason);
+            }
+            default -> {
+                return badRequest("unknown action '" + action + "': use retry or discard");
+            }
+        }
+        if (!changed) {
+            return new WebEndpointResponse<>(Map.of("error", "no parked outbox row " + id),
+                                             WebEndpointResponse.STATUS_NOT_FOUND);
+        }
+        return new WebEndpointResponse<>(Map.of("id", id, "action", action, "by", actor));
+    }
+
+    @WriteOperation
+    public WebEndpointResponse<Object> bulk(String action, @Nullable String aggregateType,
+                                            @Nullable String aggregateId, @Nullable String reason,
+                                            SecurityContext securityContext) {
+        if (operations == null) {
+            return unsupported();
+        }
+        String actor = actor(securityContext);
+        int rows;
+        switch (action) {
+            case "retry-aggregate" -> {
+                if (aggregateType == null || aggregateId == null) {
+                    return badRequest("retry-aggregate needs aggregateType and aggregateId");
+                }
+                rows = operations.retryAggregate(aggregateType, aggregateId, actor, reason);
+            }
+            case "retry-all" -> rows = operations.retryAll(actor, reason);
+            default -> {
+                return badRequest("unknown action '" + action + "': use retry-aggregate or retry-all");
+            }
+        }
+        return new WebEndpointResponse<>(Map.of("action", action, "rows", rows, "by", actor));
+    }
+
+    private static String actor(SecurityContext securityContext) {
+        Principal principal = securityContext == null ? null : securityContext.getPrincipal();
+        return principal == null ? UNAUTHENTICATED : principal.getName();
+    }
+
+    private static WebEndpointResponse<Object> unsupported() {
+        return new WebEndpointResponse<>(Map.of("error", "the outbox store does not support operator actions"),
+                                         WebEndpointResponse.STATUS_SERVICE_UNAVAILABLE);
+    }
+
+    private static WebEndpointResponse<Object> badRequest(String message) {
+        return new WebEndpointResponse<>(Map.of("error", message), WebEndpointResponse.STATUS_BAD_REQUEST);
+    }
+}

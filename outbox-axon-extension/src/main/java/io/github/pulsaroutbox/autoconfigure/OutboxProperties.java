@@ -1,0 +1,155 @@
+package io.github.pulsaroutbox.autoconfigure;
+
+import io.github.pulsaroutbox.FailureKind;
+import io.github.pulsaroutbox.store.OutboxStore.Outcome;
+import io.github.pulsaroutbox.store.jdbc.JdbcOutboxStore;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.boot.sql.init.DatabaseInitializationMode;
+
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Configuration of the Pulsar outbox, prefix {@code pulsar-outbox}. Immutable.
+ *
+ * @param enabled          whether the outbox (capture and relay) is active at all
+ * @param table            the outbox table name, optionally schema-qualified
+ * @param initializeSchema when to create the outbox table at startup: {@code embedded} (default: only for an
+ *                         embedded database such as H2), {@code always} or {@code never}
+ * @param topics           aggregate type to Pulsar topic, e.g. {@code pulsar-outbox.topics.Order=shop/sales/orders};
+ *                         takes precedence over {@code @Outbox(topic)}
+ * @param defaultTopic     the topic for annotated aggregate types with no mapping and no annotated topic;
+ *                         {@code {aggregateType}} is replaced by the type, e.g. {@code public/default/{aggregateType}}.
+ *                         Unset by default: every captured aggregate must then have a topic
+ * @param relay            the relay
+ * @param pulsar           the Pulsar producers
+ * @param retry            what happens after a failed publish attempt
+ * @param retention        removal of old SENT rows
+ * @param health           the {@code outbox} health indicator
+ * @param upcasting        bringing rows to the current version of their event type before they are sent
+ */
+@ConfigurationProperties(OutboxProperties.PREFIX)
+public record OutboxProperties(@DefaultValue("true") boolean enabled,
+                               @DefaultValue(JdbcOutboxStore.DEFAULT_TABLE) String table,
+                               @DefaultValue("embedded") DatabaseInitializationMode initializeSchema,
+                               Map<String, String> topics,
+                               String defaultTopic,
+                               @DefaultValue Relay relay,
+                               @DefaultValue Pulsar pulsar,
+                               @DefaultValue Retry retry,
+                               @DefaultValue Retention retention,
+                               @DefaultValue Health health,
+                               @DefaultValue Upcasting upcasting) {
+
+    /** The prefix of every property of this extension. */
+    public static final String PREFIX = "pulsar-outbox";
+
+    public OutboxProperties {
+        topics = topics == null ? Map.of() : Map.copyOf(topics);
+    }
+
+    /**
+     * The relay that publishes pending rows.
+     *
+     * @param enabled      whether this node runs the relay (capture runs regardless)
+     * @param batchSize    rows fetched per pass
+     * @param maxInFlight  sends awaiting the broker's acknowledgement at most
+     * @param pollInterval how often to look for rows when not woken by a local commit (rows of other nodes)
+     * @param ackTimeout   how long a pass waits for acknowledgements before leaving rows pending
+     */
+    public record Relay(@DefaultValue("true") boolean enabled,
+                        @DefaultValue("500") int batchSize,
+                        @DefaultValue("1000") int maxInFlight,
+                        @DefaultValue("1s") Duration pollInterval,
+                        @DefaultValue("60s") Duration ackTimeout) {
+    }
+
+    /**
+     * The Pulsar producers (one per topic, on the application's {@code PulsarClient}).
+     *
+     * @param source                  the CloudEvents {@code ce_source} of every message; defaults to
+     *                                {@code spring.application.name}, else {@code pulsar-outbox}
+     * @param sendTimeout             the producer's send timeout
+     * @param batching                key-based batching
+     * @param batchingMaxPublishDelay the longest a message waits for its batch
+     * @param maxPendingMessages      the producer's queue size (sends block when it is full)
+     * @param registerSchemas         register the JSON schema of each event type (its current version) in Pulsar's
+     *                                schema registry for its topic and send messages with it
+     */
+    public record Pulsar(String source,
+                         @DefaultValue("30s") Duration sendTimeout,
+                         @DefaultValue("true") boolean batching,
+                         @DefaultValue("1ms") Duration batchingMaxPublishDelay,
+                         @DefaultValue("1000") int maxPendingMessages,
+                         @DefaultValue("false") boolean registerSchemas) {
+    }
+
+    /**
+     * Retries with exponential backoff and jitter; parking after the last attempt. Failures that retrying cannot fix
+     * (no route, unknown or refused topic, message too large, unreadable payload, failed upcast) park at once.
+     *
+     * @param initialDelay the delay after the first failed attempt
+     * @param multiplier   the factor by which each further delay grows
+     * @param maxDelay     the longest delay
+     * @param maxAttempts  failed attempts after which a row is parked
+     * @param jitter       random spread of each delay, as a fraction (0.2 = ±20%)
+     * @param outcomes     per failure kind, {@code retry}, {@code park} or {@code discard}, overriding the default,
+     *                     e.g. {@code pulsar-outbox.retry.outcomes.message-too-large=discard}
+     */
+    public record Retry(@DefaultValue("1s") Duration initialDelay,
+                        @DefaultValue("2.0") double multiplier,
+                        @DefaultValue("5m") Duration maxDelay,
+                        @DefaultValue("10") int maxAttempts,
+                        @DefaultValue("0.2") double jitter,
+                        Map<FailureKind, Outcome> outcomes) {
+
+        public Retry {
+            outcomes = outcomes == null ? Map.of() : Map.copyOf(outcomes);
+        }
+    }
+
+    /**
+     * Removal of SENT rows; parked, discarded and pending rows are never removed.
+     *
+     * @param enabled    whether the job runs
+     * @param retainSent how long SENT rows are kept after they were sent
+     * @param mode       {@code delete} them, or {@code archive} them to {@code <table>_archive}
+     * @param batchSize  rows per batch (one short transaction each)
+     * @param interval   how often the job runs
+     */
+    public record Retention(@DefaultValue("true") boolean enabled,
+                            @DefaultValue("7d") Duration retainSent,
+                            @DefaultValue("delete") Mode mode,
+                            @DefaultValue("1000") int batchSize,
+                            @DefaultValue("10m") Duration interval) {
+
+        /** What retention does with old SENT rows. */
+        public enum Mode {
+            DELETE, ARCHIVE
+        }
+    }
+
+    /**
+     * The {@code outbox} health indicator.
+     *
+     * @param maxPendingAge OUT_OF_SERVICE when the oldest pending row waits longer than this
+     */
+    public record Health(@DefaultValue("5m") Duration maxPendingAge) {
+    }
+
+    /**
+     * Upcasting at relay time, with the application's event-store upcasters and {@code PublishedEventUpcaster} beans.
+     *
+     * @param enabled         whether rows are upcast before they are sent
+     * @param currentVersions per event type (payload type name, use bracket notation:
+     *                        {@code pulsar-outbox.upcasting.current-versions[com.acme.OrderPlaced]=2}), the version to
+     *                        publish at instead of the revision of its class
+     */
+    public record Upcasting(@DefaultValue("true") boolean enabled, Map<String, String> currentVersions) {
+
+        public Upcasting {
+            currentVersions = currentVersions == null ? Map.of() : Map.copyOf(currentVersions);
+        }
+    }
+}

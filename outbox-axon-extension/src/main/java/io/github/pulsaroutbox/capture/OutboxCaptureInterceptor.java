@@ -1,0 +1,135 @@
+package io.github.pulsaroutbox.capture;
+
+import org.axonframework.eventhandling.DomainEventMessage;
+import org.axonframework.eventhandling.EventMessage;
+import io.github.pulsaroutbox.FailureKind;
+import io.github.pulsaroutbox.OutboxEntry;
+import io.github.pulsaroutbox.metrics.OutboxMetrics;
+import io.github.pulsaroutbox.store.OutboxStore;
+import org.axonframework.messaging.MessageDispatchInterceptor;
+import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
+import org.axonframework.messaging.unitofwork.UnitOfWork;
+import org.axonframework.serialization.SerializedObject;
+import org.axonframework.serialization.SerializedType;
+import org.axonframework.serialization.Serializer;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.BiFunction;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+
+/**
+ * Mirrors the events of {@link io.github.pulsaroutbox.Outbox}-annotated aggregates into the outbox.
+ * <p>
+ * Register it on the {@link org.axonframework.eventsourcing.eventstore.EventStore} itself (not on the event
+ * gateway: aggregate events do not pass the gateway's interceptors). The event store invokes its dispatch
+ * interceptors in the unit of work's prepare-commit phase, right before it appends the same events, so the outbox
+ * rows are written in the same database transaction: they commit if and only if the events commit. A failure to
+ * serialize or insert fails the unit of work, and with it the command.
+ * <p>
+ * Only {@link DomainEventMessage}s of captured aggregate types are written; other events pass untouched. Messages
+ * are never modified. An event that cannot be serialized to JSON (payload or metadata) does not fail the unit of
+ * work: its row is written parked ({@link FailureKind#UNREADABLE_PAYLOAD}) so that it is visible to operators and later rows of its
+ * aggregate wait behind it. Each row stores the unit of work's {@code traceparent} when there is one. After the unit
+ * of work commits, {@code onCommit} runs once (used to wake the relay).
+ */
+public final class OutboxCaptureInterceptor implements MessageDispatchInterceptor<EventMessage<?>> {
+
+    private static final String COMMIT_SIGNAL_RESOURCE = OutboxCaptureInterceptor.class.getName() + ".signal";
+    private static final Pattern TRACE_PARENT = Pattern.compile("[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}");
+    private static final int MAX_VERSION_LENGTH = 64;
+
+    private final Supplier<CapturedAggregates> capturedAggregates;
+    private final OutboxStore store;
+    private final Serializer serializer;
+    private final Runnable onCommit;
+    private final TraceParentProvider traceParentProvider;
+    private final OutboxMetrics metrics;
+
+    /**
+     * @param capturedAggregates  which aggregate types to capture (consulted on every call)
+     * @param store               where rows are written, in the caller's transaction
+     * @param serializer          serializes payload and metadata to JSON text ({@code String})
+     * @param onCommit            run after the unit of work that wrote rows committed
+     * @param traceParentProvider finds the trace context to store with each row
+     * @param metrics             told about rows parked at capture
+     */
+    public OutboxCaptureInterceptor(Supplier<CapturedAggregates> capturedAggregates, OutboxStore store,
+                                    Serializer serializer, Runnable onCommit,
+                                    TraceParentProvider traceParentProvider, OutboxMetrics metrics) {
+        this.capturedAggregates = Objects.requireNonNull(capturedAggregates, "capturedAggregates");
+        this.store = Objects.requireNonNull(store, "store");
+        this.serializer = Objects.requireNonNull(serializer, "serializer");
+        this.onCommit = Objects.requireNonNull(onCommit, "onCommit");
+        this.traceParentProvider = Objects.requireNonNull(traceParentProvider, "traceParentProvider");
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
+    }
+
+
+    @Override
+    public BiFunction<Integer, EventMessage<?>, EventMessage<?>> handle(
+            List<? extends EventMessage<?>> messages) {
+        CapturedAggregates captured = capturedAggregates.get();
+        List<OutboxEntry> entries = new ArrayList<>();
+        for (EventMessage<?> message : messages) {
+            if (message instanceof DomainEventMessage<?> event && event.getType() != null
+                    && captured.isCaptured(event.getType())) {
+                entries.add(toEntry(event));
+            }
+        }
+        if (!entries.isEmpty()) {
+            store.append(entries);
+            signalAfterCommit();
+        }
+        return (index, message) -> message;
+    }
+
+    private OutboxEntry toEntry(DomainEventMessage<?> event) {
+        String traceParent = validTraceParent(traceParentProvider.traceParent(event));
+        String metadata = "{}";
+        try {
+            metadata = serializer.serialize(event.getMetaData(), String.class).getData();
+            SerializedObject<String> payload = serializer.serialize(event.getPayload(), String.class);
+            String revision = payload.getType().getRevision();
+            if (revision != null && revision.length() > MAX_VERSION_LENGTH) {
+                throw new IllegalArgumentException("the revision '" + revision + "' is longer than "
+                                                           + MAX_VERSION_LENGTH + " characters");
+            }
+            return OutboxEntry.pending(event.getIdentifier(), event.getTimestamp(), payload.getType().getName(),
+                                       event.getType(), event.getAggregateIdentifier(), event.getSequenceNumber(),
+                                       payload.getData(), metadata,
+                                       revision == null ? OutboxEntry.NO_REVISION : revision, traceParent);
+        } catch (RuntimeException e) {
+            // the event store may still store it (another serializer): keep the row, parked, so nothing is lost
+            SerializedType type = serializer.typeForClass(event.getPayloadType());
+            String revision = type.getRevision();
+            metrics.failed(FailureKind.UNREADABLE_PAYLOAD, OutboxStore.Outcome.PARK);
+            return OutboxEntry.pending(event.getIdentifier(), event.getTimestamp(), type.getName(), event.getType(),
+                                       event.getAggregateIdentifier(), event.getSequenceNumber(), "null", metadata,
+                                       revision == null || revision.length() > MAX_VERSION_LENGTH
+                                               ? OutboxEntry.NO_REVISION : revision,
+                                       traceParent)
+                              .parked(FailureKind.UNREADABLE_PAYLOAD,
+                                      "The event could not be serialized to JSON: " + e.getMessage());
+        }
+    }
+
+    /** A W3C traceparent ({@code version-traceid-spanid-flags}), or {@code null} for anything else. */
+    private static String validTraceParent(String traceParent) {
+        return traceParent != null && TRACE_PARENT.matcher(traceParent).matches() ? traceParent : null;
+    }
+
+    private void signalAfterCommit() {
+        if (!CurrentUnitOfWork.isStarted()) {
+            onCommit.run();
+            return;
+        }
+        UnitOfWork<?> root = CurrentUnitOfWork.get().root();
+        if (root.resources().putIfAbsent(COMMIT_SIGNAL_RESOURCE, Boolean.TRUE) == null) {
+            root.afterCommit(u -> onCommit.run());
+        }
+    }
+}

@@ -1,0 +1,333 @@
+package io.github.pulsaroutbox.pulsar;
+
+import org.apache.pulsar.client.api.BatcherBuilder;
+import org.apache.pulsar.client.api.HashingScheme;
+import org.apache.pulsar.client.api.Producer;
+import org.apache.pulsar.client.api.ProducerBuilder;
+import org.apache.pulsar.client.api.PulsarClient;
+import org.apache.pulsar.client.api.PulsarClientException;
+import org.apache.pulsar.client.api.Schema;
+import org.apache.pulsar.client.api.SchemaSerializationException;
+import org.apache.pulsar.client.api.TypedMessageBuilder;
+import org.apache.pulsar.client.api.schema.SchemaDefinition;
+import org.axonframework.common.AxonConfigurationException;
+import io.github.pulsaroutbox.FailureKind;
+import io.github.pulsaroutbox.OutboxEntry;
+import io.github.pulsaroutbox.relay.OutboxPublisher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+import static org.axonframework.common.BuilderUtils.assertNonNull;
+import static org.axonframework.common.BuilderUtils.assertThat;
+
+/**
+ * Publishes outbox rows to Apache Pulsar through the application's {@link PulsarClient}.
+ * <p>
+ * One producer per topic, created on first use and reused; its key-based batching and Murmur3 key hashing keep
+ * each key on one partition and in order, also for Key_Shared consumers and consumers in other languages. Each
+ * message: key = aggregate id, value = payload JSON (UTF-8), event time = event timestamp, properties as in
+ * {@link OutboxMessageProperties}. The returned future completes when the broker acknowledged the message.
+ */
+public final class PulsarOutboxPublisher implements OutboxPublisher {
+
+    private static final Logger logger = LoggerFactory.getLogger(PulsarOutboxPublisher.class);
+
+    private final PulsarClient client;
+    private final String source;
+    private final Duration sendTimeout;
+    private final boolean batching;
+    private final Duration batchingMaxPublishDelay;
+    private final int maxPendingMessages;
+    private final Consumer<ProducerBuilder<byte[]>> producerCustomizer;
+    private final boolean registerSchemas;
+    private final Function<String, Class<?>> eventClasses;
+    private final Map<String, Producer<byte[]>> producers = new ConcurrentHashMap<>();
+    private final Map<String, Optional<Schema<byte[]>>> schemas = new ConcurrentHashMap<>();
+
+    private PulsarOutboxPublisher(Builder builder) {
+        builder.validate();
+        this.client = builder.client;
+        this.source = builder.source;
+        this.sendTimeout = builder.sendTimeout;
+        this.batching = builder.batching;
+        this.batchingMaxPublishDelay = builder.batchingMaxPublishDelay;
+        this.maxPendingMessages = builder.maxPendingMessages;
+        this.producerCustomizer = builder.producerCustomizer;
+        this.registerSchemas = builder.registerSchemas;
+        this.eventClasses = builder.eventClasses;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public CompletableFuture<?> publish(OutboxEntry entry, String topic) {
+        Producer<byte[]> producer;
+        try {
+            producer = producer(topic);
+        } catch (PulsarClientException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        Optional<Schema<byte[]>> schema = registerSchemas ? schemaOf(entry.eventType()) : Optional.empty();
+        TypedMessageBuilder<byte[]> message = schema.isPresent() ? producer.newMessage(schema.get())
+                                                                 : producer.newMessage();
+        return message.key(entry.aggregateId())
+                       .value(entry.payload().getBytes(StandardCharsets.UTF_8))
+                       .eventTime(entry.timestamp().toEpochMilli())
+                       .properties(properties(entry))
+                       .sendAsync();
+    }
+
+    /**
+     * True without schema registration: one producer per topic persists messages in send order, and a send that fails
+     * after it was accepted (time-out, lost connection, fenced or closed producer) fails every message queued behind
+     * it; per-message validation failures (size, encoding) fail at once, before a later message is handed over. With
+     * schema registration a message can fail alone (its new schema rejected) while later ones succeed, so the relay
+     * then keeps one unacknowledged send per aggregate.
+     */
+    @Override
+    public boolean failsLaterSendsAfterAFailure() {
+        return !registerSchemas;
+    }
+
+    /**
+     * The JSON schema of an event type's class (its current version: rows are upcast before they are sent), wrapped
+     * so that the JSON bytes are validated against it and sent with its schema version. Empty when the class is not
+     * on the classpath: such a message goes out without a schema.
+     */
+    private Optional<Schema<byte[]>> schemaOf(String eventType) {
+        return schemas.computeIfAbsent(eventType, type -> {
+            Class<?> eventClass;
+            try {
+                eventClass = eventClasses.apply(type);
+            } catch (RuntimeException | LinkageError e) {
+                logger.warn("No class for event type {}: its messages are sent without a schema", type);
+                return Optional.empty();
+            }
+            return Optional.of(Schema.AUTO_PRODUCE_BYTES(Schema.JSON(SchemaDefinition.builder()
+                                                                                     .withPojo(eventClass)
+                                                                                     .withAlwaysAllowNull(true)
+                                                                                     .build())));
+        });
+    }
+
+    /**
+     * Pulsar's exceptions by what retrying can do: time-outs and connection trouble are transient; a missing
+     * topic/namespace, an authorization or authentication failure, a terminated topic, an incompatible schema or a
+     * message over the broker's size limit are not.
+     */
+    @Override
+    public FailureKind classify(Throwable failure) {
+        Throwable cause = unwrap(failure);
+        if (cause instanceof PulsarClientException.TimeoutException) {
+            return FailureKind.TIMEOUT;
+        }
+        if (cause instanceof PulsarClientException.TopicDoesNotExistException
+                || cause instanceof PulsarClientException.NotFoundException) {
+            return FailureKind.UNKNOWN_TOPIC;
+        }
+        if (cause instanceof PulsarClientException.AuthorizationException
+                || cause instanceof PulsarClientException.AuthenticationException
+                || cause instanceof PulsarClientException.NotAllowedException
+                || cause instanceof PulsarClientException.TopicTerminatedException
+                || cause instanceof PulsarClientException.IncompatibleSchemaException
+                || cause instanceof PulsarClientException.InvalidTopicNameException) {
+            return FailureKind.REFUSED;
+        }
+        if (cause instanceof PulsarClientException.InvalidMessageException
+                && String.valueOf(cause.getMessage()).contains("size")) {
+            return FailureKind.MESSAGE_TOO_LARGE;
+        }
+        if (cause instanceof SchemaSerializationException) {
+            return FailureKind.UNREADABLE_PAYLOAD;
+        }
+        return FailureKind.TRANSIENT;
+    }
+
+    private static Throwable unwrap(Throwable failure) {
+        Throwable cause = failure;
+        while ((cause instanceof java.util.concurrent.CompletionException
+                || cause instanceof java.util.concurrent.ExecutionException) && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        return cause;
+    }
+
+    private Map<String, String> properties(OutboxEntry entry) {
+        Map<String, String> properties = new HashMap<>(16);
+        properties.put(OutboxMessageProperties.SPEC_VERSION, OutboxMessageProperties.SPEC_VERSION_VALUE);
+        properties.put(OutboxMessageProperties.ID, entry.id());
+        properties.put(OutboxMessageProperties.SOURCE, source);
+        properties.put(OutboxMessageProperties.TYPE, entry.eventType());
+        properties.put(OutboxMessageProperties.TIME, entry.timestamp().toString());
+        properties.put(OutboxMessageProperties.SUBJECT, entry.aggregateId());
+        properties.put(OutboxMessageProperties.DATA_CONTENT_TYPE, OutboxMessageProperties.DATA_CONTENT_TYPE_VALUE);
+        properties.put(OutboxMessageProperties.SCHEMA_VERSION, entry.version());
+        properties.put(OutboxMessageProperties.AGGREGATE_TYPE, entry.aggregateType());
+        properties.put(OutboxMessageProperties.AGGREGATE_ID, entry.aggregateId());
+        properties.put(OutboxMessageProperties.AGGREGATE_SEQUENCE, Long.toString(entry.aggregateSequence()));
+        if (entry.traceParent() != null) {
+            properties.put(OutboxMessageProperties.TRACE_PARENT, entry.traceParent());
+        }
+        return properties;
+    }
+
+    /*
+     * Created synchronously on the caller's (the relay's) thread: chaining sends on a pending creation future could
+     * run them in a different order than they were requested.
+     */
+    private Producer<byte[]> producer(String topic) throws PulsarClientException {
+        Producer<byte[]> producer = producers.get(topic);
+        if (producer != null && producer.isConnected()) {
+            return producer;
+        }
+        synchronized (producers) {
+            producer = producers.get(topic);
+            if (producer == null) {
+                ProducerBuilder<byte[]> builder = client.newProducer(Schema.BYTES)
+                                                        .topic(topic)
+                                                        .hashingScheme(HashingScheme.Murmur3_32Hash)
+                                                        .enableBatching(batching)
+                                                        .batcherBuilder(BatcherBuilder.KEY_BASED)
+                                                        .batchingMaxPublishDelay(
+                                                                batchingMaxPublishDelay.toNanos(),
+                                                                TimeUnit.NANOSECONDS)
+                                                        .blockIfQueueFull(true)
+                                                        .maxPendingMessages(maxPendingMessages)
+                                                        .sendTimeout((int) sendTimeout.toMillis(),
+                                                                     TimeUnit.MILLISECONDS);
+                producerCustomizer.accept(builder);
+                producer = builder.create();
+                producers.put(topic, producer);
+                logger.debug("Created outbox producer for topic {}", topic);
+            }
+            return producer;
+        }
+    }
+
+    @Override
+    public void close() {
+        producers.values().forEach(producer -> {
+            try {
+                producer.close();
+            } catch (PulsarClientException e) {
+                logger.warn("Could not close outbox producer for {}", producer.getTopic(), e);
+            }
+        });
+        producers.clear();
+    }
+
+    /**
+     * Builds a {@link PulsarOutboxPublisher}. Required: {@link #pulsarClient}. Defaults: source
+     * {@code pulsar-outbox}, send timeout 30 s, key-based batching on with 1 ms max delay, 1000 pending messages per
+     * producer.
+     */
+    public static final class Builder {
+        private PulsarClient client;
+        private String source = "pulsar-outbox";
+        private Duration sendTimeout = Duration.ofSeconds(30);
+        private boolean batching = true;
+        private Duration batchingMaxPublishDelay = Duration.ofMillis(1);
+        private int maxPendingMessages = 1000;
+        private Consumer<ProducerBuilder<byte[]>> producerCustomizer = b -> {
+        };
+        private boolean registerSchemas = false;
+        private Function<String, Class<?>> eventClasses = Builder::loadClass;
+
+        private static Class<?> loadClass(String name) {
+            ClassLoader context = Thread.currentThread().getContextClassLoader();
+            try {
+                return Class.forName(name, false, context != null ? context
+                                                                  : PulsarOutboxPublisher.class.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new IllegalArgumentException("No class " + name, e);
+            }
+        }
+
+        private Builder() {
+        }
+
+        /** The application's client (reused, never closed here). Required. */
+        public Builder pulsarClient(PulsarClient client) {
+            assertNonNull(client, "PulsarClient may not be null");
+            this.client = client;
+            return this;
+        }
+
+        /** The CloudEvents {@code source} set on every message. */
+        public Builder source(String source) {
+            assertThat(source, s -> s != null && !s.isBlank(), "source may not be blank");
+            this.source = source;
+            return this;
+        }
+
+        public Builder sendTimeout(Duration sendTimeout) {
+            assertThat(sendTimeout, d -> d != null && !d.isNegative() && !d.isZero(), "sendTimeout must be positive");
+            this.sendTimeout = sendTimeout;
+            return this;
+        }
+
+        /** Key-based batching on or off (default on). */
+        public Builder batching(boolean batching) {
+            this.batching = batching;
+            return this;
+        }
+
+        public Builder batchingMaxPublishDelay(Duration delay) {
+            assertThat(delay, d -> d != null && !d.isNegative(), "batchingMaxPublishDelay may not be negative");
+            this.batchingMaxPublishDelay = delay;
+            return this;
+        }
+
+        public Builder maxPendingMessages(int maxPendingMessages) {
+            assertThat(maxPendingMessages, n -> n > 0, "maxPendingMessages must be positive");
+            this.maxPendingMessages = maxPendingMessages;
+            return this;
+        }
+
+        /**
+         * Registers the JSON schema of each event type in Pulsar's schema registry for its topic and sends each
+         * message with it (default off: messages are plain bytes). The schema is derived from the event class
+         * ({@code eventClasses}, by default {@code Class.forName} of the type name). The broker checks each new
+         * schema against the topic's compatibility strategy; a rejection parks the row.
+         */
+        public Builder registerSchemas(boolean registerSchemas) {
+            this.registerSchemas = registerSchemas;
+            return this;
+        }
+
+        /** Resolves event type names to classes, for {@link #registerSchemas(boolean)}. */
+        public Builder eventClasses(Function<String, Class<?>> eventClasses) {
+            assertNonNull(eventClasses, "eventClasses may not be null");
+            this.eventClasses = eventClasses;
+            return this;
+        }
+
+        /** Further producer settings (applied last), e.g. authentication-related or compression. */
+        public Builder producerCustomizer(Consumer<ProducerBuilder<byte[]>> customizer) {
+            assertNonNull(customizer, "producerCustomizer may not be null");
+            this.producerCustomizer = customizer;
+            return this;
+        }
+
+        public PulsarOutboxPublisher build() {
+            return new PulsarOutboxPublisher(this);
+        }
+
+        void validate() throws AxonConfigurationException {
+            assertNonNull(client, "The PulsarClient is a hard requirement and should be provided");
+        }
+    }
+}

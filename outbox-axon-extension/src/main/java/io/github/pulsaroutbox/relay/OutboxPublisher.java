@@ -1,0 +1,47 @@
+package io.github.pulsaroutbox.relay;
+
+import io.github.pulsaroutbox.FailureKind;
+import io.github.pulsaroutbox.OutboxEntry;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The transport the {@link OutboxRelay} publishes through (Pulsar in this extension).
+ * <p>
+ * Contract: {@link #publish(OutboxEntry, String)} starts an asynchronous send and returns at once; the future
+ * completes normally only once the broker has acknowledged (persisted) the message, and exceptionally otherwise.
+ * Entries handed over for the same destination are sent in call order, so the broker stores them in that order
+ * unless an earlier one fails.
+ */
+public interface OutboxPublisher extends AutoCloseable {
+
+    /**
+     * Starts publishing {@code entry} to {@code destination}.
+     *
+     * @return a future completing when the broker acknowledged, or exceptionally with the reason it did not
+     */
+    CompletableFuture<?> publish(OutboxEntry entry, String destination);
+
+    /**
+     * The kind of a failure this publisher reported, so that the failure policy can tell passing faults from
+     * failures that retrying cannot fix. By default everything is {@link FailureKind#TRANSIENT}.
+     */
+    default FailureKind classify(Throwable failure) {
+        return FailureKind.TRANSIENT;
+    }
+
+    /**
+     * Whether, when a send fails after {@link #publish} returned, every later send to the same destination fails too
+     * (the broker never stores a later message of a failed one). Then the relay pipelines the rows of an aggregate;
+     * otherwise it keeps at most one unacknowledged send per aggregate, so that order survives any failure. Default
+     * {@code false}: the safe choice for an unknown transport.
+     */
+    default boolean failsLaterSendsAfterAFailure() {
+        return false;
+    }
+
+    /** Releases the transport's resources (producers); called when the relay shuts down. */
+    @Override
+    default void close() {
+    }
+}

@@ -1,0 +1,61 @@
+package io.github.pulsaroutbox.store;
+
+import io.github.pulsaroutbox.FailureKind;
+import io.github.pulsaroutbox.OutboxEntry;
+import io.github.pulsaroutbox.OutboxStatus;
+
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * Storage of outbox rows for capture and relay. Every method works in the caller's transaction (the unit of work's
+ * for {@link #append(List)}, the relay's otherwise) and never commits on its own. Operator actions, statistics and
+ * retention are in {@link OutboxMaintenance}.
+ */
+public interface OutboxStore {
+
+    /**
+     * Inserts entries, in the given order, with their status ({@link OutboxStatus#PENDING}, or
+     * {@link OutboxStatus#FAILED} for an entry parked at capture); fails (and so fails the caller's transaction) on
+     * any error.
+     */
+    void append(List<OutboxEntry> entries);
+
+    /**
+     * Up to {@code limit} pending rows that are due at {@code now}, in insertion order, leaving out every row behind
+     * an earlier row of its aggregate that is parked or waiting for a retry. Rows committed late (with a lower
+     * position than rows already seen) are returned as soon as they are visible: selection is by status, never by
+     * "highest position seen".
+     */
+    List<OutboxEntry> fetchPending(int limit, Instant now);
+
+    /** Marks the given rows {@link OutboxStatus#SENT} (only rows still pending), in one batch. */
+    void markSent(Collection<String> ids, Instant sentAt);
+
+    /** Records failed publish attempts and what the failure policy decided for each, in one batch per outcome. */
+    void recordFailures(Collection<Failure> failures);
+
+    /**
+     * A failed publish attempt of one row and the decision taken.
+     *
+     * @param id            the row's event id
+     * @param kind          the kind of failure
+     * @param error         a description of the failure
+     * @param outcome       what to do with the row
+     * @param nextAttemptAt for {@link Outcome#RETRY}: when to try again
+     * @param at            when it failed
+     */
+    record Failure(String id, FailureKind kind, String error, Outcome outcome, Instant nextAttemptAt, Instant at) {
+    }
+
+    /** What happens to a row after a failed attempt. */
+    enum Outcome {
+        /** Stays pending until {@code nextAttemptAt}; later rows of its aggregate wait. */
+        RETRY,
+        /** Parked: status FAILED; later rows of its aggregate wait until an operator retries or discards it. */
+        PARK,
+        /** Given up on: status DISCARDED; later rows of its aggregate flow on. */
+        DISCARD
+    }
+}

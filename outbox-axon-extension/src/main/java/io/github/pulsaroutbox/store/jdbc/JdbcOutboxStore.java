@@ -1,0 +1,472 @@
+package io.github.pulsaroutbox.store.jdbc;
+
+import org.axonframework.common.AxonConfigurationException;
+import org.axonframework.common.jdbc.ConnectionProvider;
+import org.axonframework.common.jdbc.JdbcException;
+import io.github.pulsaroutbox.FailureKind;
+import io.github.pulsaroutbox.OutboxEntry;
+import io.github.pulsaroutbox.OutboxRow;
+import io.github.pulsaroutbox.OutboxStatus;
+import io.github.pulsaroutbox.store.OutboxMaintenance;
+import io.github.pulsaroutbox.store.OutboxStore;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+
+import static org.axonframework.common.BuilderUtils.assertNonNull;
+
+/**
+ * {@link OutboxStore} and {@link OutboxMaintenance} on a relational database through JDBC, with SQL shipped per
+ * {@link OutboxDatabase}.
+ * <p>
+ * Connections come from an Axon {@link ConnectionProvider}: give it the one the event store uses (in Spring, one
+ * bound to the application's transaction manager), so that {@link #append(List)} joins the unit of work's transaction.
+ * Nothing here commits. Writes are JDBC batches: one round trip per call, not per row.
+ */
+public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance {
+
+    /** The default table name. */
+    public static final String DEFAULT_TABLE = "axon_outbox";
+    private static final int MAX_ERROR_LENGTH = 4000;
+    private static final int MAX_REASON_LENGTH = 1000;
+
+    private final ConnectionProvider connectionProvider;
+    private final String table;
+    private final OutboxDatabase configuredDatabase;
+    private volatile OutboxSql sql;
+
+    private JdbcOutboxStore(Builder builder) {
+        builder.validate();
+        this.connectionProvider = builder.connectionProvider;
+        this.table = builder.table;
+        this.configuredDatabase = builder.database;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The table name this store uses. */
+    public String table() {
+        return table;
+    }
+
+    /** Creates the table and its indexes if they do not exist (idempotent). */
+    public void createSchema() {
+        withConnection(connection -> {
+            try (Statement statement = connection.createStatement()) {
+                for (String ddl : sql(connection).schema()) {
+                    statement.execute(ddl);
+                }
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public void append(List<OutboxEntry> entries) {
+        if (entries.isEmpty()) {
+            return;
+        }
+        withConnection(connection -> {
+            try (PreparedStatement insert = connection.prepareStatement(sql(connection).get("insert"))) {
+                for (OutboxEntry entry : entries) {
+                    boolean parked = entry.status() == OutboxStatus.FAILED;
+                    insert.setString(1, entry.id());
+                    insert.setObject(2, toDb(entry.timestamp()));
+                    insert.setString(3, entry.eventType());
+                    insert.setString(4, entry.aggregateType());
+                    insert.setString(5, entry.aggregateId());
+                    insert.setLong(6, entry.aggregateSequence());
+                    insert.setString(7, entry.payload());
+                    insert.setString(8, entry.metadata());
+                    insert.setString(9, entry.version());
+                    insert.setString(10, entry.traceParent());
+                    insert.setString(11, parked ? OutboxStatus.FAILED.name() : OutboxStatus.PENDING.name());
+                    insert.setString(12, entry.failureKind() == null ? null : entry.failureKind().name());
+                    insert.setString(13, truncate(entry.lastError(), MAX_ERROR_LENGTH));
+                    insert.setObject(14, parked ? toDb(entry.timestamp()) : null);
+                    insert.addBatch();
+                }
+                insert.executeBatch();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public List<OutboxEntry> fetchPending(int limit, Instant now) {
+        return withConnection(connection -> {
+            try (PreparedStatement select = connection.prepareStatement(sql(connection).get("fetchPending"))) {
+                OffsetDateTime at = toDb(now);
+                select.setObject(1, at);
+                select.setObject(2, at);
+                select.setInt(3, limit);
+                try (ResultSet rs = select.executeQuery()) {
+                    List<OutboxEntry> entries = new ArrayList<>(limit);
+                    while (rs.next()) {
+                        entries.add(readEntry(rs));
+                    }
+                    return entries;
+                }
+            }
+        });
+    }
+
+    @Override
+    public void markSent(Collection<String> ids, Instant sentAt) {
+        if (ids.isEmpty()) {
+            return;
+        }
+        withConnection(connection -> {
+            try (PreparedStatement update = connection.prepareStatement(sql(connection).get("markSent"))) {
+                OffsetDateTime at = toDb(sentAt);
+                for (String id : ids) {
+                    update.setObject(1, at);
+                    update.setString(2, id);
+                    update.addBatch();
+                }
+                update.executeBatch();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public void recordFailures(Collection<Failure> failures) {
+        if (failures.isEmpty()) {
+            return;
+        }
+        withConnection(connection -> {
+            OutboxSql statements = sql(connection);
+            try (PreparedStatement retry = connection.prepareStatement(statements.get("retryLater"));
+                 PreparedStatement park = connection.prepareStatement(statements.get("park"));
+                 PreparedStatement discard = connection.prepareStatement(statements.get("discardFailed"))) {
+                int retries = 0;
+                int parks = 0;
+                int discards = 0;
+                for (Failure failure : failures) {
+                    String kind = failure.kind().name();
+                    String error = truncate(failure.error(), MAX_ERROR_LENGTH);
+                    switch (failure.outcome()) {
+                        case RETRY -> {
+                            retry.setObject(1, toDb(failure.nextAttemptAt()));
+                            retry.setString(2, kind);
+                            retry.setString(3, error);
+                            retry.setString(4, failure.id());
+                            retry.addBatch();
+                            retries++;
+                        }
+                        case PARK -> {
+                            park.setObject(1, toDb(failure.at()));
+                            park.setString(2, kind);
+                            park.setString(3, error);
+                            park.setString(4, failure.id());
+                            park.addBatch();
+                            parks++;
+                        }
+                        case DISCARD -> {
+                            discard.setString(1, kind);
+                            discard.setString(2, error);
+                            discard.setObject(3, toDb(failure.at()));
+                            discard.setString(4, truncate(error, MAX_REASON_LENGTH));
+                            discard.setString(5, failure.id());
+                            discard.addBatch();
+                            discards++;
+                        }
+                    }
+                }
+                if (retries > 0) {
+                    retry.executeBatch();
+                }
+                if (parks > 0) {
+                    park.executeBatch();
+                }
+                if (discards > 0) {
+                    discard.executeBatch();
+                }
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public Optional<OutboxRow> find(String id) {
+        return withConnection(connection -> {
+            try (PreparedStatement select = connection.prepareStatement(sql(connection).get("find"))) {
+                select.setString(1, id);
+                try (ResultSet rs = select.executeQuery()) {
+                    return rs.next() ? Optional.of(readRow(rs)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public List<OutboxRow> findParked(String aggregateType, String aggregateId, int offset, int limit) {
+        return withConnection(connection -> {
+            try (PreparedStatement select = connection.prepareStatement(sql(connection).get("findParked"))) {
+                int next = bindFilter(select, aggregateType, aggregateId);
+                select.setInt(next, offset);
+                select.setInt(next + 1, limit);
+                try (ResultSet rs = select.executeQuery()) {
+                    List<OutboxRow> rows = new ArrayList<>();
+                    while (rs.next()) {
+                        rows.add(readRow(rs));
+                    }
+                    return rows;
+                }
+            }
+        });
+    }
+
+    @Override
+    public long countParked(String aggregateType, String aggregateId) {
+        return withConnection(connection -> {
+            try (PreparedStatement select = connection.prepareStatement(sql(connection).get("countParked"))) {
+                bindFilter(select, aggregateType, aggregateId);
+                return singleLong(select);
+            }
+        });
+    }
+
+    @Override
+    public long countPending(String aggregateType, String aggregateId) {
+        return withConnection(connection -> {
+            try (PreparedStatement select = connection.prepareStatement(sql(connection).get("countWaiting"))) {
+                select.setString(1, aggregateType);
+                select.setString(2, aggregateId);
+                return singleLong(select);
+            }
+        });
+    }
+
+    @Override
+    public int retryParked(String id, Action action) {
+        return update("retryParked", action, id);
+    }
+
+    @Override
+    public int retryParkedOfAggregate(String aggregateType, String aggregateId, Action action) {
+        return update("retryParkedOfAggregate", action, aggregateType, aggregateId);
+    }
+
+    @Override
+    public int retryAllParked(Action action) {
+        return update("retryAllParked", action);
+    }
+
+    @Override
+    public int discardParked(String id, Action action) {
+        return update("discardParked", action, id);
+    }
+
+    @Override
+    public long count(OutboxStatus status) {
+        return withConnection(connection -> {
+            try (PreparedStatement select = connection.prepareStatement(sql(connection).get("countByStatus"))) {
+                select.setString(1, status.name());
+                return singleLong(select);
+            }
+        });
+    }
+
+    @Override
+    public Optional<Instant> oldestPending() {
+        return withConnection(connection -> {
+            try (PreparedStatement select = connection.prepareStatement(sql(connection).get("oldestPending"));
+                 ResultSet rs = select.executeQuery()) {
+                rs.next();
+                return Optional.ofNullable(rs.getObject(1, OffsetDateTime.class)).map(OffsetDateTime::toInstant);
+            }
+        });
+    }
+
+    @Override
+    public int purgeSent(Instant cutoff, int batchSize, boolean archive) {
+        return withConnection(connection -> {
+            OutboxSql statements = sql(connection);
+            OffsetDateTime before = toDb(cutoff);
+            long upperBound;
+            try (PreparedStatement bound = connection.prepareStatement(statements.get("retentionUpperBound"))) {
+                bound.setObject(1, before);
+                bound.setInt(2, batchSize);
+                try (ResultSet rs = bound.executeQuery()) {
+                    rs.next();
+                    upperBound = rs.getLong(1);
+                    if (rs.wasNull()) {
+                        return 0;
+                    }
+                }
+            }
+            if (archive) {
+                try (PreparedStatement copy = connection.prepareStatement(statements.get("retentionArchive"))) {
+                    copy.setObject(1, before);
+                    copy.setLong(2, upperBound);
+                    copy.executeUpdate();
+                }
+            }
+            try (PreparedStatement delete = connection.prepareStatement(statements.get("retentionDelete"))) {
+                delete.setObject(1, before);
+                delete.setLong(2, upperBound);
+                return delete.executeUpdate();
+            }
+        });
+    }
+
+    private int update(String statement, Action action, String... keys) {
+        return withConnection(connection -> {
+            try (PreparedStatement update = connection.prepareStatement(sql(connection).get(statement))) {
+                update.setString(1, truncate(action.actor(), 255));
+                update.setObject(2, toDb(action.at()));
+                update.setString(3, truncate(action.reason(), MAX_REASON_LENGTH));
+                for (int i = 0; i < keys.length; i++) {
+                    update.setString(4 + i, keys[i]);
+                }
+                return update.executeUpdate();
+            }
+        });
+    }
+
+    private static int bindFilter(PreparedStatement statement, String aggregateType, String aggregateId)
+            throws SQLException {
+        statement.setString(1, aggregateType);
+        statement.setString(2, aggregateType);
+        statement.setString(3, aggregateId);
+        statement.setString(4, aggregateId);
+        return 5;
+    }
+
+    private static long singleLong(PreparedStatement select) throws SQLException {
+        try (ResultSet rs = select.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static OutboxEntry readEntry(ResultSet rs) throws SQLException {
+        String kind = rs.getString("failure_kind");
+        return new OutboxEntry(rs.getString("id"),
+                               rs.getLong("position"),
+                               rs.getObject("timestamp", OffsetDateTime.class).toInstant(),
+                               rs.getString("event_type"),
+                               rs.getString("aggregate_type"),
+                               rs.getString("aggregate_id"),
+                               rs.getLong("aggregate_sequence"),
+                               rs.getString("payload"),
+                               rs.getString("metadata"),
+                               rs.getString("version"),
+                               rs.getString("trace_parent"),
+                               OutboxStatus.valueOf(rs.getString("status")),
+                               rs.getInt("attempts"),
+                               kind == null ? null : FailureKind.valueOf(kind),
+                               rs.getString("last_error"));
+    }
+
+    private static OutboxRow readRow(ResultSet rs) throws SQLException {
+        return new OutboxRow(readEntry(rs),
+                             instant(rs, "next_attempt_at"),
+                             instant(rs, "parked_at"),
+                             instant(rs, "sent_at"),
+                             rs.getString("action"),
+                             rs.getString("action_by"),
+                             instant(rs, "action_at"),
+                             rs.getString("action_reason"));
+    }
+
+    private static Instant instant(ResultSet rs, String column) throws SQLException {
+        OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
+        return value == null ? null : value.toInstant();
+    }
+
+    private OutboxSql sql(Connection connection) throws SQLException {
+        OutboxSql loaded = sql;
+        if (loaded == null) {
+            OutboxDatabase database = configuredDatabase != null ? configuredDatabase
+                                                                  : OutboxDatabase.detect(connection);
+            loaded = OutboxSql.load(database, table);
+            sql = loaded;
+        }
+        return loaded;
+    }
+
+    private <T> T withConnection(SqlFunction<T> work) {
+        try (Connection connection = connectionProvider.getConnection()) {
+            return work.apply(connection);
+        } catch (SQLException e) {
+            throw new JdbcException("Outbox table '" + table + "': " + e.getMessage(), e);
+        }
+    }
+
+    private static OffsetDateTime toDb(Instant instant) {
+        return instant == null ? null : instant.atOffset(ZoneOffset.UTC);
+    }
+
+    private static String truncate(String text, int max) {
+        if (text == null || text.length() <= max) {
+            return text;
+        }
+        return text.substring(0, max);
+    }
+
+    @FunctionalInterface
+    private interface SqlFunction<T> {
+        T apply(Connection connection) throws SQLException;
+    }
+
+    /**
+     * Builds a {@link JdbcOutboxStore}. Required: {@link #connectionProvider(ConnectionProvider)}. Defaults: table
+     * {@value #DEFAULT_TABLE}, database detected from the connection.
+     */
+    public static final class Builder {
+        private ConnectionProvider connectionProvider;
+        private String table = DEFAULT_TABLE;
+        private OutboxDatabase database;
+
+        private Builder() {
+        }
+
+        /** The connections to use; the event store's, so that capture joins its transaction. Required. */
+        public Builder connectionProvider(ConnectionProvider connectionProvider) {
+            assertNonNull(connectionProvider, "ConnectionProvider may not be null");
+            this.connectionProvider = connectionProvider;
+            return this;
+        }
+
+        /** The table name (optionally schema-qualified). Defaults to {@value #DEFAULT_TABLE}. */
+        public Builder table(String table) {
+            this.table = table;
+            return this;
+        }
+
+        /** The database, when it should not be detected from the connection's metadata. */
+        public Builder database(OutboxDatabase database) {
+            this.database = database;
+            return this;
+        }
+
+        public JdbcOutboxStore build() {
+            return new JdbcOutboxStore(this);
+        }
+
+        /** @throws AxonConfigurationException when a required value is missing or the table name is invalid */
+        void validate() {
+            assertNonNull(connectionProvider, "The ConnectionProvider is a hard requirement and should be provided");
+            try {
+                OutboxSql.validateTableName(table);
+            } catch (IllegalArgumentException e) {
+                throw new AxonConfigurationException(e.getMessage(), e);
+            }
+        }
+    }
+}

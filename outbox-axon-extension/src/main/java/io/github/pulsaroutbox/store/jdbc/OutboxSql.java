@@ -1,0 +1,90 @@
+package io.github.pulsaroutbox.store.jdbc;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Properties;
+import java.util.regex.Pattern;
+
+/**
+ * The SQL of one database, loaded from resources, with the (validated) table name substituted. No SQL is built from
+ * user input: the table name is checked against {@link #TABLE_NAME} and every value is a bind parameter.
+ */
+final class OutboxSql {
+
+    /** A table name: an identifier, optionally schema-qualified; at most 50 characters so derived names fit (63). */
+    static final Pattern TABLE_NAME = Pattern.compile("([A-Za-z_][A-Za-z0-9_]{0,49}\\.)?[A-Za-z_][A-Za-z0-9_]{0,49}");
+    private static final String BASE = "io/github/pulsaroutbox/store/jdbc/";
+
+    private final Properties statements;
+    private final List<String> schema;
+
+    private OutboxSql(Properties statements, List<String> schema) {
+        this.statements = statements;
+        this.schema = schema;
+    }
+
+    static OutboxSql load(OutboxDatabase database, String table) {
+        validateTableName(table);
+        String simpleName = table.substring(table.indexOf('.') + 1);
+        Properties raw = new Properties();
+        try (InputStream in = resource(database, "statements.properties")) {
+            raw.load(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Properties statements = new Properties();
+        raw.forEach((k, v) -> statements.setProperty((String) k, substitute((String) v, table, simpleName)));
+        String schemaText;
+        try (InputStream in = resource(database, "schema.sql")) {
+            schemaText = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        List<String> schema = Arrays.stream(schemaText.replaceAll("(?m)^--.*$", "").split(";"))
+                                    .map(String::trim)
+                                    .filter(s -> !s.isEmpty())
+                                    .map(s -> substitute(s, table, simpleName))
+                                    .toList();
+        return new OutboxSql(statements, schema);
+    }
+
+    /** @throws IllegalArgumentException naming the problem when {@code table} is not a valid table name */
+    static void validateTableName(String table) {
+        if (table == null || !TABLE_NAME.matcher(table).matches()) {
+            throw new IllegalArgumentException(
+                    "Invalid outbox table name '" + table + "': use letters, digits and underscores, starting with "
+                            + "a letter or underscore, optionally prefixed by a schema ('schema.table'), at most 50 "
+                            + "characters each");
+        }
+    }
+
+    String get(String name) {
+        String sql = statements.getProperty(name);
+        if (sql == null) {
+            throw new IllegalStateException("No outbox statement '" + name + "'");
+        }
+        return sql;
+    }
+
+    List<String> schema() {
+        return schema;
+    }
+
+    private static String substitute(String sql, String table, String simpleName) {
+        // ${name}: unqualified, for constraint and index names; ${archive}: the retention archive table
+        return sql.replace("${archive}", table + "_archive").replace("${name}", simpleName).replace("${table}", table);
+    }
+
+    private static InputStream resource(OutboxDatabase database, String name) {
+        String path = BASE + database.folder() + "/" + name;
+        InputStream in = OutboxSql.class.getClassLoader().getResourceAsStream(path);
+        if (in == null) {
+            throw new IllegalStateException("Missing outbox SQL resource " + path);
+        }
+        return in;
+    }
+}

@@ -1,0 +1,132 @@
+package io.github.pulsaroutbox.capture;
+
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.TraceContext;
+import io.micrometer.tracing.Tracer;
+import org.axonframework.eventhandling.GenericDomainEventMessage;
+import org.axonframework.eventhandling.GenericEventMessage;
+import io.github.pulsaroutbox.FailureKind;
+import io.github.pulsaroutbox.OutboxEntry;
+import io.github.pulsaroutbox.OutboxStatus;
+import io.github.pulsaroutbox.metrics.OutboxMetrics;
+import io.github.pulsaroutbox.store.OutboxStore;
+import org.axonframework.messaging.MetaData;
+import org.axonframework.serialization.json.JacksonSerializer;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.when;
+
+class OutboxCaptureInterceptorTest {
+
+    private static final String TRACE_PARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
+    /** No properties: Jackson refuses to serialize it. */
+    static class Opaque {
+    }
+
+    record Named(String name) {
+    }
+
+    private final List<OutboxEntry> appended = new ArrayList<>();
+    private final AtomicInteger signals = new AtomicInteger();
+    private final CapturedAggregates captured = CapturedAggregates.of(
+            List.of(io.github.pulsaroutbox.testapp.ShopOrder.class));
+
+    @Test
+    void unserializablePayloadIsCapturedParkedInsteadOfFailingTheUnitOfWork() {
+        interceptor(TraceParentProvider.fromMetadata()).handle(List.of(
+                new GenericDomainEventMessage<>("ShopOrder", "A", 0, new Opaque()),
+                new GenericDomainEventMessage<>("ShopOrder", "A", 1, new Named("ok"))));
+
+        assertThat(appended).hasSize(2);
+        OutboxEntry parked = appended.get(0);
+        assertThat(parked.status()).isEqualTo(OutboxStatus.FAILED);
+        assertThat(parked.failureKind()).isEqualTo(FailureKind.UNREADABLE_PAYLOAD);
+        assertThat(parked.lastError()).contains("could not be serialized");
+        assertThat(parked.eventType()).isEqualTo(Opaque.class.getName());
+        assertThat(appended.get(1).status()).isEqualTo(OutboxStatus.PENDING);
+        assertThat(appended.get(1).payload()).isEqualTo("{\"name\":\"ok\"}");
+        assertThat(signals).hasValue(1);
+    }
+
+    @Test
+    void unserializableMetadataParksTheRowToo() {
+        interceptor(TraceParentProvider.fromMetadata()).handle(List.of(
+                new GenericDomainEventMessage<>("ShopOrder", "A", 0, new Named("a"),
+                                                MetaData.with("opaque", new Opaque()))));
+        assertThat(appended.get(0).status()).isEqualTo(OutboxStatus.FAILED);
+        assertThat(appended.get(0).failureKind()).isEqualTo(FailureKind.UNREADABLE_PAYLOAD);
+        assertThat(appended.get(0).metadata()).isEqualTo("{}");
+    }
+
+    @Test
+    void malformedTraceParentIsDropped() {
+        interceptor(TraceParentProvider.fromMetadata()).handle(List.of(
+                new GenericDomainEventMessage<>("ShopOrder", "A", 0, new Named("a"),
+                                                MetaData.with("traceparent", "x".repeat(500)))));
+        assertThat(appended.get(0).status()).isEqualTo(OutboxStatus.PENDING);
+        assertThat(appended.get(0).traceParent()).isNull();
+    }
+
+    @Test
+    void onlyDomainEventsOfCapturedAggregatesAreWritten() {
+        interceptor(TraceParentProvider.fromMetadata()).handle(List.of(
+                new GenericDomainEventMessage<>("Counter", "C", 0, new Named("x")),
+                GenericEventMessage.asEventMessage(new Named("y"))));
+        assertThat(appended).isEmpty();
+        assertThat(signals).hasValue(0);
+    }
+
+    @Test
+    void traceParentComesFromMetadataElseFromTheCurrentSpan() {
+        Tracer tracer = mock(Tracer.class);
+        Span span = mock(Span.class);
+        TraceContext context = mock(TraceContext.class);
+        when(tracer.currentSpan()).thenReturn(span);
+        when(span.context()).thenReturn(context);
+        when(context.traceId()).thenReturn("463ac35c9f6413ad");
+        when(context.spanId()).thenReturn("a2fb4a1d1a96d312");
+        when(context.sampled()).thenReturn(true);
+
+        interceptor(TraceParentProvider.fromMetadata().orElse(new MicrometerTraceParentProvider(tracer))).handle(
+                List.of(new GenericDomainEventMessage<>("ShopOrder", "A", 0, new Named("a"),
+                                                        MetaData.with("traceparent", TRACE_PARENT)),
+                        new GenericDomainEventMessage<>("ShopOrder", "A", 1, new Named("b"))));
+
+        assertThat(appended.get(0).traceParent()).isEqualTo(TRACE_PARENT);
+        assertThat(appended.get(1).traceParent())
+                .isEqualTo("00-0000000000000000463ac35c9f6413ad-a2fb4a1d1a96d312-01");
+    }
+
+    private OutboxCaptureInterceptor interceptor(TraceParentProvider traceParentProvider) {
+        OutboxStore store = new OutboxStore() {
+            @Override
+            public void append(List<OutboxEntry> entries) {
+                appended.addAll(entries);
+            }
+
+            @Override
+            public List<OutboxEntry> fetchPending(int limit, Instant now) {
+                return List.of();
+            }
+
+            @Override
+            public void markSent(Collection<String> ids, Instant sentAt) {
+            }
+
+            @Override
+            public void recordFailures(Collection<Failure> failures) {
+            }
+        };
+        return new OutboxCaptureInterceptor(() -> captured, store, JacksonSerializer.defaultSerializer(),
+                                            signals::incrementAndGet, traceParentProvider, OutboxMetrics.NOOP);
+    }
+}

@@ -1,0 +1,175 @@
+package io.github.pulsaroutbox.pulsar;
+
+import org.apache.pulsar.client.api.Consumer;
+import org.apache.pulsar.client.api.Message;
+import org.apache.pulsar.client.api.PulsarClient;
+import org.apache.pulsar.client.api.Schema;
+import org.apache.pulsar.client.api.SubscriptionInitialPosition;
+import org.axonframework.common.transaction.NoTransactionManager;
+import io.github.pulsaroutbox.BrokerAdmin;
+import io.github.pulsaroutbox.FailureKind;
+import io.github.pulsaroutbox.H2OutboxStores;
+import io.github.pulsaroutbox.OutboxEntry;
+import io.github.pulsaroutbox.OutboxRow;
+import io.github.pulsaroutbox.OutboxStatus;
+import io.github.pulsaroutbox.metrics.OutboxMetrics;
+import io.github.pulsaroutbox.operations.OutboxOperations;
+import io.github.pulsaroutbox.relay.OutboxRelay;
+import io.github.pulsaroutbox.store.jdbc.JdbcOutboxStore;
+import io.github.pulsaroutbox.testbroker.SharedPulsarBroker;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Bad input on the real broker: an unknown topic, a topic that refuses producers, a payload over the broker's size
+ * limit. Each parks its row at once with a clear error (nothing is lost, nothing is marked sent), the rows behind it
+ * wait, other aggregates keep flowing, and an operator's retry releases the parked row and those behind it in order.
+ */
+class PulsarRelayFailureIntegrationTest {
+
+    private final String tenant = "t" + UUID.randomUUID().toString().substring(0, 8);
+    private final String unknownTopic = "persistent://" + tenant + "/ns/orders";
+    private final String fineTopic = "persistent://public/default/fine-" + UUID.randomUUID();
+    private final String terminatedTopic = "persistent://public/default/terminated-" + UUID.randomUUID();
+
+    private PulsarClient client;
+    private JdbcOutboxStore store;
+    private PulsarOutboxPublisher publisher;
+    private OutboxRelay relay;
+    private OutboxOperations operations;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        client = PulsarClient.builder().serviceUrl(SharedPulsarBroker.serviceUrl())
+                             .operationTimeout(5, TimeUnit.SECONDS).build();
+        store = H2OutboxStores.newStore("relay-failure");
+        publisher = PulsarOutboxPublisher.builder().pulsarClient(client).sendTimeout(Duration.ofSeconds(5)).build();
+        relay = OutboxRelay.builder()
+                           .store(store)
+                           .publisher(publisher)
+                           .topicResolver(PulsarTopicResolver.builder()
+                                                             .map("Unknown", unknownTopic)
+                                                             .map("Fine", fineTopic)
+                                                             .map("Terminated", terminatedTopic)
+                                                             .build()::resolve)
+                           .pollInterval(Duration.ofMillis(200))
+                           .ackTimeout(Duration.ofSeconds(20))
+                           .build();
+        operations = new OutboxOperations(store, NoTransactionManager.instance(), relay::wakeUp, OutboxMetrics.NOOP,
+                                          Clock.systemUTC());
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        relay.shutdown();
+        publisher.close();
+        client.close();
+    }
+
+    @Test
+    void unknownTopicParksWhileOthersFlowAndAnOperatorRetryDeliversInOrder() throws Exception {
+        store.append(IntStream.range(0, 5).mapToObj(i -> entry("Unknown", "u-1", i, "{}")).toList());
+        store.append(IntStream.range(0, 5).mapToObj(i -> entry("Fine", "f-1", i, "{}")).toList());
+        relay.start();
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(store.count(OutboxStatus.SENT)).isEqualTo(5);
+            assertThat(store.count(OutboxStatus.FAILED)).isEqualTo(1);
+        });
+        OutboxOperations.ParkedRow parked = operations.parked(null, null, 0, 10).rows().get(0);
+        assertThat(parked.row().entry().id()).isEqualTo("Unknown-u-1-0");
+        assertThat(parked.row().entry().failureKind()).isEqualTo(FailureKind.UNKNOWN_TOPIC);
+        assertThat(parked.row().entry().attempts()).isEqualTo(1);
+        assertThat(parked.row().entry().lastError()).contains("TopicDoesNotExist");
+        assertThat(parked.waitingBehind()).isEqualTo(4);
+        assertThat(store.count(OutboxStatus.PENDING)).isEqualTo(4);
+
+        // the operator creates the tenant and namespace, then retries: the parked row and those behind it go out
+        BrokerAdmin.createNamespace(tenant, "ns");
+        try (Consumer<byte[]> consumer = subscribe(unknownTopic)) {
+            assertThat(operations.retry("Unknown-u-1-0", "ops-alice", "namespace created")).isTrue();
+            await().atMost(Duration.ofSeconds(60))
+                   .untilAsserted(() -> assertThat(store.count(OutboxStatus.SENT)).isEqualTo(10));
+            assertThat(sequences(consumer, 5)).containsExactly(0L, 1L, 2L, 3L, 4L);
+        }
+        OutboxRow retried = store.find("Unknown-u-1-0").orElseThrow();
+        assertThat(retried.action()).isEqualTo("RETRIED");
+        assertThat(retried.actionBy()).isEqualTo("ops-alice");
+        assertThat(retried.actionReason()).isEqualTo("namespace created");
+    }
+
+    @Test
+    void topicThatRefusesProducersParksAsRefused() throws Exception {
+        try (var producer = client.newProducer().topic(terminatedTopic).create()) {
+            producer.send("first".getBytes());
+        }
+        BrokerAdmin.send("POST", "/admin/v2/persistent/public/default/" + terminatedTopic.substring(
+                terminatedTopic.lastIndexOf('/') + 1) + "/terminate", "");
+        store.append(List.of(entry("Terminated", "t-1", 0, "{}"), entry("Fine", "f-2", 0, "{}")));
+        relay.start();
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(store.find("Terminated-t-1-0").orElseThrow().entry().status()).isEqualTo(OutboxStatus.FAILED);
+            assertThat(store.find("Fine-f-2-0").orElseThrow().entry().status()).isEqualTo(OutboxStatus.SENT);
+        });
+        OutboxEntry refused = store.find("Terminated-t-1-0").orElseThrow().entry();
+        assertThat(refused.failureKind()).isEqualTo(FailureKind.REFUSED);
+        assertThat(refused.lastError()).containsIgnoringCase("terminated");
+    }
+
+    @Test
+    void payloadOverTheBrokersSizeLimitParksWithoutBlockingOthers() throws Exception {
+        String huge = "{\"blob\":\"" + "x".repeat(6 * 1024 * 1024) + "\"}"; // broker default limit: 5 MiB
+        store.append(List.of(entry("Fine", "big", 0, huge), entry("Fine", "big", 1, "{}"),
+                             entry("Fine", "small", 0, "{}")));
+        relay.start();
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(store.find("Fine-big-0").orElseThrow().entry().status()).isEqualTo(OutboxStatus.FAILED);
+            assertThat(store.find("Fine-small-0").orElseThrow().entry().status()).isEqualTo(OutboxStatus.SENT);
+        });
+        OutboxEntry tooLarge = store.find("Fine-big-0").orElseThrow().entry();
+        assertThat(tooLarge.failureKind()).isEqualTo(FailureKind.MESSAGE_TOO_LARGE);
+        assertThat(tooLarge.lastError()).contains("size");
+        assertThat(store.find("Fine-big-1").orElseThrow().entry().status()).isEqualTo(OutboxStatus.PENDING);
+
+        // discarding the oversized event (recorded) releases the one behind it
+        assertThat(operations.discard("Fine-big-0", "ops-bob", "too large; re-published by hand")).isTrue();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
+                store.find("Fine-big-1").orElseThrow().entry().status()).isEqualTo(OutboxStatus.SENT));
+        assertThat(store.find("Fine-big-0").orElseThrow().entry().status()).isEqualTo(OutboxStatus.DISCARDED);
+    }
+
+    private Consumer<byte[]> subscribe(String topic) throws Exception {
+        return client.newConsumer(Schema.BYTES).topic(topic).subscriptionName("check")
+                     .subscriptionInitialPosition(SubscriptionInitialPosition.Earliest).subscribe();
+    }
+
+    private static List<Long> sequences(Consumer<byte[]> consumer, int count) throws Exception {
+        List<Long> sequences = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            Message<byte[]> message = consumer.receive(10, TimeUnit.SECONDS);
+            assertThat(message).isNotNull();
+            sequences.add(Long.parseLong(message.getProperty(OutboxMessageProperties.AGGREGATE_SEQUENCE)));
+        }
+        return sequences;
+    }
+
+    private static OutboxEntry entry(String type, String aggregateId, long sequence, String payload) {
+        return OutboxEntry.pending(type + "-" + aggregateId + "-" + sequence, Instant.now(), "Evt", type, aggregateId,
+                                   sequence, payload, "{}", "0", null);
+    }
+}

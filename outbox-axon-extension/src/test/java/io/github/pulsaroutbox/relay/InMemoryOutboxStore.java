@@ -1,0 +1,95 @@
+package io.github.pulsaroutbox.relay;
+
+import io.github.pulsaroutbox.OutboxEntry;
+import io.github.pulsaroutbox.OutboxStatus;
+import io.github.pulsaroutbox.store.OutboxStore;
+
+import java.time.Instant;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A fake store for unit tests of the relay: rows in insertion order, the same status transitions and the same
+ * "blocked behind an earlier row of the aggregate" rule as the JDBC store.
+ */
+class InMemoryOutboxStore implements OutboxStore {
+
+    private final Map<String, OutboxEntry> rows = new LinkedHashMap<>();
+    private final Map<String, Instant> nextAttemptAt = new HashMap<>();
+    private long position;
+
+    @Override
+    public synchronized void append(List<OutboxEntry> entries) {
+        for (OutboxEntry e : entries) {
+            rows.put(e.id(), new OutboxEntry(e.id(), ++position, e.timestamp(), e.eventType(), e.aggregateType(),
+                                             e.aggregateId(), e.aggregateSequence(), e.payload(), e.metadata(),
+                                             e.version(), e.traceParent(), e.status(), 0, e.failureKind(),
+                                             e.lastError()));
+        }
+    }
+
+    @Override
+    public synchronized List<OutboxEntry> fetchPending(int limit, Instant now) {
+        return rows.values().stream()
+                   .filter(e -> e.status() == OutboxStatus.PENDING && !inBackoff(e, now) && !blocked(e, now))
+                   .limit(limit).toList();
+    }
+
+    private boolean inBackoff(OutboxEntry e, Instant now) {
+        Instant next = nextAttemptAt.get(e.id());
+        return next != null && next.isAfter(now);
+    }
+
+    private boolean blocked(OutboxEntry e, Instant now) {
+        return rows.values().stream().anyMatch(b -> b.aggregateKey().equals(e.aggregateKey())
+                && b.aggregateSequence() < e.aggregateSequence()
+                && (b.status() == OutboxStatus.FAILED || (b.status() == OutboxStatus.PENDING && inBackoff(b, now))));
+    }
+
+    @Override
+    public synchronized void markSent(Collection<String> ids, Instant sentAt) {
+        ids.forEach(id -> rows.computeIfPresent(id, (k, e) -> e.status() != OutboxStatus.PENDING ? e : with(
+                e, OutboxStatus.SENT, e.attempts(), e)));
+    }
+
+    @Override
+    public synchronized void recordFailures(Collection<Failure> failures) {
+        for (Failure f : failures) {
+            OutboxEntry e = rows.get(f.id());
+            if (e == null || e.status() != OutboxStatus.PENDING) {
+                continue;
+            }
+            OutboxStatus status = switch (f.outcome()) {
+                case RETRY -> OutboxStatus.PENDING;
+                case PARK -> OutboxStatus.FAILED;
+                case DISCARD -> OutboxStatus.DISCARDED;
+            };
+            if (f.outcome() == Outcome.RETRY) {
+                nextAttemptAt.put(f.id(), f.nextAttemptAt());
+            }
+            rows.put(f.id(), with(e, status, e.attempts() + 1, e.parked(f.kind(), f.error())));
+        }
+    }
+
+    synchronized Optional<OutboxEntry> find(String id) {
+        return Optional.ofNullable(rows.get(id));
+    }
+
+    synchronized long count(OutboxStatus status) {
+        return rows.values().stream().filter(e -> e.status() == status).count();
+    }
+
+    synchronized Instant nextAttemptAt(String id) {
+        return nextAttemptAt.get(id);
+    }
+
+    private static OutboxEntry with(OutboxEntry e, OutboxStatus status, int attempts, OutboxEntry failure) {
+        return new OutboxEntry(e.id(), e.position(), e.timestamp(), e.eventType(), e.aggregateType(),
+                               e.aggregateId(), e.aggregateSequence(), e.payload(), e.metadata(), e.version(),
+                               e.traceParent(), status, attempts, failure.failureKind(), failure.lastError());
+    }
+}

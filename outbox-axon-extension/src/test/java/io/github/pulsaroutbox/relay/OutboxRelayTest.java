@@ -1,0 +1,377 @@
+package io.github.pulsaroutbox.relay;
+
+import org.axonframework.common.AxonConfigurationException;
+import io.github.pulsaroutbox.FailureKind;
+import io.github.pulsaroutbox.OutboxEntry;
+import io.github.pulsaroutbox.OutboxStatus;
+import io.github.pulsaroutbox.store.OutboxStore;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+class OutboxRelayTest {
+
+    private final InMemoryOutboxStore store = new InMemoryOutboxStore();
+    private final List<String> published = new CopyOnWriteArrayList<>();
+
+    @Test
+    void marksRowsSentOnlyAfterAcknowledgement() throws Exception {
+        append("A", 0, 1, 2);
+        List<CompletableFuture<Object>> acks = new ArrayList<>();
+        OutboxRelay relay = relay((entry, topic) -> {
+            CompletableFuture<Object> ack = new CompletableFuture<>();
+            acks.add(ack);
+            return ack;
+        }, Duration.ofSeconds(5));
+
+        CompletableFuture<OutboxRelay.PassResult> pass = CompletableFuture.supplyAsync(() -> {
+            try {
+                return relay.relayPass();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        await().atMost(Duration.ofSeconds(5)).until(() -> acks.size() == 3);
+        assertThat(store.count(OutboxStatus.SENT)).isZero();
+        assertThat(pass).isNotDone();
+
+        acks.forEach(a -> a.complete("ok"));
+        assertThat(pass.get().sent()).isEqualTo(3);
+        assertThat(store.count(OutboxStatus.SENT)).isEqualTo(3);
+    }
+
+    @Test
+    void failedRowWaitsForItsRetryWithLaterRowsOfItsAggregateWhileOthersFlow() throws Exception {
+        append("A", 0, 1, 2);
+        append("B", 0, 1);
+        OutboxRelay relay = relay((entry, topic) -> {
+            published.add(entry.aggregateId() + entry.aggregateSequence());
+            if (entry.aggregateId().equals("A") && entry.aggregateSequence() == 1) {
+                return CompletableFuture.failedFuture(new IllegalStateException("broker said no"));
+            }
+            return CompletableFuture.completedFuture("ok");
+        }, Duration.ofSeconds(5));
+
+        Instant before = Instant.now();
+        relay.relayPass();
+
+        assertThat(published).containsExactly("A0", "A1", "B0", "B1"); // A2 is not even sent after A1 failed
+        assertThat(status("A", 0)).isEqualTo(OutboxStatus.SENT);
+        OutboxEntry failed = entry("A", 1);
+        assertThat(failed.status()).isEqualTo(OutboxStatus.PENDING);
+        assertThat(failed.attempts()).isEqualTo(1);
+        assertThat(failed.failureKind()).isEqualTo(FailureKind.TRANSIENT);
+        assertThat(failed.lastError()).contains("broker said no");
+        // default backoff: 1 s ± 20 %
+        assertThat(store.nextAttemptAt(failed.id())).isBetween(before.plusMillis(790), Instant.now().plusMillis(1210));
+        assertThat(status("A", 2)).isEqualTo(OutboxStatus.PENDING);
+        assertThat(status("B", 0)).isEqualTo(OutboxStatus.SENT);
+        assertThat(status("B", 1)).isEqualTo(OutboxStatus.SENT);
+
+        // while A1 waits for its retry, neither it nor A2 is fetched
+        published.clear();
+        relay.relayPass();
+        assertThat(published).isEmpty();
+    }
+
+    @Test
+    void rowAcknowledgedAfterAnEarlierFailureOfItsAggregateIsResentAfterIt() throws Exception {
+        append("A", 0, 1);
+        CompletableFuture<Object> first = new CompletableFuture<>();
+        Map<Long, CompletableFuture<Object>> acks = Map.of(0L, first,
+                                                           1L, CompletableFuture.completedFuture("ok"));
+        OutboxRelay relay = relay((entry, topic) -> acks.get(entry.aggregateSequence()), Duration.ofSeconds(5));
+        first.completeExceptionally(new IllegalStateException("timeout"));
+
+        relay.relayPass();
+
+        // seq 1 was acknowledged, but after seq 0 failed: it must be sent again after seq 0, so it stays pending
+        assertThat(status("A", 0)).isEqualTo(OutboxStatus.PENDING);
+        assertThat(status("A", 1)).isEqualTo(OutboxStatus.PENDING);
+        assertThat(entry("A", 1).attempts()).isZero();
+    }
+
+    @Test
+    void withoutPipeliningAnAggregateHasOneUnacknowledgedSendAndALaterRowNeverOvertakesAFailedOne() throws Exception {
+        append("A", 0, 1, 2);
+        append("B", 0);
+        List<CompletableFuture<Object>> acks = new CopyOnWriteArrayList<>();
+        OutboxRelay relay = OutboxRelay.builder()
+                                       .store(store)
+                                       .publisher((entry, topic) -> { // a transport whose sends can fail alone
+                                           published.add(entry.aggregateId() + entry.aggregateSequence());
+                                           CompletableFuture<Object> ack = new CompletableFuture<>();
+                                           acks.add(ack);
+                                           return ack;
+                                       })
+                                       .topicResolver((type, annotated) -> Optional.of("topic"))
+                                       .ackTimeout(Duration.ofSeconds(5))
+                                       .build();
+        CompletableFuture<OutboxRelay.PassResult> pass = CompletableFuture.supplyAsync(() -> {
+            try {
+                return relay.relayPass();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        await().atMost(Duration.ofSeconds(5)).until(() -> acks.size() == 2);
+        assertThat(published).containsExactly("A0", "B0");
+        acks.get(0).completeExceptionally(new IllegalStateException("schema rejected"));
+        acks.get(1).complete("ok");
+        assertThat(pass.get().deferred()).isEqualTo(2);
+
+        assertThat(status("A", 0)).isEqualTo(OutboxStatus.PENDING);
+        assertThat(entry("A", 0).attempts()).isEqualTo(1);
+        assertThat(status("B", 0)).isEqualTo(OutboxStatus.SENT);
+        published.clear();
+        relay.relayPass(); // A0 waits for its retry: A1 and A2 are not sent
+        assertThat(published).isEmpty();
+    }
+
+    @Test
+    void rowParkedAtCaptureIsNeverPublishedEvenWhenRetried() throws Exception {
+        store.append(List.of(OutboxEntry.pending("A-0", Instant.now(), "Evt", "Order", "A", 0, "null", "{}", "0",
+                                                 null)));
+        OutboxRelay relay = relay((entry, topic) -> {
+            published.add(entry.id());
+            return CompletableFuture.completedFuture("ok");
+        }, Duration.ofSeconds(1));
+        relay.relayPass();
+        assertThat(published).isEmpty();
+        assertThat(entry("A", 0).status()).isEqualTo(OutboxStatus.FAILED);
+        assertThat(entry("A", 0).failureKind()).isEqualTo(FailureKind.UNREADABLE_PAYLOAD);
+    }
+
+    @Test
+    void failingTopicResolverParksWithItsReasonAndIsAskedAgainLater() throws Exception {
+        append("A", 0);
+        append("B", 0);
+        List<String> asked = new CopyOnWriteArrayList<>();
+        OutboxRelay relay = OutboxRelay.builder()
+                                       .store(store)
+                                       .publisher((entry, topic) -> CompletableFuture.completedFuture("ok"))
+                                       .topicResolver((type, annotated) -> {
+                                           asked.add(type);
+                                           throw new IllegalArgumentException("bad mapping");
+                                       })
+                                       .build();
+        relay.relayPass();
+        assertThat(entry("A", 0).status()).isEqualTo(OutboxStatus.FAILED);
+        assertThat(entry("A", 0).lastError()).contains("bad mapping");
+        assertThat(asked).hasSize(2); // not cached: asked for each row
+    }
+
+    @Test
+    void unexpectedErrorStopsTheRelayVisibly() {
+        append("A", 0);
+        OutboxRelay relay = OutboxRelay.builder()
+                                       .store(new InMemoryOutboxStore() {
+                                           @Override
+                                           public synchronized List<OutboxEntry> fetchPending(int limit,
+                                                                                              Instant now) {
+                                               throw new OutOfMemoryError("simulated");
+                                           }
+                                       })
+                                       .publisher((entry, topic) -> CompletableFuture.completedFuture("ok"))
+                                       .topicResolver((type, annotated) -> Optional.of("t"))
+                                       .build();
+        relay.start();
+        await().atMost(Duration.ofSeconds(5)).until(() -> !relay.isRunning());
+        relay.shutdown();
+    }
+
+    @Test
+    void rowWithoutTopicIsParkedAndItsAggregateWaits() throws Exception {
+        append("A", 0, 1);
+        OutboxRelay relay = OutboxRelay.builder()
+                                       .store(store)
+                                       .publisher((entry, topic) -> CompletableFuture.completedFuture("ok"))
+                                       .topicResolver((type, annotated) -> Optional.empty())
+                                       .build();
+        relay.relayPass();
+        OutboxEntry entry = entry("A", 0);
+        assertThat(entry.status()).isEqualTo(OutboxStatus.FAILED);
+        assertThat(entry.failureKind()).isEqualTo(FailureKind.NO_ROUTE);
+        assertThat(entry.lastError()).contains("No topic").contains("Order");
+        assertThat(store.fetchPending(10, Instant.now())).isEmpty();
+        assertThat(status("A", 1)).isEqualTo(OutboxStatus.PENDING);
+    }
+
+    @Test
+    void nonRetryableFailureParksAtOnceWhileOtherAggregatesFlow() throws Exception {
+        append("A", 0, 1);
+        append("B", 0);
+        OutboxRelay relay = relay(new ClassifyingPublisher(entry -> entry.aggregateId().equals("A")
+                ? CompletableFuture.failedFuture(new SecurityException("not authorized"))
+                : CompletableFuture.completedFuture("ok")), Duration.ofSeconds(5));
+
+        relay.relayPass();
+        relay.relayPass();
+
+        assertThat(entry("A", 0).status()).isEqualTo(OutboxStatus.FAILED);
+        assertThat(entry("A", 0).failureKind()).isEqualTo(FailureKind.REFUSED);
+        assertThat(entry("A", 0).attempts()).isEqualTo(1);
+        assertThat(status("A", 1)).isEqualTo(OutboxStatus.PENDING);
+        assertThat(status("B", 0)).isEqualTo(OutboxStatus.SENT);
+    }
+
+    @Test
+    void retryableFailureParksAfterTheMaximumAttempts() throws Exception {
+        append("A", 0);
+        OutboxRelay relay = OutboxRelay.builder()
+                                       .store(store)
+                                       .publisher((entry, topic) -> CompletableFuture.failedFuture(
+                                               new IllegalStateException("down")))
+                                       .topicResolver((type, annotated) -> Optional.of("topic"))
+                                       .failurePolicy(BackoffFailurePolicy.builder().initialDelay(Duration.ZERO)
+                                                                          .maxAttempts(3).build())
+                                       .build();
+        relay.relayPass();
+        relay.relayPass();
+        assertThat(status("A", 0)).isEqualTo(OutboxStatus.PENDING);
+        relay.relayPass();
+        assertThat(status("A", 0)).isEqualTo(OutboxStatus.FAILED);
+        assertThat(entry("A", 0).attempts()).isEqualTo(3);
+    }
+
+    @Test
+    void discardOutcomeLetsLaterRowsOfTheAggregateFlow() throws Exception {
+        append("A", 0, 1);
+        OutboxRelay relay = OutboxRelay.builder()
+                                       .store(store)
+                                       .publisher(new ClassifyingPublisher(entry -> entry.aggregateSequence() == 0
+                                               ? CompletableFuture.failedFuture(new SecurityException("no"))
+                                               : CompletableFuture.completedFuture("ok")))
+                                       .topicResolver((type, annotated) -> Optional.of("topic"))
+                                       .failurePolicy(BackoffFailurePolicy.builder()
+                                                                          .outcome(FailureKind.REFUSED,
+                                                                                   OutboxStore.Outcome.DISCARD)
+                                                                          .build())
+                                       .build();
+        relay.relayPass();
+        relay.relayPass();
+        assertThat(status("A", 0)).isEqualTo(OutboxStatus.DISCARDED);
+        assertThat(status("A", 1)).isEqualTo(OutboxStatus.SENT);
+    }
+
+    @Test
+    void unacknowledgedWithinAckTimeoutIsATimeoutFailure() throws Exception {
+        append("A", 0);
+        OutboxRelay relay = relay((entry, topic) -> new CompletableFuture<>(), Duration.ofMillis(200));
+        relay.relayPass();
+        assertThat(entry("A", 0).status()).isEqualTo(OutboxStatus.PENDING);
+        assertThat(entry("A", 0).failureKind()).isEqualTo(FailureKind.TIMEOUT);
+        assertThat(entry("A", 0).lastError()).contains("ack timeout");
+    }
+
+    @Test
+    void publisherThrowingSynchronouslyIsAFailedAttempt() throws Exception {
+        append("A", 0);
+        OutboxRelay relay = relay((entry, topic) -> {
+            throw new IllegalArgumentException("boom");
+        }, Duration.ofSeconds(1));
+        relay.relayPass();
+        assertThat(entry("A", 0).lastError()).contains("boom");
+    }
+
+    @Test
+    void runningRelayPublishesWhenWokenUp() {
+        OutboxRelay relay = OutboxRelay.builder()
+                                       .store(store)
+                                       .publisher((entry, topic) -> {
+                                           published.add(topic + ":" + entry.aggregateId());
+                                           return CompletableFuture.completedFuture("ok");
+                                       })
+                                       .topicResolver((type, annotated) -> Optional.of("t"))
+                                       .pollInterval(Duration.ofMinutes(10))
+                                       .build();
+        relay.start();
+        try {
+            append("A", 0);
+            relay.wakeUp();
+            await().atMost(Duration.ofSeconds(5)).until(() -> store.count(OutboxStatus.SENT) == 1);
+            assertThat(published).containsExactly("t:A");
+        } finally {
+            relay.shutdown();
+        }
+        assertThat(relay.isRunning()).isFalse();
+    }
+
+    @Test
+    void builderRejectsMissingParts() {
+        assertThatThrownBy(() -> OutboxRelay.builder().build()).isInstanceOf(AxonConfigurationException.class)
+                                                               .hasMessageContaining("OutboxStore");
+        assertThatThrownBy(() -> OutboxRelay.builder().batchSize(0)).isInstanceOf(AxonConfigurationException.class);
+    }
+
+    /** A relay over a publisher that, like Pulsar without schema registration, may pipeline an aggregate's rows. */
+    private OutboxRelay relay(OutboxPublisher publisher, Duration ackTimeout) {
+        return OutboxRelay.builder()
+                          .store(store)
+                          .publisher(pipelining(publisher))
+                          .topicResolver((type, annotated) -> Optional.of("topic"))
+                          .ackTimeout(ackTimeout)
+                          .build();
+    }
+
+    private void append(String aggregateId, long... sequences) {
+        List<OutboxEntry> entries = new ArrayList<>();
+        for (long sequence : sequences) {
+            entries.add(OutboxEntry.pending(aggregateId + "-" + sequence, Instant.now(), "Evt", "Order", aggregateId,
+                                            sequence, "{}", "{}", "0", null));
+        }
+        store.append(entries);
+    }
+
+    private OutboxEntry entry(String aggregateId, long sequence) {
+        return store.find(aggregateId + "-" + sequence).orElseThrow();
+    }
+
+    private static OutboxPublisher pipelining(OutboxPublisher publisher) {
+        return new OutboxPublisher() {
+            @Override
+            public CompletableFuture<?> publish(OutboxEntry entry, String destination) {
+                return publisher.publish(entry, destination);
+            }
+
+            @Override
+            public FailureKind classify(Throwable failure) {
+                return publisher.classify(failure);
+            }
+
+            @Override
+            public boolean failsLaterSendsAfterAFailure() {
+                return true;
+            }
+        };
+    }
+
+    /** Publishes through {@code send}; classifies a {@link SecurityException} as {@link FailureKind#REFUSED}. */
+    private record ClassifyingPublisher(Function<OutboxEntry, CompletableFuture<?>> send) implements OutboxPublisher {
+        @Override
+        public CompletableFuture<?> publish(OutboxEntry entry, String destination) {
+            return send.apply(entry);
+        }
+
+        @Override
+        public FailureKind classify(Throwable failure) {
+            return failure instanceof SecurityException ? FailureKind.REFUSED : FailureKind.TRANSIENT;
+        }
+    }
+
+    private OutboxStatus status(String aggregateId, long sequence) {
+        return entry(aggregateId, sequence).status();
+    }
+}

@@ -1,0 +1,249 @@
+package io.github.pulsaroutbox.store.jdbc;
+
+import org.axonframework.common.jdbc.ConnectionWrapperFactory;
+import io.github.pulsaroutbox.OutboxEntry;
+import io.github.pulsaroutbox.OutboxStatus;
+import io.github.pulsaroutbox.FailureKind;
+import io.github.pulsaroutbox.OutboxRow;
+import io.github.pulsaroutbox.store.OutboxMaintenance.Action;
+import io.github.pulsaroutbox.store.OutboxStore.Failure;
+import io.github.pulsaroutbox.store.OutboxStore.Outcome;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.IntStream;
+import javax.sql.DataSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The contract of {@link JdbcOutboxStore}, run against each real database it ships SQL for. */
+abstract class AbstractJdbcOutboxStoreIntegrationTest {
+
+    private final String table = "outbox_it_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    private JdbcOutboxStore store;
+
+    abstract DataSource dataSource();
+
+    @BeforeEach
+    void createTable() {
+        store = JdbcOutboxStore.builder().connectionProvider(dataSource()::getConnection).table(table).build();
+        store.createSchema();
+        store.createSchema(); // idempotent
+    }
+
+    @AfterEach
+    void dropTable() throws SQLException {
+        try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
+            s.execute("DROP TABLE " + table);
+            s.execute("DROP TABLE " + table + "_archive");
+        }
+    }
+
+    @Test
+    void storesAndReadsEveryField() {
+        Instant timestamp = Instant.parse("2026-11-26T10:15:30.123456Z");
+        OutboxEntry written = OutboxEntry.pending("evt-1", timestamp, "com.acme.OrderPlaced", "Order", "o-1", 7,
+                                                  "{\"orderId\":\"o-1\",\"text\":\"" + "x".repeat(10_000) + "\"}",
+                                                  "{\"traceId\":\"t\"}", "3",
+                                                  "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+        store.append(List.of(written));
+
+        OutboxEntry read = store.find("evt-1").orElseThrow().entry();
+        assertThat(read.position()).isPositive();
+        assertThat(read).usingRecursiveComparison().ignoringFields("position").isEqualTo(written);
+        assertThat(store.find("nope")).isEmpty();
+    }
+
+    @Test
+    void fetchesPendingInInsertionOrderUpToTheLimit() {
+        store.append(IntStream.range(0, 5).mapToObj(i -> entry("e" + i, "A", i)).toList());
+        assertThat(store.fetchPending(3, Instant.now())).extracting(OutboxEntry::id).containsExactly("e0", "e1", "e2");
+
+        store.markSent(List.of("e0", "e2"), Instant.now());
+        assertThat(store.fetchPending(10, Instant.now())).extracting(OutboxEntry::id)
+                                                         .containsExactly("e1", "e3", "e4");
+        assertThat(store.count(OutboxStatus.SENT)).isEqualTo(2);
+        assertThat(store.count(OutboxStatus.PENDING)).isEqualTo(3);
+    }
+
+    @Test
+    void retryLaterKeepsTheRowAndItsAggregateOutOfTheScanUntilDue() {
+        store.append(List.of(entry("a0", "A", 0), entry("a1", "A", 1), entry("b0", "B", 0)));
+        Instant now = Instant.now();
+        store.recordFailures(List.of(failure("a0", FailureKind.TRANSIENT, "x".repeat(5000), Outcome.RETRY,
+                                             now.plusSeconds(60))));
+
+        OutboxEntry a0 = store.find("a0").orElseThrow().entry();
+        assertThat(a0.status()).isEqualTo(OutboxStatus.PENDING);
+        assertThat(a0.attempts()).isEqualTo(1);
+        assertThat(a0.failureKind()).isEqualTo(FailureKind.TRANSIENT);
+        assertThat(a0.lastError()).hasSize(4000);
+        assertThat(store.find("a0").orElseThrow().nextAttemptAt()).isAfter(now.plusSeconds(59));
+        assertThat(store.fetchPending(10, now)).extracting(OutboxEntry::id).containsExactly("b0");
+        assertThat(store.fetchPending(10, now.plusSeconds(61))).extracting(OutboxEntry::id)
+                                                                .containsExactly("a0", "a1", "b0");
+    }
+
+    @Test
+    void parkedRowHoldsBackItsAggregateUntilRetriedOrDiscarded() {
+        store.append(List.of(entry("a0", "A", 0), entry("a1", "A", 1), entry("a2", "A", 2), entry("b0", "B", 0)));
+        store.markSent(List.of("a0"), Instant.now());
+        store.recordFailures(List.of(failure("a1", FailureKind.REFUSED, "not authorized", Outcome.PARK, null)));
+
+        assertThat(store.fetchPending(10, Instant.now())).extracting(OutboxEntry::id).containsExactly("b0");
+        assertThat(store.countParked(null, null)).isEqualTo(1);
+        assertThat(store.countParked("Order", "A")).isEqualTo(1);
+        assertThat(store.countParked("Order", "B")).isZero();
+        assertThat(store.countPending("Order", "A")).isEqualTo(1);
+        OutboxRow parked = store.findParked(null, null, 0, 10).get(0);
+        assertThat(parked.entry().id()).isEqualTo("a1");
+        assertThat(parked.entry().status()).isEqualTo(OutboxStatus.FAILED);
+        assertThat(parked.entry().lastError()).isEqualTo("not authorized");
+        assertThat(parked.parkedAt()).isNotNull();
+        assertThat(store.findParked("Order", "B", 0, 10)).isEmpty();
+
+        Instant at = Instant.parse("2026-11-26T12:00:00Z");
+        assertThat(store.retryParked("a1", new Action("ops-alice", at, "tenant created"))).isEqualTo(1);
+        assertThat(store.retryParked("a1", new Action("ops-alice", at, "again"))).isZero();
+        OutboxRow retried = store.find("a1").orElseThrow();
+        assertThat(retried.entry().status()).isEqualTo(OutboxStatus.PENDING);
+        assertThat(retried.entry().attempts()).isZero();
+        assertThat(retried.action()).isEqualTo("RETRIED");
+        assertThat(retried.actionBy()).isEqualTo("ops-alice");
+        assertThat(retried.actionAt()).isEqualTo(at);
+        assertThat(retried.actionReason()).isEqualTo("tenant created");
+        assertThat(store.fetchPending(10, Instant.now())).extracting(OutboxEntry::id)
+                                                         .containsExactly("a1", "a2", "b0");
+
+        store.recordFailures(List.of(failure("a1", FailureKind.REFUSED, "still", Outcome.PARK, null)));
+        assertThat(store.discardParked("a1", new Action("ops-bob", at, "obsolete event"))).isEqualTo(1);
+        OutboxRow discarded = store.find("a1").orElseThrow();
+        assertThat(discarded.entry().status()).isEqualTo(OutboxStatus.DISCARDED);
+        assertThat(discarded.actionReason()).isEqualTo("obsolete event");
+        assertThat(store.fetchPending(10, Instant.now())).extracting(OutboxEntry::id).containsExactly("a2", "b0");
+    }
+
+    @Test
+    void bulkRetriesReleaseParkedRowsOfOneAggregateOrAll() {
+        store.append(List.of(entry("a0", "A", 0), entry("b0", "B", 0), entry("c0", "C", 0)));
+        store.recordFailures(List.of(failure("a0", FailureKind.REFUSED, "e", Outcome.PARK, null),
+                                     failure("b0", FailureKind.REFUSED, "e", Outcome.PARK, null),
+                                     failure("c0", FailureKind.REFUSED, "e", Outcome.DISCARD, null)));
+        assertThat(store.find("c0").orElseThrow().entry().status()).isEqualTo(OutboxStatus.DISCARDED);
+        assertThat(store.find("c0").orElseThrow().actionBy()).isEqualTo("failure-policy");
+        Action action = new Action("ops", Instant.now(), null);
+        assertThat(store.retryParkedOfAggregate("Order", "A", action)).isEqualTo(1);
+        assertThat(store.count(OutboxStatus.FAILED)).isEqualTo(1);
+        assertThat(store.retryAllParked(action)).isEqualTo(1);
+        assertThat(store.count(OutboxStatus.FAILED)).isZero();
+        assertThat(store.count(OutboxStatus.PENDING)).isEqualTo(2);
+    }
+
+    @Test
+    void entryParkedAtCaptureIsStoredParked() {
+        store.append(List.of(entry("a0", "A", 0).parked(FailureKind.UNREADABLE_PAYLOAD, "cannot serialize"),
+                             entry("a1", "A", 1)));
+        OutboxRow row = store.find("a0").orElseThrow();
+        assertThat(row.entry().status()).isEqualTo(OutboxStatus.FAILED);
+        assertThat(row.entry().failureKind()).isEqualTo(FailureKind.UNREADABLE_PAYLOAD);
+        assertThat(row.parkedAt()).isNotNull();
+        assertThat(store.fetchPending(10, Instant.now())).isEmpty();
+    }
+
+    @Test
+    void statisticsCountAndAgeTheBacklog() {
+        assertThat(store.oldestPending()).isEmpty();
+        Instant old = Instant.parse("2026-01-01T00:00:00Z");
+        store.append(List.of(OutboxEntry.pending("a0", old, "Evt", "Order", "A", 0, "{}", "{}", "0", null),
+                             entry("a1", "A", 1)));
+        assertThat(store.oldestPending()).contains(old);
+        assertThat(store.count(OutboxStatus.PENDING)).isEqualTo(2);
+
+        // rows held back behind a parked row wait for an operator: they do not age the backlog
+        Instant older = Instant.parse("2025-01-01T00:00:00Z");
+        store.append(List.of(OutboxEntry.pending("b0", older, "Evt", "Order", "B", 0, "{}", "{}", "0", null),
+                             OutboxEntry.pending("b1", older, "Evt", "Order", "B", 1, "{}", "{}", "0", null)));
+        assertThat(store.oldestPending()).contains(older);
+        store.recordFailures(List.of(failure("b0", FailureKind.REFUSED, "no", Outcome.PARK, null)));
+        assertThat(store.oldestPending()).contains(old);
+    }
+
+    @Test
+    void retentionRemovesOnlyOldSentRowsInBoundedBatches() {
+        Instant longAgo = Instant.now().minusSeconds(3600);
+        store.append(IntStream.range(0, 25).mapToObj(i -> entry("old" + i, "A", i)).toList());
+        store.append(List.of(entry("recent", "B", 0), entry("pending", "C", 0), entry("parked", "D", 0)));
+        store.markSent(IntStream.range(0, 25).mapToObj(i -> "old" + i).toList(), longAgo);
+        store.markSent(List.of("recent"), Instant.now());
+        store.recordFailures(List.of(failure("parked", FailureKind.REFUSED, "e", Outcome.PARK, null)));
+        Instant cutoff = Instant.now().minusSeconds(60);
+
+        assertThat(store.purgeSent(cutoff, 10, false)).isEqualTo(10);
+        assertThat(store.purgeSent(cutoff, 10, true)).isEqualTo(10);
+        assertThat(store.purgeSent(cutoff, 10, false)).isEqualTo(5);
+        assertThat(store.purgeSent(cutoff, 10, false)).isZero();
+
+        assertThat(store.count(OutboxStatus.SENT)).isEqualTo(1);
+        assertThat(store.count(OutboxStatus.PENDING)).isEqualTo(1);
+        assertThat(store.count(OutboxStatus.FAILED)).isEqualTo(1);
+        assertThat(countRows(table + "_archive")).isEqualTo(10);
+    }
+
+    private long countRows(String tableName) {
+        try (Connection c = dataSource().getConnection(); Statement s = c.createStatement();
+             var rs = s.executeQuery("SELECT COUNT(*) FROM " + tableName)) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Failure failure(String id, FailureKind kind, String error, Outcome outcome, Instant next) {
+        return new Failure(id, kind, error, outcome, next, Instant.now());
+    }
+
+    @Test
+    void refusesASecondRowForTheSameAggregateSequence() {
+        store.append(List.of(entry("e0", "A", 0)));
+        assertThatThrownBy(() -> store.append(List.of(entry("e1", "A", 0))))
+                .hasMessageContaining(table);
+        assertThat(store.count(OutboxStatus.PENDING)).isEqualTo(1);
+    }
+
+    /*
+     * Positions are assigned at insert, rows become visible at commit: a row with a LOWER position can become
+     * visible AFTER a higher one was already relayed. Selection by status (not "highest position seen") delivers it.
+     */
+    @Test
+    void rowCommittedLateWithALowerPositionIsStillFetched() throws SQLException {
+        try (Connection slowTransaction = dataSource().getConnection()) {
+            slowTransaction.setAutoCommit(false);
+            JdbcOutboxStore inSlowTransaction = JdbcOutboxStore.builder().table(table).connectionProvider(
+                    () -> ConnectionWrapperFactory.wrap(slowTransaction, new ConnectionWrapperFactory.NoOpCloseHandler()))
+                                                               .build();
+            inSlowTransaction.append(List.of(entry("late", "L", 0)));   // lower position, not committed
+
+            store.append(List.of(entry("early", "E", 0)));             // higher position, committed
+            assertThat(store.fetchPending(10, Instant.now())).extracting(OutboxEntry::id).containsExactly("early");
+            store.markSent(List.of("early"), Instant.now());
+
+            slowTransaction.commit();
+        }
+        List<OutboxEntry> pending = store.fetchPending(10, Instant.now());
+        assertThat(pending).extracting(OutboxEntry::id).containsExactly("late");
+        assertThat(pending.get(0).position()).isLessThan(store.find("early").orElseThrow().entry().position());
+    }
+
+    private static OutboxEntry entry(String id, String aggregateId, long sequence) {
+        return OutboxEntry.pending(id, Instant.now(), "Evt", "Order", aggregateId, sequence, "{}", "{}", "0", null);
+    }
+}

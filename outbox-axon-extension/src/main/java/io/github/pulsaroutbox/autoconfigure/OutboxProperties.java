@@ -53,10 +53,11 @@ public record OutboxProperties(@DefaultValue("true") boolean enabled,
      * The relay that publishes pending rows.
      *
      * @param enabled      whether this node runs the relay (capture runs regardless)
-     * @param batchSize    rows fetched per pass
+     * @param batchSize    rows read per fetch
      * @param maxInFlight  sends awaiting the broker's acknowledgement at most
-     * @param pollInterval how often to look for rows when not woken by a local commit (rows of other nodes)
-     * @param ackTimeout   how long a pass waits for acknowledgements before leaving rows pending
+     * @param pollInterval how often to look for rows when not woken by a local commit (rows of other nodes), and
+     *                     the longest time between two full scans while the relay reads ahead
+     * @param ackTimeout   how long a send may wait for its acknowledgement before it counts as a failed attempt
      */
     public record Relay(@DefaultValue("true") boolean enabled,
                         @DefaultValue("500") int batchSize,

@@ -15,20 +15,23 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 import static org.axonframework.common.BuilderUtils.assertNonNull;
@@ -44,14 +47,17 @@ import static org.axonframework.common.BuilderUtils.assertThat;
  *     waits for a retry (attempts, next attempt time and error stored on the row, so a restart continues the
  *     schedule), is parked (FAILED) or discarded. Nothing is lost or skipped, also for rows that commit late.</li>
  *     <li><b>Per-aggregate order</b>: rows of one aggregate are handed to the publisher in insertion (= aggregate
- *     sequence) order, all to the same topic and key. After a failure of a row, no later row of the same aggregate
- *     is sent in that pass, and none acknowledged after it is marked SENT, so they are re-sent after it; while a row
- *     waits for its retry or is parked, later rows of its aggregate wait too, and other aggregates flow on. Rows of
- *     one aggregate are pipelined only when the publisher guarantees that a failed send fails every later send on
- *     the same topic ({@link OutboxPublisher#failsLaterSendsAfterAFailure()}); otherwise at most one row per
- *     aggregate is unacknowledged at a time.</li>
- *     <li><b>No round trip per row</b>: sends are asynchronous with at most {@code maxInFlight} unacknowledged;
- *     status updates are one batch per pass.</li>
+ *     sequence) order, all to the same topic and key, with at most one unacknowledged at a time, unless the publisher
+ *     guarantees that a failed send fails every later send on the same topic
+ *     ({@link OutboxPublisher#failsLaterSendsAfterAFailure()}), when they are pipelined. After a failure of a row, no
+ *     later row of its aggregate is sent, and none acknowledged after it is marked SENT, so they are re-sent after it;
+ *     while a row waits for its retry or is parked, later rows of its aggregate wait too, and other aggregates flow
+ *     on.</li>
+ *     <li><b>Overlapped work, no round trip per row</b>: sends are asynchronous (at most {@code maxInFlight}
+ *     unacknowledged); an aggregate's next row goes out as soon as the previous one is acknowledged; acknowledged
+ *     rows are recorded SENT in set-sized batches by a recorder thread while this thread keeps sending, and the next
+ *     rows are fetched while acknowledgements are outstanding. Every fetch is a full scan of due pending rows in
+ *     position order (rows that commit late are found); rows already in flight or being recorded are skipped.</li>
  *     <li><b>Current schema</b>: each row passes the {@link EntryUpcaster} first; a row that cannot be upcast is
  *     parked ({@link FailureKind#UPCAST_FAILED}) and its aggregate waits, the rest of the stream continues.</li>
  *     <li><b>Low latency</b>: {@link #wakeUp()} (called after a capturing unit of work commits) starts a pass at
@@ -64,6 +70,8 @@ public final class OutboxRelay {
     private static final Logger logger = LoggerFactory.getLogger(OutboxRelay.class);
     /** The payload of a row whose payload could not be serialized at capture. */
     private static final String PARKED_AT_CAPTURE = "null";
+    /** Acknowledged rows are recorded at least this often while others are still in flight. */
+    private static final long FLUSH_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
     private final OutboxStore store;
     private final OutboxPublisher publisher;
@@ -71,7 +79,6 @@ public final class OutboxRelay {
     private final Supplier<CapturedAggregates> capturedAggregates;
     private final TransactionManager transactionManager;
     private final int batchSize;
-    private final Semaphore inFlight;
     private final int maxInFlight;
     private final Duration pollInterval;
     private final Duration ackTimeout;
@@ -85,6 +92,7 @@ public final class OutboxRelay {
     private final Map<String, Optional<String>> topicCache = new ConcurrentHashMap<>();
     private volatile boolean running;
     private volatile Thread worker;
+    private volatile Pipeline current;
 
     private OutboxRelay(Builder builder) {
         builder.validate();
@@ -95,7 +103,6 @@ public final class OutboxRelay {
         this.transactionManager = builder.transactionManager;
         this.batchSize = builder.batchSize;
         this.maxInFlight = builder.maxInFlight;
-        this.inFlight = new Semaphore(builder.maxInFlight);
         this.pollInterval = builder.pollInterval;
         this.ackTimeout = builder.ackTimeout;
         this.clock = builder.clock;
@@ -170,35 +177,45 @@ public final class OutboxRelay {
         if (wakeUps.availablePermits() == 0) {
             wakeUps.release();
         }
+        Pipeline pipeline = current;
+        if (pipeline != null) {
+            pipeline.signals.release(); // also ends a wait for acknowledgements: new rows may be sent meanwhile
+        }
     }
 
     private void run() {
         Thread self = Thread.currentThread();
         Duration errorBackoff = pollInterval;
+        Pipeline pipeline = new Pipeline();
+        current = pipeline;
         try {
             while (running && worker == self) {
                 try {
-                    PassResult result = relayPass();
+                    boolean caughtUp = pipeline.step();
                     errorBackoff = pollInterval;
-                    if (result.deferred() == 0 && (result.fetched() < batchSize || result.sent() == 0)) {
-                        // caught up, or nothing could be sent: wait for a commit signal or the poll interval
+                    if (caughtUp) {
+                        // nothing in flight and the last fetch found no more: wait for a commit or the poll interval
                         awaitWork(pollInterval);
                     }
                 } catch (InterruptedException e) {
                     throw e;
                 } catch (Exception e) {
                     logger.warn("Outbox relay pass failed; retrying in {}", errorBackoff, e);
+                    pipeline.abandon();
                     awaitWork(errorBackoff);
                     errorBackoff = min(errorBackoff.multipliedBy(2), Duration.ofSeconds(30));
                 }
             }
+            pipeline.finish();
         } catch (InterruptedException e) {
             logger.debug("Outbox relay '{}' interrupted", name);
         } catch (Throwable t) {
             logger.error("Outbox relay '{}' stopped by an unexpected error; pending rows wait for a restart", name, t);
         } finally {
+            pipeline.close();
             if (worker == self) {
                 running = false;
+                current = null;
             }
         }
     }
@@ -209,116 +226,472 @@ public final class OutboxRelay {
         }
     }
 
-    /** One pass: fetch a batch of due rows, publish them, record the outcome. Visible for tests. */
+    /**
+     * One self-contained pass, for tests and tools: fetch one batch, publish it (sending an aggregate's next row as
+     * soon as the previous one is acknowledged), wait for every acknowledgement or the ack timeout, and record the
+     * outcome.
+     */
     PassResult relayPass() throws InterruptedException {
-        Instant now = clock.instant();
-        List<OutboxEntry> batch = transactionManager.fetchInTransaction(() -> store.fetchPending(batchSize, now));
-        if (batch.isEmpty()) {
-            return new PassResult(0, 0, 0);
+        Pipeline pipeline = new Pipeline();
+        int fetched = pipeline.fetch();
+        pipeline.dispatch();
+        while (pipeline.busy()) {
+            pipeline.awaitSignal(pipeline.nextDeadlineNanos());
+            pipeline.collect();
+            pipeline.dispatch();
         }
-        boolean pipelinePerKey = publisher.failsLaterSendsAfterAFailure();
-        List<InFlight> sends = new ArrayList<>(batch.size());
-        Set<String> failedKeys = new HashSet<>();
-        Set<String> sentKeys = new HashSet<>();
-        Map<OutboxEntry, Attempt> failed = new LinkedHashMap<>();
-        int deferred = 0;
-        for (OutboxEntry entry : batch) {
-            String key = entry.aggregateKey();
-            if (failedKeys.contains(key)) {
-                continue; // an earlier row of this aggregate failed in this pass: keep order, wait for it
+        int sent = pipeline.acknowledgedCount();
+        int failed = pipeline.failedCount();
+        try {
+            pipeline.flushAndWait();
+        } finally {
+            pipeline.close();
+        }
+        return new PassResult(fetched, sent, fetched - sent - failed);
+    }
+
+    /**
+     * The relay's working set, owned by one thread: rows fetched and not yet recorded, per aggregate. Broker
+     * acknowledgements arrive on the transport's threads and are only queued here; everything else happens on the
+     * owning thread. Sending, acknowledging, recording and fetching overlap: while acknowledgements of earlier rows
+     * are awaited, acknowledged rows are recorded SENT and the next rows are fetched and sent.
+     * <p>
+     * Order: rows of an aggregate are queued in fetch (position) order; at most one is unacknowledged at a time,
+     * unless the publisher fails every later send of a failed one
+     * ({@link OutboxPublisher#failsLaterSendsAfterAFailure()}), when they are pipelined. After a failure, the aggregate's queued rows are dropped and rows of it acknowledged
+     * after the failure are not recorded: they stay pending and are fetched again, behind the failed row, once its
+     * failure is recorded (and the database query holds them back while it waits or is parked).
+     * <p>
+     * Every fetch is a full scan of due pending rows in position order (never "after the highest position seen", so
+     * rows that commit late are found); rows already in the working set are recognised by id and skipped.
+     */
+    private final class Pipeline {
+        private final boolean pipelinePerKey = publisher.failsLaterSendsAfterAFailure();
+        private final Map<String, ArrayDeque<Row>> queued = new HashMap<>();
+        private final Map<String, ArrayDeque<Row>> inFlight = new HashMap<>();
+        private final Set<String> ready = new LinkedHashSet<>();
+        private final Set<String> known = new HashSet<>();
+        private final Set<String> blockedKeys = new HashSet<>();
+        private final ArrayDeque<Row> sendOrder = new ArrayDeque<>();
+        private final Queue<Row> completions = new ConcurrentLinkedQueue<>();
+        private final Semaphore signals = new Semaphore(0);
+        private final List<Row> acknowledged = new ArrayList<>();
+        private final Map<OutboxEntry, Attempt> failed = new LinkedHashMap<>();
+        private final Queue<Recorded> recorded = new ConcurrentLinkedQueue<>();
+        private java.util.concurrent.ExecutorService recorderThread;
+        private boolean recording;
+        private int queuedCount;
+        private int inFlightCount;
+        private boolean lastFetchFull;
+        private boolean fullScanDue = true;
+        private long epochStartNanos = System.nanoTime();
+        private long highWater = Long.MIN_VALUE;
+        /** Per aggregate, the highest sequence this relay took (and did not see fail): continuations extend it. */
+        private final Map<String, Long> lastSequence = new HashMap<>();
+        private long lastFlushNanos = System.nanoTime();
+
+        /**
+         * Collects acknowledgements, records them, fetches when the working set runs low, sends what may be sent,
+         * and waits for the broker when there is nothing else to do. Returns true when caught up: nothing in the
+         * working set and the last fetch returned less than a batch.
+         */
+        boolean step() throws InterruptedException {
+            collect();
+            if (shouldFlush()) {
+                flush();
             }
-            if (!pipelinePerKey && !sentKeys.add(key)) {
-                deferred++; // one unacknowledged send per aggregate: the next pass sends the next row
-                continue;
+            // fetch when the working set runs low, unless recording lags behind (then sending more only grows it)
+            if (running && queuedCount + inFlightCount <= batchSize / 2 && known.size() <= 2 * batchSize
+                    && (lastFetchFull || !busy() || wakeUps.tryAcquire())) {
+                fetch();
             }
+            dispatch();
+            if (!busy()) {
+                flush();
+                if (!recording && acknowledged.isEmpty() && failed.isEmpty()) {
+                    return !lastFetchFull;
+                }
+            }
+            awaitSignal(Math.min(nextDeadlineNanos(), System.nanoTime() + pollInterval.toNanos()));
+            return false;
+        }
+
+        /**
+         * Fetches due pending rows and queues the ones not already in the working set; returns how many.
+         * <p>
+         * A <em>full scan</em> ({@link OutboxStore#fetchPending}) reads due pending rows from the lowest position,
+         * leaving out rows behind a parked or backing-off row of their aggregate: it finds rows that committed late
+         * and rows whose retry is due. Between full scans, a <em>continuation</em>
+         * ({@link OutboxStore#fetchPendingAfter}) reads only rows above the highest position seen, without any
+         * check of earlier rows; of those, a row is taken only when it directly follows (sequence + 1) the last row
+         * of its aggregate this relay took, so nothing can be missing before it. Any other row is left for the next
+         * full scan, which comes after at most {@code pollInterval}, when the continuation is caught up, or at once
+         * when the continuation had nothing else to take.
+         */
+        int fetch() {
+            boolean full = fullScanDue || System.nanoTime() - epochStartNanos > pollInterval.toNanos();
+            Instant now = clock.instant();
+            int limit = full ? batchSize + known.size() : batchSize;
+            long after = highWater;
+            List<OutboxEntry> rows = transactionManager.fetchInTransaction(
+                    () -> full ? store.fetchPending(limit, now) : store.fetchPendingAfter(after, limit, now));
+            if (full) {
+                epochStartNanos = System.nanoTime();
+                if (lastSequence.size() > 4 * batchSize + known.size()) {
+                    lastSequence.clear(); // bounded; aggregates are learnt again from full scans
+                }
+            }
+            lastFetchFull = rows.size() >= limit;
+            int added = 0;
+            int deferred = 0;
+            for (OutboxEntry entry : rows) {
+                highWater = Math.max(highWater, entry.position());
+                String key = entry.aggregateKey();
+                if (known.contains(entry.id()) || blockedKeys.contains(key)) {
+                    continue;
+                }
+                Long last = lastSequence.get(key);
+                if (!full && (last == null || entry.aggregateSequence() != last + 1)) {
+                    lastSequence.remove(key); // not a direct successor: this aggregate waits for a full scan
+                    deferred++;
+                    continue;
+                }
+                lastSequence.put(key, last == null ? entry.aggregateSequence()
+                                                   : Math.max(last, entry.aggregateSequence()));
+                known.add(entry.id());
+                queued.computeIfAbsent(key, k -> new ArrayDeque<>()).add(new Row(entry));
+                queuedCount++;
+                if (!inFlight.containsKey(key) || pipelinePerKey) {
+                    ready.add(key);
+                }
+                added++;
+            }
+            fullScanDue = !full && (deferred > 0 || rows.size() < limit);
+            if (!full && deferred > 0 && added == 0) {
+                return fetch(); // the continuation could take nothing: scan in full now rather than later
+            }
+            return added;
+        }
+
+        /** Sends the next row of every aggregate that may send, up to {@code maxInFlight} unacknowledged rows. */
+        void dispatch() {
+            Iterator<String> keys = ready.iterator();
+            while (keys.hasNext() && inFlightCount < maxInFlight) {
+                String key = keys.next();
+                keys.remove();
+                ArrayDeque<Row> rows = queued.get(key);
+                while (rows != null && !rows.isEmpty() && inFlightCount < maxInFlight && !blockedKeys.contains(key)) {
+                    Row row = rows.poll();
+                    queuedCount--;
+                    send(key, row);
+                    if (!pipelinePerKey) {
+                        break;
+                    }
+                }
+                if (rows != null && rows.isEmpty()) {
+                    queued.remove(key);
+                } else if (rows != null && pipelinePerKey && !blockedKeys.contains(key)) {
+                    ready.add(key); // stopped by maxInFlight: continue later
+                }
+            }
+        }
+
+        private void send(String key, Row row) {
+            OutboxEntry entry = row.entry;
             if (PARKED_AT_CAPTURE.equals(entry.payload())) {
-                failedKeys.add(key);
-                failed.put(entry, new Attempt(FailureKind.UNREADABLE_PAYLOAD, "The payload could not be serialized "
+                fail(key, row, new Attempt(FailureKind.UNREADABLE_PAYLOAD, "The payload could not be serialized "
                         + "at capture: there is nothing to publish; discard the row"));
-                continue;
+                return;
             }
-            OutboxEntry toSend;
             try {
-                toSend = upcaster.get().upcast(entry);
+                row.sent = upcaster.get().upcast(entry);
             } catch (RuntimeException | LinkageError | StackOverflowError e) {
-                failedKeys.add(key);
-                failed.put(entry, new Attempt(FailureKind.UPCAST_FAILED, String.valueOf(e.getMessage())));
-                continue;
+                fail(key, row, new Attempt(FailureKind.UPCAST_FAILED, String.valueOf(e.getMessage())));
+                return;
             }
             Optional<String> topic;
             try {
                 topic = topicFor(entry.aggregateType());
             } catch (RuntimeException e) {
-                failedKeys.add(key);
-                failed.put(entry, new Attempt(FailureKind.NO_ROUTE, "Resolving the topic of aggregate type '"
+                fail(key, row, new Attempt(FailureKind.NO_ROUTE, "Resolving the topic of aggregate type '"
                         + entry.aggregateType() + "' failed: " + e.getMessage()));
-                continue;
+                return;
             }
             if (topic.isEmpty()) {
-                failedKeys.add(key);
-                failed.put(entry, new Attempt(FailureKind.NO_ROUTE, "No topic is configured for aggregate type '"
+                fail(key, row, new Attempt(FailureKind.NO_ROUTE, "No topic is configured for aggregate type '"
                         + entry.aggregateType() + "'"));
-                continue;
+                return;
             }
-            inFlight.acquire();
             CompletableFuture<?> ack;
             try {
-                ack = publisher.publish(toSend, topic.get());
+                ack = publisher.publish(row.sent, topic.get());
             } catch (Throwable e) {
                 ack = CompletableFuture.failedFuture(e);
             }
-            ack.whenComplete((r, e) -> inFlight.release());
+            row.deadlineNanos = System.nanoTime() + ackTimeout.toNanos();
+            inFlight.computeIfAbsent(key, k -> new ArrayDeque<>()).add(row);
+            inFlightCount++;
+            sendOrder.add(row);
+            ack.whenComplete((result, error) -> {
+                row.error = error;
+                completions.add(row);
+                signals.release();
+            });
             if (ack.isCompletedExceptionally()) {
-                failedKeys.add(key);
+                complete(row, attemptOf(row.error)); // refused at once: no later row of the aggregate is sent
             }
-            sends.add(new InFlight(entry, toSend, ack));
         }
 
-        long deadline = System.nanoTime() + ackTimeout.toNanos();
-        List<String> acknowledged = new ArrayList<>(sends.size());
-        Set<String> brokenKeys = new HashSet<>();
-        for (InFlight send : sends) {
-            String key = send.entry().aggregateKey();
-            Attempt failure = awaitAck(send.ack(), deadline);
-            if (failure != null) {
-                brokenKeys.add(key);
-                failed.put(send.entry(), failure);
-            } else if (!brokenKeys.contains(key)) {
-                acknowledged.add(send.entry().id());
-                metrics.published(send.sent(), clock.instant());
+        private Attempt attemptOf(Throwable error) {
+            return error == null ? null : new Attempt(publisher.classify(error),
+                                                      error.getClass().getSimpleName() + ": " + error.getMessage());
+        }
+
+        /** Handles the acknowledgements and failures that arrived, and sends that have timed out. */
+        void collect() {
+            applyRecorded();
+            Row row;
+            while ((row = completions.poll()) != null) {
+                complete(row, attemptOf(row.error));
             }
-            // acknowledged after an earlier failure of the same aggregate: left pending, re-sent after it
+            long now = System.nanoTime();
+            while (!sendOrder.isEmpty() && (sendOrder.peek().done || sendOrder.peek().deadlineNanos <= now)) {
+                Row head = sendOrder.poll();
+                if (!head.done) {
+                    complete(head, new Attempt(FailureKind.TIMEOUT, "Not acknowledged within the relay's ack "
+                            + "timeout of " + ackTimeout));
+                }
+            }
         }
-        Instant failedAt = clock.instant();
-        List<Failure> failures = new ArrayList<>(failed.size());
-        failed.forEach((entry, attempt) -> {
-            FailurePolicy.Decision decision = failurePolicy.decide(entry, attempt.kind(), entry.attempts() + 1);
-            failures.add(new Failure(entry.id(), attempt.kind(), attempt.error(), decision.outcome(),
-                                     failedAt.plus(decision.delay()), failedAt));
-            metrics.failed(attempt.kind(), decision.outcome());
-        });
-        if (!failures.isEmpty()) {
-            Failure first = failures.get(0);
-            logger.warn("Outbox relay: {} row(s) not acknowledged in this pass; first: row {} {} ({}) -> {}",
-                        failures.size(), first.id(), first.kind(), first.error(), first.outcome());
+
+        private void complete(Row row, Attempt failure) {
+            if (row.done) {
+                return; // timed out before: already handled
+            }
+            row.done = true;
+            String key = row.entry.aggregateKey();
+            ArrayDeque<Row> rows = inFlight.get(key);
+            if (failure != null && rows != null) {
+                boolean after = false;
+                for (Row other : rows) { // sent after the failed row: acknowledged or not, they must not count
+                    if (after) {
+                        other.voided = true;
+                    }
+                    after |= other == row;
+                }
+            }
+            if (rows != null && rows.remove(row)) {
+                inFlightCount--;
+                if (rows.isEmpty()) {
+                    inFlight.remove(key);
+                }
+            }
+            if (row.voided) {
+                known.remove(row.entry.id()); // sent after a failure of its aggregate: stays pending, fetched again
+                return;
+            }
+            if (failure != null) {
+                fail(key, row, failure);
+                return;
+            }
+            acknowledged.add(row);
+            metrics.published(row.sent, clock.instant());
+            if (!pipelinePerKey && queued.containsKey(key)) {
+                ready.add(key);
+            }
         }
-        transactionManager.executeInTransaction(() -> {
-            store.markSent(acknowledged, clock.instant());
-            store.recordFailures(failures);
-        });
-        return new PassResult(batch.size(), acknowledged.size(), deferred);
+
+        /**
+         * A row failed: it is recorded with the failure policy's decision and the aggregate's queued rows are dropped,
+         * so that none overtakes it (rows of it sent after it were voided by {@link #complete}).
+         */
+        private void fail(String key, Row row, Attempt attempt) {
+            row.done = true;
+            lastSequence.remove(key);
+            failed.put(row.entry, attempt);
+            blockedKeys.add(key);
+            ready.remove(key);
+            ArrayDeque<Row> dropped = queued.remove(key);
+            if (dropped != null) {
+                queuedCount -= dropped.size();
+                dropped.forEach(r -> known.remove(r.entry.id()));
+            }
+        }
+
+        private boolean shouldFlush() {
+            int unrecorded = acknowledged.size() + failed.size();
+            return unrecorded >= batchSize / 2 || (unrecorded > 0 && (inFlightCount == 0
+                    || System.nanoTime() - lastFlushNanos > FLUSH_INTERVAL_NANOS));
+        }
+
+        /**
+         * Hands acknowledged rows (to be recorded SENT) and failed ones (with the failure policy's decision) to the
+         * recorder thread, which writes them in one transaction while this thread goes on sending. One recording
+         * at a time; rows stay in the working set (so no fetch sends them again) until theirs has committed.
+         */
+        void flush() {
+            lastFlushNanos = System.nanoTime();
+            if (recording) {
+                return;
+            }
+            if (acknowledged.isEmpty() && failed.isEmpty()) {
+                releaseBlockedKeys();
+                return;
+            }
+            List<Row> rows = new ArrayList<>(acknowledged);
+            Map<OutboxEntry, Attempt> failedRows = new LinkedHashMap<>(failed);
+            acknowledged.clear();
+            failed.clear();
+            List<String> sentIds = new ArrayList<>(rows.size());
+            rows.forEach(r -> sentIds.add(r.entry.id()));
+            Instant failedAt = clock.instant();
+            List<Failure> failures = new ArrayList<>(failedRows.size());
+            failedRows.forEach((entry, attempt) -> {
+                FailurePolicy.Decision decision = failurePolicy.decide(entry, attempt.kind(), entry.attempts() + 1);
+                failures.add(new Failure(entry.id(), attempt.kind(), attempt.error(), decision.outcome(),
+                                         failedAt.plus(decision.delay()), failedAt));
+            });
+            recording = true;
+            recorder().execute(() -> {
+                Throwable error = null;
+                try {
+                    transactionManager.executeInTransaction(() -> {
+                        store.markSent(sentIds, clock.instant());
+                        store.recordFailures(failures);
+                    });
+                } catch (Throwable e) {
+                    error = e;
+                }
+                recorded.add(new Recorded(rows, failedRows, failures, error));
+                signals.release();
+            });
+        }
+
+        /** Applies finished recordings: their rows leave the working set; a failed one is retried. */
+        private void applyRecorded() {
+            Recorded done;
+            while ((done = recorded.poll()) != null) {
+                recording = false;
+                if (done.error() != null) {
+                    acknowledged.addAll(0, done.rows());
+                    Map<OutboxEntry, Attempt> retry = new LinkedHashMap<>(done.failedRows());
+                    retry.putAll(failed);
+                    failed.clear();
+                    failed.putAll(retry);
+                    throw new IllegalStateException("Recording the outcome of " + done.rows().size()
+                            + " acknowledged and " + done.failures().size() + " failed row(s) failed; retrying",
+                                                    done.error());
+                }
+                done.failures().forEach(f -> metrics.failed(f.kind(), f.outcome()));
+                if (!done.failures().isEmpty()) {
+                    Failure first = done.failures().get(0);
+                    logger.warn("Outbox relay: {} row(s) not acknowledged; first: row {} {} ({}) -> {}",
+                                done.failures().size(), first.id(), first.kind(), first.error(), first.outcome());
+                }
+                done.rows().forEach(r -> known.remove(r.entry.id()));
+                done.failures().forEach(f -> known.remove(f.id()));
+                releaseBlockedKeys();
+            }
+        }
+
+        /** Records everything acknowledged or failed so far and waits until it has committed. */
+        void flushAndWait() throws InterruptedException {
+            while (recording || !acknowledged.isEmpty() || !failed.isEmpty()) {
+                flush();
+                awaitSignal(System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
+                applyRecorded();
+            }
+            releaseBlockedKeys();
+        }
+
+        private java.util.concurrent.ExecutorService recorder() {
+            if (recorderThread == null) {
+                recorderThread = java.util.concurrent.Executors.newSingleThreadExecutor(task -> {
+                    Thread thread = new Thread(task, name + "-recorder");
+                    thread.setDaemon(true);
+                    return thread;
+                });
+            }
+            return recorderThread;
+        }
+
+        /** Stops the recorder thread (after its current recording). */
+        void close() {
+            if (recorderThread != null) {
+                recorderThread.shutdown();
+            }
+        }
+
+        /** Once their failures are recorded, aggregates may be fetched again (the query holds back what must wait). */
+        private void releaseBlockedKeys() {
+            blockedKeys.removeIf(key -> !inFlight.containsKey(key));
+        }
+
+        boolean busy() {
+            return inFlightCount > 0 || (queuedCount > 0 && !ready.isEmpty());
+        }
+
+        int acknowledgedCount() {
+            return acknowledged.size();
+        }
+
+        int failedCount() {
+            return failed.size();
+        }
+
+        long nextDeadlineNanos() {
+            Row oldest = sendOrder.peek();
+            return oldest == null ? System.nanoTime() + ackTimeout.toNanos() : oldest.deadlineNanos;
+        }
+
+        void awaitSignal(long deadlineNanos) throws InterruptedException {
+            long wait = deadlineNanos - System.nanoTime();
+            if (wait > 0 && signals.tryAcquire(wait, TimeUnit.NANOSECONDS)) {
+                signals.drainPermits();
+            }
+        }
+
+        /** Waits (up to the ack timeout) for what is in flight and records it: used when the relay stops. */
+        void finish() throws InterruptedException {
+            queued.clear();
+            ready.clear();
+            queuedCount = 0;
+            while (inFlightCount > 0) {
+                awaitSignal(nextDeadlineNanos());
+                collect();
+            }
+            flushAndWait();
+        }
+
+        /**
+         * After an error (e.g. the database is unreachable): forget what was queued; acknowledged rows are kept for
+         * the next flush, and rows still in flight are awaited as usual.
+         */
+        void abandon() {
+            queued.values().forEach(rows -> rows.forEach(r -> known.remove(r.entry.id())));
+            queued.clear();
+            ready.clear();
+            queuedCount = 0;
+        }
     }
 
-    private Attempt awaitAck(CompletableFuture<?> ack, long deadlineNanos) throws InterruptedException {
-        try {
-            ack.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
-            return null;
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause() != null ? e.getCause() : e;
-            return new Attempt(publisher.classify(cause), cause.getClass().getSimpleName() + ": " + cause.getMessage());
-        } catch (TimeoutException e) {
-            return new Attempt(FailureKind.TIMEOUT, "Not acknowledged within the relay's ack timeout of "
-                    + ackTimeout);
+    /** A recording that finished: what it covered, and its error if it failed. */
+    private record Recorded(List<Row> rows, Map<OutboxEntry, Attempt> failedRows, List<Failure> failures,
+                            Throwable error) {
+    }
+
+    /** A fetched row on its way through the pipeline. */
+    private static final class Row {
+        private final OutboxEntry entry;
+        private OutboxEntry sent;
+        private long deadlineNanos;
+        private volatile Throwable error;
+        private boolean done;
+        private boolean voided;
+
+        private Row(OutboxEntry entry) {
+            this.entry = entry;
+            this.sent = entry;
         }
     }
 
@@ -337,9 +710,6 @@ public final class OutboxRelay {
 
     private static Duration min(Duration a, Duration b) {
         return a.compareTo(b) <= 0 ? a : b;
-    }
-
-    private record InFlight(OutboxEntry entry, OutboxEntry sent, CompletableFuture<?> ack) {
     }
 
     private record Attempt(FailureKind kind, String error) {
@@ -405,7 +775,10 @@ public final class OutboxRelay {
             return this;
         }
 
-        /** Rows fetched per pass (default 500). */
+        /**
+         * Rows read per fetch (default 500); the relay reads again when fewer than half a batch are queued or in
+         * flight.
+         */
         public Builder batchSize(int batchSize) {
             assertThat(batchSize, n -> n > 0, "batchSize must be positive");
             this.batchSize = batchSize;
@@ -419,7 +792,9 @@ public final class OutboxRelay {
             return this;
         }
 
-        /** How often to look for rows without a wake-up signal (default 1 s). */
+        /**
+         * How often to look for rows without a wake-up signal, and the longest time between full scans (default 1 s).
+         */
         public Builder pollInterval(Duration pollInterval) {
             assertThat(pollInterval, d -> d != null && !d.isNegative() && !d.isZero(),
                        "pollInterval must be positive");
@@ -427,7 +802,7 @@ public final class OutboxRelay {
             return this;
         }
 
-        /** How long a pass waits for the broker's acknowledgements (default 60 s). */
+        /** How long a send may wait for its acknowledgement before it counts as a failed attempt (default 60 s). */
         public Builder ackTimeout(Duration ackTimeout) {
             assertThat(ackTimeout, d -> d != null && !d.isNegative() && !d.isZero(), "ackTimeout must be positive");
             this.ackTimeout = ackTimeout;

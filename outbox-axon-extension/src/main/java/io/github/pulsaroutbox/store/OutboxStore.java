@@ -30,6 +30,17 @@ public interface OutboxStore {
      */
     List<OutboxEntry> fetchPending(int limit, Instant now);
 
+    /**
+     * Up to {@code limit} due pending rows with a position above {@code afterPosition}, in position order: a cheap,
+     * index-range read of what arrived since the caller last looked. Unlike {@link #fetchPending(int, Instant)} it
+     * does not leave out rows behind a parked or backing-off row of their aggregate, nor find rows that committed
+     * late below {@code afterPosition}: the relay uses it only to extend aggregates whose earlier rows it already
+     * handles. The default filters {@link #fetchPending(int, Instant)}; stores should override it.
+     */
+    default List<OutboxEntry> fetchPendingAfter(long afterPosition, int limit, Instant now) {
+        return fetchPending(limit, now).stream().filter(entry -> entry.position() > afterPosition).toList();
+    }
+
     /** Marks the given rows {@link OutboxStatus#SENT} (only rows still pending), in one batch. */
     void markSent(Collection<String> ids, Instant sentAt);
 

@@ -6,6 +6,7 @@ import io.github.pulsaroutbox.store.OutboxStore;
 
 import java.time.Instant;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,10 +33,32 @@ class InMemoryOutboxStore implements OutboxStore {
         }
     }
 
+    /**
+     * Inserts one entry at a given position, as a database does for a row whose transaction commits after rows with
+     * higher positions were already visible.
+     */
+    synchronized void appendAt(long position, OutboxEntry e) {
+        rows.put(e.id(), new OutboxEntry(e.id(), position, e.timestamp(), e.eventType(), e.aggregateType(),
+                                         e.aggregateId(), e.aggregateSequence(), e.payload(), e.metadata(),
+                                         e.version(), e.traceParent(), e.status(), 0, e.failureKind(),
+                                         e.lastError()));
+        this.position = Math.max(this.position, position);
+    }
+
     @Override
     public synchronized List<OutboxEntry> fetchPending(int limit, Instant now) {
         return rows.values().stream()
                    .filter(e -> e.status() == OutboxStatus.PENDING && !inBackoff(e, now) && !blocked(e, now))
+                   .sorted(Comparator.comparingLong(OutboxEntry::position))
+                   .limit(limit).toList();
+    }
+
+    @Override
+    public synchronized List<OutboxEntry> fetchPendingAfter(long afterPosition, int limit, Instant now) {
+        return rows.values().stream()
+                   .filter(e -> e.status() == OutboxStatus.PENDING && e.position() > afterPosition
+                           && !inBackoff(e, now))
+                   .sorted(Comparator.comparingLong(OutboxEntry::position))
                    .limit(limit).toList();
     }
 

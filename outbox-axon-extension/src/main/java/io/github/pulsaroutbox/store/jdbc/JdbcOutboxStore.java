@@ -124,6 +124,24 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance {
     }
 
     @Override
+    public List<OutboxEntry> fetchPendingAfter(long afterPosition, int limit, Instant now) {
+        return withConnection(connection -> {
+            try (PreparedStatement select = connection.prepareStatement(sql(connection).get("fetchPendingAfter"))) {
+                select.setLong(1, afterPosition);
+                select.setObject(2, toDb(now));
+                select.setInt(3, limit);
+                try (ResultSet rs = select.executeQuery()) {
+                    List<OutboxEntry> entries = new ArrayList<>(limit);
+                    while (rs.next()) {
+                        entries.add(readEntry(rs));
+                    }
+                    return entries;
+                }
+            }
+        });
+    }
+
+    @Override
     public void markSent(Collection<String> ids, Instant sentAt) {
         if (ids.isEmpty()) {
             return;
@@ -131,9 +149,12 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance {
         withConnection(connection -> {
             try (PreparedStatement update = connection.prepareStatement(sql(connection).get("markSent"))) {
                 OffsetDateTime at = toDb(sentAt);
-                for (String id : ids) {
+                List<String> all = List.copyOf(ids);
+                for (int from = 0; from < all.size(); from += OutboxSql.SET_SIZE) {
                     update.setObject(1, at);
-                    update.setString(2, id);
+                    for (int i = 0; i < OutboxSql.SET_SIZE; i++) {
+                        update.setString(2 + i, all.get(Math.min(from + i, all.size() - 1)));
+                    }
                     update.addBatch();
                 }
                 update.executeBatch();

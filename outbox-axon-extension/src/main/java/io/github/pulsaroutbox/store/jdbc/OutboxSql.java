@@ -18,6 +18,9 @@ final class OutboxSql {
     /** A table name: an identifier, optionally schema-qualified; at most 50 characters so derived names fit (63). */
     static final Pattern TABLE_NAME = Pattern.compile("([A-Za-z_][A-Za-z0-9_]{0,49}\\.)?[A-Za-z_][A-Za-z0-9_]{0,49}");
     private static final String BASE = "io/github/pulsaroutbox/store/jdbc/";
+    /** How many bind parameters {@code ${ids}} stands for: set-based statements take ids in chunks of this size. */
+    static final int SET_SIZE = 100;
+    private static final String SET_PARAMETERS = String.join(", ", java.util.Collections.nCopies(SET_SIZE, "?"));
 
     private final Properties statements;
     private final List<String> schema;
@@ -76,7 +79,9 @@ final class OutboxSql {
 
     private static String substitute(String sql, String table, String simpleName) {
         // ${name}: unqualified, for constraint and index names; ${archive}: the retention archive table
-        return sql.replace("${archive}", table + "_archive").replace("${name}", simpleName).replace("${table}", table);
+        // ${ids}: SET_SIZE bind parameters
+        return sql.replace("${archive}", table + "_archive").replace("${name}", simpleName).replace("${table}", table)
+                  .replace("${ids}", SET_PARAMETERS);
     }
 
     private static InputStream resource(OutboxDatabase database, String name) {

@@ -75,6 +75,36 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
     }
 
     @Test
+    void fetchesPendingAfterAPositionInPositionOrderSkippingRowsNotDue() {
+        store.append(IntStream.range(0, 6).mapToObj(i -> entry("e" + i, "A", i)).toList());
+        List<OutboxEntry> all = store.fetchPending(10, Instant.now());
+        long third = all.get(2).position();
+        Instant now = Instant.now();
+        store.markSent(List.of("e3"), now);
+        store.recordFailures(List.of(failure("e4", FailureKind.TRANSIENT, "later", Outcome.RETRY,
+                                             now.plusSeconds(60))));
+
+        assertThat(store.fetchPendingAfter(third, 10, now)).extracting(OutboxEntry::id)
+                                                           .containsExactly("e5"); // e3 sent, e4 not due
+        assertThat(store.fetchPendingAfter(third, 10, now.plusSeconds(61))).extracting(OutboxEntry::id)
+                                                                          .containsExactly("e4", "e5");
+        assertThat(store.fetchPendingAfter(Long.MIN_VALUE, 2, now)).extracting(OutboxEntry::id)
+                                                                   .containsExactly("e0", "e1");
+    }
+
+    @Test
+    void marksSentInSetsOfAnySizeOnlyPendingRows() {
+        store.append(IntStream.range(0, 250).mapToObj(i -> entry("s" + i, "S" + (i % 7), i / 7)).toList());
+        store.recordFailures(List.of(failure("s5", FailureKind.REFUSED, "parked", Outcome.PARK, null)));
+        store.markSent(IntStream.range(0, 201).mapToObj(i -> "s" + i).toList(), Instant.now()); // 3 chunks, padded
+        assertThat(store.count(OutboxStatus.SENT)).isEqualTo(200); // the parked one stays parked
+        assertThat(store.count(OutboxStatus.PENDING)).isEqualTo(49);
+        assertThat(store.find("s5").orElseThrow().entry().status()).isEqualTo(OutboxStatus.FAILED);
+        assertThat(store.find("s200").orElseThrow().entry().status()).isEqualTo(OutboxStatus.SENT);
+        assertThat(store.find("s201").orElseThrow().entry().status()).isEqualTo(OutboxStatus.PENDING);
+    }
+
+    @Test
     void retryLaterKeepsTheRowAndItsAggregateOutOfTheScanUntilDue() {
         store.append(List.of(entry("a0", "A", 0), entry("a1", "A", 1), entry("b0", "B", 0)));
         Instant now = Instant.now();

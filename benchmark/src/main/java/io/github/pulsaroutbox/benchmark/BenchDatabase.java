@@ -1,0 +1,169 @@
+package io.github.pulsaroutbox.benchmark;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.github.pulsaroutbox.OutboxEntry;
+import io.github.pulsaroutbox.store.jdbc.JdbcOutboxStore;
+import org.axonframework.common.jdbc.ConnectionProvider;
+import org.axonframework.common.jdbc.UnitOfWorkAwareConnectionProviderWrapper;
+import org.axonframework.common.transaction.TransactionManager;
+import org.axonframework.eventsourcing.eventstore.jdbc.JdbcEventStorageEngine;
+import org.axonframework.eventsourcing.eventstore.jdbc.PostgresEventTableFactory;
+import org.axonframework.spring.jdbc.SpringDataSourceConnectionProvider;
+import org.axonframework.spring.messaging.unitofwork.SpringTransactionManager;
+import org.springframework.core.io.ClassPathResource;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.jdbc.datasource.init.ResourceDatabasePopulator;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A fresh database for one round: an in-memory H2 database, or a schema of its own on PostgreSQL (dropped at the
+ * end), with the outbox table and, on request, Axon's event tables. Connections are pooled (HikariCP) and bound to
+ * Spring transactions, as in an application.
+ */
+final class BenchDatabase implements AutoCloseable {
+
+    private static final AtomicInteger ROUNDS = new AtomicInteger();
+
+    private final boolean postgres;
+    private final String schema;
+    private final HikariDataSource dataSource;
+    private final TransactionManager transactionManager;
+    private final ConnectionProvider connectionProvider;
+    private final JdbcOutboxStore store;
+
+    private BenchDatabase(Options options) {
+        this.postgres = options.postgres();
+        HikariConfig config = new HikariConfig();
+        config.setMaximumPoolSize(10);
+        if (postgres) {
+            schema = "outbox_bench_" + ProcessHandle.current().pid() + "_" + ROUNDS.incrementAndGet();
+            config.setJdbcUrl(options.get("jdbc-url", "jdbc:postgresql://127.0.0.1:5432/test"));
+            config.setUsername(options.get("jdbc-user", "postgres"));
+            config.setConnectionInitSql("SET search_path TO " + schema);
+            try (HikariDataSource admin = new HikariDataSource(copyWithoutSchema(config));
+                 Connection connection = admin.getConnection(); Statement statement = connection.createStatement()) {
+                statement.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+                statement.execute("CREATE SCHEMA " + schema);
+            } catch (SQLException e) {
+                throw new IllegalStateException("Cannot prepare PostgreSQL schema " + schema, e);
+            }
+        } else {
+            schema = null;
+            config.setJdbcUrl("jdbc:h2:mem:bench-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+        }
+        dataSource = new HikariDataSource(config);
+        transactionManager = new SpringTransactionManager(new DataSourceTransactionManager(dataSource));
+        connectionProvider = new UnitOfWorkAwareConnectionProviderWrapper(
+                new SpringDataSourceConnectionProvider(dataSource));
+        store = JdbcOutboxStore.builder().connectionProvider(connectionProvider).build();
+        store.createSchema();
+    }
+
+    static BenchDatabase fresh(Options options) {
+        return new BenchDatabase(options);
+    }
+
+    private static HikariConfig copyWithoutSchema(HikariConfig config) {
+        HikariConfig admin = new HikariConfig();
+        admin.setJdbcUrl(config.getJdbcUrl());
+        admin.setUsername(config.getUsername());
+        admin.setMaximumPoolSize(1);
+        return admin;
+    }
+
+    TransactionManager transactionManager() {
+        return transactionManager;
+    }
+
+    ConnectionProvider connectionProvider() {
+        return connectionProvider;
+    }
+
+    JdbcOutboxStore store() {
+        return store;
+    }
+
+    /** Axon's event tables, for the scenarios that run commands. */
+    void createEventStore(JdbcEventStorageEngine engine) {
+        if (postgres) {
+            engine.createSchema(PostgresEventTableFactory.INSTANCE);
+        } else {
+            new ResourceDatabasePopulator(new ClassPathResource("h2-event-store.sql")).execute(dataSource);
+        }
+    }
+
+    /**
+     * Inserts {@code rows} pending rows spread round-robin over {@code aggregates} aggregates named
+     * {@code prefix + n}, sequences from 0, through the store's own insert (batches of 2000, one transaction each).
+     */
+    void prefill(String prefix, int rows, int aggregates, int payloadBytes) {
+        List<OutboxEntry> batch = new ArrayList<>(2000);
+        Instant now = Instant.now();
+        for (int row = 0; row < rows; row++) {
+            String aggregateId = Payloads.aggregateId(prefix, row, aggregates);
+            batch.add(OutboxEntry.pending(UUID.randomUUID().toString(), now, Payloads.EVENT_TYPE,
+                                          Payloads.AGGREGATE_TYPE, aggregateId, Payloads.sequence(row, aggregates),
+                                          Payloads.json(aggregateId, row, payloadBytes), "{}",
+                                          OutboxEntry.NO_REVISION, null));
+            if (batch.size() == 2000 || row == rows - 1) {
+                List<OutboxEntry> chunk = List.copyOf(batch);
+                transactionManager.executeInTransaction(() -> store.append(chunk));
+                batch.clear();
+            }
+        }
+    }
+
+    /** Marks every pending row SENT (history for the cost-growth run). */
+    void markAllSent() {
+        execute("UPDATE " + store.table() + " SET status = 'SENT', sent_at = CURRENT_TIMESTAMP WHERE status = 'PENDING'");
+        analyze();
+    }
+
+    /** Parks the first row of every aggregate whose id starts with {@code prefix}: the rows behind it are blocked. */
+    void parkHeads(String prefix) {
+        execute("UPDATE " + store.table() + " SET status = 'FAILED', parked_at = CURRENT_TIMESTAMP, "
+                        + "failure_kind = 'REFUSED', last_error = 'benchmark' WHERE aggregate_sequence = 0 "
+                        + "AND aggregate_id LIKE '" + prefix + "%'");
+        analyze();
+    }
+
+    /** Refreshes the planner's statistics (PostgreSQL), as autovacuum would after a bulk load. */
+    void analyze() {
+        if (postgres) {
+            execute("ANALYZE " + store.table());
+        }
+    }
+
+    private void execute(String sql) {
+        try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        } catch (SQLException e) {
+            throw new IllegalStateException(sql, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (postgres) {
+            execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+            dataSource.close();
+        } else {
+            dataSource.close(); // then free the in-memory database
+            try (Connection connection = java.sql.DriverManager.getConnection(dataSource.getJdbcUrl());
+                 Statement statement = connection.createStatement()) {
+                statement.execute("SHUTDOWN");
+            } catch (SQLException e) {
+                // already closed
+            }
+        }
+    }
+}

@@ -1,0 +1,242 @@
+package io.github.pulsaroutbox.benchmark;
+
+import io.github.pulsaroutbox.testbroker.PulsarBroker;
+import io.github.pulsaroutbox.testbroker.PulsarBrokerLauncher;
+import org.apache.pulsar.client.api.PulsarClient;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Measures the outbox against the physical limit of the same broker, side by side in one run: relay throughput
+ * against a raw producer (three ways), capture overhead, commit-to-consumer latency and throughput with a large
+ * table. Every comparison is the median (min–max) of alternating rounds. Prints a Markdown table and writes it with
+ * two charts to {@code --out}. See docs/benchmarks.md and {@link Options#USAGE}.
+ */
+public final class Benchmark {
+
+    private final Options options;
+    private final List<String> table = new ArrayList<>();
+    private final List<Chart.Bar> throughputBars = new ArrayList<>();
+    private final List<Chart.Bar> latencyBars = new ArrayList<>();
+
+    private Benchmark(Options options) {
+        this.options = options;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options options = Options.parse(args);
+        Set<String> scenarios = options.scenarios();
+        options.postgres(); // validates --db before the broker starts
+        String serviceUrl = options.get("service-url", null);
+        PulsarBroker broker = null;
+        if (serviceUrl == null) {
+            log("starting a Pulsar broker (its own JVM)");
+            broker = PulsarBrokerLauncher.create().start();
+            serviceUrl = broker.serviceUrl();
+        }
+        try (PulsarClient client = PulsarClient.builder().serviceUrl(serviceUrl).build()) {
+            new Benchmark(options).run(client, scenarios);
+        } finally {
+            if (broker != null) {
+                broker.close();
+            }
+        }
+    }
+
+    private void run(PulsarClient client, Set<String> scenarios) throws Exception {
+        int rounds = Math.max(1, options.integer("rounds", 3));
+        table.add("| measurement | result: median (min–max) of " + rounds + " rounds | goal |");
+        table.add("| --- | --- | --- |");
+        if (scenarios.contains("relay")) {
+            relay(client, rounds);
+        }
+        if (scenarios.contains("capture")) {
+            capture(client, rounds);
+        }
+        if (scenarios.contains("latency")) {
+            latency(client);
+        }
+        if (scenarios.contains("growth")) {
+            growth(client, rounds);
+        }
+        memory();
+        report();
+    }
+
+    private void relay(PulsarClient client, int rounds) throws Exception {
+        int rows = options.integer("rows", 100_000);
+        log("warm-up (JIT, producers, connection pools): not counted");
+        for (RawProducer.Variant variant : RawProducer.Variant.values()) {
+            RawProducer.send(options, client, Math.min(rows, 10_000), variant);
+        }
+        RelayThroughput.drain(options, client, Math.min(rows, 10_000), db -> { });
+        Map<String, List<Double>> rates = new LinkedHashMap<>();
+        Map<String, List<Double>> ratios = new LinkedHashMap<>();
+        for (int round = 1; round <= rounds; round++) {
+            Map<String, Double> thisRound = new LinkedHashMap<>();
+            // alternate which side goes first, so drift on a shared machine hits both
+            if (round % 2 == 0) {
+                thisRound.put("relay", RelayThroughput.drain(options, client, rows, db -> { }));
+            }
+            for (RawProducer.Variant variant : RawProducer.Variant.values()) {
+                thisRound.put(variant.label, RawProducer.send(options, client, rows, variant));
+            }
+            if (round % 2 == 1) {
+                thisRound.put("relay", RelayThroughput.drain(options, client, rows, db -> { }));
+            }
+            log("relay round " + round + ": " + format(thisRound));
+            thisRound.forEach((k, v) -> rates.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
+            for (RawProducer.Variant variant : RawProducer.Variant.values()) {
+                ratios.computeIfAbsent(variant.label, x -> new ArrayList<>())
+                      .add(thisRound.get("relay") / thisRound.get(variant.label));
+            }
+        }
+        rates.forEach((label, values) -> {
+            Stats s = Stats.of(values);
+            table.add("| throughput, " + label + " (" + rows + " × " + options.integer("payload-bytes", 500)
+                              + " B, " + options.integer("aggregates", 1000) + " keys) | "
+                              + s.format("%,.0f") + " msg/s | |");
+            throughputBars.add(new Chart.Bar(label, s.median(), s.min(), s.max()));
+        });
+        ratios.forEach((label, values) -> table.add("| relay / " + label + " | " + Stats.of(values).format("%.2f")
+                                                            + "× | " + (label.equals(RawProducer.Variant.BATCHED.label)
+                ? "≥ 0.5× (goal 0.7×)" : "") + " |"));
+    }
+
+    private void capture(PulsarClient client, int rounds) throws Exception {
+        List<Double> off = new ArrayList<>();
+        List<Double> on = new ArrayList<>();
+        List<Double> ratio = new ArrayList<>();
+        for (int round = 1; round <= rounds; round++) {
+            double withoutOutbox;
+            double withOutbox;
+            if (round % 2 == 1) {
+                withoutOutbox = CommandScenarios.commandsPerSecond(options, client, false);
+                withOutbox = CommandScenarios.commandsPerSecond(options, client, true);
+            } else {
+                withOutbox = CommandScenarios.commandsPerSecond(options, client, true);
+                withoutOutbox = CommandScenarios.commandsPerSecond(options, client, false);
+            }
+            log(String.format(Locale.ROOT, "capture round %d: without %.0f, with %.0f commands/s", round,
+                              withoutOutbox, withOutbox));
+            off.add(withoutOutbox);
+            on.add(withOutbox);
+            ratio.add(withOutbox / withoutOutbox);
+        }
+        table.add("| commands/s without the outbox (4 threads, 1 event each) | " + Stats.of(off).format("%,.0f")
+                          + " | |");
+        table.add("| commands/s with the outbox (capture + relay in the same JVM) | " + Stats.of(on).format("%,.0f")
+                          + " | |");
+        table.add("| capture overhead: with / without | " + Stats.of(ratio).format("%.2f") + "× | ≥ 0.9× |");
+    }
+
+    private void latency(PulsarClient client) throws Exception {
+        CommandScenarios.Latency latency = CommandScenarios.latency(options, client);
+        long[] sorted = latency.sortedNanos();
+        double p50 = Stats.percentile(sorted, 50) / 1e6;
+        double p95 = Stats.percentile(sorted, 95) / 1e6;
+        double p99 = Stats.percentile(sorted, 99) / 1e6;
+        double max = sorted[sorted.length - 1] / 1e6;
+        table.add(String.format(Locale.ROOT, "| commit → consumer latency at %.0f events/s (%d events): p50 / p95 / "
+                                        + "p99 / max | %.1f / %.1f / %.1f / %.1f ms | p50 ≤ 10 ms, p99 ≤ 50 ms |",
+                                latency.achievedRate(), latency.events(), p50, p95, p99, max));
+        latencyBars.add(new Chart.Bar("p50", p50, p50, p50));
+        latencyBars.add(new Chart.Bar("p95", p95, p95, p95));
+        latencyBars.add(new Chart.Bar("p99", p99, p99, p99));
+    }
+
+    private void growth(PulsarClient client, int rounds) {
+        int rows = options.integer("rows", 100_000);
+        int sentRows = options.integer("sent-rows", 1_000_000);
+        int blockedRows = options.integer("blocked-rows", 100_000);
+        int aggregates = options.integer("aggregates", 1000);
+        int payload = options.integer("payload-bytes", 500);
+        List<Double> withSent = new ArrayList<>();
+        List<Double> withBlocked = new ArrayList<>();
+        for (int round = 1; round <= rounds; round++) {
+            double empty = RelayThroughput.drain(options, client, rows, db -> { });
+            double sent = RelayThroughput.drain(options, client, rows, db -> {
+                db.prefill("s-", sentRows, aggregates, payload);
+                db.markAllSent();
+            });
+            double blocked = RelayThroughput.drain(options, client, rows, db -> {
+                db.prefill("b-", blockedRows, aggregates, payload);
+                db.parkHeads("b-");
+            });
+            log(String.format(Locale.ROOT, "growth round %d: empty %.0f, %d sent %.0f, %d blocked %.0f msg/s",
+                              round, empty, sentRows, sent, blockedRows, blocked));
+            withSent.add(sent / empty);
+            withBlocked.add(blocked / empty);
+        }
+        table.add("| relay with " + sentRows + " SENT rows in the table / empty table | "
+                          + Stats.of(withSent).format("%.2f") + "× | ≥ 0.9× |");
+        table.add("| relay with " + blockedRows + " blocked rows (behind parked heads) / empty table | "
+                          + Stats.of(withBlocked).format("%.2f") + "× | ≥ 0.9× |");
+    }
+
+    private void memory() {
+        long heapPeak = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP && pool.getPeakUsage() != null) {
+                heapPeak += pool.getPeakUsage().getUsed();
+            }
+        }
+        String rss = "n/a";
+        try {
+            rss = Files.readAllLines(Path.of("/proc/self/status")).stream()
+                       .filter(line -> line.startsWith("VmHWM:"))
+                       .map(line -> line.substring(6).trim())
+                       .findFirst().orElse("n/a");
+        } catch (Exception e) {
+            // not Linux: no RSS figure
+        }
+        table.add(String.format(Locale.ROOT, "| memory of the benchmark JVM (relay, producer, H2 in memory): peak "
+                                        + "heap / peak RSS | %.0f MiB / %s | |", heapPeak / 1048576.0, rss));
+    }
+
+    private void report() throws Exception {
+        Path out = Path.of(options.get("out", "docs/benchmarks"));
+        Files.createDirectories(out);
+        String db = options.postgres() ? "postgresql" : "h2";
+        StringBuilder text = new StringBuilder();
+        text.append("Benchmark ").append(LocalDate.now()).append(", database ").append(db).append(", ")
+            .append(Runtime.getRuntime().availableProcessors()).append(" cores, Java ")
+            .append(System.getProperty("java.version")).append(", options ").append(options.describe())
+            .append("\n\n");
+        table.forEach(line -> text.append(line).append('\n'));
+        System.out.println();
+        System.out.println(text);
+        Files.writeString(out.resolve("results-" + db + ".md"), text);
+        if (!throughputBars.isEmpty()) {
+            Chart.write(out.resolve("relay-throughput-" + db + ".png"),
+                        "Relay vs raw Pulsar producer, same broker, same run (" + db + ")", "msg/s",
+                        throughputBars);
+        }
+        if (!latencyBars.isEmpty()) {
+            Chart.write(out.resolve("latency-" + db + ".png"), "Commit → consumer latency (" + db + ")", "ms",
+                        latencyBars);
+        }
+        log("results written to " + out.toAbsolutePath());
+    }
+
+    private static String format(Map<String, Double> rates) {
+        StringBuilder text = new StringBuilder();
+        rates.forEach((k, v) -> text.append(String.format(Locale.ROOT, "%s %.0f msg/s; ", k, v)));
+        return text.toString();
+    }
+
+    static void log(String message) {
+        System.out.println("[benchmark] " + message);
+    }
+}

@@ -1,0 +1,126 @@
+package io.github.pulsaroutbox.benchmark;
+
+import org.apache.pulsar.client.api.Consumer;
+import org.apache.pulsar.client.api.PulsarClient;
+import org.apache.pulsar.client.api.PulsarClientException;
+import org.apache.pulsar.client.api.Schema;
+import org.apache.pulsar.client.api.SubscriptionInitialPosition;
+import org.axonframework.commandhandling.gateway.CommandGateway;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/** The scenarios that run commands through Axon: capture overhead and commit-to-consumer latency. */
+final class CommandScenarios {
+
+    private static final int THREADS = 4;
+
+    private CommandScenarios() {
+    }
+
+    /** Commands per second through the command gateway, with the outbox (capture and relay) on or off. */
+    static double commandsPerSecond(Options options, PulsarClient client, boolean outbox) throws Exception {
+        int commands = options.integer("capture-commands", 20000);
+        String note = Payloads.json("x", 0, options.integer("payload-bytes", 500) - 60);
+        String topic = outbox ? "persistent://public/default/bench-capture-" + UUID.randomUUID() : null;
+        try (BenchDatabase db = BenchDatabase.fresh(options);
+             AxonApp app = new AxonApp(db, client, topic, null)) {
+            CommandGateway gateway = app.gateway();
+            for (int i = 0; i < 500; i++) { // warm-up: class loading, JIT, connection pool
+                gateway.sendAndWait(new BenchAccount.Open("warm-" + UUID.randomUUID(), note));
+            }
+            ExecutorService threads = Executors.newFixedThreadPool(THREADS);
+            try {
+                long start = System.nanoTime();
+                List<Future<?>> done = new ArrayList<>();
+                for (int t = 0; t < THREADS; t++) {
+                    done.add(threads.submit(() -> {
+                        for (int i = 0; i < commands / THREADS; i++) {
+                            gateway.sendAndWait(new BenchAccount.Open(UUID.randomUUID().toString(), note));
+                        }
+                    }));
+                }
+                for (Future<?> future : done) {
+                    future.get();
+                }
+                return (commands / THREADS * THREADS) / ((System.nanoTime() - start) / 1e9);
+            } finally {
+                threads.shutdownNow();
+            }
+        }
+    }
+
+    /** The outcome of the latency run. */
+    record Latency(long[] sortedNanos, double achievedRate, int events) {
+    }
+
+    /**
+     * Commands at a steady rate; for each event, the time from its unit of work's commit to its receipt by a
+     * consumer of the topic (same JVM, same clock). The first 5% are warm-up and not counted.
+     */
+    static Latency latency(Options options, PulsarClient client) throws Exception {
+        int rate = Math.max(1, options.integer("latency-rate", 1000));
+        int seconds = Math.max(1, options.integer("latency-seconds", 60));
+        int total = rate * seconds;
+        String note = Payloads.json("x", 0, options.integer("payload-bytes", 500) - 60);
+        String topic = "persistent://public/default/bench-latency-" + UUID.randomUUID();
+        Map<String, Long> committed = new ConcurrentHashMap<>(total * 2);
+        Map<String, Long> received = new ConcurrentHashMap<>(total * 2);
+        try (Consumer<byte[]> consumer = client.newConsumer(Schema.BYTES).topic(topic).subscriptionName("latency")
+                                               .subscriptionInitialPosition(SubscriptionInitialPosition.Earliest)
+                                               .messageListener((c, message) -> {
+                                                   received.putIfAbsent(message.getKey(), System.nanoTime());
+                                                   c.acknowledgeAsync(message);
+                                               })
+                                               .subscribe();
+             BenchDatabase db = BenchDatabase.fresh(options);
+             AxonApp app = new AxonApp(db, client, topic, committed::put)) {
+            CommandGateway gateway = app.gateway();
+            ExecutorService senders = Executors.newFixedThreadPool(16);
+            List<String> ids = new ArrayList<>(total);
+            long start = System.nanoTime();
+            try {
+                for (int i = 0; i < total; i++) {
+                    long due = start + (long) (i * (1e9 / rate));
+                    long wait = due - System.nanoTime();
+                    if (wait > 0) {
+                        LockSupport.parkNanos(wait);
+                    }
+                    String id = "l-" + i + "-" + UUID.randomUUID();
+                    ids.add(id);
+                    senders.execute(() -> gateway.sendAndWait(new BenchAccount.Open(id, note)));
+                }
+                senders.shutdown();
+                senders.awaitTermination(5, TimeUnit.MINUTES);
+            } finally {
+                senders.shutdownNow();
+            }
+            double achieved = total / ((System.nanoTime() - start) / 1e9);
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+            while (received.size() < total && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            if (received.size() < total) {
+                throw new IllegalStateException("Only " + received.size() + " of " + total + " events arrived");
+            }
+            int skip = total / 20;
+            long[] latencies = new long[total - skip];
+            for (int i = skip; i < total; i++) {
+                String id = ids.get(i);
+                latencies[i - skip] = Math.max(0, received.get(id) - committed.get(id));
+            }
+            java.util.Arrays.sort(latencies);
+            return new Latency(latencies, achieved, total);
+        } catch (PulsarClientException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package io.github.pulsaroutbox.benchmark;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+
+/** The benchmark's settings, from {@code --name=value} arguments; every one has a default (see {@link #USAGE}). */
+final class Options {
+
+    static final String USAGE = """
+            Usage: java -jar benchmark/target/benchmark.jar [--name=value ...]
+              --db=h2|postgresql          database (default h2: in memory; postgresql: --jdbc-url, own schema per round)
+              --jdbc-url=URL              PostgreSQL URL (default jdbc:postgresql://127.0.0.1:5432/test, user postgres)
+              --scenarios=LIST            relay,capture,latency,growth (default: all)
+              --rows=N                    rows drained per relay round (default 100000)
+              --aggregates=N              aggregates the rows are spread over (default 1000)
+              --payload-bytes=N           JSON payload size (default 500)
+              --rounds=N                  alternating rounds per comparison (default 3)
+              --capture-commands=N        commands per capture round (default 20000)
+              --latency-rate=N            events per second in the latency run (default 1000)
+              --latency-seconds=N         length of the latency run (default 60)
+              --sent-rows=N               SENT rows in the table for the cost-growth run (default 1000000)
+              --blocked-rows=N            rows behind parked heads for the cost-growth run (default 100000)
+              --relay-batch-size=N        the relay's batch size (default: the relay's default)
+              --service-url=URL --admin-url=URL   use this broker instead of starting one
+              --out=DIR                   where results.md and the charts go (default docs/benchmarks)
+            """;
+
+    private final Map<String, String> values;
+
+    private Options(Map<String, String> values) {
+        this.values = values;
+    }
+
+    static Options parse(String[] args) {
+        Map<String, String> values = new HashMap<>();
+        for (String arg : args) {
+            if (arg.equals("--help") || arg.equals("-h")) {
+                System.out.println(USAGE);
+                System.exit(0);
+            }
+            if (!arg.startsWith("--") || !arg.contains("=")) {
+                throw new IllegalArgumentException("Unexpected argument '" + arg + "'\n" + USAGE);
+            }
+            int eq = arg.indexOf('=');
+            values.put(arg.substring(2, eq), arg.substring(eq + 1));
+        }
+        return new Options(values);
+    }
+
+    String get(String name, String defaultValue) {
+        return values.getOrDefault(name, defaultValue);
+    }
+
+    int integer(String name, int defaultValue) {
+        String value = values.get(name);
+        if (value == null) {
+            return defaultValue;
+        }
+        try {
+            int parsed = Integer.parseInt(value.replace("_", ""));
+            if (parsed < 0) {
+                throw new NumberFormatException("negative");
+            }
+            return parsed;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--" + name + " must be a non-negative whole number, got '" + value
+                                                       + "'");
+        }
+    }
+
+    Set<String> scenarios() {
+        Set<String> scenarios = new LinkedHashSet<>(Arrays.asList(get("scenarios", "relay,capture,latency,growth")
+                                                                          .split(",")));
+        for (String scenario : scenarios) {
+            if (!Set.of("relay", "capture", "latency", "growth").contains(scenario)) {
+                throw new IllegalArgumentException("Unknown scenario '" + scenario + "'\n" + USAGE);
+            }
+        }
+        return scenarios;
+    }
+
+    boolean postgres() {
+        String db = get("db", "h2");
+        if (!db.equals("h2") && !db.equals("postgresql")) {
+            throw new IllegalArgumentException("--db must be h2 or postgresql, got '" + db + "'");
+        }
+        return db.equals("postgresql");
+    }
+
+    String describe() {
+        return new java.util.TreeMap<>(values).toString();
+    }
+}

@@ -1,0 +1,104 @@
+package io.github.pulsaroutbox.benchmark;
+
+import io.github.pulsaroutbox.OutboxEntry;
+import io.github.pulsaroutbox.pulsar.PulsarOutboxPublisher;
+import io.github.pulsaroutbox.relay.OutboxRelay;
+import io.github.pulsaroutbox.store.OutboxStore;
+import org.apache.pulsar.client.api.PulsarClient;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * One relay round: a fresh outbox pre-filled with rows is drained to a new topic by the real relay and Pulsar
+ * publisher (default settings), timed from the relay's start until every row is recorded SENT.
+ */
+final class RelayThroughput {
+
+    private RelayThroughput() {
+    }
+
+    /** Messages per second; {@code setUp} adds history (SENT or blocked rows) before the timed rows are written. */
+    static double drain(Options options, PulsarClient client, int rows, Consumer<BenchDatabase> setUp) {
+        int aggregates = options.integer("aggregates", 1000);
+        try (BenchDatabase db = BenchDatabase.fresh(options)) {
+            setUp.accept(db);
+            db.prefill("a-", rows, aggregates, options.integer("payload-bytes", 500));
+            db.analyze();
+            String topic = "persistent://public/default/bench-relay-" + UUID.randomUUID();
+            CountingStore store = new CountingStore(db.store());
+            PulsarOutboxPublisher publisher = PulsarOutboxPublisher.builder().pulsarClient(client).build();
+            OutboxRelay.Builder builder = OutboxRelay.builder()
+                                                     .store(store)
+                                                     .publisher(publisher)
+                                                     .topicResolver((type, annotated) -> Optional.of(topic))
+                                                     .transactionManager(db.transactionManager())
+                                                     .name("bench-relay");
+            if (options.integer("relay-batch-size", 0) > 0) {
+                builder.batchSize(options.integer("relay-batch-size", 0));
+            }
+            OutboxRelay relay = builder.build();
+            long start = System.nanoTime();
+            relay.start();
+            try {
+                long deadline = start + Duration.ofMinutes(30).toNanos();
+                while (store.marked.get() < rows) {
+                    if (System.nanoTime() > deadline || !relay.isRunning()) {
+                        throw new IllegalStateException("The relay did not drain " + rows + " rows: "
+                                                                + store.marked.get() + " recorded sent");
+                    }
+                    Thread.sleep(2);
+                }
+                return rows / ((System.nanoTime() - start) / 1e9);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            } finally {
+                relay.shutdown();
+                publisher.close();
+            }
+        }
+    }
+
+    /** Counts rows recorded SENT, so the round ends without polling the table. */
+    private static final class CountingStore implements OutboxStore {
+        private final OutboxStore delegate;
+        private final AtomicLong marked = new AtomicLong();
+
+        private CountingStore(OutboxStore delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public void append(List<OutboxEntry> entries) {
+            delegate.append(entries);
+        }
+
+        @Override
+        public List<OutboxEntry> fetchPending(int limit, Instant now) {
+            return delegate.fetchPending(limit, now);
+        }
+
+        @Override
+        public List<OutboxEntry> fetchPendingAfter(long afterPosition, int limit, Instant now) {
+            return delegate.fetchPendingAfter(afterPosition, limit, now);
+        }
+
+        @Override
+        public void markSent(Collection<String> ids, Instant sentAt) {
+            delegate.markSent(ids, sentAt);
+            marked.addAndGet(ids.size());
+        }
+
+        @Override
+        public void recordFailures(Collection<Failure> failures) {
+            delegate.recordFailures(failures);
+        }
+    }
+}

@@ -20,7 +20,13 @@ public enum FailureKind {
     /** The payload could not be serialized at capture or read at relay time. */
     UNREADABLE_PAYLOAD(false),
     /** An upcaster failed, or the row's version is newer than the running code knows. */
-    UPCAST_FAILED(false);
+    UPCAST_FAILED(false),
+    /**
+     * The broker acknowledged the row, but the store did not record it SENT (the update found it no longer
+     * pending, e.g. an index out of step with the table after a crash): sending it again would duplicate it, so the
+     * relay stops sending it and parks it for an operator to check.
+     */
+    NOT_RECORDED(false);
 
     private final boolean retryable;
 

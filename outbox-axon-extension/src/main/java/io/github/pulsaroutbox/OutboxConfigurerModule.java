@@ -159,6 +159,7 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
     }
 
     private void start(Configuration config) {
+        AtomicCaptureCheck.verify(config.eventStore());
         List<Class<?>> aggregateClasses = new ArrayList<>(explicitAggregates);
         for (AggregateConfiguration<?> aggregate : config.findModules(AggregateConfiguration.class)) {
             aggregateClasses.add(aggregate.aggregateType());
@@ -225,8 +226,8 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
 
     /**
      * Builds an {@link OutboxConfigurerModule}. Required: {@link #store}, {@link #serializer}, {@link #publisher},
-     * {@link #topicResolver}. Defaults: {@link NoTransactionManager}, relay enabled, aggregates taken from the Axon
-     * configuration, no schema creation.
+     * {@link #topicResolver}, {@link #transactionManager} (not {@link NoTransactionManager}). Defaults: relay enabled,
+     * aggregates taken from the Axon configuration, no schema creation.
      */
     public static final class Builder {
         private OutboxStore store;
@@ -285,7 +286,10 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
             return this;
         }
 
-        /** The relay's transaction manager: the application's. */
+        /**
+         * The application's transaction manager, the one Axon's unit of work and event store use. Required: capture
+         * is atomic only inside that transaction.
+         */
         public Builder transactionManager(TransactionManager transactionManager) {
             assertNonNull(transactionManager, "TransactionManager may not be null");
             this.transactionManager = transactionManager;
@@ -383,6 +387,12 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
 
         void validate() throws AxonConfigurationException {
             assertNonNull(store, "The OutboxStore is a hard requirement and should be provided");
+            if (transactionManager instanceof NoTransactionManager) {
+                throw new AxonConfigurationException(
+                        "The outbox needs the application's TransactionManager (the one Axon's unit of work and event "
+                                + "store use): without a transaction, outbox rows would commit on their own, whatever "
+                                + "happens to the events");
+            }
             assertNonNull(serializer, "The Serializer is a hard requirement and should be provided");
             assertNonNull(publisher, "The OutboxPublisher is a hard requirement and should be provided");
             assertNonNull(topicResolver, "The TopicResolver is a hard requirement and should be provided");

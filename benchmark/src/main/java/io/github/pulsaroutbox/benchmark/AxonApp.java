@@ -24,10 +24,11 @@ final class AxonApp implements AutoCloseable {
     private final Configuration configuration;
 
     /**
+     * @param relay    whether the outbox's relay runs too (capture always runs when {@code topic} is set)
      * @param onCommit called with the account id and {@code System.nanoTime()} right after each command's unit of
      *                 work committed (may be {@code null})
      */
-    AxonApp(BenchDatabase db, PulsarClient client, String topic, BiConsumer<String, Long> onCommit) {
+    AxonApp(BenchDatabase db, PulsarClient client, String topic, boolean relay, BiConsumer<String, Long> onCommit) {
         JacksonSerializer serializer = JacksonSerializer.defaultSerializer();
         JdbcEventStorageEngine engine = JdbcEventStorageEngine.builder()
                                                               .connectionProvider(db.connectionProvider())
@@ -49,6 +50,7 @@ final class AxonApp implements AutoCloseable {
                                   .publisher(PulsarOutboxPublisher.builder().pulsarClient(client).build())
                                   .topicResolver((type, annotated) -> Optional.of(topic))
                                   .transactionManager(db.transactionManager())
+                                  .relayEnabled(relay)
                                   .build()
                                   .configureModule(configurer);
         }

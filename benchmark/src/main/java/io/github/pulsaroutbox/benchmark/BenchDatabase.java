@@ -122,9 +122,21 @@ final class BenchDatabase implements AutoCloseable {
         }
     }
 
-    /** Marks every pending row SENT (history for the cost-growth run). */
-    void markAllSent() {
-        execute("UPDATE " + store.table() + " SET status = 'SENT', sent_at = CURRENT_TIMESTAMP WHERE status = 'PENDING'");
+    /**
+     * Writes {@code rows} rows that were already SENT (history for the cost-growth run), in one set-based insert:
+     * spread over {@code aggregates} aggregates named {@code prefix + n}, payloads of about {@code payloadBytes}.
+     */
+    void prefillSent(String prefix, int rows, int aggregates, int payloadBytes) {
+        String generator = postgres ? "generate_series(0, " + (rows - 1) + ") AS g(x)"
+                                    : "SYSTEM_RANGE(0, " + (rows - 1) + ") AS g(x)";
+        String text = postgres ? "CAST(x AS TEXT)" : "CAST(x AS VARCHAR)";
+        execute("INSERT INTO " + store.table() + " (id, timestamp, event_type, aggregate_type, aggregate_id, "
+                        + "aggregate_sequence, payload, metadata, version, status, attempts, sent_at) "
+                        + "SELECT '" + prefix + "' || " + text + ", CURRENT_TIMESTAMP, '" + Payloads.EVENT_TYPE
+                        + "', '" + Payloads.AGGREGATE_TYPE + "', '" + prefix + "' || CAST(MOD(x, " + aggregates
+                        + ") AS " + (postgres ? "TEXT" : "VARCHAR") + "), x / " + aggregates + ", "
+                        + "'{\"note\":\"' || REPEAT('x', " + Math.max(1, payloadBytes - 12) + ") || '\"}', '{}', "
+                        + "'0', 'SENT', 0, CURRENT_TIMESTAMP FROM " + generator);
         analyze();
     }
 

@@ -42,7 +42,7 @@ public final class Benchmark {
         PulsarBroker broker = null;
         if (serviceUrl == null) {
             log("starting a Pulsar broker (its own JVM)");
-            broker = PulsarBrokerLauncher.create().start();
+            broker = PulsarBrokerLauncher.create().quickStart(false).start(); // the broker's JVM as in production
             serviceUrl = broker.serviceUrl();
         }
         try (PulsarClient client = PulsarClient.builder().serviceUrl(serviceUrl).build()) {
@@ -115,30 +115,36 @@ public final class Benchmark {
     }
 
     private void capture(PulsarClient client, int rounds) throws Exception {
-        List<Double> off = new ArrayList<>();
-        List<Double> on = new ArrayList<>();
-        List<Double> ratio = new ArrayList<>();
-        for (int round = 1; round <= rounds; round++) {
-            double withoutOutbox;
-            double withOutbox;
-            if (round % 2 == 1) {
-                withoutOutbox = CommandScenarios.commandsPerSecond(options, client, false);
-                withOutbox = CommandScenarios.commandsPerSecond(options, client, true);
-            } else {
-                withOutbox = CommandScenarios.commandsPerSecond(options, client, true);
-                withoutOutbox = CommandScenarios.commandsPerSecond(options, client, false);
-            }
-            log(String.format(Locale.ROOT, "capture round %d: without %.0f, with %.0f commands/s", round,
-                              withoutOutbox, withOutbox));
-            off.add(withoutOutbox);
-            on.add(withOutbox);
-            ratio.add(withOutbox / withoutOutbox);
+        Map<CommandScenarios.Outbox, List<Double>> rates = new LinkedHashMap<>();
+        List<Double> captureRatio = new ArrayList<>();
+        List<Double> bothRatio = new ArrayList<>();
+        List<CommandScenarios.Outbox> order = new ArrayList<>(List.of(CommandScenarios.Outbox.values()));
+        log("capture warm-up round: not counted");
+        for (CommandScenarios.Outbox outbox : order) {
+            CommandScenarios.commandsPerSecond(options, client, outbox);
         }
-        table.add("| commands/s without the outbox (4 threads, 1 event each) | " + Stats.of(off).format("%,.0f")
-                          + " | |");
-        table.add("| commands/s with the outbox (capture + relay in the same JVM) | " + Stats.of(on).format("%,.0f")
-                          + " | |");
-        table.add("| capture overhead: with / without | " + Stats.of(ratio).format("%.2f") + "× | ≥ 0.9× |");
+        for (int round = 1; round <= rounds; round++) {
+            Map<CommandScenarios.Outbox, Double> thisRound = new LinkedHashMap<>();
+            for (CommandScenarios.Outbox outbox : order) {
+                thisRound.put(outbox, CommandScenarios.commandsPerSecond(options, client, outbox));
+            }
+            java.util.Collections.reverse(order); // alternate which variant goes first
+            log("capture round " + round + ": " + thisRound + " commands/s");
+            thisRound.forEach((k, v) -> rates.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
+            captureRatio.add(thisRound.get(CommandScenarios.Outbox.CAPTURE_ONLY)
+                                     / thisRound.get(CommandScenarios.Outbox.OFF));
+            bothRatio.add(thisRound.get(CommandScenarios.Outbox.CAPTURE_AND_RELAY)
+                                  / thisRound.get(CommandScenarios.Outbox.OFF));
+        }
+        table.add("| commands/s without the outbox (4 threads, 1 event each) | "
+                          + Stats.of(rates.get(CommandScenarios.Outbox.OFF)).format("%,.0f") + " | |");
+        table.add("| commands/s with capture only (relay off on this node) | "
+                          + Stats.of(rates.get(CommandScenarios.Outbox.CAPTURE_ONLY)).format("%,.0f") + " | |");
+        table.add("| commands/s with capture and the relay in the same JVM | "
+                          + Stats.of(rates.get(CommandScenarios.Outbox.CAPTURE_AND_RELAY)).format("%,.0f") + " | |");
+        table.add("| capture overhead: capture only / without | " + Stats.of(captureRatio).format("%.2f")
+                          + "× | ≥ 0.9× |");
+        table.add("| capture and relay / without | " + Stats.of(bothRatio).format("%.2f") + "× | |");
     }
 
     private void latency(PulsarClient client) throws Exception {
@@ -164,12 +170,12 @@ public final class Benchmark {
         int payload = options.integer("payload-bytes", 500);
         List<Double> withSent = new ArrayList<>();
         List<Double> withBlocked = new ArrayList<>();
+        log("growth warm-up: not counted");
+        RelayThroughput.drain(options, client, Math.min(rows, 10_000), db -> { });
         for (int round = 1; round <= rounds; round++) {
             double empty = RelayThroughput.drain(options, client, rows, db -> { });
-            double sent = RelayThroughput.drain(options, client, rows, db -> {
-                db.prefill("s-", sentRows, aggregates, payload);
-                db.markAllSent();
-            });
+            double sent = RelayThroughput.drain(options, client, rows,
+                                                db -> db.prefillSent("s-", sentRows, aggregates, payload));
             double blocked = RelayThroughput.drain(options, client, rows, db -> {
                 db.prefill("b-", blockedRows, aggregates, payload);
                 db.parkHeads("b-");

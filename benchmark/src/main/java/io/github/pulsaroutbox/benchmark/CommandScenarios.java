@@ -26,13 +26,18 @@ final class CommandScenarios {
     private CommandScenarios() {
     }
 
-    /** Commands per second through the command gateway, with the outbox (capture and relay) on or off. */
-    static double commandsPerSecond(Options options, PulsarClient client, boolean outbox) throws Exception {
+    /** What runs beside the commands. */
+    enum Outbox {
+        OFF, CAPTURE_ONLY, CAPTURE_AND_RELAY
+    }
+
+    /** Commands per second through the command gateway, without the outbox, with capture only, or with both. */
+    static double commandsPerSecond(Options options, PulsarClient client, Outbox outbox) throws Exception {
         int commands = options.integer("capture-commands", 20000);
         String note = Payloads.json("x", 0, options.integer("payload-bytes", 500) - 60);
-        String topic = outbox ? "persistent://public/default/bench-capture-" + UUID.randomUUID() : null;
+        String topic = outbox == Outbox.OFF ? null : "persistent://public/default/bench-capture-" + UUID.randomUUID();
         try (BenchDatabase db = BenchDatabase.fresh(options);
-             AxonApp app = new AxonApp(db, client, topic, null)) {
+             AxonApp app = new AxonApp(db, client, topic, outbox == Outbox.CAPTURE_AND_RELAY, null)) {
             CommandGateway gateway = app.gateway();
             for (int i = 0; i < 500; i++) { // warm-up: class loading, JIT, connection pool
                 gateway.sendAndWait(new BenchAccount.Open("warm-" + UUID.randomUUID(), note));
@@ -82,7 +87,7 @@ final class CommandScenarios {
                                                })
                                                .subscribe();
              BenchDatabase db = BenchDatabase.fresh(options);
-             AxonApp app = new AxonApp(db, client, topic, committed::put)) {
+             AxonApp app = new AxonApp(db, client, topic, true, committed::put)) {
             CommandGateway gateway = app.gateway();
             ExecutorService senders = Executors.newFixedThreadPool(16);
             List<String> ids = new ArrayList<>(total);

@@ -24,6 +24,8 @@ final class Options {
               --sent-rows=N               SENT rows in the table for the cost-growth run (default 1000000)
               --blocked-rows=N            rows behind parked heads for the cost-growth run (default 100000)
               --relay-batch-size=N        the relay's batch size (default: the relay's default)
+              --relay-max-in-flight=N     the relay's and its producer's limit of unacknowledged sends (default 1000)
+              --relay-batching=BOOL       key-based batching of the relay's producer (default: the publisher's, on)
               --service-url=URL --admin-url=URL   use this broker instead of starting one
               --out=DIR                   where results.md and the charts go (default docs/benchmarks)
             """;
@@ -48,6 +50,10 @@ final class Options {
             values.put(arg.substring(2, eq), arg.substring(eq + 1));
         }
         return new Options(values);
+    }
+
+    boolean has(String name) {
+        return values.containsKey(name);
     }
 
     String get(String name, String defaultValue) {

@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -33,7 +34,14 @@ final class RelayThroughput {
             db.analyze();
             String topic = "persistent://public/default/bench-relay-" + UUID.randomUUID();
             CountingStore store = new CountingStore(db.store());
-            PulsarOutboxPublisher publisher = PulsarOutboxPublisher.builder().pulsarClient(client).build();
+            PulsarOutboxPublisher.Builder publisherBuilder = PulsarOutboxPublisher.builder().pulsarClient(client);
+            if (options.has("relay-batching")) {
+                publisherBuilder.batching(Boolean.parseBoolean(options.get("relay-batching", "true")));
+            }
+            if (options.integer("relay-max-in-flight", 0) > 0) {
+                publisherBuilder.maxPendingMessages(options.integer("relay-max-in-flight", 0));
+            }
+            PulsarOutboxPublisher publisher = publisherBuilder.build();
             OutboxRelay.Builder builder = OutboxRelay.builder()
                                                      .store(store)
                                                      .publisher(publisher)
@@ -42,6 +50,9 @@ final class RelayThroughput {
                                                      .name("bench-relay");
             if (options.integer("relay-batch-size", 0) > 0) {
                 builder.batchSize(options.integer("relay-batch-size", 0));
+            }
+            if (options.integer("relay-max-in-flight", 0) > 0) {
+                builder.maxInFlight(options.integer("relay-max-in-flight", 0));
             }
             OutboxRelay relay = builder.build();
             long start = System.nanoTime();
@@ -91,9 +102,10 @@ final class RelayThroughput {
         }
 
         @Override
-        public void markSent(Collection<String> ids, Instant sentAt) {
-            delegate.markSent(ids, sentAt);
+        public Set<String> markSent(Collection<String> ids, Instant sentAt) {
+            Set<String> notRecorded = delegate.markSent(ids, sentAt);
             marked.addAndGet(ids.size());
+            return notRecorded;
         }
 
         @Override

@@ -160,6 +160,13 @@ class OutboxAutoConfiguration {
                                                   ObjectProvider<PublishedEventUpcaster> publishedEventUpcasters) {
         OutboxProperties.Relay relay = properties.relay();
         OutboxProperties.Retention retention = properties.retention();
+        Duration sendTimeout = properties.pulsar().sendTimeout();
+        if (!sendTimeout.isZero() && relay.ackTimeout().compareTo(sendTimeout) <= 0) {
+            throw new InvalidConfigurationPropertyValueException(
+                    "pulsar-outbox.relay.ack-timeout", relay.ackTimeout(),
+                    "It must be longer than pulsar-outbox.pulsar.send-timeout (" + sendTimeout + "): otherwise the "
+                            + "relay gives up on sends the producer is still retrying, and sends them again");
+        }
         OutboxConfigurerModule.Builder builder =
                 OutboxConfigurerModule.builder()
                                       .store(store)

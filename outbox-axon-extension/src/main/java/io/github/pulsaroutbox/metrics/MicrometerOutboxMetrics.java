@@ -27,7 +27,9 @@ import java.util.concurrent.TimeUnit;
  *     <li>{@code pulsar.outbox.retries} (counter): failed attempts scheduled for a retry;</li>
  *     <li>{@code pulsar.outbox.parked} (counter, tag {@code kind}): rows parked;</li>
  *     <li>{@code pulsar.outbox.retention.rows} (counter, tag {@code action} = deleted | archived);</li>
- *     <li>{@code pulsar.outbox.operator.actions} (counter, tag {@code action}): rows changed by operators.</li>
+ *     <li>{@code pulsar.outbox.operator.actions} (counter, tag {@code action}): rows changed by operators;</li>
+ *     <li>{@code pulsar.outbox.not.recorded} (counter): rows the broker acknowledged that the store did not record
+ *     SENT (not sent again, parked as {@code NOT_RECORDED}).</li>
  * </ul>
  */
 public final class MicrometerOutboxMetrics implements OutboxMetrics {
@@ -58,6 +60,13 @@ public final class MicrometerOutboxMetrics implements OutboxMetrics {
         Timer.builder("pulsar.outbox.publish.latency").tag("aggregate.type", entry.aggregateType())
              .description("Event timestamp to broker acknowledgement").publishPercentileHistogram()
              .register(registry).record(Math.max(0, latency.toNanos()), TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void notRecorded(int rows) {
+        Counter.builder("pulsar.outbox.not.recorded")
+               .description("Rows acknowledged by the broker that the store did not record SENT (not sent again)")
+               .register(registry).increment(rows);
     }
 
     @Override

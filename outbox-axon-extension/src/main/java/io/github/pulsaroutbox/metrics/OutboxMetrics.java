@@ -24,6 +24,13 @@ public interface OutboxMetrics {
     default void failed(FailureKind kind, Outcome outcome) {
     }
 
+    /**
+     * Rows the broker acknowledged that the store did not record SENT ({@link FailureKind#NOT_RECORDED}): they are
+     * not sent again and are parked.
+     */
+    default void notRecorded(int rows) {
+    }
+
     /** Retention removed rows from the outbox table (moved to the archive when {@code archived}). */
     default void purged(int rows, boolean archived) {
     }

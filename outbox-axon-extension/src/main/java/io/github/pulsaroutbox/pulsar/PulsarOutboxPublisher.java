@@ -83,11 +83,34 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         Optional<Schema<byte[]>> schema = registerSchemas ? schemaOf(entry.eventType()) : Optional.empty();
         TypedMessageBuilder<byte[]> message = schema.isPresent() ? producer.newMessage(schema.get())
                                                                  : producer.newMessage();
+        Producer<byte[]> used = producer;
         return message.key(entry.aggregateId())
-                       .value(entry.payload().getBytes(StandardCharsets.UTF_8))
-                       .eventTime(entry.timestamp().toEpochMilli())
-                       .properties(properties(entry))
-                       .sendAsync();
+                      .value(entry.payload().getBytes(StandardCharsets.UTF_8))
+                      .eventTime(entry.timestamp().toEpochMilli())
+                      .properties(properties(entry))
+                      .sendAsync()
+                      .whenComplete((id, error) -> {
+                          if (error != null && producerIsGone(error)) {
+                              evict(topic, used);
+                          }
+                      });
+    }
+
+    /** A producer that was closed, fenced by another one, or whose topic was terminated never sends again. */
+    private static boolean producerIsGone(Throwable error) {
+        Throwable cause = unwrap(error);
+        return cause instanceof PulsarClientException.AlreadyClosedException
+                || cause instanceof PulsarClientException.ProducerFencedException
+                || cause instanceof PulsarClientException.TopicTerminatedException;
+    }
+
+    /** Forgets a producer that cannot send any more, so that the next send to its topic creates a new one. */
+    private void evict(String topic, Producer<byte[]> producer) {
+        if (producers.remove(topic, producer)) {
+            logger.info("Outbox producer for topic {} was closed, fenced or terminated: a new one is created for "
+                                + "the next send", topic);
+            producer.closeAsync().exceptionally(e -> null);
+        }
     }
 
     /**
@@ -97,6 +120,11 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
      * the benchmark (docs/benchmarks.md): the relay drains as fast within the noise as with pipelining per aggregate
      * when many aggregates are pending, because one row of each is in flight at once.
      */
+    @Override
+    public Optional<Duration> sendTimeout() {
+        return sendTimeout.isZero() ? Optional.empty() : Optional.of(sendTimeout);
+    }
+
     @Override
     public boolean failsLaterSendsAfterAFailure() {
         return false;
@@ -273,8 +301,12 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
             return this;
         }
 
+        /**
+         * The producer's send timeout (default 30 s); {@link Duration#ZERO} for none, as in Pulsar (the relay's ack
+         * timeout still bounds every send).
+         */
         public Builder sendTimeout(Duration sendTimeout) {
-            assertThat(sendTimeout, d -> d != null && !d.isNegative() && !d.isZero(), "sendTimeout must be positive");
+            assertThat(sendTimeout, d -> d != null && !d.isNegative(), "sendTimeout may not be negative");
             this.sendTimeout = sendTimeout;
             return this;
         }

@@ -3,6 +3,8 @@ package io.github.pulsaroutbox.relay;
 import io.github.pulsaroutbox.FailureKind;
 import io.github.pulsaroutbox.OutboxEntry;
 
+import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -38,6 +40,15 @@ public interface OutboxPublisher extends AutoCloseable {
      */
     default boolean failsLaterSendsAfterAFailure() {
         return false;
+    }
+
+    /**
+     * The longest the transport itself waits for an acknowledgement before failing a send, if it has such a limit
+     * (empty: none, e.g. a Pulsar send timeout of 0). The relay's own ack timeout must be longer, so that the relay
+     * never gives up on (and re-sends) a message the transport is still trying to deliver.
+     */
+    default Optional<Duration> sendTimeout() {
+        return Optional.empty();
     }
 
     /** Releases the transport's resources (producers); called when the relay shuts down. */

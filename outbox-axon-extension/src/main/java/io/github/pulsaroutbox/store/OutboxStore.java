@@ -7,6 +7,7 @@ import io.github.pulsaroutbox.OutboxStatus;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Storage of outbox rows for capture and relay. Every method works in the caller's transaction (the unit of work's
@@ -18,7 +19,8 @@ public interface OutboxStore {
     /**
      * Inserts entries, in the given order, with their status ({@link OutboxStatus#PENDING}, or
      * {@link OutboxStatus#FAILED} for an entry parked at capture); fails (and so fails the caller's transaction) on
-     * any error.
+     * any error. Within an Axon unit of work (capture) it refuses to write outside a database transaction (e.g. on a
+     * connection in auto-commit mode), where the rows would commit whatever happens to the events.
      */
     void append(List<OutboxEntry> entries);
 
@@ -41,8 +43,12 @@ public interface OutboxStore {
         return fetchPending(limit, now).stream().filter(entry -> entry.position() > afterPosition).toList();
     }
 
-    /** Marks the given rows {@link OutboxStatus#SENT} (only rows still pending), in one batch. */
-    void markSent(Collection<String> ids, Instant sentAt);
+    /**
+     * Marks the given rows {@link OutboxStatus#SENT} (only rows still pending), in as few statements as it can.
+     * Checks what it changed: returns the ids it did <em>not</em> record SENT (no longer pending, or gone), empty
+     * when all were.
+     */
+    Set<String> markSent(Collection<String> ids, Instant sentAt);
 
     /** Records failed publish attempts and what the failure policy decided for each, in one batch per outcome. */
     void recordFailures(Collection<Failure> failures);

@@ -1,6 +1,7 @@
 package io.github.pulsaroutbox.autoconfigure;
 
 import org.apache.pulsar.client.api.PulsarClient;
+import org.axonframework.common.transaction.TransactionManager;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration;
@@ -23,6 +24,8 @@ class LegacyPropertiesAutoConfigurationTest {
                                                      OutboxAutoConfiguration.class,
                                                      DataSourceAutoConfiguration.class))
             .withBean(PulsarClient.class, () -> mock(PulsarClient.class))
+            // the application's (Axon's autoconfiguration provides one over Spring's transaction manager)
+            .withBean(TransactionManager.class, () -> mock(TransactionManager.class))
             .withPropertyValues("spring.datasource.generate-unique-name=true");
 
     @Test

@@ -1,6 +1,7 @@
 package io.github.pulsaroutbox.autoconfigure;
 
 import org.apache.pulsar.client.api.PulsarClient;
+import org.axonframework.common.transaction.TransactionManager;
 import io.github.pulsaroutbox.FailureKind;
 import io.github.pulsaroutbox.OutboxConfigurerModule;
 import io.github.pulsaroutbox.OutboxEntry;
@@ -26,6 +27,8 @@ class OutboxAutoConfigurationTest {
             .withConfiguration(AutoConfigurations.of(OutboxAutoConfiguration.class, DataSourceAutoConfiguration.class))
             // the application's client, reused as is (creating a real one only costs time here)
             .withBean(PulsarClient.class, () -> mock(PulsarClient.class))
+            // the application's (Axon's autoconfiguration provides one over Spring's transaction manager)
+            .withBean(TransactionManager.class, () -> mock(TransactionManager.class))
             .withPropertyValues("spring.datasource.generate-unique-name=true");
 
     @Test
@@ -48,6 +51,37 @@ class OutboxAutoConfigurationTest {
             assertThat(properties.retention().retainSent()).hasDays(7);
             assertThat(properties.retry().maxAttempts()).isEqualTo(10);
         });
+    }
+
+    @Test
+    void ackTimeoutNotLongerThanTheSendTimeoutFailsTheStartNamingTheProperty() {
+        runner.withPropertyValues("pulsar-outbox.topics.Order=shop/sales/orders",
+                                  "pulsar-outbox.relay.ack-timeout=20s", "pulsar-outbox.pulsar.send-timeout=30s")
+              .run(context -> {
+                  assertThat(context).hasFailed();
+                  assertThat(context.getStartupFailure()).rootCause()
+                          .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                          .hasMessageContaining("pulsar-outbox.relay.ack-timeout")
+                          .hasMessageContaining("pulsar-outbox.pulsar.send-timeout");
+              });
+        runner.withPropertyValues("pulsar-outbox.topics.Order=shop/sales/orders",
+                                  "pulsar-outbox.relay.ack-timeout=20s", "pulsar-outbox.pulsar.send-timeout=0")
+              .run(context -> assertThat(context).hasNotFailed()); // 0: no producer timeout, the relay's bounds
+    }
+
+    @Test
+    void withoutATransactionManagerTheStartFailsBecauseCaptureWouldNotBeAtomic() {
+        new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(OutboxAutoConfiguration.class,
+                                                         DataSourceAutoConfiguration.class))
+                .withBean(PulsarClient.class, () -> mock(PulsarClient.class))
+                .withPropertyValues("spring.datasource.generate-unique-name=true",
+                                    "pulsar-outbox.topics.Order=shop/sales/orders")
+                .run(context -> {
+                    assertThat(context).hasFailed();
+                    assertThat(context.getStartupFailure()).rootCause()
+                            .hasMessageContaining("needs the application's TransactionManager");
+                });
     }
 
     @Test

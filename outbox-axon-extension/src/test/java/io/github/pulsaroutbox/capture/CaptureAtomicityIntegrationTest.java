@@ -23,6 +23,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Collection;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -193,8 +194,8 @@ class CaptureAtomicityIntegrationTest {
         }
 
         @Override
-        public void markSent(Collection<String> ids, Instant sentAt) {
-            delegate.markSent(ids, sentAt);
+        public Set<String> markSent(Collection<String> ids, Instant sentAt) {
+            return delegate.markSent(ids, sentAt);
         }
 
         @Override

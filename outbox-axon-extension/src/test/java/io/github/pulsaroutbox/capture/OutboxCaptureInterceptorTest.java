@@ -18,6 +18,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -119,7 +120,8 @@ class OutboxCaptureInterceptorTest {
             }
 
             @Override
-            public void markSent(Collection<String> ids, Instant sentAt) {
+            public Set<String> markSent(Collection<String> ids, Instant sentAt) {
+                return Set.of();
             }
 
             @Override

@@ -6,11 +6,26 @@ import org.axonframework.common.AxonConfigurationException;
 import io.github.pulsaroutbox.FailureKind;
 import org.junit.jupiter.api.Test;
 
+import io.github.pulsaroutbox.OutboxEntry;
+import org.apache.pulsar.client.api.MessageId;
+import org.apache.pulsar.client.api.Producer;
+import org.apache.pulsar.client.api.ProducerBuilder;
+import org.apache.pulsar.client.api.Schema;
+import org.apache.pulsar.client.api.TypedMessageBuilder;
+import org.mockito.Answers;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.times;
+import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.when;
 
 class PulsarOutboxPublisherTest {
 
@@ -35,6 +50,67 @@ class PulsarOutboxPublisherTest {
                 .isEqualTo(FailureKind.MESSAGE_TOO_LARGE);
         assertThat(publisher.classify(new PulsarClientException.ConnectException("reset")))
                 .isEqualTo(FailureKind.TRANSIENT);
+    }
+
+    @Test
+    void producerThatWasClosedOrFencedIsReplacedForTheNextSend() throws Exception {
+        PulsarClient client = mock(PulsarClient.class);
+        @SuppressWarnings("unchecked")
+        ProducerBuilder<byte[]> builder = mock(ProducerBuilder.class, Answers.RETURNS_SELF);
+        when(client.newProducer(Schema.BYTES)).thenReturn(builder);
+        Producer<byte[]> fenced = producer(CompletableFuture.failedFuture(
+                new PulsarClientException.ProducerFencedException("another producer took over")));
+        Producer<byte[]> fresh = producer(CompletableFuture.completedFuture(MessageId.earliest));
+        when(builder.create()).thenReturn(fenced, fresh);
+        PulsarOutboxPublisher publisher = PulsarOutboxPublisher.builder().pulsarClient(client).build();
+
+        assertThat(publisher.publish(entry(), "t")).isCompletedExceptionally();
+        assertThat(publisher.publish(entry(), "t").join()).isEqualTo(MessageId.earliest);
+        verify(builder, times(2)).create();
+        verify(fenced).closeAsync();
+    }
+
+    @Test
+    void aTransientFailureKeepsTheProducer() throws Exception {
+        PulsarClient client = mock(PulsarClient.class);
+        @SuppressWarnings("unchecked")
+        ProducerBuilder<byte[]> builder = mock(ProducerBuilder.class, Answers.RETURNS_SELF);
+        when(client.newProducer(Schema.BYTES)).thenReturn(builder);
+        Producer<byte[]> producer = producer(CompletableFuture.failedFuture(
+                new PulsarClientException.TimeoutException("slow")));
+        when(builder.create()).thenReturn(producer);
+        PulsarOutboxPublisher publisher = PulsarOutboxPublisher.builder().pulsarClient(client).build();
+
+        publisher.publish(entry(), "t");
+        publisher.publish(entry(), "t");
+        verify(builder, times(1)).create();
+        verify(producer, never()).closeAsync();
+    }
+
+    @Test
+    void sendTimeoutOfZeroMeansNoneAndTheRelayMustWaitLongerThanAnyOther() {
+        PulsarOutboxPublisher none = PulsarOutboxPublisher.builder().pulsarClient(mock(PulsarClient.class))
+                                                          .sendTimeout(Duration.ZERO).build();
+        assertThat(none.sendTimeout()).isEmpty();
+        assertThat(publisher.sendTimeout()).contains(Duration.ofSeconds(30));
+        assertThatThrownBy(() -> PulsarOutboxPublisher.builder().sendTimeout(Duration.ofSeconds(-1)))
+                .isInstanceOf(AxonConfigurationException.class);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Producer<byte[]> producer(CompletableFuture<MessageId> sendResult) {
+        Producer<byte[]> producer = mock(Producer.class);
+        TypedMessageBuilder<byte[]> message = mock(TypedMessageBuilder.class, Answers.RETURNS_SELF);
+        when(message.sendAsync()).thenReturn(sendResult);
+        when(producer.newMessage()).thenReturn(message);
+        when(producer.isConnected()).thenReturn(true);
+        when(producer.closeAsync()).thenReturn(CompletableFuture.completedFuture(null));
+        return producer;
+    }
+
+    private static OutboxEntry entry() {
+        return OutboxEntry.pending("id-" + System.nanoTime(), Instant.now(), "Evt", "Order", "o-1", 0, "{}", "{}",
+                                   "0", null);
     }
 
     @Test

@@ -26,6 +26,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.Map;
+import java.util.HashMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
@@ -151,6 +154,60 @@ class PulsarRelayFailureIntegrationTest {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
                 store.find("Fine-big-1").orElseThrow().entry().status()).isEqualTo(OutboxStatus.SENT));
         assertThat(store.find("Fine-big-0").orElseThrow().entry().status()).isEqualTo(OutboxStatus.DISCARDED);
+    }
+
+    /**
+     * A topic policy the broker checks per message ({@code max-message-size}) rejects one message alone: the
+     * message after it on the same producer would be stored. The relay keeps one unacknowledged send per aggregate,
+     * so the next row of that aggregate is never sent after a rejected one. An independent reader of the topic, from
+     * the earliest message, sees every aggregate's events without a gap and in order.
+     */
+    @Test
+    void messageRejectedAloneByATopicPolicyIsNeverOvertakenByTheNextRowOfItsAggregate() throws Exception {
+        String name = "limited-" + UUID.randomUUID();
+        String topic = "persistent://public/default/" + name;
+        BrokerAdmin.send("PUT", "/admin/v2/persistent/public/default/" + name, "");
+        BrokerAdmin.send("POST", "/admin/v2/persistent/public/default/" + name + "/maxMessageSize", "10240");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(BrokerAdmin.send(
+                "GET", "/admin/v2/persistent/public/default/" + name + "/maxMessageSize", null).body())
+                .isEqualTo("10240"));
+        OutboxRelay limited = OutboxRelay.builder()
+                                         .store(store)
+                                         .publisher(publisher)
+                                         .topicResolver((type, annotated) -> Optional.of(topic))
+                                         .pollInterval(Duration.ofMillis(200))
+                                         .ackTimeout(Duration.ofSeconds(20))
+                                         .build();
+        String big = "{\"blob\":\"" + "x".repeat(20_000) + "\"}"; // over the topic's limit, under the broker's
+        List<OutboxEntry> rows = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            rows.add(entry("Limited", "a", i, i == 1 ? big : "{}"));
+            rows.add(entry("Limited", "b", i, "{}"));
+        }
+        rows.add(entry("Limited", "c", 0, "{}"));
+        store.append(rows);
+        try (Consumer<byte[]> reader = subscribe(topic)) {
+            limited.start();
+            try {
+                await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                    assertThat(store.find("Limited-a-1").orElseThrow().entry().status())
+                            .isEqualTo(OutboxStatus.FAILED);
+                    assertThat(store.count(OutboxStatus.SENT)).isEqualTo(5); // a0, b0-b2, c0
+                });
+            } finally {
+                limited.shutdown();
+            }
+            assertThat(store.find("Limited-a-1").orElseThrow().entry().failureKind()).isEqualTo(FailureKind.REFUSED);
+            assertThat(store.find("Limited-a-2").orElseThrow().entry().status()).isEqualTo(OutboxStatus.PENDING);
+            Map<String, List<Long>> delivered = new HashMap<>();
+            Message<byte[]> message;
+            while ((message = reader.receive(3, TimeUnit.SECONDS)) != null) {
+                delivered.computeIfAbsent(message.getKey(), k -> new ArrayList<>()).add(Long.parseLong(
+                        message.getProperty(OutboxMessageProperties.AGGREGATE_SEQUENCE)));
+            }
+            assertThat(delivered).containsOnly(Map.entry("a", List.of(0L)), Map.entry("b", List.of(0L, 1L, 2L)),
+                                               Map.entry("c", List.of(0L)));
+        }
     }
 
     private Consumer<byte[]> subscribe(String topic) throws Exception {

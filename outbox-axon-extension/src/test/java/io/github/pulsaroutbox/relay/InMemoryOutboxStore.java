@@ -9,9 +9,11 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A fake store for unit tests of the relay: rows in insertion order, the same status transitions and the same
@@ -74,9 +76,17 @@ class InMemoryOutboxStore implements OutboxStore {
     }
 
     @Override
-    public synchronized void markSent(Collection<String> ids, Instant sentAt) {
-        ids.forEach(id -> rows.computeIfPresent(id, (k, e) -> e.status() != OutboxStatus.PENDING ? e : with(
-                e, OutboxStatus.SENT, e.attempts(), e)));
+    public synchronized Set<String> markSent(Collection<String> ids, Instant sentAt) {
+        Set<String> notRecorded = new LinkedHashSet<>();
+        for (String id : ids) {
+            OutboxEntry e = rows.get(id);
+            if (e == null || e.status() != OutboxStatus.PENDING) {
+                notRecorded.add(id);
+            } else {
+                rows.put(id, with(e, OutboxStatus.SENT, e.attempts(), e));
+            }
+        }
+        return notRecorded;
     }
 
     @Override

@@ -10,6 +10,9 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -368,6 +371,62 @@ class OutboxRelayTest {
     private static OutboxEntry row(String aggregateId, long sequence) {
         return OutboxEntry.pending(aggregateId + "-" + sequence, Instant.now(), "Evt", "Order", aggregateId,
                                    sequence, "{}", "{}", "0", null);
+    }
+
+    @Test
+    void rowAcknowledgedButNotRecordedIsNeverSentAgainAndIsParked() {
+        InMemoryOutboxStore corrupt = new InMemoryOutboxStore() {
+            @Override
+            public synchronized Set<String> markSent(Collection<String> ids, Instant sentAt) {
+                return Set.copyOf(ids); // like an index that says PENDING for a row the table has as SENT
+            }
+        };
+        corrupt.append(List.of(row("A", 0)));
+        Map<String, Integer> sends = new ConcurrentHashMap<>();
+        OutboxRelay relay = OutboxRelay.builder()
+                                       .store(corrupt)
+                                       .publisher((entry, topic) -> {
+                                           sends.merge(entry.id(), 1, Integer::sum);
+                                           return CompletableFuture.completedFuture("ok");
+                                       })
+                                       .topicResolver((type, annotated) -> Optional.of("t"))
+                                       .pollInterval(Duration.ofMillis(20))
+                                       .build();
+        relay.start();
+        try {
+            await().atMost(Duration.ofSeconds(10))
+                   .until(() -> corrupt.find("A-0").orElseThrow().status() == OutboxStatus.FAILED);
+            OutboxEntry parked = corrupt.find("A-0").orElseThrow();
+            assertThat(parked.failureKind()).isEqualTo(FailureKind.NOT_RECORDED);
+            assertThat(parked.lastError()).contains("acknowledged");
+            assertThat(relay.notRecordedCount()).isEqualTo(1);
+        } finally {
+            relay.shutdown();
+        }
+        assertThat(sends).containsExactly(Map.entry("A-0", 1));
+    }
+
+    @Test
+    void ackTimeoutMustExceedThePublishersSendTimeout() {
+        OutboxPublisher withSendTimeout = new OutboxPublisher() {
+            @Override
+            public CompletableFuture<?> publish(OutboxEntry entry, String destination) {
+                return CompletableFuture.completedFuture("ok");
+            }
+
+            @Override
+            public Optional<Duration> sendTimeout() {
+                return Optional.of(Duration.ofSeconds(30));
+            }
+        };
+        assertThatThrownBy(() -> OutboxRelay.builder().store(store).publisher(withSendTimeout)
+                                            .topicResolver((type, annotated) -> Optional.of("t"))
+                                            .ackTimeout(Duration.ofSeconds(30)).build())
+                .isInstanceOf(AxonConfigurationException.class)
+                .hasMessageContaining("ackTimeout (PT30S) must be longer than the publisher's send timeout (PT30S)");
+        assertThat(OutboxRelay.builder().store(store).publisher(withSendTimeout)
+                              .topicResolver((type, annotated) -> Optional.of("t"))
+                              .ackTimeout(Duration.ofSeconds(31)).build()).isNotNull();
     }
 
     @Test

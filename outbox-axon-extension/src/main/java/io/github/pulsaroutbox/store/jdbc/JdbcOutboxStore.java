@@ -3,6 +3,7 @@ package io.github.pulsaroutbox.store.jdbc;
 import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.common.jdbc.ConnectionProvider;
 import org.axonframework.common.jdbc.JdbcException;
+import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
 import io.github.pulsaroutbox.FailureKind;
 import io.github.pulsaroutbox.OutboxEntry;
 import io.github.pulsaroutbox.OutboxRow;
@@ -20,8 +21,10 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 import static org.axonframework.common.BuilderUtils.assertNonNull;
 
@@ -79,6 +82,14 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance {
             return;
         }
         withConnection(connection -> {
+            if (CurrentUnitOfWork.isStarted() && connection.getAutoCommit()) {
+                throw new IllegalStateException(
+                        "Outbox rows must be written in the event store's database transaction, but this connection "
+                                + "is in auto-commit mode: they would commit on their own, whatever happens to the "
+                                + "events. Run the unit of work in a transaction (configure Axon with a "
+                                + "TransactionManager, also on deadline managers and asynchronous command buses), or "
+                                + "use the tailing dispatch mode");
+            }
             try (PreparedStatement insert = connection.prepareStatement(sql(connection).get("insert"))) {
                 for (OutboxEntry entry : entries) {
                     boolean parked = entry.status() == OutboxStatus.FAILED;
@@ -142,25 +153,57 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance {
     }
 
     @Override
-    public void markSent(Collection<String> ids, Instant sentAt) {
+    public Set<String> markSent(Collection<String> ids, Instant sentAt) {
         if (ids.isEmpty()) {
-            return;
+            return Set.of();
         }
-        withConnection(connection -> {
-            try (PreparedStatement update = connection.prepareStatement(sql(connection).get("markSent"))) {
-                OffsetDateTime at = toDb(sentAt);
-                List<String> all = List.copyOf(ids);
+        return withConnection(connection -> {
+            OutboxSql statements = sql(connection);
+            OffsetDateTime at = toDb(sentAt);
+            List<String> all = List.copyOf(new LinkedHashSet<>(ids));
+            int[] counts;
+            try (PreparedStatement update = connection.prepareStatement(statements.get("markSent"))) {
                 for (int from = 0; from < all.size(); from += OutboxSql.SET_SIZE) {
                     update.setObject(1, at);
-                    for (int i = 0; i < OutboxSql.SET_SIZE; i++) {
-                        update.setString(2 + i, all.get(Math.min(from + i, all.size() - 1)));
-                    }
+                    bindSet(update, 2, all, from);
                     update.addBatch();
                 }
-                update.executeBatch();
+                counts = update.executeBatch();
             }
-            return null;
+            Set<String> notRecorded = new LinkedHashSet<>();
+            for (int chunk = 0; chunk < counts.length; chunk++) {
+                int from = chunk * OutboxSql.SET_SIZE;
+                List<String> ids0 = all.subList(from, Math.min(from + OutboxSql.SET_SIZE, all.size()));
+                if (counts[chunk] != ids0.size()) { // SUCCESS_NO_INFO or fewer: find the rows it did not change
+                    notRecorded.addAll(notRecordedOf(connection, statements, ids0, at));
+                }
+            }
+            return notRecorded;
         });
+    }
+
+    /** Of {@code ids}, those not marked SENT at {@code at} (the update left them, or they are gone). */
+    private static Set<String> notRecordedOf(Connection connection, OutboxSql statements, List<String> ids,
+                                             OffsetDateTime at) throws SQLException {
+        Set<String> missing = new LinkedHashSet<>(ids);
+        try (PreparedStatement check = connection.prepareStatement(statements.get("sentAt"))) {
+            bindSet(check, 1, ids, 0);
+            check.setObject(OutboxSql.SET_SIZE + 1, at);
+            try (ResultSet rs = check.executeQuery()) {
+                while (rs.next()) {
+                    missing.remove(rs.getString(1));
+                }
+            }
+        }
+        return missing;
+    }
+
+    /** Binds {@link OutboxSql#SET_SIZE} ids from {@code from} on, repeating the last one to fill the set. */
+    private static void bindSet(PreparedStatement statement, int firstIndex, List<String> ids, int from)
+            throws SQLException {
+        for (int i = 0; i < OutboxSql.SET_SIZE; i++) {
+            statement.setString(firstIndex + i, ids.get(Math.min(from + i, ids.size() - 1)));
+        }
     }
 
     @Override

@@ -1,0 +1,66 @@
+package io.github.pulsaroutbox;
+
+import org.axonframework.common.AxonConfigurationException;
+import org.axonframework.eventsourcing.eventstore.AbstractEventStore;
+import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
+import org.axonframework.eventsourcing.eventstore.EventStore;
+import org.axonframework.eventsourcing.eventstore.jdbc.JdbcEventStorageEngine;
+
+import java.lang.reflect.Method;
+
+/**
+ * Refuses, at startup, event stores that cannot append in the database transaction the outbox rows are written in:
+ * Axon Server (events go over gRPC) and any store whose storage engine is not Axon's JPA or JDBC engine. The
+ * remaining case, a JPA or JDBC engine on another database than the outbox's, is refused when the first row is
+ * captured: the outbox's connection is then not part of the unit of work's transaction.
+ */
+final class AtomicCaptureCheck {
+
+    private static final String ALTERNATIVES = "Use Axon's JPA or JDBC event store on the outbox's database (in "
+            + "Spring Boot: exclude axon-server-connector, or set axon.axonserver.enabled=false, and add a JPA or JDBC "
+            + "event store), or a dispatch mode that tails the event store instead of writing an outbox table";
+
+    private AtomicCaptureCheck() {
+    }
+
+    static void verify(EventStore eventStore) {
+        String type = eventStore.getClass().getName();
+        if (type.startsWith("org.axonframework.axonserver.")) {
+            throw new AxonConfigurationException(
+                    "Outbox: the event store is Axon Server (" + type + "): events are appended over gRPC, outside "
+                            + "the database transaction the outbox rows are written in, so capture could publish "
+                            + "events that were never stored, or miss stored ones. " + ALTERNATIVES);
+        }
+        EventStorageEngine engine = eventStore instanceof AbstractEventStore store ? storageEngine(store) : null;
+        if (engine == null || !transactional(engine)) {
+            throw new AxonConfigurationException(
+                    "Outbox: the event store (" + type + (engine == null ? "" : " on " + engine.getClass().getName())
+                            + ") does not append in the database transaction the outbox rows are written in, so "
+                            + "capture cannot be atomic. " + ALTERNATIVES);
+        }
+    }
+
+    private static boolean transactional(EventStorageEngine engine) {
+        if (engine instanceof JdbcEventStorageEngine) {
+            return true;
+        }
+        // JPA engines (jakarta and the legacy javax one), matched by name: JPA is an optional dependency of Axon
+        for (Class<?> c = engine.getClass(); c != null; c = c.getSuperclass()) {
+            if (c.getName().equals("org.axonframework.eventsourcing.eventstore.jpa.JpaEventStorageEngine")
+                    || c.getName().equals("org.axonframework.eventsourcing.eventstore.legacyjpa.JpaEventStorageEngine")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static EventStorageEngine storageEngine(AbstractEventStore store) {
+        try {
+            Method method = AbstractEventStore.class.getDeclaredMethod("storageEngine");
+            method.setAccessible(true);
+            return (EventStorageEngine) method.invoke(store);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
+    }
+}

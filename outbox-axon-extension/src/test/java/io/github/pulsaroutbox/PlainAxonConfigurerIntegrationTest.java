@@ -11,8 +11,6 @@ import org.axonframework.common.jdbc.UnitOfWorkAwareConnectionProviderWrapper;
 import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.config.Configuration;
 import org.axonframework.config.Configurer;
-import org.axonframework.config.DefaultConfigurer;
-import org.axonframework.eventsourcing.eventstore.jdbc.JdbcEventStorageEngine;
 import io.github.pulsaroutbox.pulsar.OutboxMessageProperties;
 import io.github.pulsaroutbox.pulsar.PulsarOutboxPublisher;
 import io.github.pulsaroutbox.pulsar.PulsarTopicResolver;
@@ -40,7 +38,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The documented set-up without Spring Boot: Axon's {@link DefaultConfigurer} with a JDBC event store, and the
+ * The documented set-up without Spring Boot: Axon's {@code DefaultConfigurer} with a JDBC event store, and the
  * outbox registered through {@link OutboxConfigurerModule#configureModule(Configurer)}.
  */
 class PlainAxonConfigurerIntegrationTest {
@@ -73,17 +71,8 @@ class PlainAxonConfigurerIntegrationTest {
                                           .transactionManager(transactionManager)
                                           .schemaInitializer(store::createSchema)
                                           .build();
-            Configurer configurer = DefaultConfigurer.defaultConfiguration()
-                    .configureTransactionManager(c -> transactionManager)
-                    .configureSerializer(c -> serializer)
-                    .configureEventSerializer(c -> serializer)
-                    .configureEmbeddedEventStore(c -> JdbcEventStorageEngine.builder()
-                                                                            .connectionProvider(connectionProvider)
-                                                                            .transactionManager(transactionManager)
-                                                                            .eventSerializer(serializer)
-                                                                            .snapshotSerializer(serializer)
-                                                                            .build())
-                    .configureAggregate(ShopOrder.class);
+            Configurer configurer = PlainAxon.jdbcConfigurer(transactionManager, connectionProvider, serializer)
+                                             .configureAggregate(ShopOrder.class);
             outbox.configureModule(configurer);
             Configuration configuration = configurer.start();
             try {

@@ -207,8 +207,9 @@ public final class Benchmark {
         } catch (Exception e) {
             // not Linux: no RSS figure
         }
-        table.add(String.format(Locale.ROOT, "| memory of the benchmark JVM (relay, producer, H2 in memory): peak "
-                                        + "heap / peak RSS | %.0f MiB / %s | |", heapPeak / 1048576.0, rss));
+        table.add(String.format(Locale.ROOT, "| memory of the benchmark JVM (relay, producers%s; -Xmx as given): "
+                                        + "peak heap / peak RSS | %.0f MiB / %s | |",
+                                options.postgres() ? "" : ", the H2 database itself", heapPeak / 1048576.0, rss));
     }
 
     private void report() throws Exception {

@@ -26,7 +26,7 @@ final class Chart {
         int width = 900;
         int rowHeight = 44;
         int top = 60;
-        int left = 330;
+        int left = 380;
         int right = 110;
         int height = top + rowHeight * bars.size() + 40;
         BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);

@@ -9,6 +9,7 @@ import io.github.pulsaroutbox.capture.CapturedAggregates;
 import io.github.pulsaroutbox.metrics.OutboxMetrics;
 import io.github.pulsaroutbox.store.OutboxStore;
 import io.github.pulsaroutbox.store.OutboxStore.Failure;
+import io.github.pulsaroutbox.store.OutboxStore.Outcome;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +29,7 @@ import java.util.Optional;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
@@ -79,6 +81,8 @@ public final class OutboxRelay {
     private static final int RECORDERS = 1;
     /** How often a row that was acknowledged but not recorded SENT is read as pending again before it is parked. */
     private static final int NOT_RECORDED_SIGHTINGS = 3;
+    /** Marks a not-recorded row whose parking was recorded: only an operator's retry lets it be sent again. */
+    private static final int PARKED = -1;
 
     private final OutboxStore store;
     private final OutboxPublisher publisher;
@@ -324,7 +328,8 @@ public final class OutboxRelay {
             }
             // fetch when the working set runs low, unless recording lags behind (then sending more only grows it)
             if (running && queuedCount + inFlightCount <= batchSize / 2 && known.size() <= 3 * batchSize
-                    && (lastFetchFull || !busy() || wakeUps.tryAcquire())) {
+                    && (lastFetchFull || !busy() || wakeUps.tryAcquire()
+                        || System.nanoTime() - epochStartNanos > pollInterval.toNanos())) {
                 fetch();
             }
             dispatch();
@@ -372,7 +377,13 @@ public final class OutboxRelay {
                 if (known.contains(entry.id()) || blockedKeys.contains(key)) {
                     continue;
                 }
-                Integer sightings = notRecorded.computeIfPresent(entry.id(), (id, n) -> n + 1);
+                Integer mark = notRecorded.get(entry.id());
+                if (mark != null && mark == PARKED && entry.attempts() == 0) {
+                    notRecorded.remove(entry.id()); // parked, then retried by an operator: send it as asked
+                    mark = null;
+                }
+                Integer sightings = mark == null ? null : notRecorded.computeIfPresent(
+                        entry.id(), (id, n) -> n == PARKED ? PARKED : n + 1);
                 if (sightings != null) { // acknowledged before: never sent again; parked once seen pending again
                     if (sightings == NOT_RECORDED_SIGHTINGS) {
                         known.add(entry.id());
@@ -471,7 +482,11 @@ public final class OutboxRelay {
                 signals.release();
             });
             if (ack.isCompletedExceptionally()) {
-                complete(row, attemptOf(row.error)); // refused at once: no later row of the aggregate is sent
+                // refused at once: no later row of the aggregate is sent. The error comes from the future itself: the
+                // callback above may not have run yet on the thread that completed it
+                Throwable error = ack.handle((result, e) -> e).join();
+                complete(row, attemptOf(error instanceof CompletionException && error.getCause() != null
+                                                ? error.getCause() : error));
             }
         }
 
@@ -575,17 +590,13 @@ public final class OutboxRelay {
             }
             List<Row> rows = new ArrayList<>(acknowledged);
             Map<OutboxEntry, Attempt> failedRows = new LinkedHashMap<>(failed);
-            acknowledged.clear();
-            failed.clear();
             List<String> sentIds = new ArrayList<>(rows.size());
             rows.forEach(r -> sentIds.add(r.entry.id()));
             Instant failedAt = clock.instant();
             List<Failure> failures = new ArrayList<>(failedRows.size());
-            failedRows.forEach((entry, attempt) -> {
-                FailurePolicy.Decision decision = failurePolicy.decide(entry, attempt.kind(), entry.attempts() + 1);
-                failures.add(new Failure(entry.id(), attempt.kind(), attempt.error(), decision.outcome(),
-                                         failedAt.plus(decision.delay()), failedAt));
-            });
+            failedRows.forEach((entry, attempt) -> failures.add(decide(entry, attempt, failedAt)));
+            acknowledged.clear();
+            failed.clear();
             recordings++;
             recorder().execute(() -> {
                 Throwable error = null;
@@ -605,6 +616,23 @@ public final class OutboxRelay {
             });
         }
 
+        /** The failure policy's decision; a policy that fails or decides nothing parks the row (nothing is lost). */
+        private Failure decide(OutboxEntry entry, Attempt attempt, Instant at) {
+            FailurePolicy.Decision decision;
+            try {
+                decision = failurePolicy.decide(entry, attempt.kind(), entry.attempts() + 1);
+            } catch (RuntimeException e) {
+                logger.error("Outbox failure policy failed for row {}; parking it", entry.id(), e);
+                decision = null;
+            }
+            if (decision == null || decision.outcome() == null
+                    || (decision.outcome() == Outcome.RETRY && decision.delay() == null)) {
+                return new Failure(entry.id(), attempt.kind(), attempt.error(), Outcome.PARK, at, at);
+            }
+            Duration delay = decision.delay() == null ? Duration.ZERO : decision.delay();
+            return new Failure(entry.id(), attempt.kind(), attempt.error(), decision.outcome(), at.plus(delay), at);
+        }
+
         /** Applies finished recordings: their rows leave the working set; a failed one is retried. */
         private void applyRecorded() {
             Recorded done;
@@ -620,6 +648,13 @@ public final class OutboxRelay {
                             + " acknowledged and " + done.failures().size() + " failed row(s) failed; retrying",
                                                     done.error());
                 }
+                done.rows().forEach(r -> known.remove(r.entry.id()));
+                done.failures().forEach(f -> known.remove(f.id()));
+                done.failedRows().keySet().forEach(entry -> unrecordedFailures.computeIfPresent(
+                        entry.aggregateKey(), (key, count) -> count > 1 ? count - 1 : null));
+                done.failures().stream().filter(f -> f.kind() == FailureKind.NOT_RECORDED)
+                    .forEach(f -> notRecorded.put(f.id(), PARKED));
+                releaseBlockedKeys();
                 done.failures().forEach(f -> metrics.failed(f.kind(), f.outcome()));
                 if (!done.failures().isEmpty()) {
                     Failure first = done.failures().get(0);
@@ -634,11 +669,6 @@ public final class OutboxRelay {
                     metrics.notRecorded(done.notRecorded().size());
                     done.notRecorded().forEach(id -> notRecorded.putIfAbsent(id, 0));
                 }
-                done.rows().forEach(r -> known.remove(r.entry.id()));
-                done.failures().forEach(f -> known.remove(f.id()));
-                done.failedRows().keySet().forEach(entry -> unrecordedFailures.computeIfPresent(
-                        entry.aggregateKey(), (key, count) -> count > 1 ? count - 1 : null));
-                releaseBlockedKeys();
             }
         }
 
@@ -716,6 +746,8 @@ public final class OutboxRelay {
          * the next flush, and rows still in flight are awaited as usual.
          */
         void abandon() {
+            queued.keySet().forEach(lastSequence::remove); // their rows were dropped: reading ahead must not skip them
+            fullScanDue = true;
             queued.values().forEach(rows -> rows.forEach(r -> known.remove(r.entry.id())));
             queued.clear();
             ready.clear();

@@ -55,9 +55,7 @@ class PulsarOutboxPublisherTest {
     @Test
     void producerThatWasClosedOrFencedIsReplacedForTheNextSend() throws Exception {
         PulsarClient client = mock(PulsarClient.class);
-        @SuppressWarnings("unchecked")
-        ProducerBuilder<byte[]> builder = mock(ProducerBuilder.class, Answers.RETURNS_SELF);
-        when(client.newProducer(Schema.BYTES)).thenReturn(builder);
+        ProducerBuilder<byte[]> builder = producerBuilder(client);
         Producer<byte[]> fenced = producer(CompletableFuture.failedFuture(
                 new PulsarClientException.ProducerFencedException("another producer took over")));
         Producer<byte[]> fresh = producer(CompletableFuture.completedFuture(MessageId.earliest));
@@ -73,9 +71,7 @@ class PulsarOutboxPublisherTest {
     @Test
     void aTransientFailureKeepsTheProducer() throws Exception {
         PulsarClient client = mock(PulsarClient.class);
-        @SuppressWarnings("unchecked")
-        ProducerBuilder<byte[]> builder = mock(ProducerBuilder.class, Answers.RETURNS_SELF);
-        when(client.newProducer(Schema.BYTES)).thenReturn(builder);
+        ProducerBuilder<byte[]> builder = producerBuilder(client);
         Producer<byte[]> producer = producer(CompletableFuture.failedFuture(
                 new PulsarClientException.TimeoutException("slow")));
         when(builder.create()).thenReturn(producer);
@@ -95,6 +91,13 @@ class PulsarOutboxPublisherTest {
         assertThat(publisher.sendTimeout()).contains(Duration.ofSeconds(30));
         assertThatThrownBy(() -> PulsarOutboxPublisher.builder().sendTimeout(Duration.ofSeconds(-1)))
                 .isInstanceOf(AxonConfigurationException.class);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static ProducerBuilder<byte[]> producerBuilder(PulsarClient client) {
+        ProducerBuilder<byte[]> builder = mock(ProducerBuilder.class, Answers.RETURNS_SELF);
+        when(client.newProducer(Schema.BYTES)).thenReturn(builder);
+        return builder;
     }
 
     @SuppressWarnings("unchecked")

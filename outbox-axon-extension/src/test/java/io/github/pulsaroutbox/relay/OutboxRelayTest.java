@@ -314,16 +314,7 @@ class OutboxRelayTest {
 
     @Test
     void rowThatCommittedLateIsNeverOvertakenByTheNextRowOfItsAggregate() {
-        OutboxRelay relay = OutboxRelay.builder()
-                                       .store(store)
-                                       .publisher((entry, topic) -> {
-                                           published.add(entry.aggregateId() + entry.aggregateSequence());
-                                           return CompletableFuture.completedFuture("ok");
-                                       })
-                                       .topicResolver((type, annotated) -> Optional.of("t"))
-                                       .batchSize(1) // every read is "full": the relay keeps reading ahead
-                                       .pollInterval(Duration.ofMinutes(10))
-                                       .build();
+        OutboxRelay relay = readingAheadRelay(1); // every read is "full": the relay keeps reading ahead
         relay.start();
         try {
             store.appendAt(1, row("B", 0));
@@ -345,16 +336,7 @@ class OutboxRelayTest {
 
     @Test
     void readingAheadTakesDirectSuccessorsAndLeavesOthersForAFullScan() {
-        OutboxRelay relay = OutboxRelay.builder()
-                                       .store(store)
-                                       .publisher((entry, topic) -> {
-                                           published.add(entry.aggregateId() + entry.aggregateSequence());
-                                           return CompletableFuture.completedFuture("ok");
-                                       })
-                                       .topicResolver((type, annotated) -> Optional.of("t"))
-                                       .batchSize(2)
-                                       .pollInterval(Duration.ofMinutes(10))
-                                       .build();
+        OutboxRelay relay = readingAheadRelay(2);
         append("A", 0, 1, 2, 3, 4);
         append("D", 7); // an aggregate whose earlier events were captured before it had @Outbox: a hole is fine
         append("A", 5, 6);
@@ -366,6 +348,20 @@ class OutboxRelayTest {
         } finally {
             relay.shutdown();
         }
+    }
+
+    /** A relay that records what it publishes and scans in full only when its rules say so (no timed scans). */
+    private OutboxRelay readingAheadRelay(int batchSize) {
+        return OutboxRelay.builder()
+                          .store(store)
+                          .publisher((entry, topic) -> {
+                              published.add(entry.aggregateId() + entry.aggregateSequence());
+                              return CompletableFuture.completedFuture("ok");
+                          })
+                          .topicResolver((type, annotated) -> Optional.of("t"))
+                          .batchSize(batchSize)
+                          .pollInterval(Duration.ofMinutes(10))
+                          .build();
     }
 
     private static OutboxEntry row(String aggregateId, long sequence) {
@@ -404,6 +400,63 @@ class OutboxRelayTest {
             relay.shutdown();
         }
         assertThat(sends).containsExactly(Map.entry("A-0", 1));
+    }
+
+    @Test
+    void sendRefusedAtOnceIsAFailureEvenBeforeItsCallbacksRan() throws Exception {
+        append("A", 0, 1);
+        OutboxRelay relay = OutboxRelay.builder()
+                                       .store(store)
+                                       .publisher((entry, topic) -> {
+                                           published.add(entry.aggregateId() + entry.aggregateSequence());
+                                           return new LaggingFailure(new IllegalStateException("refused"));
+                                       })
+                                       .topicResolver((type, annotated) -> Optional.of("t"))
+                                       .ackTimeout(Duration.ofSeconds(5))
+                                       .build();
+        relay.relayPass();
+        assertThat(published).containsExactly("A0"); // A1 is never sent after a refused A0
+        assertThat(status("A", 0)).isEqualTo(OutboxStatus.PENDING);
+        assertThat(entry("A", 0).attempts()).isEqualTo(1);
+        assertThat(entry("A", 0).lastError()).contains("refused");
+    }
+
+    /**
+     * A future already completed exceptionally whose dependent actions run later, on another thread: as when the
+     * transport's thread completed it and has not yet reached the callbacks registered on it.
+     */
+    private static final class LaggingFailure extends CompletableFuture<Object> {
+        private final Throwable error;
+
+        private LaggingFailure(Throwable error) {
+            this.error = error;
+            completeExceptionally(error);
+        }
+
+        @Override
+        public CompletableFuture<Object> whenComplete(
+                java.util.function.BiConsumer<? super Object, ? super Throwable> action) {
+            CompletableFuture.delayedExecutor(300, java.util.concurrent.TimeUnit.MILLISECONDS)
+                             .execute(() -> action.accept(null, error));
+            return this;
+        }
+    }
+
+    @Test
+    void failurePolicyThatFailsParksTheRowInsteadOfLosingIt() throws Exception {
+        append("A", 0);
+        OutboxRelay relay = OutboxRelay.builder()
+                                       .store(store)
+                                       .publisher((entry, topic) -> CompletableFuture.failedFuture(
+                                               new IllegalStateException("down")))
+                                       .topicResolver((type, annotated) -> Optional.of("t"))
+                                       .failurePolicy((entry, kind, attempts) -> {
+                                           throw new IllegalArgumentException("buggy policy");
+                                       })
+                                       .build();
+        relay.relayPass();
+        assertThat(status("A", 0)).isEqualTo(OutboxStatus.FAILED);
+        assertThat(entry("A", 0).lastError()).contains("down");
     }
 
     @Test

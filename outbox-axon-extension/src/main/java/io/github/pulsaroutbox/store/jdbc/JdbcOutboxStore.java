@@ -117,30 +117,27 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance {
 
     @Override
     public List<OutboxEntry> fetchPending(int limit, Instant now) {
-        return withConnection(connection -> {
-            try (PreparedStatement select = connection.prepareStatement(sql(connection).get("fetchPending"))) {
-                OffsetDateTime at = toDb(now);
-                select.setObject(1, at);
-                select.setObject(2, at);
-                select.setInt(3, limit);
-                try (ResultSet rs = select.executeQuery()) {
-                    List<OutboxEntry> entries = new ArrayList<>(limit);
-                    while (rs.next()) {
-                        entries.add(readEntry(rs));
-                    }
-                    return entries;
-                }
-            }
+        OffsetDateTime at = toDb(now);
+        return readEntries("fetchPending", limit, select -> {
+            select.setObject(1, at);
+            select.setObject(2, at);
+            select.setInt(3, limit);
         });
     }
 
     @Override
     public List<OutboxEntry> fetchPendingAfter(long afterPosition, int limit, Instant now) {
+        return readEntries("fetchPendingAfter", limit, select -> {
+            select.setLong(1, afterPosition);
+            select.setObject(2, toDb(now));
+            select.setInt(3, limit);
+        });
+    }
+
+    private List<OutboxEntry> readEntries(String statement, int limit, SqlBinder binder) {
         return withConnection(connection -> {
-            try (PreparedStatement select = connection.prepareStatement(sql(connection).get("fetchPendingAfter"))) {
-                select.setLong(1, afterPosition);
-                select.setObject(2, toDb(now));
-                select.setInt(3, limit);
+            try (PreparedStatement select = connection.prepareStatement(sql(connection).get(statement))) {
+                binder.bind(select);
                 try (ResultSet rs = select.executeQuery()) {
                     List<OutboxEntry> entries = new ArrayList<>(limit);
                     while (rs.next()) {
@@ -481,6 +478,11 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance {
             return text;
         }
         return text.substring(0, max);
+    }
+
+    @FunctionalInterface
+    private interface SqlBinder {
+        void bind(PreparedStatement statement) throws SQLException;
     }
 
     @FunctionalInterface

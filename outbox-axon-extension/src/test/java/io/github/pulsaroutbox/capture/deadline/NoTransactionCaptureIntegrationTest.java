@@ -3,6 +3,7 @@ package io.github.pulsaroutbox.capture.deadline;
 import io.github.pulsaroutbox.OutboxConfigurerModule;
 import io.github.pulsaroutbox.OutboxEntry;
 import io.github.pulsaroutbox.OutboxStatus;
+import io.github.pulsaroutbox.PlainAxon;
 import io.github.pulsaroutbox.relay.OutboxPublisher;
 import io.github.pulsaroutbox.store.jdbc.JdbcOutboxStore;
 import org.axonframework.common.AxonConfigurationException;
@@ -16,7 +17,6 @@ import org.axonframework.config.DefaultConfigurer;
 import org.axonframework.deadline.SimpleDeadlineManager;
 import org.axonframework.eventsourcing.eventstore.inmemory.InMemoryEventStorageEngine;
 import org.axonframework.messaging.unitofwork.DefaultUnitOfWork;
-import org.axonframework.eventsourcing.eventstore.jdbc.JdbcEventStorageEngine;
 import org.axonframework.serialization.json.JacksonSerializer;
 import org.axonframework.spring.jdbc.SpringDataSourceConnectionProvider;
 import org.axonframework.spring.messaging.unitofwork.SpringTransactionManager;
@@ -99,18 +99,8 @@ class NoTransactionCaptureIntegrationTest {
         TransactionManager eventTransactions =
                 new SpringTransactionManager(new DataSourceTransactionManager(eventDatabase));
         JacksonSerializer serializer = JacksonSerializer.defaultSerializer();
-        Configurer configurer = DefaultConfigurer.defaultConfiguration()
-                .configureTransactionManager(c -> eventTransactions)
-                .configureSerializer(c -> serializer)
-                .configureEventSerializer(c -> serializer)
-                .configureEmbeddedEventStore(c -> JdbcEventStorageEngine.builder()
-                        .connectionProvider(new UnitOfWorkAwareConnectionProviderWrapper(
-                                new SpringDataSourceConnectionProvider(eventDatabase)))
-                        .transactionManager(eventTransactions)
-                        .eventSerializer(serializer)
-                        .snapshotSerializer(serializer)
-                        .build())
-                .configureAggregate(Reminder.class);
+        Configurer configurer = PlainAxon.jdbcConfigurer(eventTransactions, new UnitOfWorkAwareConnectionProviderWrapper(
+                new SpringDataSourceConnectionProvider(eventDatabase)), serializer).configureAggregate(Reminder.class);
         module(serializer).configureModule(configurer); // the outbox on this test's other database
         Configuration configuration = configurer.start();
         try {
@@ -159,16 +149,7 @@ class NoTransactionCaptureIntegrationTest {
         new ResourceDatabasePopulator(new ClassPathResource("axon-jdbc/h2-event-store.sql")).execute(dataSource);
         JacksonSerializer serializer = JacksonSerializer.defaultSerializer();
         CountDownLatch deadlineDone = new CountDownLatch(1);
-        Configurer configurer = DefaultConfigurer.defaultConfiguration()
-                .configureTransactionManager(c -> transactionManager)
-                .configureSerializer(c -> serializer)
-                .configureEventSerializer(c -> serializer)
-                .configureEmbeddedEventStore(c -> JdbcEventStorageEngine.builder()
-                                                                        .connectionProvider(connectionProvider)
-                                                                        .transactionManager(transactionManager)
-                                                                        .eventSerializer(serializer)
-                                                                        .snapshotSerializer(serializer)
-                                                                        .build())
+        Configurer configurer = PlainAxon.jdbcConfigurer(transactionManager, connectionProvider, serializer)
                 .configureDeadlineManager(c -> {
                     SimpleDeadlineManager.Builder builder = SimpleDeadlineManager
                             .builder().scopeAwareProvider(new ConfigurationScopeAwareProvider(c));

@@ -6,7 +6,15 @@ import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
 import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.axonframework.eventsourcing.eventstore.jdbc.JdbcEventStorageEngine;
 
+import org.axonframework.config.AggregateConfiguration;
+import org.axonframework.eventsourcing.EventSourcingRepository;
+import org.axonframework.modelling.command.AbstractRepository;
+import org.axonframework.modelling.command.Repository;
+import org.axonframework.modelling.command.inspection.AggregateModel;
+
 import java.lang.reflect.Method;
+import java.util.LinkedHashSet;
+import java.util.Set;
 
 /**
  * Refuses, at startup, event stores that cannot append in the database transaction the outbox rows are written in:
@@ -38,6 +46,48 @@ final class AtomicCaptureCheck {
                             + ") does not append in the database transaction the outbox rows are written in, so "
                             + "capture cannot be atomic. " + ALTERNATIVES);
         }
+    }
+
+    /**
+     * Refuses {@link Outbox} where it would capture nothing: on a state-stored aggregate (its events are published
+     * without aggregate sequence numbers, so their order could not be kept) and on a subtype of a polymorphic
+     * aggregate whose root is not annotated (events carry the root's aggregate type).
+     */
+    static void verify(AggregateConfiguration<?> aggregate) {
+        Class<?> root = aggregate.aggregateType();
+        Repository<?> repository = aggregate.repository();
+        boolean rootCaptured = root.isAnnotationPresent(Outbox.class);
+        for (Class<?> type : aggregateTypes(repository, root)) {
+            if (!type.equals(root) && type.isAnnotationPresent(Outbox.class) && !rootCaptured) {
+                throw new AxonConfigurationException(
+                        "Outbox: @Outbox is on " + type.getName() + ", a subtype of the polymorphic aggregate "
+                                + root.getName() + ": its events carry the root's aggregate type, so nothing would "
+                                + "be captured. Put @Outbox on the root class " + root.getName());
+            }
+        }
+        if (rootCaptured && !(repository instanceof EventSourcingRepository)) {
+            throw new AxonConfigurationException(
+                    "Outbox: " + root.getName() + " is annotated with @Outbox but is state-stored (repository "
+                            + repository.getClass().getName() + "): its events are published without aggregate "
+                            + "sequence numbers, so the outbox could not keep their order. Event-source the aggregate, "
+                            + "or remove @Outbox");
+        }
+    }
+
+    private static Set<Class<?>> aggregateTypes(Repository<?> repository, Class<?> root) {
+        Set<Class<?>> types = new LinkedHashSet<>();
+        types.add(root);
+        if (repository instanceof AbstractRepository<?, ?>) {
+            try {
+                Method method = AbstractRepository.class.getDeclaredMethod("aggregateModel");
+                method.setAccessible(true);
+                AggregateModel<?> model = (AggregateModel<?>) method.invoke(repository);
+                model.types().forEach(types::add);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                // no model to inspect: only the root is checked
+            }
+        }
+        return types;
     }
 
     private static boolean transactional(EventStorageEngine engine) {

@@ -13,7 +13,12 @@ public enum FailureKind {
     NO_ROUTE(false),
     /** The broker says the topic (or its tenant/namespace) does not exist. */
     UNKNOWN_TOPIC(false),
-    /** The broker refuses the producer or the message (authorization, terminated topic, incompatible schema). */
+    /**
+     * Authentication or authorization failed (an expired token, a permission not granted yet): often passing, so
+     * retried with backoff up to the policy's maximum attempts (about 13.5 minutes with the defaults), then parked.
+     */
+    NOT_AUTHORIZED(true),
+    /** The broker refuses the producer or the message (terminated topic, incompatible schema, topic policy). */
     REFUSED(false),
     /** The message exceeds the broker's size limit. */
     MESSAGE_TOO_LARGE(false),

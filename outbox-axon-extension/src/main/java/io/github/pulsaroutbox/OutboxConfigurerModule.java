@@ -162,6 +162,7 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
         AtomicCaptureCheck.verify(config.eventStore());
         List<Class<?>> aggregateClasses = new ArrayList<>(explicitAggregates);
         for (AggregateConfiguration<?> aggregate : config.findModules(AggregateConfiguration.class)) {
+            AtomicCaptureCheck.verify(aggregate);
             aggregateClasses.add(aggregate.aggregateType());
         }
         CapturedAggregates captured = CapturedAggregates.of(aggregateClasses);
@@ -186,7 +187,9 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
         }
         OutboxCaptureInterceptor interceptor = new OutboxCaptureInterceptor(
                 () -> capturedAggregates, store, serializer, relay::wakeUp, traceParentProvider, metrics);
-        interceptorRegistration = config.eventStore().registerDispatchInterceptor(interceptor);
+        if (interceptorRegistration == null) { // once: it is never removed (see shutdown)
+            interceptorRegistration = config.eventStore().registerDispatchInterceptor(interceptor);
+        }
         if (relayEnabled) {
             relay.start();
         }
@@ -216,11 +219,8 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
             retention.shutdown();
         }
         relay.shutdown();
-        Registration registration = interceptorRegistration;
-        if (registration != null) {
-            registration.cancel();
-            interceptorRegistration = null;
-        }
+        // The capture interceptor stays registered: a unit of work still running (or started by a component that
+        // stops later) must not commit events without their outbox rows. Its rows wait for the next relay.
         publisher.close();
     }
 

@@ -167,8 +167,10 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
             return FailureKind.UNKNOWN_TOPIC;
         }
         if (cause instanceof PulsarClientException.AuthorizationException
-                || cause instanceof PulsarClientException.AuthenticationException
-                || cause instanceof PulsarClientException.NotAllowedException
+                || cause instanceof PulsarClientException.AuthenticationException) {
+            return FailureKind.NOT_AUTHORIZED;
+        }
+        if (cause instanceof PulsarClientException.NotAllowedException
                 || cause instanceof PulsarClientException.TopicTerminatedException
                 || cause instanceof PulsarClientException.IncompatibleSchemaException
                 || cause instanceof PulsarClientException.InvalidTopicNameException) {

@@ -11,6 +11,13 @@ import io.github.pulsaroutbox.testapp.OutboxTestApplication;
 import io.github.pulsaroutbox.testapp.ShopCommands;
 import io.github.pulsaroutbox.testapp.ShopEvents;
 import org.axonframework.common.jdbc.ConnectionProvider;
+import org.axonframework.common.jpa.EntityManagerProvider;
+import org.axonframework.common.transaction.TransactionManager;
+import org.axonframework.eventhandling.EventMessage;
+import org.axonframework.eventsourcing.eventstore.jpa.JpaEventStorageEngine;
+import org.axonframework.serialization.Serializer;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.axonframework.springboot.util.RegisterDefaultEntities;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -27,6 +34,7 @@ import java.util.Set;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -51,6 +59,8 @@ class CaptureAtomicityIntegrationTest {
     ArmableOutboxStore armableStore;
     @Autowired
     JdbcOutboxStore outboxStore;
+    @Autowired
+    ArmableEventStorageEngine armableEngine;
 
     @Test
     void eventsAndOutboxRowsCommitTogether() {
@@ -115,7 +125,26 @@ class CaptureAtomicityIntegrationTest {
     }
 
     @Test
-    void failingEventStoreAppendLeavesNoOutboxRow() {
+    void failingEventStoreAppendAfterTheOutboxInsertLeavesNoOutboxRow() {
+        String orderId = newId();
+        commandGateway.sendAndWait(new ShopCommands.CreateOrder(orderId, "erin"));
+        int appendsBefore = armableStore.appends.get();
+
+        armableEngine.failNextAppend.set(true);
+        assertThatThrownBy(() -> commandGateway.sendAndWait(new ShopCommands.AddLine(orderId, "kettle", 1)))
+                .hasMessageContaining("event store append failed on purpose");
+
+        // the outbox row was written (the interceptor runs first), then rolled back with the failed append
+        assertThat(armableStore.appends.get()).isEqualTo(appendsBefore + 1);
+        assertThat(eventStore.readEvents(orderId).asStream()).hasSize(1);
+        assertThat(outboxRows(orderId)).hasSize(1);
+        commandGateway.sendAndWait(new ShopCommands.AddLine(orderId, "kettle", 1));
+        assertThat(eventStore.readEvents(orderId).asStream()).hasSize(2);
+        assertThat(outboxRows(orderId)).hasSize(2);
+    }
+
+    @Test
+    void duplicateAggregateSequenceIsRefusedAndLeavesOnlyTheFirstEventAndRow() {
         String orderId = newId();
         commandGateway.sendAndWait(new ShopCommands.CreateOrder(orderId, "dave"));
 
@@ -156,6 +185,8 @@ class CaptureAtomicityIntegrationTest {
     }
 
     @TestConfiguration
+    // Axon registers its event entities only with its own engine bean: register them for the armable one
+    @RegisterDefaultEntities(packages = "org.axonframework.eventsourcing.eventstore.jpa")
     static class ArmableStoreConfig {
         @Bean
         JdbcOutboxStore jdbcOutboxStore(ConnectionProvider connectionProvider) {
@@ -169,11 +200,42 @@ class CaptureAtomicityIntegrationTest {
         ArmableOutboxStore outboxStore(JdbcOutboxStore delegate) {
             return new ArmableOutboxStore(delegate);
         }
+
+        /** Axon's JPA engine as Spring Boot configures it, armable to fail the next append. */
+        @Bean
+        ArmableEventStorageEngine eventStorageEngine(@Qualifier("serializer") Serializer serializer,
+                                                     @Qualifier("eventSerializer") Serializer eventSerializer,
+                                                     EntityManagerProvider entityManagerProvider,
+                                                     TransactionManager transactionManager) {
+            return new ArmableEventStorageEngine(JpaEventStorageEngine.builder()
+                                                                      .snapshotSerializer(serializer)
+                                                                      .eventSerializer(eventSerializer)
+                                                                      .entityManagerProvider(entityManagerProvider)
+                                                                      .transactionManager(transactionManager));
+        }
+    }
+
+    /** Axon's JPA storage engine that can be armed to fail its next append, after the outbox row was written. */
+    static final class ArmableEventStorageEngine extends JpaEventStorageEngine {
+        final AtomicBoolean failNextAppend = new AtomicBoolean();
+
+        ArmableEventStorageEngine(JpaEventStorageEngine.Builder builder) {
+            super(builder);
+        }
+
+        @Override
+        protected void appendEvents(List<? extends EventMessage<?>> events, Serializer serializer) {
+            if (failNextAppend.compareAndSet(true, false)) {
+                throw new IllegalStateException("event store append failed on purpose");
+            }
+            super.appendEvents(events, serializer);
+        }
     }
 
     /** Delegates to the JDBC store; can be armed to fail the next append. */
     static final class ArmableOutboxStore implements OutboxStore {
         final AtomicBoolean failNextAppend = new AtomicBoolean();
+        final AtomicInteger appends = new AtomicInteger();
         private final OutboxStore delegate;
 
         ArmableOutboxStore(OutboxStore delegate) {
@@ -186,6 +248,7 @@ class CaptureAtomicityIntegrationTest {
                 throw new IllegalStateException("outbox insert failed on purpose");
             }
             delegate.append(entries);
+            appends.incrementAndGet();
         }
 
         @Override

@@ -36,11 +36,13 @@ class PulsarOutboxPublisherTest {
     void classifiesPulsarFailuresByWhatRetryingCanDo() {
         assertThat(publisher.classify(new PulsarClientException.TimeoutException("slow")))
                 .isEqualTo(FailureKind.TIMEOUT);
+        // an expired token or a permission granted a moment later: retried for a bounded time, then parked
         assertThat(publisher.classify(new CompletionException(
                 new PulsarClientException.AuthorizationException("no"))))
-                .isEqualTo(FailureKind.REFUSED);
+                .isEqualTo(FailureKind.NOT_AUTHORIZED);
         assertThat(publisher.classify(new PulsarClientException.AuthenticationException("who")))
-                .isEqualTo(FailureKind.REFUSED);
+                .isEqualTo(FailureKind.NOT_AUTHORIZED);
+        assertThat(FailureKind.NOT_AUTHORIZED.isRetryable()).isTrue();
         assertThat(publisher.classify(new PulsarClientException.TopicTerminatedException("done")))
                 .isEqualTo(FailureKind.REFUSED);
         assertThat(publisher.classify(new PulsarClientException.TopicDoesNotExistException("gone")))

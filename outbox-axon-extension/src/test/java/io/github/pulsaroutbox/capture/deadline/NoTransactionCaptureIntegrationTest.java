@@ -16,6 +16,7 @@ import org.axonframework.config.Configurer;
 import org.axonframework.config.DefaultConfigurer;
 import org.axonframework.deadline.SimpleDeadlineManager;
 import org.axonframework.eventsourcing.eventstore.inmemory.InMemoryEventStorageEngine;
+import org.axonframework.eventhandling.GenericDomainEventMessage;
 import org.axonframework.messaging.unitofwork.DefaultUnitOfWork;
 import org.axonframework.serialization.json.JacksonSerializer;
 import org.axonframework.spring.jdbc.SpringDataSourceConnectionProvider;
@@ -113,6 +114,34 @@ class NoTransactionCaptureIntegrationTest {
         } finally {
             configuration.shutdown();
         }
+    }
+
+    /**
+     * Shutting the configuration down stops the relay, but a unit of work that still appends events afterwards (a
+     * command that was under way, a component that stops later) must not commit them without their outbox rows.
+     */
+    @Test
+    void eventsCommittedDuringAndAfterShutdownAreStillCaptured() {
+        new ResourceDatabasePopulator(new ClassPathResource("axon-jdbc/h2-event-store.sql")).execute(dataSource);
+        JacksonSerializer serializer = JacksonSerializer.defaultSerializer();
+        Configurer configurer = PlainAxon.jdbcConfigurer(transactionManager, connectionProvider, serializer)
+                                         .configureAggregate(Reminder.class);
+        module(serializer).configureModule(configurer);
+        Configuration configuration = configurer.start();
+        String before = "r-" + UUID.randomUUID();
+        configuration.commandGateway().sendAndWait(new Reminder.Create(before));
+        configuration.shutdown();
+
+        // a unit of work that was still running (Axon refuses new commands now) appends its event
+        String after = "r-" + UUID.randomUUID();
+        DefaultUnitOfWork<?> unitOfWork = DefaultUnitOfWork.startAndGet(null);
+        unitOfWork.attachTransaction(transactionManager);
+        unitOfWork.execute(() -> configuration.eventStore().publish(
+                new GenericDomainEventMessage<>("Reminder", after, 0, new Reminder.Created(after))));
+
+        assertThat(outboxSequences(before)).containsExactly(0L);
+        assertThat(events(after)).containsExactly(0L);
+        assertThat(outboxSequences(after)).containsExactly(0L);
     }
 
     private OutboxConfigurerModule module(JacksonSerializer serializer) {

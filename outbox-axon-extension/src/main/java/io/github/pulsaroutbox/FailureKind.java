@@ -7,8 +7,16 @@ package io.github.pulsaroutbox;
 public enum FailureKind {
     /** A passing fault (connection lost, broker busy, ...): worth retrying. */
     TRANSIENT(true),
-    /** The broker did not acknowledge in time: worth retrying. */
-    TIMEOUT(true),
+    /**
+     * The broker did not acknowledge in time: retried with backoff until it does, never parked for it (an outage
+     * longer than the retry schedule must not park every row it touched).
+     */
+    TIMEOUT(true, true),
+    /**
+     * The broker cannot be reached (connection refused or lost, lookup failed): retried with backoff until it is
+     * back, never parked for it.
+     */
+    UNAVAILABLE(true, true),
     /** No topic is configured for the row's aggregate type. */
     NO_ROUTE(false),
     /** The broker says the topic (or its tenant/namespace) does not exist. */
@@ -34,9 +42,23 @@ public enum FailureKind {
     NOT_RECORDED(false);
 
     private final boolean retryable;
+    private final boolean retriedUntilResolved;
 
     FailureKind(boolean retryable) {
+        this(retryable, false);
+    }
+
+    FailureKind(boolean retryable, boolean retriedUntilResolved) {
         this.retryable = retryable;
+        this.retriedUntilResolved = retriedUntilResolved;
+    }
+
+    /**
+     * Whether a row failing this way is retried for as long as it takes (broker outages), instead of being parked
+     * after the failure policy's maximum attempts.
+     */
+    public boolean isRetriedUntilResolved() {
+        return retriedUntilResolved;
     }
 
     /** Whether retrying can help without someone changing something first. */

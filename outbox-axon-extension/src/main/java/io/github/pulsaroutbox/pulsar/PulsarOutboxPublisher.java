@@ -162,6 +162,10 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         if (cause instanceof PulsarClientException.TimeoutException) {
             return FailureKind.TIMEOUT;
         }
+        if (cause instanceof PulsarClientException.ConnectException
+                || cause instanceof PulsarClientException.LookupException) {
+            return FailureKind.UNAVAILABLE;
+        }
         if (cause instanceof PulsarClientException.TopicDoesNotExistException
                 || cause instanceof PulsarClientException.NotFoundException) {
             return FailureKind.UNKNOWN_TOPIC;

@@ -54,7 +54,8 @@ public final class BackoffFailurePolicy implements FailurePolicy {
         return switch (outcome) {
             case PARK -> Decision.park();
             case DISCARD -> Decision.discard();
-            case RETRY -> failedAttempts >= maxAttempts ? Decision.park() : Decision.retryAfter(delay(failedAttempts));
+            case RETRY -> failedAttempts >= maxAttempts && !kind.isRetriedUntilResolved()
+                    ? Decision.park() : Decision.retryAfter(delay(failedAttempts));
         };
     }
 

@@ -50,7 +50,12 @@ class PulsarOutboxPublisherTest {
         assertThat(publisher.classify(new PulsarClientException.InvalidMessageException(
                 "Message size is bigger than 5242880 bytes")))
                 .isEqualTo(FailureKind.MESSAGE_TOO_LARGE);
+        // the broker cannot be reached: retried until it is back
         assertThat(publisher.classify(new PulsarClientException.ConnectException("reset")))
+                .isEqualTo(FailureKind.UNAVAILABLE);
+        assertThat(publisher.classify(new PulsarClientException.LookupException("no broker")))
+                .isEqualTo(FailureKind.UNAVAILABLE);
+        assertThat(publisher.classify(new PulsarClientException.ProducerQueueIsFullError("full")))
                 .isEqualTo(FailureKind.TRANSIENT);
     }
 

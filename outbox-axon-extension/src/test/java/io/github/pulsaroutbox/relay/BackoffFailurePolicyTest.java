@@ -49,6 +49,17 @@ class BackoffFailurePolicyTest {
     }
 
     @ParameterizedTest
+    @EnumSource(value = FailureKind.class, names = {"TIMEOUT", "UNAVAILABLE"})
+    void brokerOutagesAreRetriedForAsLongAsTheyLastNeverParked(FailureKind kind) {
+        BackoffFailurePolicy policy = BackoffFailurePolicy.builder().maxAttempts(3).maxDelay(Duration.ofMinutes(5))
+                                                          .jitter(0.2).build();
+        FailurePolicy.Decision decision = policy.decide(entry, kind, 500);
+        assertThat(decision.outcome()).isEqualTo(Outcome.RETRY);
+        assertThat(decision.delay()).isLessThanOrEqualTo(Duration.ofMinutes(6)); // max delay, with jitter
+        assertThat(policy.decide(entry, FailureKind.TRANSIENT, 3).outcome()).isEqualTo(Outcome.PARK);
+    }
+
+    @ParameterizedTest
     @EnumSource(value = FailureKind.class, names = {"NO_ROUTE", "UNKNOWN_TOPIC", "REFUSED", "MESSAGE_TOO_LARGE",
             "UNREADABLE_PAYLOAD", "UPCAST_FAILED"})
     void failuresThatRetryingCannotFixParkAtOnce(FailureKind kind) {

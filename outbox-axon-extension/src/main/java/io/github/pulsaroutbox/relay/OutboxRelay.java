@@ -32,6 +32,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -282,12 +284,13 @@ public final class OutboxRelay {
      * <p>
      * Order: rows of an aggregate are queued in fetch (position) order; at most one is unacknowledged at a time,
      * unless the publisher fails every later send of a failed one
-     * ({@link OutboxPublisher#failsLaterSendsAfterAFailure()}), when they are pipelined. After a failure, the aggregate's queued rows are dropped and rows of it acknowledged
-     * after the failure are not recorded: they stay pending and are fetched again, behind the failed row, once its
-     * failure is recorded (and the database query holds them back while it waits or is parked).
+     * ({@link OutboxPublisher#failsLaterSendsAfterAFailure()}), when they are pipelined. After a failure, the
+     * aggregate's queued rows are dropped and rows of it acknowledged after the failure are not recorded: they stay
+     * pending and are fetched again, behind the failed row, once its failure is recorded (and the database query
+     * holds them back while it waits or is parked).
      * <p>
-     * Every fetch is a full scan of due pending rows in position order (never "after the highest position seen", so
-     * rows that commit late are found); rows already in the working set are recognised by id and skipped.
+     * Fetching alternates full scans and reads ahead by position; see {@link #fetch()} for why reading ahead never
+     * lets a row overtake an earlier one of its aggregate.
      */
     private final class Pipeline {
         private final boolean pipelinePerKey = publisher.failsLaterSendsAfterAFailure();
@@ -302,7 +305,7 @@ public final class OutboxRelay {
         private final List<Row> acknowledged = new ArrayList<>();
         private final Map<OutboxEntry, Attempt> failed = new LinkedHashMap<>();
         private final Queue<Recorded> recorded = new ConcurrentLinkedQueue<>();
-        private java.util.concurrent.ExecutorService recorderThread;
+        private ExecutorService recorderThread;
         private int recordings;
         /** Per aggregate, failures not yet committed: its later rows must not be fetched before they are. */
         private final Map<String, Integer> unrecordedFailures = new HashMap<>();
@@ -682,9 +685,9 @@ public final class OutboxRelay {
             releaseBlockedKeys();
         }
 
-        private java.util.concurrent.ExecutorService recorder() {
+        private ExecutorService recorder() {
             if (recorderThread == null) {
-                recorderThread = java.util.concurrent.Executors.newFixedThreadPool(RECORDERS, task -> {
+                recorderThread = Executors.newFixedThreadPool(RECORDERS, task -> {
                     Thread thread = new Thread(task, name + "-recorder");
                     thread.setDaemon(true);
                     return thread;

@@ -13,8 +13,9 @@ public enum FailureKind {
      */
     TIMEOUT(true, true),
     /**
-     * The broker cannot be reached (connection refused or lost, lookup failed): retried with backoff until it is
-     * back, never parked for it.
+     * The broker cannot be reached (connection refused or lost, lookup failed), or another node's producer still
+     * holds the segment's producer name (until the broker notices that node is gone): retried with backoff until it
+     * is resolved, never parked for it.
      */
     UNAVAILABLE(true, true),
     /** No topic is configured for the row's aggregate type. */
@@ -43,6 +44,16 @@ public enum FailureKind {
 
     private final boolean retryable;
     private final boolean retriedUntilResolved;
+
+    /**
+     * Whether the broker may have stored the message although the send failed this way (the outcome is unknown:
+     * time-outs, lost connections, other passing faults, or a row acknowledged but not recorded). Such a row keeps its
+     * broker sequence id until the relay has asked the broker what it stored (see {@code docs/guarantees.md}); a row
+     * refused outright gets a new, higher id when it is retried, so deduplication can never drop it.
+     */
+    public boolean mayHaveBeenStored() {
+        return this == TRANSIENT || this == TIMEOUT || this == UNAVAILABLE || this == NOT_RECORDED;
+    }
 
     FailureKind(boolean retryable) {
         this(retryable, false);

@@ -18,6 +18,10 @@ import io.github.pulsaroutbox.relay.EntryUpcaster;
 import io.github.pulsaroutbox.relay.FailurePolicy;
 import io.github.pulsaroutbox.relay.OutboxPublisher;
 import io.github.pulsaroutbox.relay.OutboxRelay;
+import io.github.pulsaroutbox.relay.SegmentClaims;
+import io.github.pulsaroutbox.store.OutboxNodes;
+import org.axonframework.eventhandling.tokenstore.TokenStore;
+import org.axonframework.eventhandling.tokenstore.inmemory.InMemoryTokenStore;
 import io.github.pulsaroutbox.relay.TopicResolver;
 import io.github.pulsaroutbox.retention.OutboxRetention;
 import io.github.pulsaroutbox.store.OutboxMaintenance;
@@ -59,6 +63,8 @@ import static org.axonframework.common.BuilderUtils.assertNonNull;
  */
 public final class OutboxConfigurerModule implements ConfigurerModule {
 
+    private static final org.slf4j.Logger logger = org.slf4j.LoggerFactory.getLogger(OutboxConfigurerModule.class);
+
     private final OutboxStore store;
     private final Serializer serializer;
     private final OutboxPublisher publisher;
@@ -79,6 +85,7 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
     private volatile CapturedAggregates capturedAggregates = CapturedAggregates.none();
     private volatile EntryUpcaster upcaster = EntryUpcaster.NONE;
     private volatile Registration interceptorRegistration;
+    private volatile TokenStore tokenStore;
 
     private OutboxConfigurerModule(Builder builder) {
         builder.validate();
@@ -103,6 +110,17 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
                                                       .failurePolicy(builder.failurePolicy)
                                                       .upcaster(() -> upcaster)
                                                       .metrics(metrics);
+        if (builder.segmentClaims) {
+            SegmentClaims.Builder claims = SegmentClaims.builder()
+                                                        .tokenStore(this::tokenStore)
+                                                        .transactionManager(transactionManager)
+                                                        .segmentCount(store.segmentCount());
+            if (store instanceof OutboxNodes nodes) {
+                claims.nodes(nodes);
+            }
+            builder.claimsCustomizer.accept(claims);
+            relayBuilder.segmentClaims(claims.build());
+        }
         builder.relayCustomizer.accept(relayBuilder);
         this.relay = relayBuilder.build();
         OutboxMaintenance maintenance = builder.maintenance != null ? builder.maintenance
@@ -191,6 +209,15 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
             interceptorRegistration = config.eventStore().registerDispatchInterceptor(interceptor);
         }
         if (relayEnabled) {
+            relay.segmentClaims().ifPresent(claims -> {
+                TokenStore configured = config.getComponent(TokenStore.class, InMemoryTokenStore::new);
+                if (configured instanceof InMemoryTokenStore) {
+                    logger.warn("The outbox relay claims its segments in an in-memory token store: other nodes cannot "
+                                        + "see the claims. Run a single node, or configure a JPA or JDBC token store "
+                                        + "on the application's database");
+                }
+                tokenStore = configured;
+            });
             relay.start();
         }
         if (retention != null) {
@@ -207,6 +234,15 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
         }
         upcastingCustomizer.accept(builder);
         return builder.build();
+    }
+
+    /** The token store segments are claimed in (set when the relay starts). */
+    private TokenStore tokenStore() {
+        TokenStore current = tokenStore;
+        if (current == null) {
+            throw new IllegalStateException("The outbox module has not started: no token store yet");
+        }
+        return current;
     }
 
     /** What brings rows to their current version (before start: publishes rows as captured). */
@@ -238,6 +274,9 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
         private boolean relayEnabled = true;
         private final List<Class<?>> aggregates = new ArrayList<>();
         private Consumer<OutboxRelay.Builder> relayCustomizer = b -> {
+        };
+        private boolean segmentClaims = true;
+        private Consumer<SegmentClaims.Builder> claimsCustomizer = b -> {
         };
         private Runnable schemaInitializer = () -> {
         };
@@ -312,6 +351,23 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
         public Builder relay(Consumer<OutboxRelay.Builder> customizer) {
             assertNonNull(customizer, "relay customizer may not be null");
             this.relayCustomizer = customizer;
+            return this;
+        }
+
+        /**
+         * Whether the relay claims segments in the Axon configuration's {@link TokenStore} (default true): then every
+         * node may run it, each relays its share of the segments, and rows are sent with persisted broker sequence
+         * ids. Off: this relay sends every segment, without sequence ids; run it on one node only.
+         */
+        public Builder segmentClaims(boolean segmentClaims) {
+            this.segmentClaims = segmentClaims;
+            return this;
+        }
+
+        /** Tunes the segment claims (processor name, claim timeout, node id); the token store is Axon's. */
+        public Builder segmentClaims(Consumer<SegmentClaims.Builder> customizer) {
+            assertNonNull(customizer, "segment claims customizer may not be null");
+            this.claimsCustomizer = customizer;
             return this;
         }
 

@@ -23,6 +23,9 @@ import java.util.Objects;
  * @param attempts          how many publish attempts have failed
  * @param failureKind       the kind of the last failure, or {@code null}
  * @param lastError         the last error, or {@code null}
+ * @param brokerSequence    the broker sequence id the relay assigned to the row before sending it (persisted, so a
+ *                          re-send after a crash reuses it and the broker's deduplication drops the copy), or
+ *                          {@value #NO_SEQUENCE}
  */
 public record OutboxEntry(String id,
                           long position,
@@ -38,10 +41,13 @@ public record OutboxEntry(String id,
                           OutboxStatus status,
                           int attempts,
                           FailureKind failureKind,
-                          String lastError) {
+                          String lastError,
+                          long brokerSequence) {
 
     /** The version recorded for a payload whose class has no {@code @Revision}. */
     public static final String NO_REVISION = "0";
+    /** The broker sequence id of a row that has none (not sent, or its last attempt was refused). */
+    public static final long NO_SEQUENCE = -1;
 
     public OutboxEntry {
         Objects.requireNonNull(id, "id");
@@ -59,20 +65,28 @@ public record OutboxEntry(String id,
                                       String aggregateId, long aggregateSequence, String payload, String metadata,
                                       String version, String traceParent) {
         return new OutboxEntry(id, -1, timestamp, eventType, aggregateType, aggregateId, aggregateSequence, payload,
-                               metadata, version, traceParent, OutboxStatus.PENDING, 0, null, null);
+                               metadata, version, traceParent, OutboxStatus.PENDING, 0, null, null, NO_SEQUENCE);
     }
 
     /** This entry, parked at capture (e.g. an unserializable payload) with the given failure. */
     public OutboxEntry parked(FailureKind kind, String error) {
         return new OutboxEntry(id, position, timestamp, eventType, aggregateType, aggregateId, aggregateSequence,
-                               payload, metadata, version, traceParent, OutboxStatus.FAILED, attempts, kind, error);
+                               payload, metadata, version, traceParent, OutboxStatus.FAILED, attempts, kind, error,
+                               brokerSequence);
     }
 
     /** This entry as another event type, payload and version (the result of upcasting it). */
     public OutboxEntry upcastTo(String newEventType, String newPayload, String newVersion) {
         return new OutboxEntry(id, position, timestamp, newEventType, aggregateType, aggregateId, aggregateSequence,
                                newPayload, metadata, newVersion, traceParent, status, attempts, failureKind,
-                               lastError);
+                               lastError, brokerSequence);
+    }
+
+    /** This entry with the given broker sequence id. */
+    public OutboxEntry withBrokerSequence(long sequence) {
+        return new OutboxEntry(id, position, timestamp, eventType, aggregateType, aggregateId, aggregateSequence,
+                               payload, metadata, version, traceParent, status, attempts, failureKind, lastError,
+                               sequence);
     }
 
     /** The key under which the order of this entry's aggregate is kept: type and identifier. */

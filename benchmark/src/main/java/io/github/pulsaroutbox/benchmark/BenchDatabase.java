@@ -92,6 +92,25 @@ final class BenchDatabase implements AutoCloseable {
         return store;
     }
 
+    private boolean tokenTable;
+
+    /** A JDBC token store on this database for one relay node (the token table is created on first use). */
+    synchronized org.axonframework.eventhandling.tokenstore.TokenStore tokenStore(String nodeId) {
+        org.axonframework.eventhandling.tokenstore.jdbc.JdbcTokenStore tokens =
+                org.axonframework.eventhandling.tokenstore.jdbc.JdbcTokenStore.builder()
+                        .connectionProvider(connectionProvider)
+                        .serializer(org.axonframework.serialization.json.JacksonSerializer.defaultSerializer())
+                        .nodeId(nodeId)
+                        .build();
+        if (!tokenTable) {
+            transactionManager.executeInTransaction(() -> tokens.createSchema(
+                    postgres ? org.axonframework.eventhandling.tokenstore.jdbc.PostgresTokenTableFactory.INSTANCE
+                             : org.axonframework.eventhandling.tokenstore.jdbc.GenericTokenTableFactory.INSTANCE));
+            tokenTable = true;
+        }
+        return tokens;
+    }
+
     /** Axon's event tables, for the scenarios that run commands. */
     void createEventStore(JdbcEventStorageEngine engine) {
         if (postgres) {

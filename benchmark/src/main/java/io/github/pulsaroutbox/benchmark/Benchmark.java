@@ -42,7 +42,10 @@ public final class Benchmark {
         PulsarBroker broker = null;
         if (serviceUrl == null) {
             log("starting a Pulsar broker (its own JVM)");
-            broker = PulsarBrokerLauncher.create().quickStart(false).start(); // the broker's JVM as in production
+            broker = PulsarBrokerLauncher.create().quickStart(false)
+                                         .deduplication(Boolean.parseBoolean(options.get("broker-deduplication",
+                                                                                         "true")))
+                                         .start(); // the broker's JVM as in production
             serviceUrl = broker.serviceUrl();
         }
         try (PulsarClient client = PulsarClient.builder().serviceUrl(serviceUrl).build()) {
@@ -69,6 +72,9 @@ public final class Benchmark {
         }
         if (scenarios.contains("growth")) {
             growth(client, rounds);
+        }
+        if (scenarios.contains("replicas")) {
+            replicas(client, rounds);
         }
         memory();
         report();
@@ -189,6 +195,40 @@ public final class Benchmark {
                           + Stats.of(withSent).format("%.2f") + "× | ≥ 0.9× |");
         table.add("| relay with " + blockedRows + " blocked rows (behind parked heads) / empty table | "
                           + Stats.of(withBlocked).format("%.2f") + "× | ≥ 0.9× |");
+    }
+
+    /**
+     * The cost of running with segment claims and persisted broker sequence ids (the default since issue 9): the
+     * relay without claims (one node, at least once), with claims on one node, and two nodes sharing the work.
+     */
+    private void replicas(PulsarClient client, int rounds) {
+        int rows = options.integer("rows", 100_000);
+        Map<String, List<Double>> rates = new LinkedHashMap<>();
+        Map<String, List<Double>> ratios = new LinkedHashMap<>();
+        log("replicas warm-up: not counted");
+        RelayThroughput.drain(options, client, Math.min(rows, 10_000), db -> { }, true, 2);
+        for (int round = 1; round <= rounds; round++) {
+            Map<String, Double> thisRound = new LinkedHashMap<>();
+            thisRound.put("no claims, 1 node", RelayThroughput.drain(options, client, rows, db -> { }, false, 1));
+            thisRound.put("claims + sequence ids, 1 node",
+                          RelayThroughput.drain(options, client, rows, db -> { }, true, 1));
+            thisRound.put("claims + sequence ids, 2 nodes",
+                          RelayThroughput.drain(options, client, rows, db -> { }, true, 2));
+            log("replicas round " + round + ": " + format(thisRound));
+            double base = thisRound.get("no claims, 1 node");
+            thisRound.forEach((label, rate) -> {
+                rates.computeIfAbsent(label, x -> new ArrayList<>()).add(rate);
+                ratios.computeIfAbsent(label, x -> new ArrayList<>()).add(rate / base);
+            });
+        }
+        rates.forEach((label, values) -> table.add("| relay, " + label + " (" + rows + " rows) | "
+                                                          + Stats.of(values).format("%,.0f") + " msg/s | |"));
+        ratios.forEach((label, values) -> {
+            if (!label.startsWith("no claims")) {
+                table.add("| relay, " + label + " / no claims | " + Stats.of(values).format("%.2f") + "× | "
+                                  + (label.endsWith("1 node") ? "≥ 1.0× of before" : "") + " |");
+            }
+        });
     }
 
     private void memory() {

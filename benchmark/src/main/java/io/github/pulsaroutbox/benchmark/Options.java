@@ -13,7 +13,7 @@ final class Options {
             Usage: java -jar benchmark/target/benchmark.jar [--name=value ...]
               --db=h2|postgresql          database (default h2: in memory; postgresql: --jdbc-url, own schema per round)
               --jdbc-url=URL              PostgreSQL URL (default jdbc:postgresql://127.0.0.1:5432/test, user postgres)
-              --scenarios=LIST            relay,capture,latency,growth (default: all)
+              --scenarios=LIST            relay,capture,latency,growth,replicas (default: all)
               --rows=N                    rows drained per relay round (default 100000)
               --aggregates=N              aggregates the rows are spread over (default 1000)
               --payload-bytes=N           JSON payload size (default 500)
@@ -26,6 +26,9 @@ final class Options {
               --relay-batch-size=N        the relay's batch size (default: the relay's default)
               --relay-max-in-flight=N     the relay's and its producer's limit of unacknowledged sends (default 1000)
               --relay-batching=BOOL       key-based batching of the relay's producer (default: the publisher's, on)
+              --relay-claims=BOOL         segment claims + broker sequence ids, as the extension's default (default true)
+              --relay-nodes=N             relays sharing the outbox in the relay scenarios (default 1)
+              --broker-deduplication=BOOL deduplication on the broker the benchmark starts (default true)
               --service-url=URL --admin-url=URL   use this broker instead of starting one
               --out=DIR                   where results.md and the charts go (default docs/benchmarks)
             """;
@@ -78,10 +81,10 @@ final class Options {
     }
 
     Set<String> scenarios() {
-        Set<String> scenarios = new LinkedHashSet<>(Arrays.asList(get("scenarios", "relay,capture,latency,growth")
+        Set<String> scenarios = new LinkedHashSet<>(Arrays.asList(get("scenarios", "relay,capture,latency,growth,replicas")
                                                                           .split(",")));
         for (String scenario : scenarios) {
-            if (!Set.of("relay", "capture", "latency", "growth").contains(scenario)) {
+            if (!Set.of("relay", "capture", "latency", "growth", "replicas").contains(scenario)) {
                 throw new IllegalArgumentException("Unknown scenario '" + scenario + "'\n" + USAGE);
             }
         }

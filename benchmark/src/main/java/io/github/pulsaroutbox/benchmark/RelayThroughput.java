@@ -3,6 +3,7 @@ package io.github.pulsaroutbox.benchmark;
 import io.github.pulsaroutbox.OutboxEntry;
 import io.github.pulsaroutbox.pulsar.PulsarOutboxPublisher;
 import io.github.pulsaroutbox.relay.OutboxRelay;
+import io.github.pulsaroutbox.relay.SegmentClaims;
 import io.github.pulsaroutbox.store.OutboxStore;
 import org.apache.pulsar.client.api.PulsarClient;
 
@@ -27,6 +28,16 @@ final class RelayThroughput {
 
     /** Messages per second; {@code setUp} adds history (SENT or blocked rows) before the timed rows are written. */
     static double drain(Options options, PulsarClient client, int rows, Consumer<BenchDatabase> setUp) {
+        return drain(options, client, rows, setUp, Boolean.parseBoolean(options.get("relay-claims", "true")),
+                     options.integer("relay-nodes", 1));
+    }
+
+    /**
+     * As {@link #drain(Options, PulsarClient, int, Consumer)}, with or without segment claims (then with persisted
+     * broker sequence ids) and with {@code nodes} relays in this JVM sharing the work through a JDBC token store.
+     */
+    static double drain(Options options, PulsarClient client, int rows, Consumer<BenchDatabase> setUp,
+                        boolean claims, int nodes) {
         int aggregates = options.integer("aggregates", 1000);
         try (BenchDatabase db = BenchDatabase.fresh(options)) {
             setUp.accept(db);
@@ -34,33 +45,51 @@ final class RelayThroughput {
             db.analyze();
             String topic = "persistent://public/default/bench-relay-" + UUID.randomUUID();
             CountingStore store = new CountingStore(db.store());
-            PulsarOutboxPublisher.Builder publisherBuilder = PulsarOutboxPublisher.builder().pulsarClient(client);
-            if (options.has("relay-batching")) {
-                publisherBuilder.batching(Boolean.parseBoolean(options.get("relay-batching", "true")));
+            List<OutboxRelay> relays = new java.util.ArrayList<>();
+            String processor = "bench-" + UUID.randomUUID();
+            List<PulsarOutboxPublisher> publishers = new java.util.ArrayList<>();
+            for (int node = 0; node < (claims ? nodes : 1); node++) {
+                PulsarOutboxPublisher.Builder publisherBuilder = PulsarOutboxPublisher.builder().pulsarClient(client)
+                                                                                      .producerNamePrefix("bench");
+                if (options.has("relay-batching")) {
+                    publisherBuilder.batching(Boolean.parseBoolean(options.get("relay-batching", "true")));
+                }
+                if (options.integer("relay-max-in-flight", 0) > 0) {
+                    publisherBuilder.maxPendingMessages(options.integer("relay-max-in-flight", 0));
+                }
+                PulsarOutboxPublisher publisher = publisherBuilder.build();
+                publishers.add(publisher);
+                OutboxRelay.Builder builder = OutboxRelay.builder()
+                                                         .store(store)
+                                                         .publisher(publisher)
+                                                         .topicResolver((type, annotated) -> Optional.of(topic))
+                                                         .transactionManager(db.transactionManager())
+                                                         .name("bench-relay-" + node);
+                if (options.integer("relay-batch-size", 0) > 0) {
+                    builder.batchSize(options.integer("relay-batch-size", 0));
+                }
+                if (options.integer("relay-max-in-flight", 0) > 0) {
+                    builder.maxInFlight(options.integer("relay-max-in-flight", 0));
+                }
+                if (claims) {
+                    String nodeId = "bench-node-" + node;
+                    builder.segmentClaims(SegmentClaims.builder()
+                                                       .tokenStore(db.tokenStore(nodeId))
+                                                       .transactionManager(db.transactionManager())
+                                                       .nodes(db.store())
+                                                       .segmentCount(store.segmentCount())
+                                                       .processorName(processor)
+                                                       .nodeId(nodeId)
+                                                       .build());
+                }
+                relays.add(builder.build());
             }
-            if (options.integer("relay-max-in-flight", 0) > 0) {
-                publisherBuilder.maxPendingMessages(options.integer("relay-max-in-flight", 0));
-            }
-            PulsarOutboxPublisher publisher = publisherBuilder.build();
-            OutboxRelay.Builder builder = OutboxRelay.builder()
-                                                     .store(store)
-                                                     .publisher(publisher)
-                                                     .topicResolver((type, annotated) -> Optional.of(topic))
-                                                     .transactionManager(db.transactionManager())
-                                                     .name("bench-relay");
-            if (options.integer("relay-batch-size", 0) > 0) {
-                builder.batchSize(options.integer("relay-batch-size", 0));
-            }
-            if (options.integer("relay-max-in-flight", 0) > 0) {
-                builder.maxInFlight(options.integer("relay-max-in-flight", 0));
-            }
-            OutboxRelay relay = builder.build();
             long start = System.nanoTime();
-            relay.start();
+            relays.forEach(OutboxRelay::start);
             try {
                 long deadline = start + Duration.ofMinutes(30).toNanos();
                 while (store.marked.get() < rows) {
-                    if (System.nanoTime() > deadline || !relay.isRunning()) {
+                    if (System.nanoTime() > deadline || relays.stream().anyMatch(r -> !r.isRunning())) {
                         throw new IllegalStateException("The relay did not drain " + rows + " rows: "
                                                                 + store.marked.get() + " recorded sent");
                     }
@@ -71,8 +100,8 @@ final class RelayThroughput {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException(e);
             } finally {
-                relay.shutdown();
-                publisher.close();
+                relays.forEach(OutboxRelay::shutdown);
+                publishers.forEach(PulsarOutboxPublisher::close);
             }
         }
     }
@@ -99,6 +128,36 @@ final class RelayThroughput {
         @Override
         public List<OutboxEntry> fetchPendingAfter(long afterPosition, int limit, Instant now) {
             return delegate.fetchPendingAfter(afterPosition, limit, now);
+        }
+
+        @Override
+        public int segmentCount() {
+            return delegate.segmentCount();
+        }
+
+        @Override
+        public List<OutboxEntry> fetchPending(int limit, Instant now, Set<Integer> segments) {
+            return delegate.fetchPending(limit, now, segments);
+        }
+
+        @Override
+        public List<OutboxEntry> fetchPendingAfter(long afterPosition, int limit, Instant now, Set<Integer> segments) {
+            return delegate.fetchPendingAfter(afterPosition, limit, now, segments);
+        }
+
+        @Override
+        public Set<String> assignSequences(java.util.Map<String, Long> sequences) {
+            return delegate.assignSequences(sequences);
+        }
+
+        @Override
+        public List<OutboxEntry> fetchSequenced(int segment) {
+            return delegate.fetchSequenced(segment);
+        }
+
+        @Override
+        public void clearSequences(Collection<String> ids) {
+            delegate.clearSequences(ids);
         }
 
         @Override

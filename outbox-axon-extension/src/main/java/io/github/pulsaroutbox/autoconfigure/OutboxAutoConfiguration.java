@@ -80,7 +80,13 @@ class OutboxAutoConfiguration {
                 () -> new UnitOfWorkAwareConnectionProviderWrapper(
                         new SpringDataSourceConnectionProvider(requireDataSource(dataSource))));
         try {
-            return JdbcOutboxStore.builder().connectionProvider(connections).table(properties.table()).build();
+            if (properties.segments() < 1 || properties.segments() > io.github.pulsaroutbox.OutboxSegments.MAX_COUNT) {
+                throw new InvalidConfigurationPropertyValueException(
+                        "pulsar-outbox.segments", properties.segments(),
+                        "It must be between 1 and " + io.github.pulsaroutbox.OutboxSegments.MAX_COUNT);
+            }
+            return JdbcOutboxStore.builder().connectionProvider(connections).table(properties.table())
+                                  .segmentCount(properties.segments()).build();
         } catch (AxonConfigurationException e) {
             throw new InvalidConfigurationPropertyValueException("pulsar-outbox.table", properties.table(),
                                                                  e.getMessage());
@@ -122,7 +128,25 @@ class OutboxAutoConfiguration {
                                     .batchingMaxPublishDelay(pulsar.batchingMaxPublishDelay())
                                     .maxPendingMessages(pulsar.maxPendingMessages())
                                     .registerSchemas(pulsar.registerSchemas())
+                                    .producerNamePrefix(pulsar.producerNamePrefix() != null
+                                                                ? pulsar.producerNamePrefix()
+                                                                : source.replaceAll("[^A-Za-z0-9._:-]", "-"))
                                     .build();
+    }
+
+    /**
+     * The relay's claim timeout: its own property, else Axon's token store claim timeout (they must agree: the
+     * token store decides when a claim expires, the relay when to stop sending), else Axon's default of 10 s.
+     */
+    private static Duration claimTimeout(OutboxProperties.Relay relay, Environment environment) {
+        Duration timeout = relay.claimTimeout() != null ? relay.claimTimeout()
+                : environment.getProperty("axon.eventhandling.tokenstore.claim-timeout", Duration.class,
+                                          Duration.ofSeconds(10));
+        if (timeout.toMillis() < 500) {
+            throw new InvalidConfigurationPropertyValueException("pulsar-outbox.relay.claim-timeout", timeout,
+                                                                 "It must be at least 500 ms");
+        }
+        return timeout;
     }
 
     @Bean
@@ -157,7 +181,8 @@ class OutboxAutoConfiguration {
                                                   ObjectProvider<DataSource> dataSource,
                                                   ObjectProvider<OutboxMetrics> metrics,
                                                   ObjectProvider<TraceParentProvider> traceParentProvider,
-                                                  ObjectProvider<PublishedEventUpcaster> publishedEventUpcasters) {
+                                                  ObjectProvider<PublishedEventUpcaster> publishedEventUpcasters,
+                                                  Environment environment) {
         OutboxProperties.Relay relay = properties.relay();
         OutboxProperties.Retention retention = properties.retention();
         Duration sendTimeout = properties.pulsar().sendTimeout();
@@ -184,6 +209,14 @@ class OutboxAutoConfiguration {
                                                    .maxInFlight(relay.maxInFlight())
                                                    .pollInterval(relay.pollInterval())
                                                    .ackTimeout(relay.ackTimeout()))
+                                      .segmentClaims(relay.segmentClaims())
+                                      .segmentClaims(claims -> {
+                                          claims.processorName(relay.processorName())
+                                                .claimTimeout(claimTimeout(relay, environment));
+                                          if (relay.nodeId() != null) {
+                                              claims.nodeId(relay.nodeId());
+                                          }
+                                      })
                                       .schemaInitializer(schemaInitializer(properties, store, dataSource));
         builder.upcasting(properties.upcasting().enabled());
         builder.upcasting(upcasting -> {

@@ -51,6 +51,15 @@ class OutboxEndpoint {
         body.put("counts", summary.counts());
         body.put("oldestPendingAge", summary.oldestPendingAge() == null ? null : summary.oldestPendingAge().toString());
         body.put("relayRunning", relay.isRunning());
+        relay.segmentClaims().ifPresent(claims -> {
+            Map<String, Object> node = new LinkedHashMap<>();
+            node.put("nodeId", claims.nodeId());
+            node.put("processorName", claims.processorName());
+            node.put("segmentCount", claims.segmentCount());
+            node.put("ownedSegments", new java.util.TreeSet<>(claims.ownedSegments()));
+            node.put("liveNodes", claims.liveNodes());
+            body.put("relayNode", node);
+        });
         try {
             body.put("parked", operations.parked(aggregateType, aggregateId, page == null ? 0 : page,
                                                  size == null ? 20 : size));

@@ -15,6 +15,9 @@ import java.util.Map;
  *
  * @param enabled          whether the outbox (capture and relay) is active at all
  * @param table            the outbox table name, optionally schema-qualified
+ * @param segments         how many segments the outbox is split into (by a Murmur3 hash of the aggregate id, as Pulsar
+ *                         routes keys to partitions), 1 to 100: the units of work nodes claim; fixed for a table's
+ *                         life (rows keep the segment they were written with)
  * @param initializeSchema when to create the outbox table at startup: {@code embedded} (default: only for an
  *                         embedded database such as H2), {@code always} or {@code never}
  * @param topics           aggregate type to Pulsar topic, e.g. {@code pulsar-outbox.topics.Order=shop/sales/orders};
@@ -32,6 +35,7 @@ import java.util.Map;
 @ConfigurationProperties(OutboxProperties.PREFIX)
 public record OutboxProperties(@DefaultValue("true") boolean enabled,
                                @DefaultValue(JdbcOutboxStore.DEFAULT_TABLE) String table,
+                               @DefaultValue("16") int segments,
                                @DefaultValue("embedded") DatabaseInitializationMode initializeSchema,
                                Map<String, String> topics,
                                String defaultTopic,
@@ -58,12 +62,24 @@ public record OutboxProperties(@DefaultValue("true") boolean enabled,
      * @param pollInterval how often to look for rows when not woken by a local commit (rows of other nodes), and
      *                     the longest time between two full scans while the relay reads ahead
      * @param ackTimeout   how long a send may wait for its acknowledgement before it counts as a failed attempt
+     * @param segmentClaims whether nodes claim segments in Axon's token store (every replica runs the relay, each
+     *                     relays its share, rows are sent with persisted broker sequence ids); off: this node sends
+     *                     every segment without sequence ids, so run the relay on one node only
+     * @param processorName the processor name the segments are claimed under in the token store
+     * @param claimTimeout the token store's claim timeout (default: {@code axon.eventhandling.tokenstore.claim-timeout},
+     *                     else 10 s): a dead node's segments are taken over after it; a node sends only while its
+     *                     claim was extended within half of it
+     * @param nodeId       this node's identifier in the node table (default: the JVM's name, {@code pid@host})
      */
     public record Relay(@DefaultValue("true") boolean enabled,
                         @DefaultValue("500") int batchSize,
                         @DefaultValue("1000") int maxInFlight,
                         @DefaultValue("1s") Duration pollInterval,
-                        @DefaultValue("60s") Duration ackTimeout) {
+                        @DefaultValue("60s") Duration ackTimeout,
+                        @DefaultValue("true") boolean segmentClaims,
+                        @DefaultValue("pulsar-outbox") String processorName,
+                        Duration claimTimeout,
+                        String nodeId) {
     }
 
     /**
@@ -77,13 +93,17 @@ public record OutboxProperties(@DefaultValue("true") boolean enabled,
      * @param maxPendingMessages      the producer's queue size (sends block when it is full)
      * @param registerSchemas         register the JSON schema of each event type (its current version) in Pulsar's
      *                                schema registry for its topic and send messages with it
+     * @param producerNamePrefix      the prefix of the stable producer names, {@code <prefix>-<segment>} (default:
+     *                                the source): the same on every replica and across restarts, unique among the
+     *                                services publishing to the same topics
      */
     public record Pulsar(String source,
                          @DefaultValue("30s") Duration sendTimeout,
                          @DefaultValue("true") boolean batching,
                          @DefaultValue("1ms") Duration batchingMaxPublishDelay,
                          @DefaultValue("1000") int maxPendingMessages,
-                         @DefaultValue("false") boolean registerSchemas) {
+                         @DefaultValue("false") boolean registerSchemas,
+                         String producerNamePrefix) {
     }
 
     /**

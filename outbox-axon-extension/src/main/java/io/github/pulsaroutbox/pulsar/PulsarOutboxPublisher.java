@@ -19,7 +19,9 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -52,7 +54,14 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
     private final Consumer<ProducerBuilder<byte[]>> producerCustomizer;
     private final boolean registerSchemas;
     private final Function<String, Class<?>> eventClasses;
+    private final String producerNamePrefix;
     private final Map<String, Producer<byte[]>> producers = new ConcurrentHashMap<>();
+    /**
+     * Per segment, its open producers by topic, one per partition (sessions opened by {@link #openSession}): the
+     * relay routes keys to partitions itself, as Pulsar's Murmur3 routing does, so that each partition's sequence ids
+     * are known.
+     */
+    private final Map<Integer, Map<String, List<Producer<byte[]>>>> segmentProducers = new ConcurrentHashMap<>();
     private final Map<String, Optional<Schema<byte[]>>> schemas = new ConcurrentHashMap<>();
 
     private PulsarOutboxPublisher(Builder builder) {
@@ -66,6 +75,7 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         this.producerCustomizer = builder.producerCustomizer;
         this.registerSchemas = builder.registerSchemas;
         this.eventClasses = builder.eventClasses;
+        this.producerNamePrefix = builder.producerNamePrefix != null ? builder.producerNamePrefix : builder.source;
     }
 
     public static Builder builder() {
@@ -80,20 +90,129 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         } catch (PulsarClientException e) {
             return CompletableFuture.failedFuture(e);
         }
+        Producer<byte[]> used = producer;
+        return message(producer, entry).sendAsync().whenComplete((id, error) -> {
+            if (error != null && producerIsGone(error)) {
+                evict(topic, used);
+            }
+        });
+    }
+
+    /**
+     * Sends through the producer of the segment's session for the topic, with the given sequence id. Without an open
+     * session (never opened, or its producer was closed, fenced or its topic terminated) the send fails: the relay
+     * opens a new session, which tells it what the broker stored, before it sends again.
+     */
+    @Override
+    public CompletableFuture<?> publish(OutboxEntry entry, String topic, int segment, long sequenceId) {
+        List<Producer<byte[]>> partitions = segmentProducers.getOrDefault(segment, Map.of()).get(topic);
+        if (partitions == null) {
+            return CompletableFuture.failedFuture(new PulsarClientException.AlreadyClosedException(
+                    "No open outbox producer for topic " + topic + " and segment " + segment));
+        }
+        Producer<byte[]> producer = partitions.get(partitionOf(entry.aggregateId(), partitions.size()));
+        return message(producer, entry).sequenceId(sequenceId).sendAsync().whenComplete((id, error) -> {
+            if (error != null && producerIsGone(error)) {
+                closeSession(segment, topic, partitions);
+            }
+        });
+    }
+
+    private TypedMessageBuilder<byte[]> message(Producer<byte[]> producer, OutboxEntry entry) {
         Optional<Schema<byte[]>> schema = registerSchemas ? schemaOf(entry.eventType()) : Optional.empty();
         TypedMessageBuilder<byte[]> message = schema.isPresent() ? producer.newMessage(schema.get())
                                                                  : producer.newMessage();
-        Producer<byte[]> used = producer;
         return message.key(entry.aggregateId())
                       .value(entry.payload().getBytes(StandardCharsets.UTF_8))
                       .eventTime(entry.timestamp().toEpochMilli())
-                      .properties(properties(entry))
-                      .sendAsync()
-                      .whenComplete((id, error) -> {
-                          if (error != null && producerIsGone(error)) {
-                              evict(topic, used);
-                          }
-                      });
+                      .properties(properties(entry));
+    }
+
+    @Override
+    public boolean supportsSequenceIds() {
+        return true;
+    }
+
+    /**
+     * Closes the segment's producer for the topic, if open, and creates a new one named
+     * {@code <producerNamePrefix>-<segment>}: the broker refuses it while another process's producer holds the name
+     * (a second fence, besides the segment's claim), and answers with the last sequence id it stored under the name.
+     */
+    @Override
+    public Session openSession(String topic, int segment) {
+        Map<String, List<Producer<byte[]>>> open =
+                segmentProducers.computeIfAbsent(segment, s -> new ConcurrentHashMap<>());
+        synchronized (open) {
+            List<Producer<byte[]>> previous = open.remove(topic);
+            if (previous != null) {
+                previous.forEach(this::closeQuietly);
+            }
+            List<Producer<byte[]>> partitions = new ArrayList<>();
+            try {
+                for (String partition : client.getPartitionsForTopic(topic).get(30, TimeUnit.SECONDS)) {
+                    partitions.add(newProducer(partition).producerName(producerName(segment)).create());
+                }
+            } catch (Exception e) {
+                partitions.forEach(this::closeQuietly);
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+                throw new IllegalStateException("Could not open the outbox producer " + producerName(segment)
+                                                        + " on " + topic + ": " + e.getMessage(), e);
+            }
+            open.put(topic, List.copyOf(partitions));
+            long[] last = partitions.stream().mapToLong(Producer::getLastSequenceId).toArray();
+            long highest = java.util.Arrays.stream(last).max().orElse(-1);
+            logger.debug("Opened outbox producer {} on {} ({} partition(s), last sequence ids {})",
+                         producerName(segment), topic, partitions.size(), java.util.Arrays.toString(last));
+            return new Session() {
+                @Override
+                public long lastStored(String key) {
+                    return last[partitionOf(key, last.length)];
+                }
+
+                @Override
+                public long highestStored() {
+                    return highest;
+                }
+            };
+        }
+    }
+
+    /** The partition Pulsar's Murmur3 key routing picks for a key (0 for a topic without partitions). */
+    private static int partitionOf(String key, int partitions) {
+        return partitions == 1 ? 0 : io.github.pulsaroutbox.OutboxSegments.hash(key) % partitions;
+    }
+
+    @Override
+    public void closeSegment(int segment) {
+        Map<String, List<Producer<byte[]>>> open = segmentProducers.remove(segment);
+        if (open != null) {
+            synchronized (open) {
+                open.values().forEach(partitions -> partitions.forEach(this::closeQuietly));
+                open.clear();
+            }
+        }
+    }
+
+    private void closeSession(int segment, String topic, List<Producer<byte[]>> partitions) {
+        Map<String, List<Producer<byte[]>>> open = segmentProducers.get(segment);
+        if (open != null && open.remove(topic, partitions)) {
+            partitions.forEach(producer -> producer.closeAsync().exceptionally(e -> null));
+        }
+    }
+
+    private void closeQuietly(Producer<byte[]> producer) {
+        try {
+            producer.close();
+        } catch (PulsarClientException e) {
+            logger.debug("Closing outbox producer {} failed", producer.getProducerName(), e);
+        }
+    }
+
+    /** The stable producer name of a segment (unique per topic: one producer per segment and topic). */
+    String producerName(int segment) {
+        return producerNamePrefix + "-" + segment;
     }
 
     /** A producer that was closed, fenced by another one, or whose topic was terminated never sends again. */
@@ -163,7 +282,8 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
             return FailureKind.TIMEOUT;
         }
         if (cause instanceof PulsarClientException.ConnectException
-                || cause instanceof PulsarClientException.LookupException) {
+                || cause instanceof PulsarClientException.LookupException
+                || cause instanceof PulsarClientException.ProducerBusyException) {
             return FailureKind.UNAVAILABLE;
         }
         if (cause instanceof PulsarClientException.TopicDoesNotExistException
@@ -230,20 +350,7 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         synchronized (producers) {
             producer = producers.get(topic);
             if (producer == null) {
-                ProducerBuilder<byte[]> builder = client.newProducer(Schema.BYTES)
-                                                        .topic(topic)
-                                                        .hashingScheme(HashingScheme.Murmur3_32Hash)
-                                                        .enableBatching(batching)
-                                                        .batcherBuilder(BatcherBuilder.KEY_BASED)
-                                                        .batchingMaxPublishDelay(
-                                                                batchingMaxPublishDelay.toNanos(),
-                                                                TimeUnit.NANOSECONDS)
-                                                        .blockIfQueueFull(true)
-                                                        .maxPendingMessages(maxPendingMessages)
-                                                        .sendTimeout((int) sendTimeout.toMillis(),
-                                                                     TimeUnit.MILLISECONDS);
-                producerCustomizer.accept(builder);
-                producer = builder.create();
+                producer = newProducer(topic).create();
                 producers.put(topic, producer);
                 logger.debug("Created outbox producer for topic {}", topic);
             }
@@ -251,8 +358,24 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         }
     }
 
+    private ProducerBuilder<byte[]> newProducer(String topic) {
+        ProducerBuilder<byte[]> builder = client.newProducer(Schema.BYTES)
+                                                .topic(topic)
+                                                .hashingScheme(HashingScheme.Murmur3_32Hash)
+                                                .enableBatching(batching)
+                                                .batcherBuilder(BatcherBuilder.KEY_BASED)
+                                                .batchingMaxPublishDelay(batchingMaxPublishDelay.toNanos(),
+                                                                         TimeUnit.NANOSECONDS)
+                                                .blockIfQueueFull(true)
+                                                .maxPendingMessages(maxPendingMessages)
+                                                .sendTimeout((int) sendTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        producerCustomizer.accept(builder);
+        return builder;
+    }
+
     @Override
     public void close() {
+        segmentProducers.keySet().forEach(this::closeSegment);
         producers.values().forEach(producer -> {
             try {
                 producer.close();
@@ -279,6 +402,7 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         };
         private boolean registerSchemas = false;
         private Function<String, Class<?>> eventClasses = Builder::loadClass;
+        private String producerNamePrefix;
 
         private static Class<?> loadClass(String name) {
             ClassLoader context = Thread.currentThread().getContextClassLoader();
@@ -314,6 +438,19 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         public Builder sendTimeout(Duration sendTimeout) {
             assertThat(sendTimeout, d -> d != null && !d.isNegative(), "sendTimeout may not be negative");
             this.sendTimeout = sendTimeout;
+            return this;
+        }
+
+        /**
+         * The prefix of the stable producer names ({@code <prefix>-<segment>}) used when the relay owns segments
+         * (default: the {@link #source(String)}). It must be the same on every replica of a service, stay the same
+         * across restarts (the broker's deduplication state is kept per producer name), and differ from the names
+         * of any other service's producers on the same topics.
+         */
+        public Builder producerNamePrefix(String producerNamePrefix) {
+            assertThat(producerNamePrefix, p -> p != null && p.matches("[A-Za-z0-9._:-]{1,100}"),
+                       "producerNamePrefix must be 1 to 100 letters, digits, '.', '_', ':' or '-'");
+            this.producerNamePrefix = producerNamePrefix;
             return this;
         }
 

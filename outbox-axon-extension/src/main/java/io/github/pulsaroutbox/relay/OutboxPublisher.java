@@ -25,6 +25,51 @@ public interface OutboxPublisher extends AutoCloseable {
     CompletableFuture<?> publish(OutboxEntry entry, String destination);
 
     /**
+     * Starts publishing {@code entry} to {@code destination} through the producer of {@code segment}, with the broker
+     * sequence id {@code sequenceId} (used by the broker to drop re-sent copies). Called only by a relay that owns the
+     * segment, after {@link #openSession(String, int)} for the destination and segment, with sequence ids increasing
+     * in call order per (destination, segment). The default ignores segment and sequence id.
+     */
+    default CompletableFuture<?> publish(OutboxEntry entry, String destination, int segment, long sequenceId) {
+        return publish(entry, destination);
+    }
+
+    /**
+     * Whether this transport publishes with broker sequence ids per segment ({@link #openSession},
+     * {@link #publish(OutboxEntry, String, int, long)}); default {@code false}.
+     */
+    default boolean supportsSequenceIds() {
+        return false;
+    }
+
+    /**
+     * Starts a new session for {@code destination} and {@code segment}: closes its producers if open, opens them under
+     * the segment's stable name (one per partition of a partitioned destination) and returns what the broker has
+     * stored under that name. Nothing sent in an earlier session can be stored after this returns. Blocking; fails
+     * while another process holds the name.
+     */
+    default Session openSession(String destination, int segment) {
+        throw new UnsupportedOperationException("This publisher has no sessions");
+    }
+
+    /** What the broker had stored under a segment's producer name when a session opened. */
+    interface Session {
+
+        /**
+         * The highest sequence id stored for messages with this key (per partition the key is routed to), {@code -1}
+         * when none, or when the broker does not deduplicate.
+         */
+        long lastStored(String key);
+
+        /** The highest sequence id stored under the name on any partition: later ids must be above it. */
+        long highestStored();
+    }
+
+    /** Closes every producer of {@code segment} (its ownership was lost or released). */
+    default void closeSegment(int segment) {
+    }
+
+    /**
      * The kind of a failure this publisher reported, so that the failure policy can tell passing faults from
      * failures that retrying cannot fix. By default everything is {@link FailureKind#TRANSIENT}.
      */

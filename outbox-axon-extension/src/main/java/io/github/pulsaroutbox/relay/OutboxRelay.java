@@ -5,6 +5,7 @@ import org.axonframework.common.transaction.NoTransactionManager;
 import org.axonframework.common.transaction.TransactionManager;
 import io.github.pulsaroutbox.FailureKind;
 import io.github.pulsaroutbox.OutboxEntry;
+import io.github.pulsaroutbox.OutboxSegments;
 import io.github.pulsaroutbox.capture.CapturedAggregates;
 import io.github.pulsaroutbox.metrics.OutboxMetrics;
 import io.github.pulsaroutbox.store.OutboxStore;
@@ -100,6 +101,11 @@ public final class OutboxRelay {
     private final FailurePolicy failurePolicy;
     private final OutboxMetrics metrics;
     private final Supplier<EntryUpcaster> upcaster;
+    private final SegmentClaims claims;
+    /** Whether rows are sent with persisted broker sequence ids (segment claims and a transport that has them). */
+    private final boolean sequenced;
+    private final int segmentCount;
+    private final Set<Integer> allSegments;
 
     private final Semaphore wakeUps = new Semaphore(0);
     private final Map<String, Optional<String>> topicCache = new ConcurrentHashMap<>();
@@ -128,6 +134,15 @@ public final class OutboxRelay {
         this.failurePolicy = builder.failurePolicy;
         this.metrics = builder.metrics;
         this.upcaster = builder.upcaster;
+        this.claims = builder.claims;
+        this.sequenced = claims != null && publisher.supportsSequenceIds();
+        this.segmentCount = claims != null ? claims.segmentCount() : store.segmentCount();
+        this.allSegments = Set.copyOf(java.util.stream.IntStream.range(0, segmentCount).boxed().toList());
+    }
+
+    /** The segment claims of this relay, if it runs with them (several nodes); empty when it relays every segment. */
+    public Optional<SegmentClaims> segmentClaims() {
+        return Optional.ofNullable(claims);
     }
 
     public static Builder builder() {
@@ -142,6 +157,9 @@ public final class OutboxRelay {
         Thread previous = worker;
         if (previous != null && previous.isAlive()) {
             throw new IllegalStateException("Outbox relay '" + name + "' is still stopping; not starting a second one");
+        }
+        if (claims != null) {
+            claims.initialize();
         }
         running = true;
         topicCache.clear();
@@ -221,7 +239,7 @@ public final class OutboxRelay {
                     errorBackoff = pollInterval;
                     if (caughtUp) {
                         // nothing in flight and the last fetch found no more: wait for a commit or the poll interval
-                        awaitWork(pollInterval);
+                        awaitWork(claims == null ? pollInterval : min(pollInterval, claims.roundInterval()));
                     }
                 } catch (InterruptedException e) {
                     throw e;
@@ -239,6 +257,13 @@ public final class OutboxRelay {
             logger.error("Outbox relay '{}' stopped by an unexpected error; pending rows wait for a restart", name, t);
         } finally {
             pipeline.close();
+            if (claims != null) {
+                try {
+                    claims.releaseAll();
+                } catch (RuntimeException e) {
+                    logger.warn("Outbox relay '{}' could not release its segment claims; they expire", name, e);
+                }
+            }
             if (worker == self) {
                 running = false;
                 current = null;
@@ -297,7 +322,20 @@ public final class OutboxRelay {
         private final Map<String, ArrayDeque<Row>> queued = new HashMap<>();
         private final Map<String, ArrayDeque<Row>> inFlight = new HashMap<>();
         private final Set<String> ready = new LinkedHashSet<>();
-        private final Set<String> known = new HashSet<>();
+        /** Rows in the working set (fetched and not yet recorded), with their segment. */
+        private final Map<String, Integer> known = new HashMap<>();
+        /** Per segment, how many rows of it are in the working set. */
+        private final int[] busy = new int[segmentCount];
+        /** Owned segments whose rows may be sent (claims mode; every segment otherwise). */
+        private final Set<Integer> active = new HashSet<>();
+        /** Owned segments to be resolved (ask the broker what it stored) before their rows are sent. */
+        private final Set<Integer> resolving = new HashSet<>();
+        /** Per resolving segment, when to try again after a failed resolution. */
+        private final Map<Integer, Long> resolveAfter = new HashMap<>();
+        /** Segments lost or being released: their producers are closed (and claims released) once they are idle. */
+        private final Set<Integer> closing = new HashSet<>();
+        /** Producer sessions opened since the segment was last resolved: topic + NUL + segment. */
+        private final Set<String> sessions = new HashSet<>();
         private final Set<String> blockedKeys = new HashSet<>();
         private final ArrayDeque<Row> sendOrder = new ArrayDeque<>();
         private final Queue<Row> completions = new ConcurrentLinkedQueue<>();
@@ -326,6 +364,7 @@ public final class OutboxRelay {
          */
         boolean step() throws InterruptedException {
             collect();
+            maintainSegments();
             if (shouldFlush()) {
                 flush();
             }
@@ -342,7 +381,8 @@ public final class OutboxRelay {
                     return !lastFetchFull;
                 }
             }
-            awaitSignal(Math.min(nextDeadlineNanos(), System.nanoTime() + pollInterval.toNanos()));
+            long wait = claims == null ? pollInterval.toNanos() : min(pollInterval, claims.roundInterval()).toNanos();
+            awaitSignal(Math.min(nextDeadlineNanos(), System.nanoTime() + wait));
             return false;
         }
 
@@ -363,8 +403,14 @@ public final class OutboxRelay {
             Instant now = clock.instant();
             int limit = full ? batchSize + known.size() : batchSize;
             long after = highWater;
+            Set<Integer> segments = sendableSegments();
+            if (segments.isEmpty()) {
+                lastFetchFull = false;
+                return 0;
+            }
             List<OutboxEntry> rows = transactionManager.fetchInTransaction(
-                    () -> full ? store.fetchPending(limit, now) : store.fetchPendingAfter(after, limit, now));
+                    () -> full ? store.fetchPending(limit, now, segments)
+                               : store.fetchPendingAfter(after, limit, now, segments));
             if (full) {
                 epochStartNanos = System.nanoTime();
                 if (lastSequence.size() > 4 * batchSize + known.size()) {
@@ -377,7 +423,7 @@ public final class OutboxRelay {
             for (OutboxEntry entry : rows) {
                 highWater = Math.max(highWater, entry.position());
                 String key = entry.aggregateKey();
-                if (known.contains(entry.id()) || blockedKeys.contains(key)) {
+                if (known.containsKey(entry.id()) || blockedKeys.contains(key)) {
                     continue;
                 }
                 Integer mark = notRecorded.get(entry.id());
@@ -389,7 +435,7 @@ public final class OutboxRelay {
                         entry.id(), (id, n) -> n == PARKED ? PARKED : n + 1);
                 if (sightings != null) { // acknowledged before: never sent again; parked once seen pending again
                     if (sightings == NOT_RECORDED_SIGHTINGS) {
-                        known.add(entry.id());
+                        remember(entry);
                         fail(key, new Row(entry), new Attempt(FailureKind.NOT_RECORDED, "The broker acknowledged "
                                 + "this row, but recording it SENT changed nothing, and it is still read as pending: "
                                 + "it is not sent again. Check the row (and the table's indexes); discard it if it "
@@ -405,7 +451,7 @@ public final class OutboxRelay {
                 }
                 lastSequence.put(key, last == null ? entry.aggregateSequence()
                                                    : Math.max(last, entry.aggregateSequence()));
-                known.add(entry.id());
+                remember(entry);
                 queued.computeIfAbsent(key, k -> new ArrayDeque<>()).add(new Row(entry));
                 queuedCount++;
                 if (!inFlight.containsKey(key) || pipelinePerKey) {
@@ -422,15 +468,26 @@ public final class OutboxRelay {
 
         /** Sends the next row of every aggregate that may send, up to {@code maxInFlight} unacknowledged rows. */
         void dispatch() {
+            List<Row> outgoing = new ArrayList<>();
             Iterator<String> keys = ready.iterator();
             while (keys.hasNext() && inFlightCount < maxInFlight) {
                 String key = keys.next();
                 keys.remove();
                 ArrayDeque<Row> rows = queued.get(key);
+                if (rows != null && !rows.isEmpty() && !mayStillSend(rows.peek().segment)) {
+                    dropQueued(key); // segment lost, released, or its claim not extended in time: fetched again later
+                    continue;
+                }
                 while (rows != null && !rows.isEmpty() && inFlightCount < maxInFlight && !blockedKeys.contains(key)) {
                     Row row = rows.poll();
                     queuedCount--;
-                    send(key, row);
+                    if (prepare(key, row)) {
+                        if (sequenced) {
+                            outgoing.add(row); // sent together once their sequence ids are persisted
+                        } else {
+                            send(row);
+                        }
+                    }
                     if (!pipelinePerKey) {
                         break;
                     }
@@ -441,20 +498,27 @@ public final class OutboxRelay {
                     ready.add(key); // stopped by maxInFlight: continue later
                 }
             }
+            if (!outgoing.isEmpty()) {
+                transmit(outgoing);
+            }
         }
 
-        private void send(String key, Row row) {
+        /**
+         * Readies a row for sending: upcasts it and resolves its topic (a failure there fails the row), and counts it
+         * in flight. Returns whether it is to be sent.
+         */
+        private boolean prepare(String key, Row row) {
             OutboxEntry entry = row.entry;
             if (PARKED_AT_CAPTURE.equals(entry.payload())) {
                 fail(key, row, new Attempt(FailureKind.UNREADABLE_PAYLOAD, "The payload could not be serialized "
                         + "at capture: there is nothing to publish; discard the row"));
-                return;
+                return false;
             }
             try {
                 row.sent = upcaster.get().upcast(entry);
             } catch (RuntimeException | LinkageError | StackOverflowError e) {
                 fail(key, row, new Attempt(FailureKind.UPCAST_FAILED, String.valueOf(e.getMessage())));
-                return;
+                return false;
             }
             Optional<String> topic;
             try {
@@ -462,22 +526,125 @@ public final class OutboxRelay {
             } catch (RuntimeException e) {
                 fail(key, row, new Attempt(FailureKind.NO_ROUTE, "Resolving the topic of aggregate type '"
                         + entry.aggregateType() + "' failed: " + e.getMessage()));
-                return;
+                return false;
             }
             if (topic.isEmpty()) {
                 fail(key, row, new Attempt(FailureKind.NO_ROUTE, "No topic is configured for aggregate type '"
                         + entry.aggregateType() + "'"));
-                return;
+                return false;
             }
+            row.topic = topic.get();
+            inFlight.computeIfAbsent(key, k -> new ArrayDeque<>()).add(row);
+            inFlightCount++;
+            return true;
+        }
+
+        /**
+         * Sends prepared rows, in order. With segment claims and a transport with sequence ids, each row first gets
+         * the next sequence id of its segment, persisted (with the segment's reservation in the token store, when it
+         * runs out) before anything is sent: a re-send after a crash reuses it, and the broker drops the copy.
+         */
+        private void transmit(List<Row> rows) {
+            if (sequenced) {
+                Map<Integer, Integer> needed = new HashMap<>();
+                List<Row> ready = new ArrayList<>(rows.size());
+                for (Row row : rows) {
+                    if (!mayStillSend(row.segment)) {
+                        retract(row);
+                    } else if (!sessionOpen(row)) {
+                        continue; // failed (e.g. unknown topic) or retracted (e.g. the name is still held)
+                    } else {
+                        ready.add(row);
+                        needed.merge(row.segment, 1, Integer::sum);
+                    }
+                }
+                Map<String, Long> sequences = new LinkedHashMap<>();
+                Set<String> notAssigned;
+                try {
+                    claims.reserve(needed);
+                    for (Row row : ready) {
+                        row.sequence = claims.nextSequence(row.segment);
+                        sequences.put(row.entry.id(), row.sequence);
+                    }
+                    notAssigned = transactionManager.fetchInTransaction(() -> store.assignSequences(sequences));
+                } catch (RuntimeException e) {
+                    ready.forEach(this::retract);
+                    throw e;
+                }
+                rows = new ArrayList<>(ready.size());
+                for (Row row : ready) {
+                    if (notAssigned.contains(row.entry.id()) || !mayStillSend(row.segment)) {
+                        retract(row); // no longer pending, or the claim lapsed meanwhile: not sent
+                    } else {
+                        rows.add(row);
+                    }
+                }
+            }
+            for (Row row : rows) {
+                if (row.done || row.voided || blockedKeys.contains(row.entry.aggregateKey())) {
+                    retract(row); // an earlier row of its aggregate failed meanwhile
+                } else {
+                    send(row);
+                }
+            }
+        }
+
+        /**
+         * Whether the producer session of the row's topic and segment is open, opening it if needed. When it cannot
+         * be opened the row counts as a failed attempt of the transport's kind (an unknown topic parks it; an
+         * unreachable broker, or a name another node still holds, is retried), before it got a sequence id.
+         */
+        private boolean sessionOpen(Row row) {
+            String session = row.topic + '\u0000' + row.segment;
+            if (sessions.contains(session)) {
+                return true;
+            }
+            try {
+                claims.raise(row.segment, publisher.openSession(row.topic, row.segment).highestStored());
+                sessions.add(session);
+                return true;
+            } catch (RuntimeException e) {
+                String key = row.entry.aggregateKey();
+                ArrayDeque<Row> rows = inFlight.get(key);
+                if (rows != null && rows.remove(row)) {
+                    inFlightCount--;
+                    if (rows.isEmpty()) {
+                        inFlight.remove(key);
+                    }
+                }
+                Throwable cause = e.getCause() != null ? e.getCause() : e;
+                fail(key, row, attemptOf(cause));
+                return false;
+            }
+        }
+
+        /** A prepared row that is not sent after all: it leaves the working set and is fetched again later. */
+        private void retract(Row row) {
+            String key = row.entry.aggregateKey();
+            ArrayDeque<Row> rows = inFlight.get(key);
+            if (rows != null && rows.remove(row)) {
+                inFlightCount--;
+                if (rows.isEmpty()) {
+                    inFlight.remove(key);
+                }
+            }
+            row.done = true;
+            lastSequence.remove(key);
+            fullScanDue = true;
+            dropQueued(key);
+            forget(row.entry.id());
+        }
+
+        private void send(Row row) {
+            String key = row.entry.aggregateKey();
             CompletableFuture<?> ack;
             try {
-                ack = publisher.publish(row.sent, topic.get());
+                ack = sequenced ? publisher.publish(row.sent, row.topic, row.segment, row.sequence)
+                                : publisher.publish(row.sent, row.topic);
             } catch (Throwable e) {
                 ack = CompletableFuture.failedFuture(e);
             }
             row.deadlineNanos = System.nanoTime() + ackTimeout.toNanos();
-            inFlight.computeIfAbsent(key, k -> new ArrayDeque<>()).add(row);
-            inFlightCount++;
             sendOrder.add(row);
             ack.whenComplete((result, error) -> {
                 row.error = error;
@@ -490,6 +657,197 @@ public final class OutboxRelay {
                 Throwable error = ack.handle((result, e) -> e).join();
                 complete(row, attemptOf(error instanceof CompletionException && error.getCause() != null
                                                 ? error.getCause() : error));
+            }
+        }
+
+        /** Whether rows of {@code segment} may be sent now: owned, resolved, and its claim recently extended. */
+        private boolean mayStillSend(int segment) {
+            return claims == null || (active.contains(segment) && claims.isValid(segment));
+        }
+
+        /** The segments whose rows are fetched: every one without claims, else the active ones with a valid claim. */
+        private Set<Integer> sendableSegments() {
+            if (claims == null) {
+                return allSegments;
+            }
+            Set<Integer> sendable = new HashSet<>(active);
+            sendable.removeIf(segment -> !claims.isValid(segment));
+            return sendable;
+        }
+
+        /**
+         * Claim work and segment transitions (claims mode): a round of claims when due; lost and surplus segments
+         * stop sending and, once idle, have their producers closed (and surplus claims released); gained segments
+         * and segments with a send of unknown outcome are resolved once idle.
+         */
+        private void maintainSegments() {
+            if (claims == null) {
+                return;
+            }
+            if (claims.roundDue()) {
+                SegmentClaims.Changes changes = claims.round();
+                changes.lost().forEach(this::stopSegment);
+                changes.gained().forEach(this::startResolving);
+                claims.surplus().forEach(this::stopSegment);
+            }
+            for (Iterator<Integer> it = closing.iterator(); it.hasNext(); ) {
+                int segment = it.next();
+                if (busy[segment] == 0) {
+                    it.remove();
+                    closeSessions(segment);
+                    if (claims.owns(segment)) {
+                        claims.release(segment);
+                    }
+                }
+            }
+            long now = System.nanoTime();
+            for (Integer segment : new ArrayList<>(resolving)) {
+                Long after = resolveAfter.get(segment);
+                if (busy[segment] == 0 && claims.isValid(segment)
+                        && (after == null || now - after >= 0)) {
+                    resolve(segment);
+                }
+            }
+        }
+
+        /** Stops sending a segment's rows (lost or released): queued ones are dropped, in-flight ones finish. */
+        private void stopSegment(int segment) {
+            active.remove(segment);
+            resolving.remove(segment);
+            resolveAfter.remove(segment);
+            closing.add(segment);
+            dropQueuedOf(segment);
+        }
+
+        /**
+         * Stops sending a segment's rows until it is resolved: a segment just claimed, or one with a send whose
+         * outcome is unknown (its later sends on the same producer must wait until the broker says what it stored).
+         */
+        private void startResolving(int segment) {
+            if (claims.owns(segment) && !closing.contains(segment)) {
+                active.remove(segment);
+                resolving.add(segment);
+                dropQueuedOf(segment);
+            }
+        }
+
+        private void closeSessions(int segment) {
+            sessions.removeIf(session -> session.endsWith("\u0000" + segment));
+            publisher.closeSegment(segment);
+        }
+
+        /**
+         * Asks the broker what it stored of the segment's rows that carry a sequence id: a new session per topic
+         * returns the last sequence id stored under the segment's producer name. Rows at or below it were stored
+         * (recorded SENT now, never sent again); rows above it were not (their id is cleared: they get a new one).
+         * Nothing of an earlier session can be stored after the new one opened, so the answer is final.
+         */
+        private void resolve(int segment) {
+            closeSessions(segment);
+            List<OutboxEntry> rows = transactionManager.fetchInTransaction(() -> store.fetchSequenced(segment));
+            Map<String, OutboxPublisher.Session> opened = new HashMap<>();
+            List<String> stored = new ArrayList<>();
+            List<String> notStored = new ArrayList<>();
+            try {
+                for (OutboxEntry entry : rows) {
+                    Optional<String> topic;
+                    try {
+                        topic = topicFor(entry.aggregateType());
+                    } catch (RuntimeException e) {
+                        topic = Optional.empty();
+                    }
+                    if (topic.isEmpty()) {
+                        notStored.add(entry.id());
+                        continue;
+                    }
+                    OutboxPublisher.Session session = opened.get(topic.get());
+                    if (session == null && !opened.containsKey(topic.get())) {
+                        session = openForResolution(topic.get(), segment);
+                        opened.put(topic.get(), session);
+                        if (session != null) {
+                            sessions.add(topic.get() + '\u0000' + segment);
+                            claims.raise(segment, session.highestStored());
+                        }
+                    }
+                    if (session == null) { // the topic refuses producers: nothing can be stored there
+                        notStored.add(entry.id());
+                        continue;
+                    }
+                    boolean wasStored = entry.brokerSequence() <= session.lastStored(entry.aggregateId());
+                    (wasStored ? stored : notStored).add(entry.id());
+                }
+            } catch (RuntimeException e) {
+                closeSessions(segment);
+                resolveAfter.put(segment, System.nanoTime() + pollInterval.toNanos());
+                logger.info("Outbox relay: resolving segment {} failed ({}); trying again in {}", segment,
+                            e.getMessage(), pollInterval);
+                return;
+            }
+            if (!claims.isValid(segment)) {
+                return;
+            }
+            transactionManager.executeInTransaction(() -> {
+                store.markSent(stored, clock.instant());
+                store.clearSequences(notStored);
+            });
+            resolving.remove(segment);
+            resolveAfter.remove(segment);
+            active.add(segment);
+            fullScanDue = true;
+            if (!rows.isEmpty()) {
+                logger.info("Outbox relay: segment {} resolved: {} row(s) the broker had stored recorded SENT, {} "
+                                    + "row(s) it had not get new sequence ids", segment, stored.size(),
+                            notStored.size());
+            }
+        }
+
+        /**
+         * Opens a session to resolve a segment's rows on a topic; {@code null} when the topic refuses producers for
+         * good (unknown, refused, not authorized): then none of them can have been stored since. A failure that may
+         * pass (broker unreachable, the name still held by another node) is thrown: the resolution is retried.
+         */
+        private OutboxPublisher.Session openForResolution(String topic, int segment) {
+            try {
+                return publisher.openSession(topic, segment);
+            } catch (RuntimeException e) {
+                FailureKind kind = publisher.classify(e.getCause() != null ? e.getCause() : e);
+                if (kind.mayHaveBeenStored() || kind == FailureKind.NOT_AUTHORIZED) {
+                    throw e;
+                }
+                return null;
+            }
+        }
+
+        private void dropQueuedOf(int segment) {
+            for (String key : new ArrayList<>(queued.keySet())) {
+                ArrayDeque<Row> rows = queued.get(key);
+                if (!rows.isEmpty() && rows.peek().segment == segment) {
+                    dropQueued(key);
+                }
+            }
+        }
+
+        private void dropQueued(String key) {
+            ArrayDeque<Row> rows = queued.remove(key);
+            ready.remove(key);
+            lastSequence.remove(key);
+            if (rows != null) {
+                queuedCount -= rows.size();
+                rows.forEach(r -> forget(r.entry.id()));
+            }
+        }
+
+        private void remember(OutboxEntry entry) {
+            int segment = OutboxSegments.of(entry.aggregateId(), segmentCount);
+            if (known.put(entry.id(), segment) == null) {
+                busy[segment]++;
+            }
+        }
+
+        private void forget(String id) {
+            Integer segment = known.remove(id);
+            if (segment != null) {
+                busy[segment]--;
             }
         }
 
@@ -538,7 +896,7 @@ public final class OutboxRelay {
                 }
             }
             if (row.voided) {
-                known.remove(row.entry.id()); // sent after a failure of its aggregate: stays pending, fetched again
+                forget(row.entry.id()); // sent after a failure of its aggregate: stays pending, fetched again
                 return;
             }
             if (failure != null) {
@@ -558,6 +916,9 @@ public final class OutboxRelay {
          */
         private void fail(String key, Row row, Attempt attempt) {
             row.done = true;
+            if (sequenced && row.sequence != OutboxEntry.NO_SEQUENCE && attempt.kind().mayHaveBeenStored()) {
+                startResolving(row.segment); // later sends of this segment wait until the broker says what it has
+            }
             lastSequence.remove(key);
             failed.put(row.entry, attempt);
             unrecordedFailures.merge(key, 1, Integer::sum);
@@ -566,7 +927,7 @@ public final class OutboxRelay {
             ArrayDeque<Row> dropped = queued.remove(key);
             if (dropped != null) {
                 queuedCount -= dropped.size();
-                dropped.forEach(r -> known.remove(r.entry.id()));
+                dropped.forEach(r -> forget(r.entry.id()));
             }
         }
 
@@ -591,8 +952,12 @@ public final class OutboxRelay {
                 releaseBlockedKeys();
                 return;
             }
+            if (claims != null) {
+                dropUnowned();
+            }
             List<Row> rows = new ArrayList<>(acknowledged);
             Map<OutboxEntry, Attempt> failedRows = new LinkedHashMap<>(failed);
+            long fence = claims == null ? Long.MAX_VALUE : fenceOf(rows, failedRows.keySet());
             List<String> sentIds = new ArrayList<>(rows.size());
             rows.forEach(r -> sentIds.add(r.entry.id()));
             Instant failedAt = clock.instant();
@@ -608,6 +973,10 @@ public final class OutboxRelay {
                     Set<String> unrecorded = transactionManager.fetchInTransaction(() -> {
                         Set<String> left = store.markSent(sentIds, clock.instant());
                         store.recordFailures(failures);
+                        if (fence != Long.MAX_VALUE && System.nanoTime() - fence >= 0) {
+                            throw new IllegalStateException("The claim of a segment lapsed before its outcomes were "
+                                                                    + "recorded: not recording them");
+                        }
                         return left;
                     });
                     notMarked.addAll(unrecorded);
@@ -617,6 +986,43 @@ public final class OutboxRelay {
                 recorded.add(new Recorded(rows, failedRows, failures, notMarked, error));
                 signals.release();
             });
+        }
+
+        /**
+         * Leaves out of the next recording the rows of segments this node no longer owns: the broker's answer to
+         * their sends is for the new owner to find out (it resolves the segment), not for this node to record.
+         */
+        private void dropUnowned() {
+            acknowledged.removeIf(row -> {
+                boolean unowned = !claims.owns(row.segment);
+                if (unowned) {
+                    forget(row.entry.id());
+                }
+                return unowned;
+            });
+            failed.keySet().removeIf(entry -> {
+                boolean unowned = !claims.owns(OutboxSegments.of(entry.aggregateId(), segmentCount));
+                if (unowned) {
+                    forget(entry.id());
+                    unrecordedFailures.computeIfPresent(entry.aggregateKey(), (k, n) -> n > 1 ? n - 1 : null);
+                }
+                return unowned;
+            });
+            releaseBlockedKeys();
+        }
+
+        /** The earliest moment a claim of the recorded rows' segments lapses: the recording must commit before. */
+        private long fenceOf(List<Row> rows, Set<OutboxEntry> failedRows) {
+            Set<Integer> segments = new HashSet<>();
+            rows.forEach(row -> segments.add(row.segment));
+            failedRows.forEach(entry -> segments.add(OutboxSegments.of(entry.aggregateId(), segmentCount)));
+            long fence = Long.MAX_VALUE;
+            long now = System.nanoTime();
+            for (Integer segment : segments) {
+                long until = claims.validUntilNanos(segment);
+                fence = fence == Long.MAX_VALUE || until - fence < 0 ? until : fence;
+            }
+            return fence == Long.MAX_VALUE ? now + Long.MAX_VALUE / 2 : fence;
         }
 
         /** The failure policy's decision; a policy that fails or decides nothing parks the row (nothing is lost). */
@@ -651,8 +1057,8 @@ public final class OutboxRelay {
                             + " acknowledged and " + done.failures().size() + " failed row(s) failed; retrying",
                                                     done.error());
                 }
-                done.rows().forEach(r -> known.remove(r.entry.id()));
-                done.failures().forEach(f -> known.remove(f.id()));
+                done.rows().forEach(r -> forget(r.entry.id()));
+                done.failures().forEach(f -> forget(f.id()));
                 done.failedRows().keySet().forEach(entry -> unrecordedFailures.computeIfPresent(
                         entry.aggregateKey(), (key, count) -> count > 1 ? count - 1 : null));
                 done.failures().stream().filter(f -> f.kind() == FailureKind.NOT_RECORDED)
@@ -751,7 +1157,7 @@ public final class OutboxRelay {
         void abandon() {
             queued.keySet().forEach(lastSequence::remove); // their rows were dropped: reading ahead must not skip them
             fullScanDue = true;
-            queued.values().forEach(rows -> rows.forEach(r -> known.remove(r.entry.id())));
+            queued.values().forEach(rows -> rows.forEach(r -> forget(r.entry.id())));
             queued.clear();
             ready.clear();
             queuedCount = 0;
@@ -764,9 +1170,12 @@ public final class OutboxRelay {
     }
 
     /** A fetched row on its way through the pipeline. */
-    private static final class Row {
+    private final class Row {
         private final OutboxEntry entry;
+        private final int segment;
         private OutboxEntry sent;
+        private String topic;
+        private long sequence = OutboxEntry.NO_SEQUENCE;
         private long deadlineNanos;
         private volatile Throwable error;
         private boolean done;
@@ -774,6 +1183,7 @@ public final class OutboxRelay {
 
         private Row(OutboxEntry entry) {
             this.entry = entry;
+            this.segment = OutboxSegments.of(entry.aggregateId(), segmentCount);
             this.sent = entry;
         }
     }
@@ -822,8 +1232,20 @@ public final class OutboxRelay {
         private FailurePolicy failurePolicy = BackoffFailurePolicy.defaults();
         private OutboxMetrics metrics = OutboxMetrics.NOOP;
         private Supplier<EntryUpcaster> upcaster = () -> EntryUpcaster.NONE;
+        private SegmentClaims claims;
 
         private Builder() {
+        }
+
+        /**
+         * Runs the relay on several nodes: it relays only the segments it claims ({@link SegmentClaims}), and, when
+         * the publisher supports it, sends with persisted broker sequence ids (effectively-once with the broker's
+         * deduplication). Without claims (the default) this relay sends every segment: run one per outbox.
+         */
+        public Builder segmentClaims(SegmentClaims claims) {
+            assertNonNull(claims, "SegmentClaims may not be null");
+            this.claims = claims;
+            return this;
         }
 
         public Builder store(OutboxStore store) {
@@ -934,6 +1356,11 @@ public final class OutboxRelay {
             assertNonNull(store, "The OutboxStore is a hard requirement and should be provided");
             assertNonNull(publisher, "The OutboxPublisher is a hard requirement and should be provided");
             assertNonNull(topicResolver, "The TopicResolver is a hard requirement and should be provided");
+            if (claims != null && claims.segmentCount() != store.segmentCount()) {
+                throw new AxonConfigurationException("The segment claims count " + claims.segmentCount()
+                                                             + " segments but the outbox store " + store.segmentCount()
+                                                             + ": both must use the same pulsar-outbox.segments");
+            }
             publisher.sendTimeout().ifPresent(sendTimeout -> {
                 if (ackTimeout.compareTo(sendTimeout) <= 0) {
                     throw new AxonConfigurationException(

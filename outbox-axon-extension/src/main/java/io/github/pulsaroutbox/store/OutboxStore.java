@@ -7,7 +7,10 @@ import io.github.pulsaroutbox.OutboxStatus;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+
+import io.github.pulsaroutbox.OutboxSegments;
 
 /**
  * Storage of outbox rows for capture and relay. Every method works in the caller's transaction (the unit of work's
@@ -41,6 +44,54 @@ public interface OutboxStore {
      */
     default List<OutboxEntry> fetchPendingAfter(long afterPosition, int limit, Instant now) {
         return fetchPending(limit, now).stream().filter(entry -> entry.position() > afterPosition).toList();
+    }
+
+    /**
+     * How many segments the rows are split into ({@link OutboxSegments}); the segment is stored on each row at
+     * {@link #append(List)}. Default: {@link OutboxSegments#DEFAULT_COUNT}.
+     */
+    default int segmentCount() {
+        return OutboxSegments.DEFAULT_COUNT;
+    }
+
+    /**
+     * As {@link #fetchPending(int, Instant)}, only rows in the given segments (those a relay node owns). The default
+     * filters {@link #fetchPending(int, Instant)}; stores should select by the stored segment instead.
+     */
+    default List<OutboxEntry> fetchPending(int limit, Instant now, Set<Integer> segments) {
+        return inSegments(fetchPending(limit, now), segments);
+    }
+
+    /** As {@link #fetchPendingAfter(long, int, Instant)}, only rows in the given segments. */
+    default List<OutboxEntry> fetchPendingAfter(long afterPosition, int limit, Instant now, Set<Integer> segments) {
+        return inSegments(fetchPendingAfter(afterPosition, limit, now), segments);
+    }
+
+    private List<OutboxEntry> inSegments(List<OutboxEntry> entries, Set<Integer> segments) {
+        int count = segmentCount();
+        return segments.size() >= count ? entries : entries.stream()
+                .filter(entry -> segments.contains(OutboxSegments.of(entry.aggregateId(), count))).toList();
+    }
+
+    /**
+     * Persists broker sequence ids assigned to pending rows (before they are sent), in the caller's transaction.
+     * Returns the ids of rows it did not update (no longer pending): they must not be sent.
+     */
+    default Set<String> assignSequences(Map<String, Long> sequences) {
+        throw new UnsupportedOperationException("This outbox store does not persist broker sequence ids");
+    }
+
+    /**
+     * The pending rows of a segment that carry a broker sequence id (sent, or about to be sent, by an earlier owner
+     * of the segment or an attempt whose outcome is unknown), in sequence id order, whether due or not.
+     */
+    default List<OutboxEntry> fetchSequenced(int segment) {
+        throw new UnsupportedOperationException("This outbox store does not persist broker sequence ids");
+    }
+
+    /** Removes the broker sequence id of the given pending rows (the broker does not have them). */
+    default void clearSequences(Collection<String> ids) {
+        throw new UnsupportedOperationException("This outbox store does not persist broker sequence ids");
     }
 
     /**

@@ -76,6 +76,9 @@ class OutboxActuatorIntegrationTest extends BrokerTestSupport {
         Map<String, Object> overview = get("/actuator/outbox?aggregateType=ShopOrder&aggregateId=" + orderId);
         assertThat((Map<String, Object>) overview.get("counts")).containsEntry("PENDING", 2);
         assertThat(overview.get("relayRunning")).isEqualTo(true);
+        Map<String, Object> node = (Map<String, Object>) overview.get("relayNode"); // the only node owns every segment
+        assertThat(node).containsEntry("segmentCount", 16).containsEntry("liveNodes", 1);
+        assertThat((List<Integer>) node.get("ownedSegments")).hasSize(16);
         Map<String, Object> page = (Map<String, Object>) overview.get("parked");
         assertThat(page.get("total")).isEqualTo(1);
         Map<String, Object> parked = ((List<Map<String, Object>>) page.get("rows")).get(0);

@@ -20,6 +20,7 @@ import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.when;
 
 class OutboxAutoConfigurationTest {
 
@@ -124,6 +125,7 @@ class OutboxAutoConfigurationTest {
     @Test
     void backsOffForApplicationBeans() {
         OutboxStore store = mock(OutboxStore.class);
+        when(store.segmentCount()).thenReturn(16);
         OutboxPublisher publisher = mock(OutboxPublisher.class);
         runner.withBean(OutboxStore.class, () -> store)
               .withBean(OutboxPublisher.class, () -> publisher)

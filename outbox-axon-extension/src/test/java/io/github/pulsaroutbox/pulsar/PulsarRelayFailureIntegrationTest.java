@@ -14,6 +14,9 @@ import io.github.pulsaroutbox.OutboxRow;
 import io.github.pulsaroutbox.OutboxStatus;
 import io.github.pulsaroutbox.metrics.OutboxMetrics;
 import io.github.pulsaroutbox.operations.OutboxOperations;
+import io.github.pulsaroutbox.OutboxSegments;
+import io.github.pulsaroutbox.relay.SegmentClaims;
+import org.axonframework.eventhandling.tokenstore.inmemory.InMemoryTokenStore;
 import io.github.pulsaroutbox.relay.OutboxRelay;
 import io.github.pulsaroutbox.store.jdbc.JdbcOutboxStore;
 import io.github.pulsaroutbox.testbroker.SharedPulsarBroker;
@@ -207,6 +210,76 @@ class PulsarRelayFailureIntegrationTest {
             }
             assertThat(delivered).containsOnly(Map.entry("a", List.of(0L)), Map.entry("b", List.of(0L, 1L, 2L)),
                                                Map.entry("c", List.of(0L)));
+        }
+    }
+
+    /**
+     * With broker deduplication on, a row refused alone (the topic's size limit) while a later row of another
+     * aggregate in the same segment is stored under the same producer name must not be retried with its old sequence
+     * id: the broker would drop it as a duplicate (it is below the last stored id) and it would be lost while marked
+     * SENT. Retried after the limit was raised, it gets a new, higher id and arrives.
+     */
+    @Test
+    void rowRefusedBeforeALaterStoredOneGetsAHigherSequenceIdWhenRetriedAndArrivesWithDeduplicationOn()
+            throws Exception {
+        String namespace = "dedup-" + UUID.randomUUID().toString().substring(0, 8);
+        BrokerAdmin.send("PUT", "/admin/v2/namespaces/public/" + namespace, "{}");
+        BrokerAdmin.send("POST", "/admin/v2/namespaces/public/" + namespace + "/deduplication", "true");
+        String name = "refused-" + UUID.randomUUID();
+        String path = "/admin/v2/persistent/public/" + namespace + "/" + name;
+        String topic = "persistent://public/" + namespace + "/" + name;
+        BrokerAdmin.send("PUT", path, "");
+        BrokerAdmin.send("POST", path + "/maxMessageSize", "10240");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
+                BrokerAdmin.send("GET", path + "/maxMessageSize", null).body()).isEqualTo("10240"));
+        int segments = store.segmentCount();
+        String other = IntStream.range(0, 10_000).mapToObj(i -> "b" + i)
+                                .filter(id -> OutboxSegments.of(id, segments) == OutboxSegments.of("a", segments))
+                                .findFirst().orElseThrow(); // same segment, so the same producer name
+        OutboxRelay deduplicated = OutboxRelay.builder()
+                                              .store(store)
+                                              .publisher(publisher)
+                                              .topicResolver((type, annotated) -> Optional.of(topic))
+                                              .pollInterval(Duration.ofMillis(200))
+                                              .ackTimeout(Duration.ofSeconds(20))
+                                              .segmentClaims(SegmentClaims.builder()
+                                                                          .tokenStore(new InMemoryTokenStore())
+                                                                          .segmentCount(segments)
+                                                                          .build())
+                                              .build();
+        store.append(List.of(entry("Refused", "a", 0, "{\"blob\":\"" + "x".repeat(20_000) + "\"}")));
+        store.append(List.of(entry("Refused", other, 0, "{}"), entry("Refused", other, 1, "{}")));
+        try (Consumer<byte[]> reader = subscribe(topic)) {
+            deduplicated.start();
+            try {
+                await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                    assertThat(store.find("Refused-a-0").orElseThrow().entry().status())
+                            .isEqualTo(OutboxStatus.FAILED);
+                    assertThat(store.count(OutboxStatus.SENT)).isEqualTo(2);
+                });
+                long laterStored = store.find("Refused-" + other + "-1").orElseThrow().entry().brokerSequence();
+                assertThat(laterStored).isPositive();
+                assertThat(store.find("Refused-a-0").orElseThrow().entry().brokerSequence())
+                        .as("a refused row keeps no sequence id").isEqualTo(OutboxEntry.NO_SEQUENCE);
+
+                BrokerAdmin.send("POST", path + "/maxMessageSize", "1048576");
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
+                        BrokerAdmin.send("GET", path + "/maxMessageSize", null).body()).isEqualTo("1048576"));
+                assertThat(operations.retry("Refused-a-0", "ops", "limit raised")).isTrue();
+                await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(
+                        store.find("Refused-a-0").orElseThrow().entry().status()).isEqualTo(OutboxStatus.SENT));
+                assertThat(store.find("Refused-a-0").orElseThrow().entry().brokerSequence())
+                        .isGreaterThan(laterStored);
+            } finally {
+                deduplicated.shutdown();
+            }
+            Map<String, List<Long>> delivered = new HashMap<>();
+            Message<byte[]> message;
+            while ((message = reader.receive(3, TimeUnit.SECONDS)) != null) {
+                delivered.computeIfAbsent(message.getKey(), k -> new ArrayList<>()).add(Long.parseLong(
+                        message.getProperty(OutboxMessageProperties.AGGREGATE_SEQUENCE)));
+            }
+            assertThat(delivered).containsOnly(Map.entry("a", List.of(0L)), Map.entry(other, List.of(0L, 1L)));
         }
     }
 

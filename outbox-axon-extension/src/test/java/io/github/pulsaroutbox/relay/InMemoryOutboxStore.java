@@ -31,7 +31,7 @@ class InMemoryOutboxStore implements OutboxStore {
             rows.put(e.id(), new OutboxEntry(e.id(), ++position, e.timestamp(), e.eventType(), e.aggregateType(),
                                              e.aggregateId(), e.aggregateSequence(), e.payload(), e.metadata(),
                                              e.version(), e.traceParent(), e.status(), 0, e.failureKind(),
-                                             e.lastError()));
+                                             e.lastError(), OutboxEntry.NO_SEQUENCE));
         }
     }
 
@@ -43,7 +43,7 @@ class InMemoryOutboxStore implements OutboxStore {
         rows.put(e.id(), new OutboxEntry(e.id(), position, e.timestamp(), e.eventType(), e.aggregateType(),
                                          e.aggregateId(), e.aggregateSequence(), e.payload(), e.metadata(),
                                          e.version(), e.traceParent(), e.status(), 0, e.failureKind(),
-                                         e.lastError()));
+                                         e.lastError(), OutboxEntry.NO_SEQUENCE));
         this.position = Math.max(this.position, position);
     }
 
@@ -123,6 +123,7 @@ class InMemoryOutboxStore implements OutboxStore {
     private static OutboxEntry with(OutboxEntry e, OutboxStatus status, int attempts, OutboxEntry failure) {
         return new OutboxEntry(e.id(), e.position(), e.timestamp(), e.eventType(), e.aggregateType(),
                                e.aggregateId(), e.aggregateSequence(), e.payload(), e.metadata(), e.version(),
-                               e.traceParent(), status, attempts, failure.failureKind(), failure.lastError());
+                               e.traceParent(), status, attempts, failure.failureKind(), failure.lastError(),
+                               e.brokerSequence());
     }
 }

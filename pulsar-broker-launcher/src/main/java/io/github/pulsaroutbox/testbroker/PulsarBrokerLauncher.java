@@ -49,6 +49,10 @@ public final class PulsarBrokerLauncher {
     private Path javaHome = Path.of(System.getProperty("java.home"));
     private String classpathResource = CLASSPATH_RESOURCE;
     private final Properties extraConfig = new Properties();
+    private int brokerPort;
+    private int webPort;
+    private int zookeeperPort;
+    private int bookiePort;
 
     private PulsarBrokerLauncher() {
     }
@@ -100,6 +104,18 @@ public final class PulsarBrokerLauncher {
         return this;
     }
 
+    /**
+     * Listens on the given ports instead of free ones chosen at start, e.g. to restart a broker (on the same
+     * {@link #dataDirectory(Path)}: its bookie must keep its port) where its clients reconnect.
+     */
+    public PulsarBrokerLauncher ports(int brokerPort, int webPort, int zookeeperPort, int bookiePort) {
+        this.brokerPort = brokerPort;
+        this.webPort = webPort;
+        this.zookeeperPort = zookeeperPort;
+        this.bookiePort = bookiePort;
+        return this;
+    }
+
     /** Sets a broker configuration key (overrides the launcher's defaults). */
     public PulsarBrokerLauncher config(String key, String value) {
         extraConfig.setProperty(key, value);
@@ -116,8 +132,8 @@ public final class PulsarBrokerLauncher {
         Path java = javaExecutable(javaHome);
         String classpath = brokerClasspath(classpathResource);
         Path dataDir = prepareDataDirectory();
-        int brokerPort = freePort();
-        int webPort = freePort();
+        int brokerPort = this.brokerPort > 0 ? this.brokerPort : freePort();
+        int webPort = this.webPort > 0 ? this.webPort : freePort();
         Path config = dataDir.resolve("standalone.conf");
         Path log = dataDir.resolve("broker.log");
         writeConfig(config, brokerPort, webPort);
@@ -152,6 +168,11 @@ public final class PulsarBrokerLauncher {
         command.add(mkdirs(dataDir.resolve("bookkeeper")).toString());
         command.add("--zookeeper-dir");
         command.add(mkdirs(dataDir.resolve("zookeeper")).toString());
+        // free ports, so that brokers can run side by side (Pulsar's defaults are 2181 and 3181)
+        command.add("--zookeeper-port");
+        command.add(Integer.toString(zookeeperPort > 0 ? zookeeperPort : freePort()));
+        command.add("--bookkeeper-port");
+        command.add(Integer.toString(bookiePort > 0 ? bookiePort : freePort()));
 
         Process process;
         try {

@@ -7,8 +7,10 @@ import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
 import io.github.pulsaroutbox.FailureKind;
 import io.github.pulsaroutbox.OutboxEntry;
 import io.github.pulsaroutbox.OutboxRow;
+import io.github.pulsaroutbox.OutboxSegments;
 import io.github.pulsaroutbox.OutboxStatus;
 import io.github.pulsaroutbox.store.OutboxMaintenance;
+import io.github.pulsaroutbox.store.OutboxNodes;
 import io.github.pulsaroutbox.store.OutboxStore;
 
 import java.sql.Connection;
@@ -23,8 +25,12 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.IntStream;
+
+import org.axonframework.common.BuilderUtils;
 
 import static org.axonframework.common.BuilderUtils.assertNonNull;
 
@@ -36,7 +42,7 @@ import static org.axonframework.common.BuilderUtils.assertNonNull;
  * bound to the application's transaction manager), so that {@link #append(List)} joins the unit of work's transaction.
  * Nothing here commits. Writes are JDBC batches: one round trip per call, not per row.
  */
-public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance {
+public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, OutboxNodes {
 
     /** The default table name. */
     public static final String DEFAULT_TABLE = "axon_outbox";
@@ -46,6 +52,8 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance {
     private final ConnectionProvider connectionProvider;
     private final String table;
     private final OutboxDatabase configuredDatabase;
+    private final int segmentCount;
+    private final Set<Integer> allSegments;
     private volatile OutboxSql sql;
 
     private JdbcOutboxStore(Builder builder) {
@@ -53,6 +61,8 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance {
         this.connectionProvider = builder.connectionProvider;
         this.table = builder.table;
         this.configuredDatabase = builder.database;
+        this.segmentCount = builder.segmentCount;
+        this.allSegments = Set.copyOf(IntStream.range(0, segmentCount).boxed().toList());
     }
 
     public static Builder builder() {
@@ -62,6 +72,11 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance {
     /** The table name this store uses. */
     public String table() {
         return table;
+    }
+
+    @Override
+    public int segmentCount() {
+        return segmentCount;
     }
 
     /** Creates the table and its indexes if they do not exist (idempotent). */
@@ -107,6 +122,7 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance {
                     insert.setString(12, entry.failureKind() == null ? null : entry.failureKind().name());
                     insert.setString(13, truncate(entry.lastError(), MAX_ERROR_LENGTH));
                     insert.setObject(14, parked ? toDb(entry.timestamp()) : null);
+                    insert.setInt(15, OutboxSegments.of(entry.aggregateId(), segmentCount));
                     insert.addBatch();
                 }
                 insert.executeBatch();
@@ -117,20 +133,151 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance {
 
     @Override
     public List<OutboxEntry> fetchPending(int limit, Instant now) {
+        return fetchPending(limit, now, allSegments);
+    }
+
+    @Override
+    public List<OutboxEntry> fetchPending(int limit, Instant now, Set<Integer> segments) {
+        if (segments.isEmpty()) {
+            return List.of();
+        }
         OffsetDateTime at = toDb(now);
         return readEntries("fetchPending", limit, select -> {
             select.setObject(1, at);
-            select.setObject(2, at);
-            select.setInt(3, limit);
+            int next = bindSegments(select, 2, segments);
+            select.setObject(next, at);
+            select.setInt(next + 1, limit);
         });
     }
 
     @Override
     public List<OutboxEntry> fetchPendingAfter(long afterPosition, int limit, Instant now) {
+        return fetchPendingAfter(afterPosition, limit, now, allSegments);
+    }
+
+    @Override
+    public List<OutboxEntry> fetchPendingAfter(long afterPosition, int limit, Instant now, Set<Integer> segments) {
+        if (segments.isEmpty()) {
+            return List.of();
+        }
         return readEntries("fetchPendingAfter", limit, select -> {
             select.setLong(1, afterPosition);
             select.setObject(2, toDb(now));
-            select.setInt(3, limit);
+            int next = bindSegments(select, 3, segments);
+            select.setInt(next, limit);
+        });
+    }
+
+    /** Binds {@link OutboxSql#SEGMENT_SET_SIZE} segment numbers, repeating one to fill the set; the next index. */
+    private static int bindSegments(PreparedStatement statement, int firstIndex, Set<Integer> segments)
+            throws SQLException {
+        List<Integer> list = List.copyOf(segments);
+        if (list.size() > OutboxSql.SEGMENT_SET_SIZE) {
+            throw new IllegalArgumentException("At most " + OutboxSql.SEGMENT_SET_SIZE + " segments");
+        }
+        for (int i = 0; i < OutboxSql.SEGMENT_SET_SIZE; i++) {
+            statement.setInt(firstIndex + i, list.get(Math.min(i, list.size() - 1)));
+        }
+        return firstIndex + OutboxSql.SEGMENT_SET_SIZE;
+    }
+
+    @Override
+    public Set<String> assignSequences(Map<String, Long> sequences) {
+        if (sequences.isEmpty()) {
+            return Set.of();
+        }
+        return withConnection(connection -> {
+            List<String> ids = new ArrayList<>(sequences.keySet());
+            int[] counts;
+            try (PreparedStatement update = connection.prepareStatement(sql(connection).get("assignSequence"))) {
+                for (String id : ids) {
+                    update.setLong(1, sequences.get(id));
+                    update.setString(2, id);
+                    update.addBatch();
+                }
+                counts = update.executeBatch();
+            }
+            Set<String> notAssigned = new LinkedHashSet<>();
+            for (int i = 0; i < counts.length; i++) {
+                if (counts[i] == 0) {
+                    notAssigned.add(ids.get(i));
+                }
+            }
+            return notAssigned;
+        });
+    }
+
+    @Override
+    public List<OutboxEntry> fetchSequenced(int segment) {
+        return readEntries("fetchSequenced", 16, select -> select.setInt(1, segment));
+    }
+
+    @Override
+    public void clearSequences(Collection<String> ids) {
+        if (ids.isEmpty()) {
+            return;
+        }
+        withConnection(connection -> {
+            List<String> all = List.copyOf(new LinkedHashSet<>(ids));
+            try (PreparedStatement update = connection.prepareStatement(sql(connection).get("clearSequences"))) {
+                for (int from = 0; from < all.size(); from += OutboxSql.SET_SIZE) {
+                    bindSet(update, 1, all, from);
+                    update.addBatch();
+                }
+                update.executeBatch();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public void heartbeat(String nodeId, Instant at, String segments) {
+        withConnection(connection -> {
+            try (PreparedStatement upsert = connection.prepareStatement(sql(connection).get("heartbeat"))) {
+                upsert.setString(1, nodeId);
+                upsert.setObject(2, toDb(at));
+                upsert.setString(3, truncate(segments, 1000));
+                upsert.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public List<Node> liveNodes(Instant since) {
+        return withConnection(connection -> {
+            try (PreparedStatement select = connection.prepareStatement(sql(connection).get("liveNodes"))) {
+                select.setObject(1, toDb(since));
+                try (ResultSet rs = select.executeQuery()) {
+                    List<Node> nodes = new ArrayList<>();
+                    while (rs.next()) {
+                        nodes.add(new Node(rs.getString(1), instant(rs, "heartbeat_at"), rs.getString(3)));
+                    }
+                    return nodes;
+                }
+            }
+        });
+    }
+
+    @Override
+    public void leave(String nodeId) {
+        withConnection(connection -> {
+            try (PreparedStatement delete = connection.prepareStatement(sql(connection).get("leave"))) {
+                delete.setString(1, nodeId);
+                delete.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public void forgetNodes(Instant before) {
+        withConnection(connection -> {
+            try (PreparedStatement delete = connection.prepareStatement(sql(connection).get("forgetNodes"))) {
+                delete.setObject(1, toDb(before));
+                delete.executeUpdate();
+            }
+            return null;
         });
     }
 
@@ -224,7 +371,8 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance {
                             retry.setObject(1, toDb(failure.nextAttemptAt()));
                             retry.setString(2, kind);
                             retry.setString(3, error);
-                            retry.setString(4, failure.id());
+                            retry.setBoolean(4, failure.kind().mayHaveBeenStored());
+                            retry.setString(5, failure.id());
                             retry.addBatch();
                             retries++;
                         }
@@ -431,7 +579,13 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance {
                                OutboxStatus.valueOf(rs.getString("status")),
                                rs.getInt("attempts"),
                                kind == null ? null : FailureKind.valueOf(kind),
-                               rs.getString("last_error"));
+                               rs.getString("last_error"),
+                               sequenceOf(rs));
+    }
+
+    private static long sequenceOf(ResultSet rs) throws SQLException {
+        long sequence = rs.getLong("broker_sequence");
+        return rs.wasNull() ? OutboxEntry.NO_SEQUENCE : sequence;
     }
 
     private static OutboxRow readRow(ResultSet rs) throws SQLException {
@@ -498,8 +652,21 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance {
         private ConnectionProvider connectionProvider;
         private String table = DEFAULT_TABLE;
         private OutboxDatabase database;
+        private int segmentCount = OutboxSegments.DEFAULT_COUNT;
 
         private Builder() {
+        }
+
+        /**
+         * How many segments rows are split into (default {@value OutboxSegments#DEFAULT_COUNT}, at most
+         * {@value OutboxSegments#MAX_COUNT}); the relay's segment count must be the same. Fixed for a table's life:
+         * rows keep the segment computed when they were written.
+         */
+        public Builder segmentCount(int segmentCount) {
+            BuilderUtils.assertThat(segmentCount, n -> n >= 1 && n <= OutboxSegments.MAX_COUNT,
+                                    "segmentCount must be between 1 and " + OutboxSegments.MAX_COUNT);
+            this.segmentCount = segmentCount;
+            return this;
         }
 
         /** The connections to use; the event store's, so that capture joins its transaction. Required. */

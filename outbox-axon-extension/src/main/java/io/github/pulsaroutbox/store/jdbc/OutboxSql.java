@@ -21,6 +21,10 @@ final class OutboxSql {
     /** How many bind parameters {@code ${ids}} stands for: set-based statements take ids in chunks of this size. */
     static final int SET_SIZE = 100;
     private static final String SET_PARAMETERS = String.join(", ", java.util.Collections.nCopies(SET_SIZE, "?"));
+    /** How many bind parameters {@code ${segments}} stands for: every segment a relay can own. */
+    static final int SEGMENT_SET_SIZE = io.github.pulsaroutbox.OutboxSegments.MAX_COUNT;
+    private static final String SEGMENT_PARAMETERS = String.join(", ",
+                                                                 java.util.Collections.nCopies(SEGMENT_SET_SIZE, "?"));
 
     private final Properties statements;
     private final List<String> schema;
@@ -79,9 +83,10 @@ final class OutboxSql {
 
     private static String substitute(String sql, String table, String simpleName) {
         // ${name}: unqualified, for constraint and index names; ${archive}: the retention archive table
-        // ${ids}: SET_SIZE bind parameters
-        return sql.replace("${archive}", table + "_archive").replace("${name}", simpleName).replace("${table}", table)
-                  .replace("${ids}", SET_PARAMETERS);
+        // ${ids}: SET_SIZE bind parameters; ${segments}: SEGMENT_SET_SIZE bind parameters; ${nodes}: the relay nodes
+        return sql.replace("${archive}", table + "_archive").replace("${nodes}", table + "_node")
+                  .replace("${name}", simpleName).replace("${table}", table)
+                  .replace("${ids}", SET_PARAMETERS).replace("${segments}", SEGMENT_PARAMETERS);
     }
 
     private static InputStream resource(OutboxDatabase database, String name) {

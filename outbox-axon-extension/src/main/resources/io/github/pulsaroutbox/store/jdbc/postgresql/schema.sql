@@ -23,6 +23,8 @@ CREATE TABLE IF NOT EXISTS ${table} (
     action_by          VARCHAR(255),
     action_at          TIMESTAMPTZ,
     action_reason      VARCHAR(1000),
+    segment            INT DEFAULT 0 NOT NULL,
+    broker_sequence    BIGINT,
     CONSTRAINT ${name}_pk PRIMARY KEY (id),
     CONSTRAINT ${name}_position_uk UNIQUE (position),
     CONSTRAINT ${name}_aggregate_uk UNIQUE (aggregate_type, aggregate_id, aggregate_sequence)
@@ -32,5 +34,19 @@ CREATE TABLE IF NOT EXISTS ${table} (
 CREATE INDEX IF NOT EXISTS ${name}_status_position_ix ON ${table} (status, position);
 -- serves "is an earlier row of this aggregate parked (status) or backing off (next_attempt_at)?" with one seek each
 CREATE INDEX IF NOT EXISTS ${name}_aggregate_status_ix ON ${table} (aggregate_type, aggregate_id, status, next_attempt_at);
+-- tables created before segments and broker sequence ids existed get the columns (their rows stay in segment 0:
+-- drain the outbox before upgrading a table that has pending rows, see docs/guarantees.md)
+ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS segment INT DEFAULT 0 NOT NULL;
+ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS broker_sequence BIGINT;
 -- retention's archive (pulsar-outbox.retention.mode=archive): the same columns, rows moved in bounded batches
 CREATE TABLE IF NOT EXISTS ${archive} AS SELECT * FROM ${table} WHERE 1 = 0;
+ALTER TABLE ${archive} ADD COLUMN IF NOT EXISTS segment INT DEFAULT 0 NOT NULL;
+ALTER TABLE ${archive} ADD COLUMN IF NOT EXISTS broker_sequence BIGINT;
+-- relay nodes: each running relay's heartbeat and the segments it owns (ownership itself is claimed in Axon's
+-- TokenStore); the live nodes decide each node's fair share of segments
+CREATE TABLE IF NOT EXISTS ${nodes} (
+    node_id      VARCHAR(255) NOT NULL,
+    heartbeat_at TIMESTAMPTZ NOT NULL,
+    segments     VARCHAR(1000),
+    CONSTRAINT ${name}_node_pk PRIMARY KEY (node_id)
+);

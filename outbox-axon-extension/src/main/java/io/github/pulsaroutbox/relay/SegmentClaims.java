@@ -1,0 +1,447 @@
+package io.github.pulsaroutbox.relay;
+
+import io.github.pulsaroutbox.OutboxSegments;
+import io.github.pulsaroutbox.store.OutboxNodes;
+import org.axonframework.common.AxonConfigurationException;
+import org.axonframework.common.transaction.NoTransactionManager;
+import org.axonframework.common.transaction.TransactionManager;
+import org.axonframework.eventhandling.GlobalSequenceTrackingToken;
+import org.axonframework.eventhandling.Segment;
+import org.axonframework.eventhandling.TrackingToken;
+import org.axonframework.eventhandling.tokenstore.TokenStore;
+import org.axonframework.eventhandling.tokenstore.UnableToClaimTokenException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.lang.management.ManagementFactory;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+import static org.axonframework.common.BuilderUtils.assertNonNull;
+import static org.axonframework.common.BuilderUtils.assertThat;
+
+/**
+ * Which segments of the outbox this node relays, claimed in Axon's {@link TokenStore} the way Axon's streaming
+ * processors claim theirs: the relay shows up there as a processor (by default {@code pulsar-outbox}) with one token
+ * per segment.
+ * <p>
+ * Guarantees, given a token store shared by all nodes (JPA or JDBC on the application's database) and clocks that
+ * differ by less than half the claim timeout:
+ * <ul>
+ *     <li>A segment is claimed by at most one node at a time; claims are extended every fifth of the claim timeout,
+ *     and a node sends rows of a segment only while its last successful extension is less than half the claim timeout
+ *     old ({@link #isValid(int)}). A paused or partitioned node therefore stops sending before its claim expires and
+ *     another node may take the segment over.</li>
+ *     <li>Each node claims its fair share ({@code ceil(segments / live nodes)}, live nodes being those with a
+ *     heartbeat within the claim timeout) and gives up segments above it, so joining and leaving nodes rebalance the
+ *     work within a few rounds; a dead node's segments are taken over once its claims expire.</li>
+ *     <li>Each segment's token holds the highest broker sequence id reserved for it, so sequence ids only grow per
+ *     segment, across restarts and takeovers. Ids are reserved in blocks: the token is written once per block.</li>
+ * </ul>
+ * All methods except {@link #ownedSegments()} are called from the relay's thread only.
+ */
+public final class SegmentClaims {
+
+    private static final Logger logger = LoggerFactory.getLogger(SegmentClaims.class);
+    /** Sequence ids reserved per token write. */
+    static final long RESERVATION = 10_000;
+
+    private final java.util.function.Supplier<TokenStore> tokenStores;
+    private TokenStore tokenStore;
+    private final TransactionManager transactionManager;
+    private final OutboxNodes nodes;
+    private final String processorName;
+    private final int segmentCount;
+    private final String nodeId;
+    private final Duration claimTimeout;
+    private final Clock clock;
+
+    private final Map<Integer, Claim> owned = new TreeMap<>();
+    private final Set<Integer> releasing = new TreeSet<>();
+    private volatile Set<Integer> ownedView = Set.of();
+    private volatile int liveNodes = 1;
+    private long nextRoundNanos;
+
+    private SegmentClaims(Builder builder) {
+        builder.validate();
+        this.tokenStores = builder.tokenStore;
+        this.transactionManager = builder.transactionManager;
+        this.nodes = builder.nodes;
+        this.processorName = builder.processorName;
+        this.segmentCount = builder.segmentCount;
+        this.nodeId = builder.nodeId;
+        this.claimTimeout = builder.claimTimeout;
+        this.clock = builder.clock;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The processor name the segments are claimed under in the token store. */
+    public String processorName() {
+        return processorName;
+    }
+
+    /** This node's identifier in the node table. */
+    public String nodeId() {
+        return nodeId;
+    }
+
+    /** How many segments the outbox is split into. */
+    public int segmentCount() {
+        return segmentCount;
+    }
+
+    /** The segments this node owns now (a snapshot; safe from any thread). */
+    public Set<Integer> ownedSegments() {
+        return ownedView;
+    }
+
+    /** How many nodes were alive at the last round (this one included). */
+    public int liveNodes() {
+        return liveNodes;
+    }
+
+    /**
+     * Creates the segments' tokens if none exist, and checks that the token store holds as many segments as
+     * configured.
+     *
+     * @throws AxonConfigurationException when the token store has another number of segments for the processor
+     */
+    void initialize() {
+        tokenStore = tokenStores.get();
+        int[] existing = transactionManager.fetchInTransaction(() -> tokenStore.fetchSegments(processorName));
+        if (existing.length == 0) {
+            try {
+                transactionManager.executeInTransaction(() -> tokenStore.initializeTokenSegments(
+                        processorName, segmentCount, new GlobalSequenceTrackingToken(0)));
+            } catch (RuntimeException e) {
+                logger.debug("Initializing the outbox segments failed; another node may have done it", e);
+            }
+            existing = transactionManager.fetchInTransaction(() -> tokenStore.fetchSegments(processorName));
+        }
+        if (existing.length != segmentCount) {
+            throw new AxonConfigurationException(
+                    "The token store holds " + existing.length + " segment(s) for outbox processor '" + processorName
+                            + "' but the outbox is configured with " + segmentCount + " (pulsar-outbox.segments). "
+                            + "Rows keep the segment they were written with: configure " + existing.length
+                            + " segments, or change the count only as described in docs/guarantees.md");
+        }
+    }
+
+    /** Whether a round of claim work is due. */
+    boolean roundDue() {
+        return System.nanoTime() - nextRoundNanos >= 0;
+    }
+
+    /**
+     * Extends this node's claims, writes its heartbeat, and claims available segments up to its fair share.
+     *
+     * @return what changed: segments gained (they must be resolved before sending) and segments lost (stop at once)
+     */
+    Changes round() {
+        long started = System.nanoTime();
+        nextRoundNanos = started + roundInterval().toNanos();
+        Set<Integer> lost = new TreeSet<>();
+        if (!owned.isEmpty()) {
+            transactionManager.executeInTransaction(() -> {
+                for (Integer segment : owned.keySet()) {
+                    try {
+                        tokenStore.extendClaim(processorName, segment);
+                    } catch (UnableToClaimTokenException e) {
+                        lost.add(segment);
+                    }
+                }
+            });
+            long validUntil = started + claimTimeout.toNanos() / 2;
+            owned.forEach((segment, claim) -> claim.validUntilNanos = validUntil);
+            lost.forEach(this::forget);
+        }
+        Instant now = clock.instant();
+        if (nodes != null) {
+            String mine = owned.keySet().stream().map(String::valueOf).collect(Collectors.joining(","));
+            List<OutboxNodes.Node> alive = transactionManager.fetchInTransaction(() -> {
+                nodes.heartbeat(nodeId, now, mine);
+                return nodes.liveNodes(now.minus(claimTimeout));
+            });
+            liveNodes = Math.max(1, alive.size());
+        }
+        int share = (segmentCount + liveNodes - 1) / liveNodes;
+        Set<Integer> gained = new TreeSet<>();
+        if (owned.size() < share) {
+            List<Integer> candidates = new ArrayList<>();
+            for (Segment segment : transactionManager.fetchInTransaction(
+                    () -> tokenStore.fetchAvailableSegments(processorName))) {
+                if (!owned.containsKey(segment.getSegmentId())) {
+                    candidates.add(segment.getSegmentId());
+                }
+            }
+            Collections.shuffle(candidates);
+            for (Integer segment : candidates) {
+                if (owned.size() >= share) {
+                    break;
+                }
+                long claimedAt = System.nanoTime();
+                try {
+                    TrackingToken token = transactionManager.fetchInTransaction(
+                            () -> tokenStore.fetchToken(processorName, segment));
+                    Claim claim = new Claim(reservedIn(token));
+                    claim.validUntilNanos = claimedAt + claimTimeout.toNanos() / 2;
+                    owned.put(segment, claim);
+                    gained.add(segment);
+                } catch (UnableToClaimTokenException e) {
+                    logger.trace("Outbox segment {} is claimed by another node", segment);
+                }
+            }
+        }
+        if (!gained.isEmpty() || !lost.isEmpty()) {
+            logger.info("Outbox relay node {} owns segments {} of {} ({} live node(s)); gained {}, lost {}",
+                        nodeId, owned.keySet(), segmentCount, liveNodes, gained, lost);
+        }
+        ownedView = Set.copyOf(owned.keySet());
+        return new Changes(gained, lost);
+    }
+
+    /** The owned segments above this node's fair share that it should drain and release (highest first). */
+    Set<Integer> surplus() {
+        int share = (segmentCount + liveNodes - 1) / liveNodes;
+        Set<Integer> surplus = new TreeSet<>(releasing);
+        List<Integer> mine = new ArrayList<>(owned.keySet());
+        for (int i = mine.size() - 1; i >= 0 && mine.size() - surplus.size() > share; i--) {
+            surplus.add(mine.get(i));
+        }
+        releasing.addAll(surplus);
+        return surplus;
+    }
+
+    /** Releases a drained segment so that another node can claim it. */
+    void release(int segment) {
+        if (forget(segment)) {
+            try {
+                transactionManager.executeInTransaction(() -> tokenStore.releaseClaim(processorName, segment));
+                logger.info("Outbox relay node {} released segment {} (owns {})", nodeId, segment, owned.keySet());
+            } catch (RuntimeException e) {
+                logger.warn("Releasing outbox segment {} failed; its claim expires instead", segment, e);
+            }
+        }
+        ownedView = Set.copyOf(owned.keySet());
+    }
+
+    /** Releases every claim and removes this node's heartbeat (the relay stopped). */
+    void releaseAll() {
+        for (Integer segment : new ArrayList<>(owned.keySet())) {
+            release(segment);
+        }
+        if (nodes != null) {
+            try {
+                transactionManager.executeInTransaction(() -> nodes.leave(nodeId));
+            } catch (RuntimeException e) {
+                logger.debug("Removing the heartbeat of outbox relay node {} failed", nodeId, e);
+            }
+        }
+    }
+
+    /** Whether this node owns {@code segment} and may send its rows now (its claim was extended recently enough). */
+    boolean isValid(int segment) {
+        Claim claim = owned.get(segment);
+        return claim != null && !releasing.contains(segment) && System.nanoTime() - claim.validUntilNanos < 0;
+    }
+
+    /** When (System.nanoTime) the claim of {@code segment} lapses locally unless extended; now if not owned. */
+    long validUntilNanos(int segment) {
+        Claim claim = owned.get(segment);
+        return claim == null ? System.nanoTime() : claim.validUntilNanos;
+    }
+
+    /** How often claims are extended: a fifth of the claim timeout (at least 50 ms). */
+    Duration roundInterval() {
+        return Duration.ofNanos(Math.max(claimTimeout.toNanos() / 5, 50_000_000L));
+    }
+
+    /** Whether this node owns {@code segment}, draining or not. */
+    boolean owns(int segment) {
+        return owned.containsKey(segment);
+    }
+
+    /** The segments this node may send from now. */
+    Set<Integer> validSegments() {
+        Set<Integer> valid = new HashSet<>();
+        owned.keySet().forEach(segment -> {
+            if (isValid(segment)) {
+                valid.add(segment);
+            }
+        });
+        return valid;
+    }
+
+    /** Makes every later sequence id of {@code segment} higher than {@code stored}. */
+    void raise(int segment, long stored) {
+        Claim claim = owned.get(segment);
+        if (claim != null && stored >= claim.next) {
+            claim.next = stored + 1;
+        }
+    }
+
+    /**
+     * Reserves sequence ids so that {@code needed} more can be assigned per segment, writing the tokens that need it
+     * in one transaction (the token store refuses if a claim was lost).
+     */
+    void reserve(Map<Integer, Integer> needed) {
+        Map<Integer, Long> writes = new TreeMap<>();
+        needed.forEach((segment, count) -> {
+            Claim claim = owned.get(segment);
+            if (claim != null && claim.next + count - 1 > claim.reserved) {
+                writes.put(segment, claim.next + count - 1 + RESERVATION);
+            }
+        });
+        if (writes.isEmpty()) {
+            return;
+        }
+        transactionManager.executeInTransaction(() -> writes.forEach(
+                (segment, reserved) -> tokenStore.storeToken(new GlobalSequenceTrackingToken(reserved),
+                                                             processorName, segment)));
+        writes.forEach((segment, reserved) -> owned.get(segment).reserved = reserved);
+    }
+
+    /** The next sequence id of {@code segment}; {@link #reserve} must have made room for it. */
+    long nextSequence(int segment) {
+        Claim claim = owned.get(segment);
+        if (claim.next > claim.reserved) {
+            throw new IllegalStateException("No sequence id reserved for segment " + segment);
+        }
+        return claim.next++;
+    }
+
+    private boolean forget(int segment) {
+        releasing.remove(segment);
+        return owned.remove(segment) != null;
+    }
+
+    private long reservedIn(TrackingToken token) {
+        if (token == null) {
+            return 0;
+        }
+        if (token instanceof GlobalSequenceTrackingToken global) {
+            return global.getGlobalIndex();
+        }
+        throw new AxonConfigurationException("The token store holds a " + token.getClass().getSimpleName()
+                                                     + " for processor '" + processorName + "': that name belongs to "
+                                                     + "an event processor; give the outbox relay another one");
+    }
+
+    /** Segments gained and lost in a round. */
+    record Changes(Set<Integer> gained, Set<Integer> lost) {
+    }
+
+    private static final class Claim {
+        private long reserved;
+        private long next;
+        private long validUntilNanos;
+
+        private Claim(long reserved) {
+            this.reserved = reserved;
+            this.next = reserved + 1; // ids up to the reservation may have been used by an earlier owner
+        }
+    }
+
+    /**
+     * Builds {@link SegmentClaims}. Required: {@link #tokenStore}. Defaults: processor name {@code pulsar-outbox},
+     * {@value OutboxSegments#DEFAULT_COUNT} segments, claim timeout 10 s (Axon's default; it must equal the token
+     * store's), node id the JVM's name ({@code pid@host}, as Axon's token stores use), no node table (then every node
+     * claims all segments it can get: no rebalancing), {@link NoTransactionManager}.
+     */
+    public static final class Builder {
+        private java.util.function.Supplier<TokenStore> tokenStore;
+        private TransactionManager transactionManager = NoTransactionManager.instance();
+        private OutboxNodes nodes;
+        private String processorName = "pulsar-outbox";
+        private int segmentCount = OutboxSegments.DEFAULT_COUNT;
+        private String nodeId = ManagementFactory.getRuntimeMXBean().getName();
+        private Duration claimTimeout = Duration.ofSeconds(10);
+        private Clock clock = Clock.systemUTC();
+
+        private Builder() {
+        }
+
+        /** The token store the segments are claimed in: shared by all nodes. Required. */
+        public Builder tokenStore(TokenStore tokenStore) {
+            assertNonNull(tokenStore, "TokenStore may not be null");
+            this.tokenStore = () -> tokenStore;
+            return this;
+        }
+
+        /** The token store, looked up when the relay starts (e.g. from Axon's configuration). */
+        public Builder tokenStore(java.util.function.Supplier<TokenStore> tokenStore) {
+            assertNonNull(tokenStore, "TokenStore supplier may not be null");
+            this.tokenStore = tokenStore;
+            return this;
+        }
+
+        /** Transactions for the token store and node table. */
+        public Builder transactionManager(TransactionManager transactionManager) {
+            assertNonNull(transactionManager, "TransactionManager may not be null");
+            this.transactionManager = transactionManager;
+            return this;
+        }
+
+        /** Where nodes write their heartbeat, for fair shares. */
+        public Builder nodes(OutboxNodes nodes) {
+            this.nodes = nodes;
+            return this;
+        }
+
+        public Builder processorName(String processorName) {
+            assertThat(processorName, n -> n != null && !n.isBlank() && n.length() <= 200,
+                       "processorName must be 1 to 200 characters");
+            this.processorName = processorName;
+            return this;
+        }
+
+        /** How many segments (must equal the store's, see {@code JdbcOutboxStore.Builder#segmentCount}). */
+        public Builder segmentCount(int segmentCount) {
+            assertThat(segmentCount, n -> n >= 1 && n <= OutboxSegments.MAX_COUNT,
+                       "segmentCount must be between 1 and " + OutboxSegments.MAX_COUNT);
+            this.segmentCount = segmentCount;
+            return this;
+        }
+
+        /** This node's identifier in the node table (default: the JVM's name). */
+        public Builder nodeId(String nodeId) {
+            assertThat(nodeId, n -> n != null && !n.isBlank() && n.length() <= 255, "nodeId must be 1 to 255 chars");
+            this.nodeId = nodeId;
+            return this;
+        }
+
+        /** The token store's claim timeout (it must be the same value). */
+        public Builder claimTimeout(Duration claimTimeout) {
+            assertThat(claimTimeout, d -> d != null && d.toMillis() >= 500, "claimTimeout must be at least 500 ms");
+            this.claimTimeout = claimTimeout;
+            return this;
+        }
+
+        public Builder clock(Clock clock) {
+            assertNonNull(clock, "Clock may not be null");
+            this.clock = clock;
+            return this;
+        }
+
+        public SegmentClaims build() {
+            return new SegmentClaims(this);
+        }
+
+        void validate() {
+            assertNonNull(tokenStore, "The TokenStore is a hard requirement and should be provided");
+        }
+    }
+}

@@ -86,6 +86,7 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
     private volatile EntryUpcaster upcaster = EntryUpcaster.NONE;
     private volatile Registration interceptorRegistration;
     private volatile TokenStore tokenStore;
+    private final Consumer<java.util.Collection<String>> topicCheck;
 
     private OutboxConfigurerModule(Builder builder) {
         builder.validate();
@@ -101,6 +102,7 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
         this.traceParentProvider = builder.traceParentProvider;
         this.upcastingEnabled = builder.upcastingEnabled;
         this.upcastingCustomizer = builder.upcastingCustomizer;
+        this.topicCheck = builder.topicCheck;
         OutboxRelay.Builder relayBuilder = OutboxRelay.builder()
                                                       .store(store)
                                                       .publisher(publisher)
@@ -184,6 +186,7 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
             aggregateClasses.add(aggregate.aggregateType());
         }
         CapturedAggregates captured = CapturedAggregates.of(aggregateClasses);
+        java.util.Set<String> topics = new java.util.TreeSet<>();
         for (String type : captured.types()) {
             Optional<String> topic;
             try {
@@ -197,6 +200,7 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
                                 + "in @Outbox(topic), map it (pulsar-outbox.topics." + type + " in Spring Boot) or "
                                 + "configure a default topic pattern (pulsar-outbox.default-topic)");
             }
+            topics.add(topic.get());
         }
         schemaInitializer.run();
         capturedAggregates = captured;
@@ -209,6 +213,9 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
             interceptorRegistration = config.eventStore().registerDispatchInterceptor(interceptor);
         }
         if (relayEnabled) {
+            if (relay.segmentClaims().isPresent() && publisher.supportsSequenceIds()) {
+                topicCheck.accept(topics); // e.g. broker deduplication, the precondition of effectively once
+            }
             relay.segmentClaims().ifPresent(claims -> {
                 TokenStore configured = config.getComponent(TokenStore.class, InMemoryTokenStore::new);
                 if (configured instanceof InMemoryTokenStore) {
@@ -276,6 +283,8 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
         private Consumer<OutboxRelay.Builder> relayCustomizer = b -> {
         };
         private boolean segmentClaims = true;
+        private Consumer<java.util.Collection<String>> topicCheck = topics -> {
+        };
         private Consumer<SegmentClaims.Builder> claimsCustomizer = b -> {
         };
         private Runnable schemaInitializer = () -> {
@@ -361,6 +370,16 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
          */
         public Builder segmentClaims(boolean segmentClaims) {
             this.segmentClaims = segmentClaims;
+            return this;
+        }
+
+        /**
+         * Checks the outbox topics when the relay starts with segment claims, e.g. a
+         * {@link io.github.pulsaroutbox.pulsar.DeduplicationCheck} (default: none). It may fail the start by throwing.
+         */
+        public Builder topicCheck(Consumer<java.util.Collection<String>> topicCheck) {
+            assertNonNull(topicCheck, "topicCheck may not be null");
+            this.topicCheck = topicCheck;
             return this;
         }
 

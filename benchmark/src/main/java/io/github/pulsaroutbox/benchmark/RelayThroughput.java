@@ -156,8 +156,14 @@ final class RelayThroughput {
         }
 
         @Override
-        public void clearSequences(Collection<String> ids) {
-            delegate.clearSequences(ids);
+        public void clearSequences(java.util.Map<String, Long> sequences) {
+            delegate.clearSequences(sequences);
+        }
+
+        @Override
+        public void markStored(java.util.Map<String, Long> sequences, Instant sentAt) {
+            delegate.markStored(sequences, sentAt);
+            marked.addAndGet(sequences.size());
         }
 
         @Override

@@ -210,6 +210,10 @@ class OutboxAutoConfiguration {
                                                    .pollInterval(relay.pollInterval())
                                                    .ackTimeout(relay.ackTimeout()))
                                       .segmentClaims(relay.segmentClaims())
+                                      .topicCheck(new io.github.pulsaroutbox.pulsar.DeduplicationCheck(
+                                              environment.getProperty("spring.pulsar.admin.service-url",
+                                                                      "http://localhost:8080"),
+                                              properties.pulsar().deduplication()))
                                       .segmentClaims(claims -> {
                                           claims.processorName(relay.processorName())
                                                 .claimTimeout(claimTimeout(relay, environment));

@@ -96,6 +96,9 @@ public record OutboxProperties(@DefaultValue("true") boolean enabled,
      * @param producerNamePrefix      the prefix of the stable producer names, {@code <prefix>-<segment>} (default:
      *                                the source): the same on every replica and across restarts, unique among the
      *                                services publishing to the same topics
+     * @param deduplication           checking at startup that broker deduplication is on for the outbox topics
+     *                                (through {@code spring.pulsar.admin.service-url}): {@code warn} (default),
+     *                                {@code require} (fail the start) or {@code off}
      */
     public record Pulsar(String source,
                          @DefaultValue("30s") Duration sendTimeout,
@@ -103,7 +106,8 @@ public record OutboxProperties(@DefaultValue("true") boolean enabled,
                          @DefaultValue("1ms") Duration batchingMaxPublishDelay,
                          @DefaultValue("1000") int maxPendingMessages,
                          @DefaultValue("false") boolean registerSchemas,
-                         String producerNamePrefix) {
+                         String producerNamePrefix,
+                         @DefaultValue("warn") io.github.pulsaroutbox.pulsar.DeduplicationCheck.Mode deduplication) {
     }
 
     /**

@@ -36,8 +36,12 @@ import static org.axonframework.common.BuilderUtils.assertThat;
 /**
  * Publishes outbox rows to Apache Pulsar through the application's {@link PulsarClient}.
  * <p>
- * One producer per topic, created on first use and reused; its key-based batching and Murmur3 key hashing keep
- * each key on one partition and in order, also for Key_Shared consumers and consumers in other languages. Each
+ * Without segments ({@link #publish(OutboxEntry, String)}): one producer per topic, created on first use and reused;
+ * its key-based batching and Murmur3 key hashing keep each key on one partition and in order, also for Key_Shared
+ * consumers and consumers in other languages. With segments ({@link #openSession}, the relay's default): per segment
+ * and topic one unbatched producer per partition, named {@code <prefix>-<segment>} (stable, so the broker's
+ * deduplication state follows the segment across nodes and restarts), each message with the relay's sequence id, keys
+ * routed to partitions with the same Murmur3 hash. Each
  * message: key = aggregate id, value = payload JSON (UTF-8), event time = event timestamp, properties as in
  * {@link OutboxMessageProperties}. The returned future completes when the broker acknowledged the message.
  */
@@ -150,7 +154,10 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
             List<Producer<byte[]>> partitions = new ArrayList<>();
             try {
                 for (String partition : client.getPartitionsForTopic(topic).get(30, TimeUnit.SECONDS)) {
-                    partitions.add(newProducer(partition).producerName(producerName(segment)).create());
+                    // unbatched: the key-based batcher can send a later batch of a key before an earlier one, which
+                    // would put sequence ids out of order, and the broker drops what comes below its last id
+                    partitions.add(newProducer(partition).producerName(producerName(segment)).enableBatching(false)
+                                                         .create());
                 }
             } catch (Exception e) {
                 partitions.forEach(this::closeQuietly);

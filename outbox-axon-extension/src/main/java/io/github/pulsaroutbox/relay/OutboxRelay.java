@@ -84,6 +84,10 @@ public final class OutboxRelay {
     private static final int RECORDERS = 1;
     /** How often a row that was acknowledged but not recorded SENT is read as pending again before it is parked. */
     private static final int NOT_RECORDED_SIGHTINGS = 3;
+    /** With sequence ids: rows sent together once this many aggregates are ready (see {@code dispatchDue}). */
+    private static final int DISPATCH_GROUP = 64;
+    /** With sequence ids: the longest a ready row waits for others to be sent with (one transaction for all). */
+    private static final long DISPATCH_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
     /** Marks a not-recorded row whose parking was recorded: only an operator's retry lets it be sent again. */
     private static final int PARKED = -1;
 
@@ -259,6 +263,9 @@ public final class OutboxRelay {
             pipeline.close();
             if (claims != null) {
                 try {
+                    for (int segment = 0; segment < segmentCount; segment++) {
+                        publisher.closeSegment(segment); // before the claims go: no producer may hold the names
+                    }
                     claims.releaseAll();
                 } catch (RuntimeException e) {
                     logger.warn("Outbox relay '{}' could not release its segment claims; they expire", name, e);
@@ -344,7 +351,11 @@ public final class OutboxRelay {
         private final Map<OutboxEntry, Attempt> failed = new LinkedHashMap<>();
         private final Queue<Recorded> recorded = new ConcurrentLinkedQueue<>();
         private ExecutorService recorderThread;
+        /** Persists sequence ids and sends, in order, while this thread goes on (with sequence ids only). */
+        private ExecutorService senderThread;
         private int recordings;
+        /** Rows whose send failed before reaching the broker, with the sequence id to clear with their recording. */
+        private final Map<String, Long> notStoredSequences = new HashMap<>();
         /** Per aggregate, failures not yet committed: its later rows must not be fetched before they are. */
         private final Map<String, Integer> unrecordedFailures = new HashMap<>();
         private int queuedCount;
@@ -356,6 +367,7 @@ public final class OutboxRelay {
         /** Per aggregate, the highest sequence this relay took (and did not see fail): continuations extend it. */
         private final Map<String, Long> lastSequence = new HashMap<>();
         private long lastFlushNanos = System.nanoTime();
+        private long lastDispatchNanos = System.nanoTime();
 
         /**
          * Collects acknowledgements, records them, fetches when the working set runs low, sends what may be sent,
@@ -374,7 +386,9 @@ public final class OutboxRelay {
                         || System.nanoTime() - epochStartNanos > pollInterval.toNanos())) {
                 fetch();
             }
-            dispatch();
+            if (dispatchDue()) {
+                dispatch();
+            }
             if (!busy()) {
                 flush();
                 if (recordings == 0 && acknowledged.isEmpty() && failed.isEmpty()) {
@@ -382,7 +396,11 @@ public final class OutboxRelay {
                 }
             }
             long wait = claims == null ? pollInterval.toNanos() : min(pollInterval, claims.roundInterval()).toNanos();
-            awaitSignal(Math.min(nextDeadlineNanos(), System.nanoTime() + wait));
+            long until = Math.min(nextDeadlineNanos(), System.nanoTime() + wait);
+            if (!ready.isEmpty()) {
+                until = Math.min(until, lastDispatchNanos + DISPATCH_DELAY_NANOS);
+            }
+            awaitSignal(until);
             return false;
         }
 
@@ -466,8 +484,19 @@ public final class OutboxRelay {
             return added;
         }
 
+        /**
+         * With sequence ids every dispatch persists them in one transaction: rows are sent in groups (at least
+         * {@value #DISPATCH_GROUP} aggregates ready, nothing in flight, or {@code DISPATCH_DELAY} passed), not one
+         * transaction per acknowledgement. Without, at once.
+         */
+        private boolean dispatchDue() {
+            return !sequenced || ready.size() >= DISPATCH_GROUP || inFlightCount == 0
+                    || System.nanoTime() - lastDispatchNanos >= DISPATCH_DELAY_NANOS;
+        }
+
         /** Sends the next row of every aggregate that may send, up to {@code maxInFlight} unacknowledged rows. */
         void dispatch() {
+            lastDispatchNanos = System.nanoTime();
             List<Row> outgoing = new ArrayList<>();
             Iterator<String> keys = ready.iterator();
             while (keys.hasNext() && inFlightCount < maxInFlight) {
@@ -558,35 +587,94 @@ public final class OutboxRelay {
                         needed.merge(row.segment, 1, Integer::sum);
                     }
                 }
-                Map<String, Long> sequences = new LinkedHashMap<>();
-                Set<String> notAssigned;
                 try {
                     claims.reserve(needed);
-                    for (Row row : ready) {
-                        row.sequence = claims.nextSequence(row.segment);
-                        sequences.put(row.entry.id(), row.sequence);
-                    }
-                    notAssigned = transactionManager.fetchInTransaction(() -> store.assignSequences(sequences));
                 } catch (RuntimeException e) {
                     ready.forEach(this::retract);
                     throw e;
                 }
-                rows = new ArrayList<>(ready.size());
+                Map<String, Long> sequences = new LinkedHashMap<>();
+                Map<Integer, Long> fences = new HashMap<>();
                 for (Row row : ready) {
-                    if (notAssigned.contains(row.entry.id()) || !mayStillSend(row.segment)) {
-                        retract(row); // no longer pending, or the claim lapsed meanwhile: not sent
-                    } else {
-                        rows.add(row);
-                    }
+                    row.sequence = claims.nextSequence(row.segment);
+                    sequences.put(row.entry.id(), row.sequence);
+                    fences.computeIfAbsent(row.segment, claims::validUntilNanos);
+                    row.deadlineNanos = System.nanoTime() + ackTimeout.toNanos();
+                    sendOrder.add(row);
                 }
+                if (!ready.isEmpty()) {
+                    sender().execute(() -> persistAndSend(ready, sequences, fences));
+                }
+                return;
             }
             for (Row row : rows) {
-                if (row.done || row.voided || blockedKeys.contains(row.entry.aggregateKey())) {
-                    retract(row); // an earlier row of its aggregate failed meanwhile
+                if (row.done || row.voided || blockedKeys.contains(row.entry.aggregateKey())
+                        || !mayStillSend(row.segment)) {
+                    retract(row); // an earlier row of its aggregate failed, or a send of its segment had an unknown
+                                  // outcome, meanwhile
                 } else {
                     send(row);
                 }
             }
+        }
+
+        /**
+         * On the sender thread: persists the rows' sequence ids, then sends them in order. Rows whose id was not
+         * persisted, or whose segment's claim lapses before they go out, are handed back to be retracted (their
+         * segment is then resolved: the id may be persisted). One thread, so sends go out in id order; the relay
+         * thread meanwhile collects acknowledgements and fetches.
+         */
+        private void persistAndSend(List<Row> rows, Map<String, Long> sequences, Map<Integer, Long> fences) {
+            Set<String> notAssigned;
+            try {
+                notAssigned = transactionManager.fetchInTransaction(() -> store.assignSequences(sequences));
+            } catch (Throwable e) {
+                logger.warn("Outbox relay: persisting the sequence ids of {} row(s) failed; they are sent later",
+                            rows.size(), e);
+                rows.forEach(this::handBack);
+                return;
+            }
+            for (Row row : rows) {
+                if (row.done) {
+                    continue; // timed out while waiting here: handled (and its segment resolved) already
+                }
+                if (notAssigned.contains(row.entry.id()) || System.nanoTime() - fences.get(row.segment) >= 0) {
+                    handBack(row); // no longer pending, or the claim lapsed meanwhile: not sent
+                    continue;
+                }
+                CompletableFuture<?> ack;
+                try {
+                    ack = publisher.publish(row.sent, row.topic, row.segment, row.sequence);
+                } catch (Throwable e) {
+                    ack = CompletableFuture.failedFuture(e);
+                }
+                // failed before the transport returned: the broker never saw it (flag set before the callback runs)
+                row.notStored = ack.isCompletedExceptionally();
+                ack.whenComplete((result, error) -> {
+                    row.error = error instanceof CompletionException && error.getCause() != null
+                            ? error.getCause() : error;
+                    completions.add(row);
+                    signals.release();
+                });
+            }
+        }
+
+        /** From the sender thread: a row that was not sent, to be retracted on the relay thread. */
+        private void handBack(Row row) {
+            row.handedBack = true;
+            completions.add(row);
+            signals.release();
+        }
+
+        private ExecutorService sender() {
+            if (senderThread == null) {
+                senderThread = Executors.newSingleThreadExecutor(task -> {
+                    Thread thread = new Thread(task, name + "-sender");
+                    thread.setDaemon(true);
+                    return thread;
+                });
+            }
+            return senderThread;
         }
 
         /**
@@ -633,6 +721,11 @@ public final class OutboxRelay {
             fullScanDue = true;
             dropQueued(key);
             forget(row.entry.id());
+            if (row.sequence != OutboxEntry.NO_SEQUENCE) {
+                // its id may be persisted but was never sent: no higher id of the segment may be stored before the
+                // segment is resolved (which clears it), or a later resolution would take it for stored
+                startResolving(row.segment);
+            }
         }
 
         private void send(Row row) {
@@ -653,7 +746,9 @@ public final class OutboxRelay {
             });
             if (ack.isCompletedExceptionally()) {
                 // refused at once: no later row of the aggregate is sent. The error comes from the future itself: the
-                // callback above may not have run yet on the thread that completed it
+                // callback above may not have run yet on the thread that completed it. Failed before the transport
+                // returned, the message never reached the broker: its sequence id is dropped, not resolved
+                row.notStored = true;
                 Throwable error = ack.handle((result, e) -> e).join();
                 complete(row, attemptOf(error instanceof CompletionException && error.getCause() != null
                                                 ? error.getCause() : error));
@@ -689,6 +784,16 @@ public final class OutboxRelay {
                 changes.lost().forEach(this::stopSegment);
                 changes.gained().forEach(this::startResolving);
                 claims.surplus().forEach(this::stopSegment);
+            }
+            // also after a round that failed half-way: owned segments are resolved, others stop
+            for (int segment = 0; segment < segmentCount; segment++) {
+                boolean owned = claims.owns(segment) && !claims.isReleasing(segment);
+                boolean tracked = active.contains(segment) || resolving.contains(segment);
+                if (owned && !tracked && !closing.contains(segment)) {
+                    startResolving(segment);
+                } else if (!owned && tracked) {
+                    stopSegment(segment);
+                }
             }
             for (Iterator<Integer> it = closing.iterator(); it.hasNext(); ) {
                 int segment = it.next();
@@ -746,18 +851,13 @@ public final class OutboxRelay {
             closeSessions(segment);
             List<OutboxEntry> rows = transactionManager.fetchInTransaction(() -> store.fetchSequenced(segment));
             Map<String, OutboxPublisher.Session> opened = new HashMap<>();
-            List<String> stored = new ArrayList<>();
-            List<String> notStored = new ArrayList<>();
+            Map<String, Long> stored = new HashMap<>();
+            Map<String, Long> notStored = new HashMap<>();
             try {
                 for (OutboxEntry entry : rows) {
-                    Optional<String> topic;
-                    try {
-                        topic = topicFor(entry.aggregateType());
-                    } catch (RuntimeException e) {
-                        topic = Optional.empty();
-                    }
-                    if (topic.isEmpty()) {
-                        notStored.add(entry.id());
+                    Optional<String> topic = topicFor(entry.aggregateType()); // a failure: resolved again later
+                    if (topic.isEmpty()) { // no topic, so it was never sent
+                        notStored.put(entry.id(), entry.brokerSequence());
                         continue;
                     }
                     OutboxPublisher.Session session = opened.get(topic.get());
@@ -770,11 +870,11 @@ public final class OutboxRelay {
                         }
                     }
                     if (session == null) { // the topic refuses producers: nothing can be stored there
-                        notStored.add(entry.id());
+                        notStored.put(entry.id(), entry.brokerSequence());
                         continue;
                     }
                     boolean wasStored = entry.brokerSequence() <= session.lastStored(entry.aggregateId());
-                    (wasStored ? stored : notStored).add(entry.id());
+                    (wasStored ? stored : notStored).put(entry.id(), entry.brokerSequence());
                 }
             } catch (RuntimeException e) {
                 closeSessions(segment);
@@ -787,7 +887,7 @@ public final class OutboxRelay {
                 return;
             }
             transactionManager.executeInTransaction(() -> {
-                store.markSent(stored, clock.instant());
+                store.markStored(stored, clock.instant());
                 store.clearSequences(notStored);
             });
             resolving.remove(segment);
@@ -861,7 +961,13 @@ public final class OutboxRelay {
             applyRecorded();
             Row row;
             while ((row = completions.poll()) != null) {
-                complete(row, attemptOf(row.error));
+                if (row.handedBack) {
+                    if (!row.done) {
+                        retract(row);
+                    }
+                } else {
+                    complete(row, attemptOf(row.error));
+                }
             }
             long now = System.nanoTime();
             while (!sendOrder.isEmpty() && (sendOrder.peek().done || sendOrder.peek().deadlineNanos <= now)) {
@@ -916,11 +1022,17 @@ public final class OutboxRelay {
          */
         private void fail(String key, Row row, Attempt attempt) {
             row.done = true;
-            if (sequenced && row.sequence != OutboxEntry.NO_SEQUENCE && attempt.kind().mayHaveBeenStored()) {
-                startResolving(row.segment); // later sends of this segment wait until the broker says what it has
+            OutboxEntry entry = row.entry;
+            if (sequenced && row.sequence != OutboxEntry.NO_SEQUENCE) {
+                if (attempt.kind().mayHaveBeenStored() && !row.notStored) {
+                    startResolving(row.segment); // later sends of this segment wait until the broker says what it has
+                } else {
+                    notStoredSequences.put(entry.id(), row.sequence); // cleared with the failure's recording
+                }
+                entry = entry.withBrokerSequence(row.sequence);
             }
             lastSequence.remove(key);
-            failed.put(row.entry, attempt);
+            failed.put(entry, attempt);
             unrecordedFailures.merge(key, 1, Integer::sum);
             blockedKeys.add(key);
             ready.remove(key);
@@ -958,6 +1070,13 @@ public final class OutboxRelay {
             List<Row> rows = new ArrayList<>(acknowledged);
             Map<OutboxEntry, Attempt> failedRows = new LinkedHashMap<>(failed);
             long fence = claims == null ? Long.MAX_VALUE : fenceOf(rows, failedRows.keySet());
+            Map<String, Long> clear = new HashMap<>();
+            failedRows.keySet().forEach(entry -> {
+                Long sequence = notStoredSequences.remove(entry.id());
+                if (sequence != null) {
+                    clear.put(entry.id(), sequence);
+                }
+            });
             List<String> sentIds = new ArrayList<>(rows.size());
             rows.forEach(r -> sentIds.add(r.entry.id()));
             Instant failedAt = clock.instant();
@@ -973,6 +1092,9 @@ public final class OutboxRelay {
                     Set<String> unrecorded = transactionManager.fetchInTransaction(() -> {
                         Set<String> left = store.markSent(sentIds, clock.instant());
                         store.recordFailures(failures);
+                        if (!clear.isEmpty()) {
+                            store.clearSequences(clear);
+                        }
                         if (fence != Long.MAX_VALUE && System.nanoTime() - fence >= 0) {
                             throw new IllegalStateException("The claim of a segment lapsed before its outcomes were "
                                                                     + "recorded: not recording them");
@@ -983,7 +1105,7 @@ public final class OutboxRelay {
                 } catch (Throwable e) {
                     error = e;
                 }
-                recorded.add(new Recorded(rows, failedRows, failures, notMarked, error));
+                recorded.add(new Recorded(rows, failedRows, failures, notMarked, clear, error));
                 signals.release();
             });
         }
@@ -993,6 +1115,21 @@ public final class OutboxRelay {
          * their sends is for the new owner to find out (it resolves the segment), not for this node to record.
          */
         private void dropUnowned() {
+            // a refused (never stored) row of a lost segment: its id is cleared first, unfenced but only if it is
+            // still the one this node gave it, and before this node's producers of the segment close (the new owner
+            // resolves only after that), so that the new owner does not take it for stored
+            Map<String, Long> refused = new HashMap<>();
+            failed.forEach((entry, attempt) -> {
+                boolean unowned = !claims.owns(OutboxSegments.of(entry.aggregateId(), segmentCount));
+                if (unowned && entry.brokerSequence() != OutboxEntry.NO_SEQUENCE
+                        && (!attempt.kind().mayHaveBeenStored() || notStoredSequences.containsKey(entry.id()))) {
+                    refused.put(entry.id(), entry.brokerSequence());
+                }
+            });
+            if (!refused.isEmpty()) {
+                transactionManager.executeInTransaction(() -> store.clearSequences(refused));
+                refused.keySet().forEach(notStoredSequences::remove);
+            }
             acknowledged.removeIf(row -> {
                 boolean unowned = !claims.owns(row.segment);
                 if (unowned) {
@@ -1048,6 +1185,7 @@ public final class OutboxRelay {
             while ((done = recorded.poll()) != null) {
                 recordings--;
                 if (done.error() != null) {
+                    notStoredSequences.putAll(done.cleared());
                     acknowledged.addAll(0, done.rows());
                     Map<OutboxEntry, Attempt> retry = new LinkedHashMap<>(done.failedRows());
                     retry.putAll(failed);
@@ -1102,10 +1240,13 @@ public final class OutboxRelay {
             return recorderThread;
         }
 
-        /** Stops the recorder thread (after its current recording). */
+        /** Stops the recorder and sender threads (after their current task). */
         void close() {
             if (recorderThread != null) {
                 recorderThread.shutdown();
+            }
+            if (senderThread != null) {
+                senderThread.shutdown();
             }
         }
 
@@ -1166,7 +1307,7 @@ public final class OutboxRelay {
 
     /** A recording that finished: what it covered, and its error if it failed. */
     private record Recorded(List<Row> rows, Map<OutboxEntry, Attempt> failedRows, List<Failure> failures,
-                            Set<String> notRecorded, Throwable error) {
+                            Set<String> notRecorded, Map<String, Long> cleared, Throwable error) {
     }
 
     /** A fetched row on its way through the pipeline. */
@@ -1178,8 +1319,13 @@ public final class OutboxRelay {
         private long sequence = OutboxEntry.NO_SEQUENCE;
         private long deadlineNanos;
         private volatile Throwable error;
-        private boolean done;
+        /** Set by the sender thread: not sent (id not persisted, or the claim lapsed); retracted on the relay thread. */
+        private volatile boolean handedBack;
+        /** Handled (acknowledged, failed, timed out or retracted); read by the sender thread too. */
+        private volatile boolean done;
         private boolean voided;
+        /** The send failed before the transport returned: the broker never saw it. */
+        private volatile boolean notStored;
 
         private Row(OutboxEntry entry) {
             this.entry = entry;

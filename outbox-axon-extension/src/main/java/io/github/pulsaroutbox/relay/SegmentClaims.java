@@ -269,6 +269,11 @@ public final class SegmentClaims {
         return Duration.ofNanos(Math.max(claimTimeout.toNanos() / 5, 50_000_000L));
     }
 
+    /** Whether {@code segment} is being drained to be released. */
+    boolean isReleasing(int segment) {
+        return releasing.contains(segment);
+    }
+
     /** Whether this node owns {@code segment}, draining or not. */
     boolean owns(int segment) {
         return owned.containsKey(segment);

@@ -82,15 +82,23 @@ public interface OutboxStore {
     }
 
     /**
-     * The pending rows of a segment that carry a broker sequence id (sent, or about to be sent, by an earlier owner
-     * of the segment or an attempt whose outcome is unknown), in sequence id order, whether due or not.
+     * The rows of a segment that carry a broker sequence id, pending or parked (sent, or about to be sent, by an
+     * earlier owner of the segment or an attempt whose outcome is unknown), in sequence id order, whether due or not.
      */
     default List<OutboxEntry> fetchSequenced(int segment) {
         throw new UnsupportedOperationException("This outbox store does not persist broker sequence ids");
     }
 
-    /** Removes the broker sequence id of the given pending rows (the broker does not have them). */
-    default void clearSequences(Collection<String> ids) {
+    /**
+     * Records rows the broker has stored (pending or parked, found by the relay's resolution) SENT, each only if it
+     * still carries the given sequence id.
+     */
+    default void markStored(Map<String, Long> sequences, Instant sentAt) {
+        throw new UnsupportedOperationException("This outbox store does not persist broker sequence ids");
+    }
+
+    /** Removes the broker sequence id of the given rows (the broker does not have them), each only if unchanged. */
+    default void clearSequences(Map<String, Long> sequences) {
         throw new UnsupportedOperationException("This outbox store does not persist broker sequence ids");
     }
 

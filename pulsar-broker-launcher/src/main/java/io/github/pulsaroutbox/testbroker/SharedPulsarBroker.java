@@ -43,7 +43,7 @@ public final class SharedPulsarBroker {
                 String admin = setting(ADMIN_URL_PROPERTY, ADMIN_URL_ENV);
                 endpoints = new Endpoints(external, admin != null ? admin : "http://127.0.0.1:8080");
             } else {
-                broker = PulsarBrokerLauncher.create().start();
+                broker = PulsarBrokerLauncher.create().deduplication(true).start(); // as the outbox expects
                 PulsarBroker started = broker;
                 Runtime.getRuntime().addShutdownHook(new Thread(started::close, "pulsar-broker-shutdown"));
                 endpoints = new Endpoints(started.serviceUrl(), started.webServiceUrl());

@@ -213,15 +213,29 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
     }
 
     @Override
-    public void clearSequences(Collection<String> ids) {
-        if (ids.isEmpty()) {
+    public void markStored(Map<String, Long> sequences, Instant sentAt) {
+        updateBySequence("markStored", sequences, toDb(sentAt));
+    }
+
+    @Override
+    public void clearSequences(Map<String, Long> sequences) {
+        updateBySequence("clearSequence", sequences, null);
+    }
+
+    /** Runs a per-row statement whose last two parameters are id and sequence id, after an optional first one. */
+    private void updateBySequence(String statement, Map<String, Long> sequences, Object first) {
+        if (sequences.isEmpty()) {
             return;
         }
         withConnection(connection -> {
-            List<String> all = List.copyOf(new LinkedHashSet<>(ids));
-            try (PreparedStatement update = connection.prepareStatement(sql(connection).get("clearSequences"))) {
-                for (int from = 0; from < all.size(); from += OutboxSql.SET_SIZE) {
-                    bindSet(update, 1, all, from);
+            try (PreparedStatement update = connection.prepareStatement(sql(connection).get(statement))) {
+                for (Map.Entry<String, Long> row : sequences.entrySet()) {
+                    int index = 1;
+                    if (first != null) {
+                        update.setObject(index++, first);
+                    }
+                    update.setString(index++, row.getKey());
+                    update.setLong(index, row.getValue());
                     update.addBatch();
                 }
                 update.executeBatch();
@@ -378,9 +392,10 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
                         }
                         case PARK -> {
                             park.setObject(1, toDb(failure.at()));
-                            park.setString(2, kind);
-                            park.setString(3, error);
-                            park.setString(4, failure.id());
+                            park.setBoolean(2, failure.kind().mayHaveBeenStored()); // resolved later, see relay
+                            park.setString(3, kind);
+                            park.setString(4, error);
+                            park.setString(5, failure.id());
                             park.addBatch();
                             parks++;
                         }

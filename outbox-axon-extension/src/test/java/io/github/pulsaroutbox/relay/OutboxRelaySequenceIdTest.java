@@ -1,0 +1,198 @@
+package io.github.pulsaroutbox.relay;
+
+import io.github.pulsaroutbox.FailureKind;
+import io.github.pulsaroutbox.OutboxEntry;
+import io.github.pulsaroutbox.OutboxStatus;
+import io.github.pulsaroutbox.store.jdbc.JdbcOutboxStore;
+import org.axonframework.eventhandling.GlobalSequenceTrackingToken;
+import org.axonframework.eventhandling.tokenstore.inmemory.InMemoryTokenStore;
+import org.h2.jdbcx.JdbcDataSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Broker sequence ids with segment claims, against a fake transport that answers sessions with the last sequence id
+ * "stored": what an earlier owner (or an attempt with an unknown outcome) got stored is recorded SENT without being
+ * sent again, the rest is sent with new, higher ids, in increasing order.
+ */
+class OutboxRelaySequenceIdTest {
+
+    private final JdbcOutboxStore store;
+    private final InMemoryTokenStore tokens = new InMemoryTokenStore();
+    private final List<Sent> sent = new CopyOnWriteArrayList<>();
+    private final AtomicLong lastStored = new AtomicLong(-1);
+    private final AtomicInteger sessions = new AtomicInteger();
+    private OutboxRelay relay;
+
+    private record Sent(String id, long sequence) {
+    }
+
+    OutboxRelaySequenceIdTest() {
+        JdbcDataSource dataSource = new JdbcDataSource();
+        dataSource.setURL("jdbc:h2:mem:sequence-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+        store = JdbcOutboxStore.builder().connectionProvider(dataSource::getConnection).segmentCount(1).build();
+        store.createSchema();
+    }
+
+    @AfterEach
+    void stop() {
+        if (relay != null) {
+            relay.shutdown();
+        }
+    }
+
+    private OutboxRelay relay(OutboxPublisher publisher) {
+        relay = OutboxRelay.builder()
+                           .store(store)
+                           .publisher(publisher)
+                           .topicResolver((type, annotated) -> Optional.of("topic"))
+                           .pollInterval(Duration.ofMillis(50))
+                           .failurePolicy(BackoffFailurePolicy.builder().initialDelay(Duration.ofMillis(50)).build())
+                           .segmentClaims(SegmentClaims.builder().tokenStore(tokens).segmentCount(1)
+                                                       .processorName("outbox").build())
+                           .build();
+        return relay;
+    }
+
+    /**
+     * A transport with sequence ids whose sends succeed unless {@code failFirst} names the row whose first send fails:
+     * after a while with a time-out (the broker stored it, the answer was lost), or at once, before it left the
+     * client ({@code failAtOnce}).
+     */
+    private OutboxPublisher transport(String failFirst) {
+        return transport(failFirst, false);
+    }
+
+    private OutboxPublisher transport(String failFirst, boolean failAtOnce) {
+        AtomicInteger failures = new AtomicInteger();
+        return new OutboxPublisher() {
+            @Override
+            public CompletableFuture<?> publish(OutboxEntry entry, String destination) {
+                throw new AssertionError("sent without a sequence id");
+            }
+
+            @Override
+            public CompletableFuture<?> publish(OutboxEntry entry, String destination, int segment, long sequenceId) {
+                sent.add(new Sent(entry.id(), sequenceId));
+                if (entry.id().equals(failFirst) && failures.getAndIncrement() == 0) {
+                    if (failAtOnce) {
+                        return CompletableFuture.failedFuture(new IllegalStateException("producer queue is full"));
+                    }
+                    lastStored.set(sequenceId); // the broker stored it, but the answer was lost
+                    CompletableFuture<Object> timeout = new CompletableFuture<>();
+                    CompletableFuture.delayedExecutor(50, TimeUnit.MILLISECONDS)
+                                     .execute(() -> timeout.completeExceptionally(new TimeoutException("no answer")));
+                    return timeout;
+                }
+                lastStored.accumulateAndGet(sequenceId, Math::max);
+                return CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            public FailureKind classify(Throwable failure) {
+                return failure instanceof TimeoutException ? FailureKind.TIMEOUT : FailureKind.TRANSIENT;
+            }
+
+            @Override
+            public boolean supportsSequenceIds() {
+                return true;
+            }
+
+            @Override
+            public Session openSession(String destination, int segment) {
+                sessions.incrementAndGet();
+                long last = lastStored.get();
+                return new Session() {
+                    @Override
+                    public long lastStored(String key) {
+                        return last;
+                    }
+
+                    @Override
+                    public long highestStored() {
+                        return last;
+                    }
+                };
+            }
+        };
+    }
+
+    private void append(String aggregateId, long sequence) {
+        store.append(List.of(OutboxEntry.pending(aggregateId + "-" + sequence, Instant.now(), "Evt", "Order",
+                                                 aggregateId, sequence, "{}", "{}", "0", null)));
+    }
+
+    private OutboxEntry row(String id) {
+        return store.find(id).orElseThrow().entry();
+    }
+
+    @Test
+    void rowsAnEarlierOwnerGotStoredAreRecordedSentWithoutBeingSentAgain() {
+        append("x", 0);
+        append("y", 0);
+        append("z", 0);
+        // a dead owner had reserved up to 10 and sent x-0 (5), y-0 (6) and z-0 (7); the broker stored up to 6
+        tokens.initializeTokenSegments("outbox", 1, new GlobalSequenceTrackingToken(10));
+        assertThat(store.assignSequences(Map.of("x-0", 5L, "y-0", 6L, "z-0", 7L))).isEmpty();
+        lastStored.set(6);
+
+        relay(transport(null)).start();
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> store.count(OutboxStatus.SENT) == 3);
+        assertThat(sent).extracting(Sent::id).containsExactly("z-0"); // x-0 and y-0 were stored: not sent again
+        assertThat(sent.get(0).sequence()).isGreaterThan(10); // z-0 was not: a new id above the reservation
+        assertThat(row("z-0").brokerSequence()).isEqualTo(sent.get(0).sequence());
+    }
+
+    @Test
+    void aSendWithAnUnknownOutcomeHoldsItsSegmentUntilTheBrokerSaysWhatItStored() {
+        append("a", 0);
+        append("a", 1);
+        append("b", 0);
+
+        relay(transport("a-0")).start();
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> store.count(OutboxStatus.SENT) == 3);
+        // a-0 timed out but was stored: the resolution after it records it SENT instead of sending it again
+        assertThat(sent).extracting(Sent::id).filteredOn("a-0"::equals).hasSize(1);
+        assertThat(row("a-0").attempts()).isEqualTo(1);
+        assertThat(row("a-0").failureKind()).isEqualTo(FailureKind.TIMEOUT);
+        assertThat(sessions.get()).isGreaterThanOrEqualTo(2); // the first session, and the one that resolved a-0
+        // every id sent is higher than every id sent before it: the broker's deduplication can drop nothing new
+        for (int i = 1; i < sent.size(); i++) {
+            assertThat(sent.get(i).sequence()).isGreaterThan(sent.get(i - 1).sequence());
+        }
+        assertThat(sent).extracting(Sent::id).containsSubsequence("a-0", "a-1");
+    }
+
+    @Test
+    void aSendThatFailedBeforeLeavingTheClientIsSentAgainWithAHigherIdNotTakenForStored() {
+        append("x", 0);
+        append("y", 0);
+
+        relay(transport("x-0", true)).start();
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> store.count(OutboxStatus.SENT) == 2);
+        List<Sent> ofX = sent.stream().filter(s -> s.id().equals("x-0")).toList();
+        assertThat(ofX).hasSize(2); // sent again: the broker never had it, although y-0's higher id was stored
+        long ofY = sent.stream().filter(s -> s.id().equals("y-0")).findFirst().orElseThrow().sequence();
+        assertThat(ofX.get(1).sequence()).isGreaterThan(ofY);
+        assertThat(row("x-0").brokerSequence()).isEqualTo(ofX.get(1).sequence());
+    }
+}

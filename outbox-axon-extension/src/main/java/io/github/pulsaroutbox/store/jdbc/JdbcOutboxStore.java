@@ -187,20 +187,39 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
             return Set.of();
         }
         return withConnection(connection -> {
-            List<String> ids = new ArrayList<>(sequences.keySet());
+            OutboxSql statements = sql(connection);
+            List<String> ids = List.copyOf(sequences.keySet());
             int[] counts;
-            try (PreparedStatement update = connection.prepareStatement(sql(connection).get("assignSequence"))) {
-                for (String id : ids) {
-                    update.setLong(1, sequences.get(id));
-                    update.setString(2, id);
+            try (PreparedStatement update = connection.prepareStatement(statements.get("assignSequences"))) {
+                for (int from = 0; from < ids.size(); from += OutboxSql.SET_SIZE) {
+                    for (int i = 0; i < OutboxSql.SET_SIZE; i++) { // pairs; the last one repeated to fill the set
+                        String id = ids.get(Math.min(from + i, ids.size() - 1));
+                        update.setString(1 + 2 * i, id);
+                        update.setLong(2 + 2 * i, sequences.get(id));
+                    }
+                    bindSet(update, 1 + 2 * OutboxSql.SET_SIZE, ids, from);
                     update.addBatch();
                 }
                 counts = update.executeBatch();
             }
             Set<String> notAssigned = new LinkedHashSet<>();
-            for (int i = 0; i < counts.length; i++) {
-                if (counts[i] == 0) {
-                    notAssigned.add(ids.get(i));
+            for (int chunk = 0; chunk < counts.length; chunk++) {
+                int from = chunk * OutboxSql.SET_SIZE;
+                List<String> part = ids.subList(from, Math.min(from + OutboxSql.SET_SIZE, ids.size()));
+                if (counts[chunk] != part.size()) { // which of them does not carry its id now
+                    Set<String> missing = new LinkedHashSet<>(part);
+                    try (PreparedStatement check = connection.prepareStatement(statements.get("sequencesOf"))) {
+                        bindSet(check, 1, part, 0);
+                        try (ResultSet rs = check.executeQuery()) {
+                            while (rs.next()) {
+                                long sequence = rs.getLong(2);
+                                if (!rs.wasNull() && sequence == sequences.get(rs.getString(1))) {
+                                    missing.remove(rs.getString(1));
+                                }
+                            }
+                        }
+                    }
+                    notAssigned.addAll(missing);
                 }
             }
             return notAssigned;

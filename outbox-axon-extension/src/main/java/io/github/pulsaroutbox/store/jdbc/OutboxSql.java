@@ -21,6 +21,9 @@ final class OutboxSql {
     /** How many bind parameters {@code ${ids}} stands for: set-based statements take ids in chunks of this size. */
     static final int SET_SIZE = 100;
     private static final String SET_PARAMETERS = String.join(", ", java.util.Collections.nCopies(SET_SIZE, "?"));
+    /** {@code ${cases}}: SET_SIZE pairs of bind parameters, {@code WHEN ? THEN ?} (id, value). */
+    private static final String CASE_PARAMETERS = String.join(" ", java.util.Collections.nCopies(
+            SET_SIZE, "WHEN ? THEN CAST(? AS BIGINT)"));
     /** How many bind parameters {@code ${segments}} stands for: every segment a relay can own. */
     static final int SEGMENT_SET_SIZE = io.github.pulsaroutbox.OutboxSegments.MAX_COUNT;
     private static final String SEGMENT_PARAMETERS = String.join(", ",
@@ -86,7 +89,7 @@ final class OutboxSql {
         // ${ids}: SET_SIZE bind parameters; ${segments}: SEGMENT_SET_SIZE bind parameters; ${nodes}: the relay nodes
         return sql.replace("${archive}", table + "_archive").replace("${nodes}", table + "_node")
                   .replace("${name}", simpleName).replace("${table}", table)
-                  .replace("${ids}", SET_PARAMETERS).replace("${segments}", SEGMENT_PARAMETERS);
+                  .replace("${ids}", SET_PARAMETERS).replace("${cases}", CASE_PARAMETERS).replace("${segments}", SEGMENT_PARAMETERS);
     }
 
     private static InputStream resource(OutboxDatabase database, String name) {

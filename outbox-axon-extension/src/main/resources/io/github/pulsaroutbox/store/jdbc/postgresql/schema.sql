@@ -35,6 +35,9 @@ ALTER TABLE ${table} SET (fillfactor = 70);
 -- serves the relay's scan (status = 'PENDING' ORDER BY position), retention (status = 'SENT' by position) and the
 -- operator's listing of parked rows
 CREATE INDEX IF NOT EXISTS ${name}_status_position_ix ON ${table} (status, position);
+-- the relay's scans read only pending rows, in position order, however many SENT rows the table holds (issue 10
+-- measured 0.76-1.07 s per pass at 200,000 SENT + 100,000 PENDING rows through (status, position), 6-26 ms with it)
+CREATE INDEX IF NOT EXISTS ${name}_pending_ix ON ${table} (position) WHERE status = 'PENDING';
 -- serves "is an earlier row of this aggregate parked (status) or backing off (next_attempt_at)?" with one seek each
 CREATE INDEX IF NOT EXISTS ${name}_aggregate_status_ix ON ${table} (aggregate_type, aggregate_id, status, next_attempt_at);
 -- tables created before segments and broker sequence ids existed get the columns (their rows stay in segment 0:

@@ -122,6 +122,7 @@ class OutboxRetentionIntegrationTest {
             try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
                 s.execute("DROP TABLE " + table);
                 s.execute("DROP TABLE " + table + "_archive");
+                s.execute("DROP TABLE " + table + "_node");
             }
         }
     }

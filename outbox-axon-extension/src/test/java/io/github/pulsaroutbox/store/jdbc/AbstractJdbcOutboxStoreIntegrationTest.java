@@ -44,6 +44,7 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
         try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
             s.execute("DROP TABLE " + table);
             s.execute("DROP TABLE " + table + "_archive");
+            s.execute("DROP TABLE " + table + "_node");
         }
     }
 

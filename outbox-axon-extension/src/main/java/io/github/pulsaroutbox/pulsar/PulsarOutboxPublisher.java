@@ -307,9 +307,10 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
                 || cause instanceof PulsarClientException.InvalidTopicNameException) {
             return FailureKind.REFUSED;
         }
-        if (cause instanceof PulsarClientException.InvalidMessageException
-                && String.valueOf(cause.getMessage()).contains("size")) {
-            return FailureKind.MESSAGE_TOO_LARGE;
+        if (cause instanceof PulsarClientException.InvalidMessageException) { // refused by the client itself
+            String message = String.valueOf(cause.getMessage());
+            return message.contains("size") || message.contains("exceeds") ? FailureKind.MESSAGE_TOO_LARGE
+                                                                              : FailureKind.REFUSED;
         }
         if (cause instanceof SchemaSerializationException) {
             return FailureKind.UNREADABLE_PAYLOAD;

@@ -50,6 +50,14 @@ class PulsarOutboxPublisherTest {
         assertThat(publisher.classify(new PulsarClientException.InvalidMessageException(
                 "Message size is bigger than 5242880 bytes")))
                 .isEqualTo(FailureKind.MESSAGE_TOO_LARGE);
+        assertThat(publisher.classify(new PulsarClientException.InvalidMessageException(
+                "The producer p of the topic t sends a message with 6000000 bytes that exceeds 5242880 bytes")))
+                .isEqualTo(FailureKind.MESSAGE_TOO_LARGE);
+        assertThat(publisher.classify(new PulsarClientException.InvalidMessageException("bad key")))
+                .isEqualTo(FailureKind.REFUSED);
+        // another node's producer still holds the segment's name: retried until the broker lets go of it
+        assertThat(publisher.classify(new PulsarClientException.ProducerBusyException("name in use")))
+                .isEqualTo(FailureKind.UNAVAILABLE);
         // the broker cannot be reached: retried until it is back
         assertThat(publisher.classify(new PulsarClientException.ConnectException("reset")))
                 .isEqualTo(FailureKind.UNAVAILABLE);

@@ -380,7 +380,8 @@ class RelayReplicasIntegrationTest {
     }
 
     private static void signal(String signal, long pid) throws Exception {
-        new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start().waitFor();
+        new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
     }
 
     private static int freePort() throws IOException {

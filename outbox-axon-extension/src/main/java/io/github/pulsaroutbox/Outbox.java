@@ -12,8 +12,8 @@ import java.lang.annotation.Target;
  * the same unit of work and database transaction as the event-store append, and is later relayed to the broker,
  * keyed by the aggregate identifier.
  * <p>
- * Events of aggregates without this annotation, and events that are not published by an aggregate, are never
- * captured.
+ * Events of aggregates without this annotation, events that are not published by an aggregate, and events whose
+ * payload class is annotated {@link Exclude @Outbox.Exclude} are never captured.
  *
  * <pre>{@code
  * @Aggregate
@@ -36,4 +36,22 @@ public @interface Outbox {
      * {@code public/default}. Empty means "resolve from configuration".
      */
     String topic() default "";
+
+    /**
+     * Keeps an event type of an {@code @Outbox} aggregate inside the service: events whose payload class (or a
+     * superclass) carries it are stored in the event store as usual but never written to the outbox, so they are never
+     * published. Consumers then see gaps in {@code ce_aggregatesequence} where such events were; the order of the
+     * published ones is kept.
+     *
+     * <pre>{@code
+     * @Outbox.Exclude
+     * public record CreditCheckRequested(String orderId) { }
+     * }</pre>
+     */
+    @Documented
+    @Inherited
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target(ElementType.TYPE)
+    @interface Exclude {
+    }
 }

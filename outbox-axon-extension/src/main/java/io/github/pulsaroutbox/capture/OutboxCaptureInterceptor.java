@@ -3,6 +3,7 @@ package io.github.pulsaroutbox.capture;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventhandling.EventMessage;
 import io.github.pulsaroutbox.FailureKind;
+import io.github.pulsaroutbox.Outbox;
 import io.github.pulsaroutbox.OutboxEntry;
 import io.github.pulsaroutbox.metrics.OutboxMetrics;
 import io.github.pulsaroutbox.store.OutboxStore;
@@ -76,7 +77,8 @@ public final class OutboxCaptureInterceptor implements MessageDispatchIntercepto
         List<OutboxEntry> entries = new ArrayList<>();
         for (EventMessage<?> message : messages) {
             if (message instanceof DomainEventMessage<?> event && event.getType() != null
-                    && captured.isCaptured(event.getType())) {
+                    && captured.isCaptured(event.getType())
+                    && !event.getPayloadType().isAnnotationPresent(Outbox.Exclude.class)) {
                 entries.add(toEntry(event));
             }
         }

@@ -36,6 +36,25 @@ class OutboxCaptureInterceptorTest {
     record Named(String name) {
     }
 
+    /** An event the aggregate keeps to itself. */
+    @io.github.pulsaroutbox.Outbox.Exclude
+    record Internal(String note) {
+    }
+
+    /** Inherits the exclusion. */
+    static class InternalBase {
+        public String getNote() {
+            return "n";
+        }
+    }
+
+    @io.github.pulsaroutbox.Outbox.Exclude
+    static class ExcludedBase extends InternalBase {
+    }
+
+    static class ExcludedChild extends ExcludedBase {
+    }
+
     private final List<OutboxEntry> appended = new ArrayList<>();
     private final AtomicInteger signals = new AtomicInteger();
     private final CapturedAggregates captured = CapturedAggregates.of(
@@ -84,6 +103,17 @@ class OutboxCaptureInterceptorTest {
                 GenericEventMessage.asEventMessage(new Named("y"))));
         assertThat(appended).isEmpty();
         assertThat(signals).hasValue(0);
+    }
+
+    @Test
+    void eventsWhosePayloadClassIsExcludedStayInsideTheService() {
+        interceptor(TraceParentProvider.fromMetadata()).handle(List.of(
+                new GenericDomainEventMessage<>("ShopOrder", "A", 0, new Named("a")),
+                new GenericDomainEventMessage<>("ShopOrder", "A", 1, new Internal("audit")),
+                new GenericDomainEventMessage<>("ShopOrder", "A", 2, new ExcludedChild()),
+                new GenericDomainEventMessage<>("ShopOrder", "A", 3, new Named("b"))));
+        assertThat(appended).extracting(OutboxEntry::aggregateSequence).containsExactly(0L, 3L);
+        assertThat(signals).hasValue(1);
     }
 
     @Test

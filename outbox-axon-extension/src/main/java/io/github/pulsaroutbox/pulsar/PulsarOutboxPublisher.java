@@ -318,6 +318,18 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         return FailureKind.TRANSIENT;
     }
 
+    /**
+     * Failures the client raises before a message is written to the broker: its own size and message checks, a full
+     * queue, a closed producer (or no open session).
+     */
+    @Override
+    public boolean neverSent(Throwable failure) {
+        Throwable cause = unwrap(failure);
+        return cause instanceof PulsarClientException.InvalidMessageException
+                || cause instanceof PulsarClientException.ProducerQueueIsFullError
+                || cause instanceof PulsarClientException.AlreadyClosedException;
+    }
+
     private static Throwable unwrap(Throwable failure) {
         Throwable cause = failure;
         while ((cause instanceof java.util.concurrent.CompletionException

@@ -70,6 +70,15 @@ public interface OutboxPublisher extends AutoCloseable {
     }
 
     /**
+     * Whether a send that failed at once (before {@link #publish} returned) with this failure certainly never reached
+     * the broker, e.g. refused by the client's own checks. Default {@code false}: the relay then assumes the broker may
+     * have stored it and asks before sending again.
+     */
+    default boolean neverSent(Throwable failure) {
+        return false;
+    }
+
+    /**
      * The kind of a failure this publisher reported, so that the failure policy can tell passing faults from
      * failures that retrying cannot fix. By default everything is {@link FailureKind#TRANSIENT}.
      */

@@ -351,8 +351,6 @@ public final class OutboxRelay {
         private final Map<OutboxEntry, Attempt> failed = new LinkedHashMap<>();
         private final Queue<Recorded> recorded = new ConcurrentLinkedQueue<>();
         private ExecutorService recorderThread;
-        /** Persists sequence ids and sends, in order, while this thread goes on (with sequence ids only). */
-        private ExecutorService senderThread;
         private int recordings;
         /** Rows whose send failed before reaching the broker, with the sequence id to clear with their recording. */
         private final Map<String, Long> notStoredSequences = new HashMap<>();
@@ -397,7 +395,7 @@ public final class OutboxRelay {
             }
             long wait = claims == null ? pollInterval.toNanos() : min(pollInterval, claims.roundInterval()).toNanos();
             long until = Math.min(nextDeadlineNanos(), System.nanoTime() + wait);
-            if (!ready.isEmpty()) {
+            if (sequenced && !ready.isEmpty() && inFlightCount < maxInFlight) {
                 until = Math.min(until, lastDispatchNanos + DISPATCH_DELAY_NANOS);
             }
             awaitSignal(until);
@@ -491,7 +489,7 @@ public final class OutboxRelay {
          */
         private boolean dispatchDue() {
             return !sequenced || ready.size() >= DISPATCH_GROUP || inFlightCount == 0
-                    || System.nanoTime() - lastDispatchNanos >= DISPATCH_DELAY_NANOS;
+                    || (inFlightCount < maxInFlight && System.nanoTime() - lastDispatchNanos >= DISPATCH_DELAY_NANOS);
         }
 
         /** Sends the next row of every aggregate that may send, up to {@code maxInFlight} unacknowledged rows. */
@@ -587,25 +585,27 @@ public final class OutboxRelay {
                         needed.merge(row.segment, 1, Integer::sum);
                     }
                 }
+                Map<String, Long> sequences = new LinkedHashMap<>();
+                Set<String> notAssigned;
                 try {
                     claims.reserve(needed);
+                    for (Row row : ready) {
+                        row.sequence = claims.nextSequence(row.segment);
+                        sequences.put(row.entry.id(), row.sequence);
+                    }
+                    notAssigned = transactionManager.fetchInTransaction(() -> store.assignSequences(sequences));
                 } catch (RuntimeException e) {
-                    ready.forEach(this::retract);
+                    ready.forEach(this::retract); // ids may be persisted: their segments are resolved first
                     throw e;
                 }
-                Map<String, Long> sequences = new LinkedHashMap<>();
-                Map<Integer, Long> fences = new HashMap<>();
+                rows = new ArrayList<>(ready.size());
                 for (Row row : ready) {
-                    row.sequence = claims.nextSequence(row.segment);
-                    sequences.put(row.entry.id(), row.sequence);
-                    fences.computeIfAbsent(row.segment, claims::validUntilNanos);
-                    row.deadlineNanos = System.nanoTime() + ackTimeout.toNanos();
-                    sendOrder.add(row);
+                    if (notAssigned.contains(row.entry.id()) || !mayStillSend(row.segment)) {
+                        retract(row); // no longer pending, or the claim lapsed meanwhile: not sent
+                    } else {
+                        rows.add(row);
+                    }
                 }
-                if (!ready.isEmpty()) {
-                    sender().execute(() -> persistAndSend(ready, sequences, fences));
-                }
-                return;
             }
             for (Row row : rows) {
                 if (row.done || row.voided || blockedKeys.contains(row.entry.aggregateKey())
@@ -616,65 +616,6 @@ public final class OutboxRelay {
                     send(row);
                 }
             }
-        }
-
-        /**
-         * On the sender thread: persists the rows' sequence ids, then sends them in order. Rows whose id was not
-         * persisted, or whose segment's claim lapses before they go out, are handed back to be retracted (their
-         * segment is then resolved: the id may be persisted). One thread, so sends go out in id order; the relay
-         * thread meanwhile collects acknowledgements and fetches.
-         */
-        private void persistAndSend(List<Row> rows, Map<String, Long> sequences, Map<Integer, Long> fences) {
-            Set<String> notAssigned;
-            try {
-                notAssigned = transactionManager.fetchInTransaction(() -> store.assignSequences(sequences));
-            } catch (Throwable e) {
-                logger.warn("Outbox relay: persisting the sequence ids of {} row(s) failed; they are sent later",
-                            rows.size(), e);
-                rows.forEach(this::handBack);
-                return;
-            }
-            for (Row row : rows) {
-                if (row.done) {
-                    continue; // timed out while waiting here: handled (and its segment resolved) already
-                }
-                if (notAssigned.contains(row.entry.id()) || System.nanoTime() - fences.get(row.segment) >= 0) {
-                    handBack(row); // no longer pending, or the claim lapsed meanwhile: not sent
-                    continue;
-                }
-                CompletableFuture<?> ack;
-                try {
-                    ack = publisher.publish(row.sent, row.topic, row.segment, row.sequence);
-                } catch (Throwable e) {
-                    ack = CompletableFuture.failedFuture(e);
-                }
-                // failed before the transport returned: the broker never saw it (flag set before the callback runs)
-                row.notStored = ack.isCompletedExceptionally();
-                ack.whenComplete((result, error) -> {
-                    row.error = error instanceof CompletionException && error.getCause() != null
-                            ? error.getCause() : error;
-                    completions.add(row);
-                    signals.release();
-                });
-            }
-        }
-
-        /** From the sender thread: a row that was not sent, to be retracted on the relay thread. */
-        private void handBack(Row row) {
-            row.handedBack = true;
-            completions.add(row);
-            signals.release();
-        }
-
-        private ExecutorService sender() {
-            if (senderThread == null) {
-                senderThread = Executors.newSingleThreadExecutor(task -> {
-                    Thread thread = new Thread(task, name + "-sender");
-                    thread.setDaemon(true);
-                    return thread;
-                });
-            }
-            return senderThread;
         }
 
         /**
@@ -747,9 +688,11 @@ public final class OutboxRelay {
             if (ack.isCompletedExceptionally()) {
                 // refused at once: no later row of the aggregate is sent. The error comes from the future itself: the
                 // callback above may not have run yet on the thread that completed it. Failed before the transport
-                // returned, the message never reached the broker: its sequence id is dropped, not resolved
-                row.notStored = true;
+                // returned with a cause the transport says never leaves the client: the broker never saw it
                 Throwable error = ack.handle((result, e) -> e).join();
+                Throwable cause = error instanceof CompletionException && error.getCause() != null
+                        ? error.getCause() : error;
+                row.notStored = publisher.neverSent(cause);
                 complete(row, attemptOf(error instanceof CompletionException && error.getCause() != null
                                                 ? error.getCause() : error));
             }
@@ -782,7 +725,10 @@ public final class OutboxRelay {
             if (claims.roundDue()) {
                 SegmentClaims.Changes changes = claims.round();
                 changes.lost().forEach(this::stopSegment);
-                changes.gained().forEach(this::startResolving);
+                changes.gained().forEach(segment -> {
+                    closing.remove(segment); // lost and claimed again: its producers are reopened by the resolution
+                    startResolving(segment);
+                });
                 claims.surplus().forEach(this::stopSegment);
             }
             // also after a round that failed half-way: owned segments are resolved, others stop
@@ -873,7 +819,8 @@ public final class OutboxRelay {
                         notStored.put(entry.id(), entry.brokerSequence());
                         continue;
                     }
-                    boolean wasStored = entry.brokerSequence() <= session.lastStored(entry.aggregateId());
+                    boolean wasStored = entry.brokerSequence() <= session.lastStored(entry.aggregateId())
+                            && !Long.valueOf(entry.brokerSequence()).equals(notStoredSequences.get(entry.id()));
                     (wasStored ? stored : notStored).put(entry.id(), entry.brokerSequence());
                 }
             } catch (RuntimeException e) {
@@ -961,13 +908,7 @@ public final class OutboxRelay {
             applyRecorded();
             Row row;
             while ((row = completions.poll()) != null) {
-                if (row.handedBack) {
-                    if (!row.done) {
-                        retract(row);
-                    }
-                } else {
-                    complete(row, attemptOf(row.error));
-                }
+                complete(row, attemptOf(row.error));
             }
             long now = System.nanoTime();
             while (!sendOrder.isEmpty() && (sendOrder.peek().done || sendOrder.peek().deadlineNanos <= now)) {
@@ -1027,7 +968,18 @@ public final class OutboxRelay {
                 if (attempt.kind().mayHaveBeenStored() && !row.notStored) {
                     startResolving(row.segment); // later sends of this segment wait until the broker says what it has
                 } else {
-                    notStoredSequences.put(entry.id(), row.sequence); // cleared with the failure's recording
+                    // refused, or never sent: later ids of its segment may be stored, so a resolution would take it
+                    // for stored; its id is cleared now, or (database trouble) kept known here and cleared with the
+                    // failure's recording, and the segment resolved meanwhile
+                    Map<String, Long> clear = Map.of(entry.id(), row.sequence);
+                    try {
+                        transactionManager.executeInTransaction(() -> store.clearSequences(clear));
+                    } catch (RuntimeException e) {
+                        logger.warn("Outbox relay: clearing the sequence id of refused row {} failed; resolving its "
+                                            + "segment instead", entry.id(), e);
+                        notStoredSequences.put(entry.id(), row.sequence);
+                        startResolving(row.segment);
+                    }
                 }
                 entry = entry.withBrokerSequence(row.sequence);
             }
@@ -1245,9 +1197,6 @@ public final class OutboxRelay {
             if (recorderThread != null) {
                 recorderThread.shutdown();
             }
-            if (senderThread != null) {
-                senderThread.shutdown();
-            }
         }
 
         /** Once their failures are recorded, aggregates may be fetched again (the query holds back what must wait). */
@@ -1319,8 +1268,6 @@ public final class OutboxRelay {
         private long sequence = OutboxEntry.NO_SEQUENCE;
         private long deadlineNanos;
         private volatile Throwable error;
-        /** Set by the sender thread: not sent (id not persisted, or the claim lapsed); retracted on the relay thread. */
-        private volatile boolean handedBack;
         /** Handled (acknowledged, failed, timed out or retracted); read by the sender thread too. */
         private volatile boolean done;
         private boolean voided;

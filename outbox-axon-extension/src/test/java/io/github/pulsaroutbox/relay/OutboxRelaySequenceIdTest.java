@@ -115,6 +115,11 @@ class OutboxRelaySequenceIdTest {
             }
 
             @Override
+            public boolean neverSent(Throwable failure) {
+                return failure instanceof IllegalStateException; // the client's own refusal
+            }
+
+            @Override
             public Session openSession(String destination, int segment) {
                 sessions.incrementAndGet();
                 long last = lastStored.get();

@@ -451,8 +451,9 @@ public final class OutboxRelay {
                         entry.id(), (id, n) -> n == PARKED ? PARKED : n + 1);
                 if (sightings != null) { // acknowledged before: never sent again; parked once seen pending again
                     if (sightings == NOT_RECORDED_SIGHTINGS) {
-                        remember(entry);
-                        fail(key, new Row(entry), new Attempt(FailureKind.NOT_RECORDED, "The broker acknowledged "
+                        Row row = new Row(entry);
+                        remember(row);
+                        fail(key, row, new Attempt(FailureKind.NOT_RECORDED, "The broker acknowledged "
                                 + "this row, but recording it SENT changed nothing, and it is still read as pending: "
                                 + "it is not sent again. Check the row (and the table's indexes); discard it if it "
                                 + "was delivered"));
@@ -467,8 +468,9 @@ public final class OutboxRelay {
                 }
                 lastSequence.put(key, last == null ? entry.aggregateSequence()
                                                    : Math.max(last, entry.aggregateSequence()));
-                remember(entry);
-                queued.computeIfAbsent(key, k -> new ArrayDeque<>()).add(new Row(entry));
+                Row row = new Row(entry);
+                remember(row);
+                queued.computeIfAbsent(key, k -> new ArrayDeque<>()).add(row);
                 queuedCount++;
                 if (!inFlight.containsKey(key) || pipelinePerKey) {
                     ready.add(key);
@@ -634,21 +636,15 @@ public final class OutboxRelay {
                 return true;
             } catch (RuntimeException e) {
                 String key = row.entry.aggregateKey();
-                ArrayDeque<Row> rows = inFlight.get(key);
-                if (rows != null && rows.remove(row)) {
-                    inFlightCount--;
-                    if (rows.isEmpty()) {
-                        inFlight.remove(key);
-                    }
-                }
+                leaveInFlight(row);
                 Throwable cause = e.getCause() != null ? e.getCause() : e;
                 fail(key, row, attemptOf(cause));
                 return false;
             }
         }
 
-        /** A prepared row that is not sent after all: it leaves the working set and is fetched again later. */
-        private void retract(Row row) {
+        /** Takes a row out of its aggregate's in-flight rows (if it is there). */
+        private void leaveInFlight(Row row) {
             String key = row.entry.aggregateKey();
             ArrayDeque<Row> rows = inFlight.get(key);
             if (rows != null && rows.remove(row)) {
@@ -657,6 +653,12 @@ public final class OutboxRelay {
                     inFlight.remove(key);
                 }
             }
+        }
+
+        /** A prepared row that is not sent after all: it leaves the working set and is fetched again later. */
+        private void retract(Row row) {
+            String key = row.entry.aggregateKey();
+            leaveInFlight(row);
             row.done = true;
             lastSequence.remove(key);
             fullScanDue = true;
@@ -884,10 +886,9 @@ public final class OutboxRelay {
             }
         }
 
-        private void remember(OutboxEntry entry) {
-            int segment = OutboxSegments.of(entry.aggregateId(), segmentCount);
-            if (known.put(entry.id(), segment) == null) {
-                busy[segment]++;
+        private void remember(Row row) {
+            if (known.put(row.entry.id(), row.segment) == null) {
+                busy[row.segment]++;
             }
         }
 
@@ -936,12 +937,7 @@ public final class OutboxRelay {
                     after |= other == row;
                 }
             }
-            if (rows != null && rows.remove(row)) {
-                inFlightCount--;
-                if (rows.isEmpty()) {
-                    inFlight.remove(key);
-                }
-            }
+            leaveInFlight(row);
             if (row.voided) {
                 forget(row.entry.id()); // sent after a failure of its aggregate: stays pending, fetched again
                 return;

@@ -170,10 +170,7 @@ class PulsarRelayFailureIntegrationTest {
         String name = "limited-" + UUID.randomUUID();
         String topic = "persistent://public/default/" + name;
         BrokerAdmin.send("PUT", "/admin/v2/persistent/public/default/" + name, "");
-        BrokerAdmin.send("POST", "/admin/v2/persistent/public/default/" + name + "/maxMessageSize", "10240");
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(BrokerAdmin.send(
-                "GET", "/admin/v2/persistent/public/default/" + name + "/maxMessageSize", null).body())
-                .isEqualTo("10240"));
+        limitMessageSize("/admin/v2/persistent/public/default/" + name, 10240);
         OutboxRelay limited = OutboxRelay.builder()
                                          .store(store)
                                          .publisher(publisher)
@@ -229,9 +226,7 @@ class PulsarRelayFailureIntegrationTest {
         String path = "/admin/v2/persistent/public/" + namespace + "/" + name;
         String topic = "persistent://public/" + namespace + "/" + name;
         BrokerAdmin.send("PUT", path, "");
-        BrokerAdmin.send("POST", path + "/maxMessageSize", "10240");
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
-                BrokerAdmin.send("GET", path + "/maxMessageSize", null).body()).isEqualTo("10240"));
+        limitMessageSize(path, 10240);
         int segments = store.segmentCount();
         String other = IntStream.range(0, 10_000).mapToObj(i -> "b" + i)
                                 .filter(id -> OutboxSegments.of(id, segments) == OutboxSegments.of("a", segments))
@@ -262,9 +257,7 @@ class PulsarRelayFailureIntegrationTest {
                 assertThat(store.find("Refused-a-0").orElseThrow().entry().brokerSequence())
                         .as("a refused row keeps no sequence id").isEqualTo(OutboxEntry.NO_SEQUENCE);
 
-                BrokerAdmin.send("POST", path + "/maxMessageSize", "1048576");
-                await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
-                        BrokerAdmin.send("GET", path + "/maxMessageSize", null).body()).isEqualTo("1048576"));
+                limitMessageSize(path, 1048576);
                 assertThat(operations.retry("Refused-a-0", "ops", "limit raised")).isTrue();
                 await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(
                         store.find("Refused-a-0").orElseThrow().entry().status()).isEqualTo(OutboxStatus.SENT));
@@ -281,6 +274,13 @@ class PulsarRelayFailureIntegrationTest {
             }
             assertThat(delivered).containsOnly(Map.entry("a", List.of(0L)), Map.entry(other, List.of(0L, 1L)));
         }
+    }
+
+    /** Sets a topic's max-message-size policy and waits until the broker applies it. */
+    private static void limitMessageSize(String topicPath, int bytes) {
+        BrokerAdmin.send("POST", topicPath + "/maxMessageSize", Integer.toString(bytes));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
+                BrokerAdmin.send("GET", topicPath + "/maxMessageSize", null).body()).isEqualTo(Integer.toString(bytes)));
     }
 
     private Consumer<byte[]> subscribe(String topic) throws Exception {

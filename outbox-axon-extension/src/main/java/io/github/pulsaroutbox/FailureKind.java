@@ -20,8 +20,14 @@ public enum FailureKind {
     UNAVAILABLE(true, true),
     /** No topic is configured for the row's aggregate type. */
     NO_ROUTE(false),
-    /** The broker says the topic (or its tenant/namespace) does not exist. */
+    /** The broker says the topic does not exist (and does not create it): parked at once. */
     UNKNOWN_TOPIC(false),
+    /**
+     * A lookup answered "not found" without saying the topic does not exist: a namespace bundle moving between
+     * brokers (unloading, splitting) or a namespace being created answers this for a moment. Retried with backoff up
+     * to the policy's maximum attempts (about 13.5 minutes with the defaults), then parked.
+     */
+    NOT_FOUND(true),
     /**
      * Authentication or authorization failed (an expired token, a permission not granted yet): often passing, so
      * retried with backoff up to the policy's maximum attempts (about 13.5 minutes with the defaults), then parked.

@@ -278,9 +278,10 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
     }
 
     /**
-     * Pulsar's exceptions by what retrying can do: time-outs and connection trouble are transient; a missing
-     * topic/namespace, an authorization or authentication failure, a terminated topic, an incompatible schema or a
-     * message over the broker's size limit are not.
+     * Pulsar's exceptions by what retrying can do: time-outs and connection trouble are retried until the broker
+     * answers; authorization/authentication failures and lookups answering "not found" (a bundle moving) are retried
+     * for a bounded time; a topic that does not exist, a terminated topic, an incompatible schema or a message over
+     * the broker's size limit are parked at once.
      */
     @Override
     public FailureKind classify(Throwable failure) {
@@ -293,9 +294,11 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
                 || cause instanceof PulsarClientException.ProducerBusyException) {
             return FailureKind.UNAVAILABLE;
         }
-        if (cause instanceof PulsarClientException.TopicDoesNotExistException
-                || cause instanceof PulsarClientException.NotFoundException) {
+        if (cause instanceof PulsarClientException.TopicDoesNotExistException) {
             return FailureKind.UNKNOWN_TOPIC;
+        }
+        if (cause instanceof PulsarClientException.NotFoundException) { // e.g. during a bundle move: bounded retry
+            return FailureKind.NOT_FOUND;
         }
         if (cause instanceof PulsarClientException.AuthorizationException
                 || cause instanceof PulsarClientException.AuthenticationException) {

@@ -860,7 +860,7 @@ public final class OutboxRelay {
                 return publisher.openSession(topic, segment);
             } catch (RuntimeException e) {
                 FailureKind kind = publisher.classify(e.getCause() != null ? e.getCause() : e);
-                if (kind.mayHaveBeenStored() || kind == FailureKind.NOT_AUTHORIZED) {
+                if (kind.mayHaveBeenStored() || kind == FailureKind.NOT_AUTHORIZED || kind == FailureKind.NOT_FOUND) {
                     throw e;
                 }
                 return null;

@@ -47,6 +47,12 @@ class PulsarOutboxPublisherTest {
                 .isEqualTo(FailureKind.REFUSED);
         assertThat(publisher.classify(new PulsarClientException.TopicDoesNotExistException("gone")))
                 .isEqualTo(FailureKind.UNKNOWN_TOPIC);
+        // a lookup answering "not found" while a namespace bundle moves: retried for a bounded time, not parked at once
+        assertThat(publisher.classify(new CompletionException(
+                new PulsarClientException.NotFoundException("Namespace bundle is being unloaded"))))
+                .isEqualTo(FailureKind.NOT_FOUND);
+        assertThat(FailureKind.NOT_FOUND.isRetryable()).isTrue();
+        assertThat(FailureKind.NOT_FOUND.isRetriedUntilResolved()).isFalse();
         assertThat(publisher.classify(new PulsarClientException.InvalidMessageException(
                 "Message size is bigger than 5242880 bytes")))
                 .isEqualTo(FailureKind.MESSAGE_TOO_LARGE);

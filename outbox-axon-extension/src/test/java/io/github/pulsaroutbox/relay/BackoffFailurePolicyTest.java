@@ -49,6 +49,15 @@ class BackoffFailurePolicyTest {
     }
 
     @ParameterizedTest
+    @EnumSource(value = FailureKind.class, names = {"NOT_AUTHORIZED", "NOT_FOUND"})
+    void failuresThatOftenPassAreRetriedForABoundedTimeThenParked(FailureKind kind) {
+        BackoffFailurePolicy policy = BackoffFailurePolicy.builder().maxAttempts(4).build();
+        assertThat(policy.decide(entry, kind, 1).outcome()).isEqualTo(Outcome.RETRY);
+        assertThat(policy.decide(entry, kind, 3).outcome()).isEqualTo(Outcome.RETRY);
+        assertThat(policy.decide(entry, kind, 4).outcome()).isEqualTo(Outcome.PARK);
+    }
+
+    @ParameterizedTest
     @EnumSource(value = FailureKind.class, names = {"TIMEOUT", "UNAVAILABLE"})
     void brokerOutagesAreRetriedForAsLongAsTheyLastNeverParked(FailureKind kind) {
         BackoffFailurePolicy policy = BackoffFailurePolicy.builder().maxAttempts(3).maxDelay(Duration.ofMinutes(5))

@@ -23,6 +23,8 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -136,18 +138,97 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
         return fetchPending(limit, now, allSegments);
     }
 
+    /**
+     * Due pending rows from the lowest position, within each aggregate in {@code aggregate_sequence} order whatever
+     * their positions say. Positions normally follow sequences; after a crash a database can hand out identity values
+     * again, and a later event of an aggregate then sits at a lower position than an earlier one. A row is returned
+     * only when every pending row of its aggregate with a lower sequence is returned before it: when the scan stopped
+     * at the limit below such a row, the aggregate's rows are left out, except its head (the row with the lowest
+     * sequence), so that the aggregate always progresses.
+     */
     @Override
     public List<OutboxEntry> fetchPending(int limit, Instant now, Set<Integer> segments) {
         if (segments.isEmpty()) {
             return List.of();
         }
         OffsetDateTime at = toDb(now);
-        return readEntries("fetchPending", limit, select -> {
-            select.setObject(1, at);
-            int next = bindSegments(select, 2, segments);
-            select.setObject(next, at);
-            select.setInt(next + 1, limit);
+        return withConnection(connection -> {
+            List<OutboxEntry> rows = new ArrayList<>(limit);
+            List<Long> lowerMax = new ArrayList<>(limit);
+            try (PreparedStatement select = connection.prepareStatement(sql(connection).get("fetchPending"))) {
+                select.setObject(1, at);
+                int next = bindSegments(select, 2, segments);
+                select.setObject(next, at);
+                select.setInt(next + 1, limit);
+                try (ResultSet rs = select.executeQuery()) {
+                    while (rs.next()) {
+                        rows.add(readEntry(rs));
+                        long max = rs.getLong("lower_max");
+                        lowerMax.add(rs.wasNull() ? null : max);
+                    }
+                }
+            }
+            long cutoff = rows.size() < limit ? Long.MAX_VALUE
+                                              : rows.stream().mapToLong(OutboxEntry::position).max().orElse(0);
+            return inSequenceOrder(rows, lowerMax, cutoff, connection);
         });
+    }
+
+    /**
+     * Per aggregate, its rows in sequence order in the places its rows held in the scan, as long as every pending row
+     * with a lower sequence was read (its position is within the scan's {@code cutoff}); an aggregate none of whose
+     * rows qualifies gets its head row read on its own.
+     */
+    private List<OutboxEntry> inSequenceOrder(List<OutboxEntry> rows, List<Long> lowerMax, long cutoff,
+                                              Connection connection) throws SQLException {
+        boolean ordered = true;
+        for (int i = 0; i < rows.size() && ordered; i++) {
+            Long max = lowerMax.get(i);
+            ordered = max == null || max < rows.get(i).position();
+        }
+        if (ordered) {
+            return rows; // the usual case: positions follow sequences
+        }
+        Map<String, List<Integer>> slots = new LinkedHashMap<>();
+        for (int i = 0; i < rows.size(); i++) {
+            slots.computeIfAbsent(rows.get(i).aggregateKey(), k -> new ArrayList<>()).add(i);
+        }
+        OutboxEntry[] placed = new OutboxEntry[rows.size()];
+        for (List<Integer> aggregate : slots.values()) {
+            List<Integer> bySequence = new ArrayList<>(aggregate);
+            bySequence.sort(Comparator.comparingLong(i -> rows.get(i).aggregateSequence()));
+            int taken = 0;
+            for (int i : bySequence) {
+                Long max = lowerMax.get(i);
+                if (max != null && max > cutoff) {
+                    break; // a row with a lower sequence lies beyond the scan: this and later rows wait for it
+                }
+                placed[aggregate.get(taken++)] = rows.get(i);
+            }
+            if (taken == 0) {
+                OutboxEntry any = rows.get(aggregate.get(0));
+                headOf(any.aggregateType(), any.aggregateId(), connection)
+                        .ifPresent(head -> placed[aggregate.get(0)] = head);
+            }
+        }
+        List<OutboxEntry> result = new ArrayList<>(rows.size());
+        for (OutboxEntry entry : placed) {
+            if (entry != null) {
+                result.add(entry);
+            }
+        }
+        return result;
+    }
+
+    private Optional<OutboxEntry> headOf(String aggregateType, String aggregateId, Connection connection)
+            throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(sql(connection).get("fetchHead"))) {
+            select.setString(1, aggregateType);
+            select.setString(2, aggregateId);
+            try (ResultSet rs = select.executeQuery()) {
+                return rs.next() ? Optional.of(readEntry(rs)) : Optional.empty();
+            }
+        }
     }
 
     @Override

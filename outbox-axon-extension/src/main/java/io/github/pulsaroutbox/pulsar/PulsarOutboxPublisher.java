@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -59,7 +60,7 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
     private final boolean registerSchemas;
     private final Function<String, Class<?>> eventClasses;
     private final String producerNamePrefix;
-    private final Map<String, Producer<byte[]>> producers = new ConcurrentHashMap<>();
+    private final Map<String, Creation> producers = new ConcurrentHashMap<>();
     /**
      * Per segment, its open producers by topic, one per partition (sessions opened by {@link #openSession}): the
      * relay routes keys to partitions itself, as Pulsar's Murmur3 routing does, so that each partition's sequence ids
@@ -67,6 +68,8 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
      */
     private final Map<Integer, Map<String, List<Producer<byte[]>>>> segmentProducers = new ConcurrentHashMap<>();
     private final Map<String, Optional<Schema<byte[]>>> schemas = new ConcurrentHashMap<>();
+    /** Per segment, the closing of its producers, until done: a new session for it waits for it. */
+    private final Map<Integer, CompletableFuture<Void>> closingSegments = new ConcurrentHashMap<>();
 
     private PulsarOutboxPublisher(Builder builder) {
         builder.validate();
@@ -86,20 +89,21 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         return new Builder();
     }
 
+    /**
+     * Sends through the topic's shared producer. The producer is created on first use without blocking the caller;
+     * a creation that failed is remembered for the topic (its sends fail at once with that failure) until it may be
+     * tried again, backing off from 1 second up to 30 seconds, so that an unreachable topic never holds up others.
+     */
     @Override
     public CompletableFuture<?> publish(OutboxEntry entry, String topic) {
-        Producer<byte[]> producer;
-        try {
-            producer = producer(topic);
-        } catch (PulsarClientException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-        Producer<byte[]> used = producer;
-        return message(producer, entry).sendAsync().whenComplete((id, error) -> {
+        CompletableFuture<Producer<byte[]>> producer = producer(topic);
+        // sends chained on a pending creation may run in any order once it completes: the relay never has two
+        // unacknowledged sends of one aggregate unless a failure fails every later send (failsLaterSendsAfterAFailure)
+        return producer.thenCompose(used -> message(used, entry).sendAsync().whenComplete((id, error) -> {
             if (error != null && producerIsGone(error)) {
                 evict(topic, used);
             }
-        });
+        }));
     }
 
     /**
@@ -138,52 +142,82 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
     }
 
     /**
-     * Closes the segment's producer for the topic, if open, and creates a new one named
-     * {@code <producerNamePrefix>-<segment>}: the broker refuses it while another process's producer holds the name
-     * (a second fence, besides the segment's claim), and answers with the last sequence id it stored under the name.
+     * Closes the segment's producers for the topic, if open, and creates new ones named
+     * {@code <producerNamePrefix>-<segment>} (one per partition), without blocking: the broker refuses them while
+     * another process's producer holds the name (a second fence, besides the segment's claim), and answers with the
+     * last sequence id it stored under the name. Producers created after the segment was closed meanwhile are closed
+     * again, and the future fails.
      */
     @Override
-    public Session openSession(String topic, int segment) {
+    public CompletableFuture<Session> openSession(String topic, int segment) {
         Map<String, List<Producer<byte[]>>> open =
                 segmentProducers.computeIfAbsent(segment, s -> new ConcurrentHashMap<>());
+        List<Producer<byte[]>> previous;
         synchronized (open) {
-            List<Producer<byte[]>> previous = open.remove(topic);
-            if (previous != null) {
-                previous.forEach(this::closeQuietly);
-            }
-            List<Producer<byte[]>> partitions = new ArrayList<>();
-            try {
-                for (String partition : client.getPartitionsForTopic(topic).get(30, TimeUnit.SECONDS)) {
-                    // unbatched: the key-based batcher can send a later batch of a key before an earlier one, which
-                    // would put sequence ids out of order, and the broker drops what comes below its last id
-                    partitions.add(newProducer(partition).producerName(producerName(segment)).enableBatching(false)
-                                                         .create());
-                }
-            } catch (Exception e) {
-                partitions.forEach(this::closeQuietly);
-                if (e instanceof InterruptedException) {
-                    Thread.currentThread().interrupt();
-                }
-                throw new IllegalStateException("Could not open the outbox producer " + producerName(segment)
-                                                        + " on " + topic + ": " + e.getMessage(), e);
-            }
-            open.put(topic, List.copyOf(partitions));
-            long[] last = partitions.stream().mapToLong(Producer::getLastSequenceId).toArray();
-            long highest = java.util.Arrays.stream(last).max().orElse(-1);
-            logger.debug("Opened outbox producer {} on {} ({} partition(s), last sequence ids {})",
-                         producerName(segment), topic, partitions.size(), java.util.Arrays.toString(last));
-            return new Session() {
-                @Override
-                public long lastStored(String key) {
-                    return last[partitionOf(key, last.length)];
-                }
-
-                @Override
-                public long highestStored() {
-                    return highest;
-                }
-            };
+            previous = open.remove(topic);
         }
+        CompletableFuture<Void> closed = closeAll(previous).thenCompose(
+                v -> closingSegments.getOrDefault(segment, CompletableFuture.completedFuture(null)));
+        String name = producerName(segment);
+        return closed.thenCompose(v -> client.getPartitionsForTopic(topic))
+                     .thenCompose(partitions -> createAll(partitions, name))
+                     .thenApply(partitions -> {
+                         synchronized (open) {
+                             if (segmentProducers.get(segment) != open) {
+                                 closeAll(partitions);
+                                 throw new CompletionException(new PulsarClientException.AlreadyClosedException(
+                                         "Segment " + segment + " was closed while its producer opened"));
+                             }
+                             closeAll(open.put(topic, partitions));
+                         }
+                         return session(topic, name, partitions);
+                     });
+    }
+
+    /** One unbatched producer per partition, all created or none (the created ones are closed on a failure). */
+    private CompletableFuture<List<Producer<byte[]>>> createAll(List<String> partitions, String name) {
+        List<CompletableFuture<Producer<byte[]>>> created = new ArrayList<>(partitions.size());
+        for (String partition : partitions) {
+            // unbatched: the key-based batcher can send a later batch of a key before an earlier one, which would put
+            // sequence ids out of order, and the broker drops what comes below its last id
+            created.add(newProducer(partition).producerName(name).enableBatching(false).createAsync());
+        }
+        return CompletableFuture.allOf(created.toArray(CompletableFuture[]::new))
+                                .handle((v, error) -> {
+                                    if (error != null) {
+                                        created.stream().filter(f -> !f.isCompletedExceptionally())
+                                               .forEach(f -> f.thenAccept(p -> p.closeAsync()));
+                                        throw error instanceof CompletionException c ? c
+                                                                                     : new CompletionException(error);
+                                    }
+                                    return created.stream().map(CompletableFuture::join).toList();
+                                });
+    }
+
+    private Session session(String topic, String name, List<Producer<byte[]>> partitions) {
+        long[] last = partitions.stream().mapToLong(Producer::getLastSequenceId).toArray();
+        long highest = java.util.Arrays.stream(last).max().orElse(-1);
+        logger.debug("Opened outbox producer {} on {} ({} partition(s), last sequence ids {})", name, topic,
+                     partitions.size(), java.util.Arrays.toString(last));
+        return new Session() {
+            @Override
+            public long lastStored(String key) {
+                return last[partitionOf(key, last.length)];
+            }
+
+            @Override
+            public long highestStored() {
+                return highest;
+            }
+        };
+    }
+
+    private static CompletableFuture<Void> closeAll(List<Producer<byte[]>> producers) {
+        if (producers == null || producers.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return CompletableFuture.allOf(producers.stream().map(p -> p.closeAsync().exceptionally(e -> null))
+                                                .toArray(CompletableFuture[]::new));
     }
 
     /** The partition Pulsar's Murmur3 key routing picks for a key (0 for a topic without partitions). */
@@ -191,14 +225,22 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         return partitions == 1 ? 0 : io.github.pulsaroutbox.OutboxSegments.hash(key) % partitions;
     }
 
+    /**
+     * Closes the segment's producers without blocking; a session opened for the segment afterwards waits until they
+     * are closed, so that the broker does not refuse the name as still in use.
+     */
     @Override
     public void closeSegment(int segment) {
         Map<String, List<Producer<byte[]>>> open = segmentProducers.remove(segment);
         if (open != null) {
+            List<CompletableFuture<Void>> closing = new ArrayList<>();
             synchronized (open) {
-                open.values().forEach(partitions -> partitions.forEach(this::closeQuietly));
+                open.values().forEach(partitions -> closing.add(closeAll(partitions)));
                 open.clear();
             }
+            CompletableFuture<Void> closed = CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new));
+            closingSegments.put(segment, closed);
+            closed.whenComplete((v, e) -> closingSegments.remove(segment, closed));
         }
     }
 
@@ -206,14 +248,6 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         Map<String, List<Producer<byte[]>>> open = segmentProducers.get(segment);
         if (open != null && open.remove(topic, partitions)) {
             partitions.forEach(producer -> producer.closeAsync().exceptionally(e -> null));
-        }
-    }
-
-    private void closeQuietly(Producer<byte[]> producer) {
-        try {
-            producer.close();
-        } catch (PulsarClientException e) {
-            logger.debug("Closing outbox producer {} failed", producer.getProducerName(), e);
         }
     }
 
@@ -232,7 +266,8 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
 
     /** Forgets a producer that cannot send any more, so that the next send to its topic creates a new one. */
     private void evict(String topic, Producer<byte[]> producer) {
-        if (producers.remove(topic, producer)) {
+        Creation creation = producers.get(topic);
+        if (creation != null && creation.producer().getNow(null) == producer && producers.remove(topic, creation)) {
             logger.info("Outbox producer for topic {} was closed, fenced or terminated: a new one is created for "
                                 + "the next send", topic);
             producer.closeAsync().exceptionally(e -> null);
@@ -361,23 +396,40 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         return properties;
     }
 
-    /*
-     * Created synchronously on the caller's (the relay's) thread: chaining sends on a pending creation future could
-     * run them in a different order than they were requested.
-     */
-    private Producer<byte[]> producer(String topic) throws PulsarClientException {
-        Producer<byte[]> producer = producers.get(topic);
-        if (producer != null && producer.isConnected()) {
-            return producer;
+    private CompletableFuture<Producer<byte[]>> producer(String topic) {
+        Creation creation = producers.get(topic);
+        if (creation != null && !creation.mayRetry()) {
+            return creation.producer();
         }
-        synchronized (producers) {
-            producer = producers.get(topic);
-            if (producer == null) {
-                producer = newProducer(topic).create();
-                producers.put(topic, producer);
-                logger.debug("Created outbox producer for topic {}", topic);
+        return producers.compute(topic, (t, existing) -> {
+            if (existing != null && !existing.mayRetry()) {
+                return existing; // another thread started a new one meanwhile
             }
-            return producer;
+            int failures = existing == null ? 0 : existing.failures() + 1;
+            CompletableFuture<Producer<byte[]>> created = newProducer(t).createAsync();
+            Creation next = new Creation(created, failures, new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE));
+            created.whenComplete((p, error) -> {
+                if (error == null) {
+                    logger.debug("Created outbox producer for topic {}", t);
+                } else {
+                    long backoff = Math.min(TimeUnit.SECONDS.toNanos(1) << Math.min(failures, 5),
+                                            TimeUnit.SECONDS.toNanos(30));
+                    next.retryAfterNanos().set(System.nanoTime() + backoff);
+                    logger.warn("Could not create the outbox producer for topic {} ({}); its sends fail until it is "
+                                        + "tried again in {} ms", t, unwrap(error).toString(),
+                                TimeUnit.NANOSECONDS.toMillis(backoff));
+                }
+            });
+            return next;
+        }).producer();
+    }
+
+    /** A producer's creation: pending, done, or failed (then remembered until {@code retryAfterNanos}). */
+    private record Creation(CompletableFuture<Producer<byte[]>> producer, int failures,
+                            java.util.concurrent.atomic.AtomicLong retryAfterNanos) {
+
+        boolean mayRetry() {
+            return producer.isCompletedExceptionally() && System.nanoTime() - retryAfterNanos.get() >= 0;
         }
     }
 
@@ -399,14 +451,17 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
     @Override
     public void close() {
         segmentProducers.keySet().forEach(this::closeSegment);
-        producers.values().forEach(producer -> {
-            try {
-                producer.close();
-            } catch (PulsarClientException e) {
-                logger.warn("Could not close outbox producer for {}", producer.getTopic(), e);
-            }
-        });
+        List<CompletableFuture<?>> closing = new ArrayList<>(closingSegments.values());
+        producers.values().forEach(creation -> closing.add(
+                creation.producer().thenCompose(Producer::closeAsync).exceptionally(e -> null)));
         producers.clear();
+        try {
+            CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            logger.warn("Closing the outbox producers did not complete: {}", e.toString());
+        }
     }
 
     /**

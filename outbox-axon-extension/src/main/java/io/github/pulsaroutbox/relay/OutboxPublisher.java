@@ -45,11 +45,12 @@ public interface OutboxPublisher extends AutoCloseable {
     /**
      * Starts a new session for {@code destination} and {@code segment}: closes its producers if open, opens them under
      * the segment's stable name (one per partition of a partitioned destination) and returns what the broker has
-     * stored under that name. Nothing sent in an earlier session can be stored after this returns. Blocking; fails
-     * while another process holds the name.
+     * stored under that name. Nothing sent in an earlier session can be stored once the returned future completed.
+     * Never blocks the caller (the relay's thread): a destination whose lookup hangs holds up only its own rows. The
+     * future fails while another process holds the name.
      */
-    default Session openSession(String destination, int segment) {
-        throw new UnsupportedOperationException("This publisher has no sessions");
+    default CompletableFuture<Session> openSession(String destination, int segment) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException("This publisher has no sessions"));
     }
 
     /** What the broker had stored under a segment's producer name when a session opened. */

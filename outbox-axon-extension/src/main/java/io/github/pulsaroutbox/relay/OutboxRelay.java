@@ -88,6 +88,8 @@ public final class OutboxRelay {
     private static final int DISPATCH_GROUP = 64;
     /** With sequence ids: the longest a ready row waits for others to be sent with (one transaction for all). */
     private static final long DISPATCH_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+    /** The longest wait before a producer that could not be opened is tried again. */
+    private static final long MAX_OPEN_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(30);
     /** Marks a not-recorded row whose parking was recorded: only an operator's retry lets it be sent again. */
     private static final int PARKED = -1;
 
@@ -296,6 +298,7 @@ public final class OutboxRelay {
         while (pipeline.busy()) {
             pipeline.awaitSignal(pipeline.nextDeadlineNanos());
             pipeline.collect();
+            pipeline.admitWaiting();
             pipeline.dispatch();
         }
         int sent = pipeline.acknowledgedCount();
@@ -343,6 +346,15 @@ public final class OutboxRelay {
         private final Set<Integer> closing = new HashSet<>();
         /** Producer sessions opened since the segment was last resolved: topic + NUL + segment. */
         private final Set<String> sessions = new HashSet<>();
+        /**
+         * Sessions being opened, or whose opening failed (kept, with the failure, until it may be tried again): topic
+         * + NUL + segment. Openings never block this thread: a topic whose lookup hangs holds up only its own rows.
+         */
+        private final Map<String, Opening> openings = new HashMap<>();
+        /** Rows (in flight, not yet sent, no sequence id yet) waiting for their session to open, by session. */
+        private final Map<String, List<Row>> waitingForSession = new LinkedHashMap<>();
+        /** Segments whose resolution started (their sessions were closed) and waits for sessions to open. */
+        private final Set<Integer> resolutionStarted = new HashSet<>();
         private final Set<String> blockedKeys = new HashSet<>();
         private final ArrayDeque<Row> sendOrder = new ArrayDeque<>();
         private final Queue<Row> completions = new ConcurrentLinkedQueue<>();
@@ -375,6 +387,7 @@ public final class OutboxRelay {
         boolean step() throws InterruptedException {
             collect();
             maintainSegments();
+            admitWaiting();
             if (shouldFlush()) {
                 flush();
             }
@@ -581,7 +594,7 @@ public final class OutboxRelay {
                     if (!mayStillSend(row.segment)) {
                         retract(row);
                     } else if (!sessionOpen(row)) {
-                        continue; // failed (e.g. unknown topic) or retracted (e.g. the name is still held)
+                        continue; // failed (e.g. unknown topic), or waits for its session to open
                     } else {
                         ready.add(row);
                         needed.merge(row.segment, 1, Integer::sum);
@@ -621,26 +634,124 @@ public final class OutboxRelay {
         }
 
         /**
-         * Whether the producer session of the row's topic and segment is open, opening it if needed. When it cannot
-         * be opened the row counts as a failed attempt of the transport's kind (an unknown topic parks it; an
-         * unreachable broker, or a name another node still holds, is retried), before it got a sequence id.
+         * Whether the producer session of the row's topic and segment is open, starting to open it if needed (never
+         * blocking). While it opens, the row waits (in flight, so its aggregate waits too) and is sent once it is open
+         * ({@link #admitWaiting}). When it cannot be opened, the row counts as a failed attempt of the transport's kind
+         * (an unknown topic parks it; an unreachable broker, or a name another node still holds, is retried), before
+         * it got a sequence id; the failure is remembered for the topic and segment until the opening may be tried
+         * again, so that other rows of it fail at once instead of each waiting for the broker.
          */
         private boolean sessionOpen(Row row) {
             String session = row.topic + '\u0000' + row.segment;
             if (sessions.contains(session)) {
                 return true;
             }
-            try {
-                claims.raise(row.segment, publisher.openSession(row.topic, row.segment).highestStored());
-                sessions.add(session);
-                return true;
-            } catch (RuntimeException e) {
-                String key = row.entry.aggregateKey();
+            Opening opening = opening(row.topic, row.segment);
+            if (opening.failure != null) {
                 leaveInFlight(row);
-                Throwable cause = e.getCause() != null ? e.getCause() : e;
-                fail(key, row, attemptOf(cause));
+                fail(row.entry.aggregateKey(), row, opening.failure);
                 return false;
             }
+            if (!opening.future.isDone()) {
+                waitingForSession.computeIfAbsent(session, k -> new ArrayList<>()).add(row);
+                return false;
+            }
+            claims.raise(row.segment, opening.future.join().highestStored());
+            sessions.add(session);
+            openings.remove(session);
+            return true;
+        }
+
+        /**
+         * The opening of a session, started when none runs or a failed one may be tried again, with its outcome
+         * settled: a failure (or no answer within the ack timeout) is recorded with when to try again (backing off
+         * from {@code pollInterval} up to 30 seconds).
+         */
+        private Opening opening(String topic, int segment) {
+            String session = topic + '\u0000' + segment;
+            long now = System.nanoTime();
+            Opening opening = openings.get(session);
+            if (opening != null) {
+                settle(opening, now);
+                if (opening.failure == null || now - opening.retryAfterNanos < 0) {
+                    return opening;
+                }
+            }
+            CompletableFuture<OutboxPublisher.Session> future;
+            try {
+                future = publisher.openSession(topic, segment);
+            } catch (RuntimeException e) {
+                future = CompletableFuture.failedFuture(e);
+            }
+            Opening started = new Opening(future, now, opening == null ? 0 : opening.failures + 1);
+            future.whenComplete((result, error) -> signals.release());
+            openings.put(session, started);
+            settle(started, now);
+            if (opening != null && started.failure == null) {
+                logger.debug("Outbox relay: opening the producer for {} (segment {}) again", topic, segment);
+            }
+            return started;
+        }
+
+        private void settle(Opening opening, long now) {
+            if (opening.failure != null) {
+                return;
+            }
+            if (!opening.future.isDone()) {
+                if (now - opening.startedNanos - ackTimeout.toNanos() < 0) {
+                    return;
+                }
+                opening.failure = new Attempt(FailureKind.TIMEOUT, "Opening the producer did not complete within the "
+                        + "relay's ack timeout of " + ackTimeout);
+            } else if (opening.future.isCompletedExceptionally()) {
+                Throwable error = opening.future.handle((result, e) -> e).join();
+                opening.failure = attemptOf(error instanceof CompletionException && error.getCause() != null
+                                                    ? error.getCause() : error);
+            } else {
+                return;
+            }
+            long backoff = Math.min(pollInterval.toNanos() << Math.min(opening.failures, 5), MAX_OPEN_BACKOFF_NANOS);
+            opening.retryAfterNanos = now + backoff;
+            if (opening.failures == 0) {
+                logger.warn("Outbox relay: could not open a producer ({}); its rows are failed until it is tried "
+                                    + "again in {} ms", opening.failure.error(), TimeUnit.NANOSECONDS.toMillis(backoff));
+            }
+        }
+
+        /** Sends (or fails) the rows whose session finished opening; the others keep waiting. */
+        void admitWaiting() {
+            if (waitingForSession.isEmpty()) {
+                return;
+            }
+            long now = System.nanoTime();
+            List<Row> admitted = new ArrayList<>();
+            for (Iterator<Map.Entry<String, List<Row>>> it = waitingForSession.entrySet().iterator(); it.hasNext(); ) {
+                Map.Entry<String, List<Row>> waiting = it.next();
+                Opening opening = openings.get(waiting.getKey());
+                if (opening != null) {
+                    settle(opening, now);
+                    if (opening.failure == null && !opening.future.isDone()) {
+                        continue;
+                    }
+                }
+                it.remove();
+                admitted.addAll(waiting.getValue());
+            }
+            if (!admitted.isEmpty()) {
+                transmit(admitted); // each row's session is now open (sent) or failed (the row fails)
+            }
+        }
+
+        /** Rows waiting for a session are not sent after all (the relay stops): they stay pending. */
+        private void dropWaiting() {
+            waitingForSession.values().forEach(rows -> rows.forEach(row -> {
+                leaveInFlight(row);
+                row.done = true;
+                lastSequence.remove(row.entry.aggregateKey());
+                forget(row.entry.id());
+            }));
+            waitingForSession.clear();
+            fullScanDue = true;
         }
 
         /** Takes a row out of its aggregate's in-flight rows (if it is there). */
@@ -786,6 +897,7 @@ public final class OutboxRelay {
 
         private void closeSessions(int segment) {
             sessions.removeIf(session -> session.endsWith("\u0000" + segment));
+            openings.keySet().removeIf(session -> session.endsWith("\u0000" + segment));
             publisher.closeSegment(segment);
         }
 
@@ -796,44 +908,61 @@ public final class OutboxRelay {
          * Nothing of an earlier session can be stored after the new one opened, so the answer is final.
          */
         private void resolve(int segment) {
-            closeSessions(segment);
+            if (resolutionStarted.add(segment)) {
+                closeSessions(segment); // nothing sent before can be stored once the new sessions are open
+            }
             List<OutboxEntry> rows = transactionManager.fetchInTransaction(() -> store.fetchSequenced(segment));
             Map<String, OutboxPublisher.Session> opened = new HashMap<>();
-            Map<String, Long> stored = new HashMap<>();
-            Map<String, Long> notStored = new HashMap<>();
             try {
+                boolean waiting = false;
                 for (OutboxEntry entry : rows) {
                     Optional<String> topic = topicFor(entry.aggregateType()); // a failure: resolved again later
-                    if (topic.isEmpty()) { // no topic, so it was never sent
-                        notStored.put(entry.id(), entry.brokerSequence());
+                    if (topic.isEmpty() || opened.containsKey(topic.get())) {
                         continue;
                     }
-                    OutboxPublisher.Session session = opened.get(topic.get());
-                    if (session == null && !opened.containsKey(topic.get())) {
-                        session = openForResolution(topic.get(), segment);
-                        opened.put(topic.get(), session);
-                        if (session != null) {
-                            sessions.add(topic.get() + '\u0000' + segment);
-                            claims.raise(segment, session.highestStored());
-                        }
-                    }
-                    if (session == null) { // the topic refuses producers: nothing can be stored there
-                        notStored.put(entry.id(), entry.brokerSequence());
+                    Opening opening = opening(topic.get(), segment);
+                    if (opening.failure == null && !opening.future.isDone()) {
+                        waiting = true; // asked again at a later step: this thread never waits for the broker
                         continue;
                     }
-                    boolean wasStored = entry.brokerSequence() <= session.lastStored(entry.aggregateId())
-                            && !Long.valueOf(entry.brokerSequence()).equals(notStoredSequences.get(entry.id()));
-                    (wasStored ? stored : notStored).put(entry.id(), entry.brokerSequence());
+                    opened.put(topic.get(), sessionFor(opening));
+                }
+                if (waiting) {
+                    return;
                 }
             } catch (RuntimeException e) {
+                resolutionStarted.remove(segment);
                 closeSessions(segment);
                 resolveAfter.put(segment, System.nanoTime() + pollInterval.toNanos());
                 logger.info("Outbox relay: resolving segment {} failed ({}); trying again in {}", segment,
                             e.getMessage(), pollInterval);
                 return;
             }
+            resolutionStarted.remove(segment);
             if (!claims.isValid(segment)) {
+                closeSessions(segment);
                 return;
+            }
+            Map<String, Long> stored = new HashMap<>();
+            Map<String, Long> notStored = new HashMap<>();
+            for (OutboxEntry entry : rows) {
+                Optional<String> topic = topicFor(entry.aggregateType());
+                OutboxPublisher.Session session = topic.map(opened::get).orElse(null);
+                if (session == null) { // no topic, or the topic refuses producers: nothing can be stored there
+                    notStored.put(entry.id(), entry.brokerSequence());
+                    continue;
+                }
+                boolean wasStored = entry.brokerSequence() <= session.lastStored(entry.aggregateId())
+                        && !Long.valueOf(entry.brokerSequence()).equals(notStoredSequences.get(entry.id()));
+                (wasStored ? stored : notStored).put(entry.id(), entry.brokerSequence());
+            }
+            for (Map.Entry<String, OutboxPublisher.Session> session : opened.entrySet()) {
+                if (session.getValue() != null) {
+                    String key = session.getKey() + '\u0000' + segment;
+                    sessions.add(key);
+                    openings.remove(key);
+                    claims.raise(segment, session.getValue().highestStored());
+                }
             }
             transactionManager.executeInTransaction(() -> {
                 store.markStored(stored, clock.instant());
@@ -851,20 +980,20 @@ public final class OutboxRelay {
         }
 
         /**
-         * Opens a session to resolve a segment's rows on a topic; {@code null} when the topic refuses producers for
-         * good (unknown, refused, not authorized): then none of them can have been stored since. A failure that may
-         * pass (broker unreachable, the name still held by another node) is thrown: the resolution is retried.
+         * The session an opening for a resolution gave; {@code null} when the topic refuses producers for good
+         * (unknown, refused): then none of the segment's rows can have been stored there since. A failure that may
+         * pass (broker unreachable, the name still held by another node, not authorized or not found yet) is thrown:
+         * the resolution is retried.
          */
-        private OutboxPublisher.Session openForResolution(String topic, int segment) {
-            try {
-                return publisher.openSession(topic, segment);
-            } catch (RuntimeException e) {
-                FailureKind kind = publisher.classify(e.getCause() != null ? e.getCause() : e);
-                if (kind.mayHaveBeenStored() || kind == FailureKind.NOT_AUTHORIZED || kind == FailureKind.NOT_FOUND) {
-                    throw e;
-                }
-                return null;
+        private OutboxPublisher.Session sessionFor(Opening opening) {
+            if (opening.failure == null) {
+                return opening.future.join();
             }
+            FailureKind kind = opening.failure.kind();
+            if (kind.mayHaveBeenStored() || kind == FailureKind.NOT_AUTHORIZED || kind == FailureKind.NOT_FOUND) {
+                throw new IllegalStateException(opening.failure.error());
+            }
+            return null;
         }
 
         private void dropQueuedOf(int segment) {
@@ -1214,7 +1343,14 @@ public final class OutboxRelay {
 
         long nextDeadlineNanos() {
             Row oldest = sendOrder.peek();
-            return oldest == null ? System.nanoTime() + ackTimeout.toNanos() : oldest.deadlineNanos;
+            long deadline = oldest == null ? System.nanoTime() + ackTimeout.toNanos() : oldest.deadlineNanos;
+            for (String session : waitingForSession.keySet()) {
+                Opening opening = openings.get(session);
+                if (opening != null && opening.failure == null) {
+                    deadline = Math.min(deadline, opening.startedNanos + ackTimeout.toNanos());
+                }
+            }
+            return deadline;
         }
 
         void awaitSignal(long deadlineNanos) throws InterruptedException {
@@ -1226,6 +1362,7 @@ public final class OutboxRelay {
 
         /** Waits (up to the ack timeout) for what is in flight and records it: used when the relay stops. */
         void finish() throws InterruptedException {
+            dropWaiting();
             queued.clear();
             ready.clear();
             queuedCount = 0;
@@ -1253,6 +1390,22 @@ public final class OutboxRelay {
     /** A recording that finished: what it covered, and its error if it failed. */
     private record Recorded(List<Row> rows, Map<OutboxEntry, Attempt> failedRows, List<Failure> failures,
                             Set<String> notRecorded, Map<String, Long> cleared, Throwable error) {
+    }
+
+    /** A producer session being opened (or whose opening failed), for {@link Pipeline#sessionOpen}. */
+    private static final class Opening {
+        private final CompletableFuture<OutboxPublisher.Session> future;
+        private final long startedNanos;
+        /** Failed openings of the same session right before this one (for the backoff). */
+        private final int failures;
+        private Attempt failure;
+        private long retryAfterNanos;
+
+        private Opening(CompletableFuture<OutboxPublisher.Session> future, long startedNanos, int failures) {
+            this.future = future;
+            this.startedNanos = startedNanos;
+            this.failures = failures;
+        }
     }
 
     /** A fetched row on its way through the pipeline. */

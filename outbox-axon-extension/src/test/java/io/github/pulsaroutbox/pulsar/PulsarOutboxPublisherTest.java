@@ -80,12 +80,13 @@ class PulsarOutboxPublisherTest {
         Producer<byte[]> fenced = producer(CompletableFuture.failedFuture(
                 new PulsarClientException.ProducerFencedException("another producer took over")));
         Producer<byte[]> fresh = producer(CompletableFuture.completedFuture(MessageId.earliest));
-        when(builder.create()).thenReturn(fenced, fresh);
+        when(builder.createAsync()).thenReturn(CompletableFuture.completedFuture(fenced),
+                                               CompletableFuture.completedFuture(fresh));
         PulsarOutboxPublisher publisher = PulsarOutboxPublisher.builder().pulsarClient(client).build();
 
         assertThat(publisher.publish(entry(), "t")).isCompletedExceptionally();
         assertThat(publisher.publish(entry(), "t").join()).isEqualTo(MessageId.earliest);
-        verify(builder, times(2)).create();
+        verify(builder, times(2)).createAsync();
         verify(fenced).closeAsync();
     }
 
@@ -95,13 +96,38 @@ class PulsarOutboxPublisherTest {
         ProducerBuilder<byte[]> builder = producerBuilder(client);
         Producer<byte[]> producer = producer(CompletableFuture.failedFuture(
                 new PulsarClientException.TimeoutException("slow")));
-        when(builder.create()).thenReturn(producer);
+        when(builder.createAsync()).thenReturn(CompletableFuture.completedFuture(producer));
         PulsarOutboxPublisher publisher = PulsarOutboxPublisher.builder().pulsarClient(client).build();
 
         publisher.publish(entry(), "t");
         publisher.publish(entry(), "t");
-        verify(builder, times(1)).create();
+        verify(builder, times(1)).createAsync();
         verify(producer, never()).closeAsync();
+    }
+
+    @Test
+    void producerCreationNeverBlocksAndAFailedOneIsRememberedUntilItMayBeTriedAgain() {
+        PulsarClient client = mock(PulsarClient.class);
+        ProducerBuilder<byte[]> builder = producerBuilder(client);
+        CompletableFuture<Producer<byte[]>> hanging = new CompletableFuture<>();
+        when(builder.createAsync()).thenReturn(hanging);
+        PulsarOutboxPublisher publisher = PulsarOutboxPublisher.builder().pulsarClient(client).build();
+
+        // a lookup that hangs: the send is pending, the caller is not held
+        CompletableFuture<?> first = publisher.publish(entry(), "t");
+        CompletableFuture<?> second = publisher.publish(entry(), "t");
+        assertThat(first).isNotDone();
+        assertThat(second).isNotDone();
+        verify(builder, times(1)).createAsync();
+
+        // it fails: both sends fail with its failure, and the next sends fail at once without asking the broker again
+        hanging.completeExceptionally(new PulsarClientException.LookupException("no broker for the bundle"));
+        assertThat(first).isCompletedExceptionally();
+        assertThat(second).isCompletedExceptionally();
+        CompletableFuture<?> third = publisher.publish(entry(), "t");
+        assertThat(third).isCompletedExceptionally();
+        assertThat(publisher.classify(third.handle((r, e) -> e).join())).isEqualTo(FailureKind.UNAVAILABLE);
+        verify(builder, times(1)).createAsync();
     }
 
     @Test

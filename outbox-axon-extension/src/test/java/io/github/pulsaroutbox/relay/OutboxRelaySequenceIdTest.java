@@ -120,10 +120,10 @@ class OutboxRelaySequenceIdTest {
             }
 
             @Override
-            public Session openSession(String destination, int segment) {
+            public CompletableFuture<Session> openSession(String destination, int segment) {
                 sessions.incrementAndGet();
                 long last = lastStored.get();
-                return new Session() {
+                return CompletableFuture.completedFuture(new Session() {
                     @Override
                     public long lastStored(String key) {
                         return last;
@@ -133,7 +133,7 @@ class OutboxRelaySequenceIdTest {
                     public long highestStored() {
                         return last;
                     }
-                };
+                });
             }
         };
     }

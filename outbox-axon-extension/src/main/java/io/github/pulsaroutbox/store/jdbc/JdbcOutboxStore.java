@@ -1,6 +1,8 @@
 package io.github.pulsaroutbox.store.jdbc;
 
 import org.axonframework.common.AxonConfigurationException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.axonframework.common.jdbc.ConnectionProvider;
 import org.axonframework.common.jdbc.JdbcException;
 import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
@@ -45,6 +47,8 @@ import static org.axonframework.common.BuilderUtils.assertNonNull;
  * Nothing here commits. Writes are JDBC batches: one round trip per call, not per row.
  */
 public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, OutboxNodes {
+
+    private static final Logger logger = LoggerFactory.getLogger(JdbcOutboxStore.class);
 
     /** The default table name. */
     public static final String DEFAULT_TABLE = "axon_outbox";
@@ -725,9 +729,36 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
             OutboxDatabase database = configuredDatabase != null ? configuredDatabase
                                                                   : OutboxDatabase.detect(connection);
             loaded = OutboxSql.load(database, table);
+            if (database == OutboxDatabase.H2) {
+                h2DurabilityWarning(connection).ifPresent(logger::warn);
+            }
             sql = loaded;
         }
         return loaded;
+    }
+
+    /**
+     * A warning when H2 keeps its database in files but may lose acknowledged commits: with its default write delay
+     * (500 ms) a kill -9 forgets transactions H2 had confirmed, and the relay may already have published their
+     * events ("ghost" messages for events the store later forgot). In-memory databases keep nothing anyway.
+     */
+    static Optional<String> h2DurabilityWarning(Connection connection) throws SQLException {
+        String url = connection.getMetaData().getURL();
+        if (url == null || url.startsWith("jdbc:h2:mem:")) {
+            return Optional.empty();
+        }
+        try (Statement statement = connection.createStatement();
+             ResultSet rs = statement.executeQuery(
+                     "SELECT SETTING_VALUE FROM INFORMATION_SCHEMA.SETTINGS WHERE SETTING_NAME = 'WRITE_DELAY'")) {
+            if (!rs.next() || "0".equals(rs.getString(1).trim())) {
+                return Optional.empty();
+            }
+            return Optional.of("The outbox's H2 database " + url + " delays writes by " + rs.getString(1).trim()
+                                       + " ms: a crash can lose commits H2 already confirmed, after the relay published "
+                                       + "their events. Add ;WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE to the URL (the second "
+                                       + "keeps H2's shutdown hook from closing the database under the relay), or use "
+                                       + "PostgreSQL (docs/architecture.md, Preconditions)");
+        }
     }
 
     private <T> T withConnection(SqlFunction<T> work) {

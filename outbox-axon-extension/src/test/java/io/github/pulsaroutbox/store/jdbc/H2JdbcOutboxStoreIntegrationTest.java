@@ -28,6 +28,23 @@ class H2JdbcOutboxStoreIntegrationTest extends AbstractJdbcOutboxStoreIntegratio
         return DATA_SOURCE;
     }
 
+    @Test
+    void fileDatabaseThatMayLoseConfirmedCommitsIsWarnedAbout(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        try (Connection memory = DATA_SOURCE.getConnection()) {
+            assertThat(JdbcOutboxStore.h2DurabilityWarning(memory)).isEmpty();
+        }
+        String file = "jdbc:h2:file:" + dir.resolve("outbox").toAbsolutePath();
+        try (Connection delayed = java.sql.DriverManager.getConnection(file, "sa", "")) {
+            assertThat(JdbcOutboxStore.h2DurabilityWarning(delayed)).hasValueSatisfying(
+                    warning -> assertThat(warning).contains("WRITE_DELAY=0").contains("DB_CLOSE_ON_EXIT=FALSE"));
+        }
+        try (Connection durable = java.sql.DriverManager.getConnection(
+                file + "2;WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE", "sa", "")) {
+            assertThat(JdbcOutboxStore.h2DurabilityWarning(durable)).isEmpty();
+        }
+    }
+
     /*
      * Not a timing test: the plan that keeps the relay's query cheap on a large backlog. Without the index hints H2
      * probes "earlier rows of the aggregate" through the unique index and reads every earlier row of every status (measured: 0.4-1 s

@@ -296,8 +296,14 @@ class OutboxAutoConfiguration {
             if (stats == null) {
                 return () -> Health.unknown().withDetail("reason", "the outbox store reports no statistics").build();
             }
-            return new OutboxHealthIndicator(stats, module.relay(), properties.relay().enabled(),
-                                             properties.health().maxPendingAge());
+            return new OutboxHealthIndicator(stats, module.relay(), properties.relay().enabled(), properties.health(),
+                                             Clock.systemUTC());
+        }
+
+        /** The {@code outbox} health group, unless the application defines one by that name. */
+        @Bean
+        static org.springframework.boot.actuate.health.HealthEndpointGroupsPostProcessor outboxHealthGroup() {
+            return new OutboxHealthGroup();
         }
     }
 

@@ -2,48 +2,97 @@ package io.github.pulsaroutbox.autoconfigure;
 
 import io.github.pulsaroutbox.metrics.OutboxStatistics;
 import io.github.pulsaroutbox.relay.OutboxRelay;
+import io.github.pulsaroutbox.relay.RelayHealth;
 import org.springframework.boot.actuate.health.AbstractHealthIndicator;
 import org.springframework.boot.actuate.health.Health;
+import org.springframework.boot.actuate.health.Status;
 
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
- * Health of the outbox: DOWN when this node should run the relay and it is not running; OUT_OF_SERVICE when the
- * oldest pending row has waited longer than {@code pulsar-outbox.health.max-pending-age}; UP otherwise. Details:
- * pending and parked rows, the oldest pending row's age, whether the relay runs.
+ * Health of the outbox: {@link #DEGRADED} with the reasons when this node should run the relay and it is not running,
+ * when sends have failed without any acknowledgement for longer than {@code max-failing-for} (a broker outage, with
+ * the last error), when topics' producers cannot be opened, when the oldest pending row waits longer than
+ * {@code max-pending-age}, or when {@code max-parked} rows or more are parked; {@code UP} otherwise.
+ * <p>
+ * {@code DEGRADED} is not in the default status order, so the application's overall health (and its liveness and
+ * readiness) ignores it: the outbox keeps capturing while the relay cannot publish, and taking the application out of
+ * service would not help. The {@code outbox} health group ({@link OutboxHealthGroupDefaults}) orders it first and maps
+ * it to HTTP 503, for monitoring and alerts.
  */
 class OutboxHealthIndicator extends AbstractHealthIndicator {
+
+    /** The outbox needs attention; the application itself is fine. */
+    static final Status DEGRADED = new Status("DEGRADED", "the outbox needs attention; capture goes on");
 
     private final OutboxStatistics statistics;
     private final OutboxRelay relay;
     private final boolean relayEnabled;
-    private final Duration maxPendingAge;
+    private final OutboxProperties.Health limits;
+    private final Clock clock;
 
     OutboxHealthIndicator(OutboxStatistics statistics, OutboxRelay relay, boolean relayEnabled,
-                          Duration maxPendingAge) {
+                          OutboxProperties.Health limits, Clock clock) {
         super("Outbox health check failed");
         this.statistics = statistics;
         this.relay = relay;
         this.relayEnabled = relayEnabled;
-        this.maxPendingAge = maxPendingAge;
+        this.limits = limits;
+        this.clock = clock;
     }
 
     @Override
     protected void doHealthCheck(Health.Builder builder) {
         OutboxStatistics.Snapshot snapshot = statistics.current();
+        RelayHealth transport = relay.health();
+        Instant now = clock.instant();
         Duration age = snapshot.oldestPendingAge();
+        Duration failingFor = transport.failingFor(now);
+        List<String> reasons = new ArrayList<>();
         if (relayEnabled && !relay.isRunning()) {
-            builder.down().withDetail("reason", "the relay is not running");
-        } else if (age.compareTo(maxPendingAge) > 0) {
-            builder.outOfService().withDetail("reason", "the oldest pending row waits longer than " + maxPendingAge);
-        } else {
-            builder.up();
+            reasons.add("the relay is not running (see the logs of its thread)");
+        }
+        if (relayEnabled && failingFor.compareTo(limits.maxFailingFor()) > 0) {
+            reasons.add("no row acknowledged for " + failingFor.withNanos(0) + " while sends fail ("
+                                + transport.lastFailureKind() + ": " + transport.lastFailure() + ")");
+        }
+        if (relayEnabled && !transport.unavailableDestinations().isEmpty()) {
+            reasons.add("producers cannot be opened for " + transport.unavailableDestinations().keySet());
+        }
+        if (age.compareTo(limits.maxPendingAge()) > 0) {
+            reasons.add("the oldest pending row waits longer than " + limits.maxPendingAge() + " (" + age.withNanos(0)
+                                + ")");
+        }
+        if (snapshot.parked() >= limits.maxParked()) {
+            reasons.add(snapshot.parked() + " row(s) parked (at least " + limits.maxParked() + "); parked by this "
+                                + "node since its start, by kind: " + transport.parkedSinceStart());
+        }
+        builder.status(reasons.isEmpty() ? Status.UP : DEGRADED);
+        if (!reasons.isEmpty()) {
+            builder.withDetail("reasons", reasons);
+        }
+        Map<String, Object> broker = new LinkedHashMap<>();
+        broker.put("lastAcknowledged", String.valueOf(transport.lastAcknowledged()));
+        if (transport.failingSince() != null) {
+            broker.put("failingSince", transport.failingSince().toString());
+            broker.put("lastFailureKind", String.valueOf(transport.lastFailureKind()));
+            broker.put("lastFailure", String.valueOf(transport.lastFailure()));
+        }
+        if (!transport.unavailableDestinations().isEmpty()) {
+            broker.put("unavailableTopics", transport.unavailableDestinations());
         }
         builder.withDetail("pending", snapshot.pending())
                .withDetail("parked", snapshot.parked())
                .withDetail("oldestPendingAge", age.toString())
-               .withDetail("maxPendingAge", maxPendingAge.toString())
+               .withDetail("maxPendingAge", limits.maxPendingAge().toString())
                .withDetail("relayEnabled", relayEnabled)
-               .withDetail("relayRunning", relay.isRunning());
+               .withDetail("relayRunning", relay.isRunning())
+               .withDetail("broker", broker);
     }
 }

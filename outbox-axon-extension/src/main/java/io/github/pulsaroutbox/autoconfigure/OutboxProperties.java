@@ -156,11 +156,24 @@ public record OutboxProperties(@DefaultValue("true") boolean enabled,
     }
 
     /**
-     * The {@code outbox} health indicator.
+     * The {@code outbox} health indicator, in its own health group {@code outbox} ({@code /actuator/health/outbox}).
+     * Trouble is reported as {@code DEGRADED}, a status the application's overall health ignores: the outbox buffers
+     * while the broker is away, so capture (and the application) stays in service.
      *
-     * @param maxPendingAge OUT_OF_SERVICE when the oldest pending row waits longer than this
+     * @param maxPendingAge DEGRADED when the oldest pending row waits longer than this
+     * @param maxFailingFor DEGRADED when sends have failed for longer than this without any acknowledgement (a broker
+     *                      outage, or a topic that refuses every row)
+     * @param maxParked     DEGRADED when at least this many rows are parked
      */
-    public record Health(@DefaultValue("5m") Duration maxPendingAge) {
+    public record Health(@DefaultValue("5m") Duration maxPendingAge, @DefaultValue("30s") Duration maxFailingFor,
+                         @DefaultValue("100") long maxParked) {
+
+        public Health {
+            if (maxParked < 1) {
+                throw new IllegalArgumentException("pulsar-outbox.health.max-parked must be at least 1, was "
+                                                           + maxParked);
+            }
+        }
     }
 
     /**

@@ -123,6 +123,7 @@ public final class OutboxRelay {
      * since: this relay never sends them again.
      */
     private final Map<String, Integer> notRecorded = new ConcurrentHashMap<>();
+    private final TransportWatch transport = new TransportWatch();
 
     private OutboxRelay(Builder builder) {
         builder.validate();
@@ -220,6 +221,14 @@ public final class OutboxRelay {
      */
     public int notRecordedCount() {
         return notRecorded.size();
+    }
+
+    /**
+     * What this relay saw of the broker lately: since when sends fail without an acknowledgement, topics whose
+     * producers cannot be opened, rows it parked by kind. Cheap; never blocks.
+     */
+    public RelayHealth health() {
+        return transport.snapshot();
     }
 
     /** Asks for a pass now, e.g. because rows were just committed. Cheap; never blocks. */
@@ -659,6 +668,7 @@ public final class OutboxRelay {
             claims.raise(row.segment, opening.future.join().highestStored());
             sessions.add(session);
             openings.remove(session);
+            transport.available(row.topic);
             return true;
         }
 
@@ -683,7 +693,7 @@ public final class OutboxRelay {
             } catch (RuntimeException e) {
                 future = CompletableFuture.failedFuture(e);
             }
-            Opening started = new Opening(future, now, opening == null ? 0 : opening.failures + 1);
+            Opening started = new Opening(topic, future, now, opening == null ? 0 : opening.failures + 1);
             future.whenComplete((result, error) -> signals.release());
             openings.put(session, started);
             settle(started, now);
@@ -712,6 +722,9 @@ public final class OutboxRelay {
             }
             long backoff = Math.min(pollInterval.toNanos() << Math.min(opening.failures, 5), MAX_OPEN_BACKOFF_NANOS);
             opening.retryAfterNanos = now + backoff;
+            if (opening.failure.kind().isRetryable()) { // a refusal parks its rows instead
+                transport.unavailable(opening.destination, opening.failure.kind() + ": " + opening.failure.error());
+            }
             if (opening.failures == 0) {
                 logger.warn("Outbox relay: could not open a producer ({}); its rows are failed until it is tried "
                                     + "again in {} ms", opening.failure.error(), TimeUnit.NANOSECONDS.toMillis(backoff));
@@ -961,6 +974,7 @@ public final class OutboxRelay {
                     String key = session.getKey() + '\u0000' + segment;
                     sessions.add(key);
                     openings.remove(key);
+                    transport.available(session.getKey());
                     claims.raise(segment, session.getValue().highestStored());
                 }
             }
@@ -1076,7 +1090,9 @@ public final class OutboxRelay {
                 return;
             }
             acknowledged.add(row);
-            metrics.published(row.sent, clock.instant());
+            Instant now = clock.instant();
+            transport.acknowledged(now);
+            metrics.published(row.sent, now);
             if (!pipelinePerKey && queued.containsKey(key)) {
                 ready.add(key);
             }
@@ -1088,6 +1104,9 @@ public final class OutboxRelay {
          */
         private void fail(String key, Row row, Attempt attempt) {
             row.done = true;
+            if (attempt.kind().isRetryable()) { // the broker or a topic is unavailable (refusals are parked instead)
+                transport.failed(attempt.kind(), attempt.error(), clock.instant());
+            }
             OutboxEntry entry = row.entry;
             if (sequenced && row.sequence != OutboxEntry.NO_SEQUENCE) {
                 if (attempt.kind().mayHaveBeenStored() && !row.notStored) {
@@ -1280,6 +1299,8 @@ public final class OutboxRelay {
                     .forEach(f -> notRecorded.put(f.id(), PARKED));
                 releaseBlockedKeys();
                 done.failures().forEach(f -> metrics.failed(f.kind(), f.outcome()));
+                done.failures().stream().filter(f -> f.outcome() == Outcome.PARK)
+                    .forEach(f -> transport.parked(f.kind()));
                 if (!done.failures().isEmpty()) {
                     Failure first = done.failures().get(0);
                     logger.warn("Outbox relay: {} row(s) not acknowledged; first: row {} {} ({}) -> {}",
@@ -1394,6 +1415,7 @@ public final class OutboxRelay {
 
     /** A producer session being opened (or whose opening failed), for {@link Pipeline#sessionOpen}. */
     private static final class Opening {
+        private final String destination;
         private final CompletableFuture<OutboxPublisher.Session> future;
         private final long startedNanos;
         /** Failed openings of the same session right before this one (for the backoff). */
@@ -1401,7 +1423,9 @@ public final class OutboxRelay {
         private Attempt failure;
         private long retryAfterNanos;
 
-        private Opening(CompletableFuture<OutboxPublisher.Session> future, long startedNanos, int failures) {
+        private Opening(String destination, CompletableFuture<OutboxPublisher.Session> future, long startedNanos,
+                        int failures) {
+            this.destination = destination;
             this.future = future;
             this.startedNanos = startedNanos;
             this.failures = failures;

@@ -1,13 +1,15 @@
 package io.github.pulsaroutbox.autoconfigure;
 
-import org.axonframework.common.transaction.NoTransactionManager;
-import io.github.pulsaroutbox.OutboxRow;
+import io.github.pulsaroutbox.FailureKind;
 import io.github.pulsaroutbox.OutboxStatus;
 import io.github.pulsaroutbox.metrics.OutboxStatistics;
 import io.github.pulsaroutbox.relay.OutboxRelay;
+import io.github.pulsaroutbox.relay.RelayHealth;
 import io.github.pulsaroutbox.store.OutboxMaintenance;
+import org.axonframework.common.transaction.NoTransactionManager;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.actuate.health.Health;
+import org.springframework.boot.actuate.health.SimpleStatusAggregator;
 import org.springframework.boot.actuate.health.Status;
 
 import java.time.Clock;
@@ -15,50 +17,104 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
+/**
+ * The outbox's health: UP, or DEGRADED with the reasons (relay not running, broker failing, topics that cannot be
+ * opened, old backlog, mass parking), a status the application's overall health ignores.
+ */
 class OutboxHealthIndicatorTest {
 
     private static final Instant NOW = Instant.parse("2026-11-26T12:00:00Z");
+    private static final RelayHealth FINE = new RelayHealth(NOW.minusSeconds(1), null, null, null, Map.of(), Map.of());
 
     private final OutboxRelay relay = mock(OutboxRelay.class);
+    private long parked = 1;
 
     @Test
     void upWithBacklogDetails() {
-        when(relay.isRunning()).thenReturn(true);
+        running(FINE);
         Health health = indicator(NOW.minusSeconds(10), true).health();
         assertThat(health.getStatus()).isEqualTo(Status.UP);
         assertThat(health.getDetails()).containsEntry("pending", 3L).containsEntry("parked", 1L)
                                        .containsEntry("oldestPendingAge", "PT10S")
-                                       .containsEntry("relayRunning", true);
+                                       .containsEntry("relayRunning", true).doesNotContainKey("reasons");
     }
 
     @Test
-    void downWhenTheRelayShouldRunButDoesNot() {
+    void degradedWhenTheRelayShouldRunButDoesNot() {
         when(relay.isRunning()).thenReturn(false);
-        assertThat(indicator(NOW, true).health().getStatus()).isEqualTo(Status.DOWN);
+        when(relay.health()).thenReturn(FINE);
+        assertThat(reasons(indicator(NOW, true).health())).singleElement().asString()
+                                                           .contains("the relay is not running");
         assertThat(indicator(NOW, false).health().getStatus()).isEqualTo(Status.UP);
     }
 
     @Test
-    void outOfServiceWhenTheOldestPendingRowIsTooOld() {
-        when(relay.isRunning()).thenReturn(true);
+    void degradedWhenTheOldestPendingRowIsTooOld() {
+        running(FINE);
         Health health = indicator(NOW.minus(Duration.ofMinutes(6)), true).health();
-        assertThat(health.getStatus()).isEqualTo(Status.OUT_OF_SERVICE);
+        assertThat(reasons(health)).singleElement().asString().contains("oldest pending row waits longer than PT5M");
         assertThat(health.getDetails()).containsEntry("oldestPendingAge", "PT6M");
+    }
+
+    @Test
+    void degradedWithTheLastErrorWhenTheBrokerHasFailedLongerThanAllowed() {
+        running(new RelayHealth(NOW.minusSeconds(90), NOW.minusSeconds(31), FailureKind.UNAVAILABLE,
+                                "ConnectException: Connection refused", Map.of(), Map.of()));
+        assertThat(reasons(indicator(NOW, true).health())).singleElement().asString()
+                .contains("no row acknowledged for PT31S").contains("UNAVAILABLE: ConnectException");
+
+        running(new RelayHealth(NOW.minusSeconds(90), NOW.minusSeconds(29), FailureKind.UNAVAILABLE, "refused",
+                                Map.of(), Map.of()));
+        assertThat(indicator(NOW, true).health().getStatus()).isEqualTo(Status.UP); // a blip is not an outage
+    }
+
+    @Test
+    void degradedWhenTopicsCannotBeOpenedOrManyRowsAreParked() {
+        running(new RelayHealth(NOW, null, null, null, Map.of("persistent://t/ns/x", "TIMEOUT: no answer"),
+                                Map.of(FailureKind.UNKNOWN_TOPIC, 100L)));
+        parked = 100;
+        List<String> reasons = reasons(indicator(NOW, true).health());
+        assertThat(reasons).hasSize(2);
+        assertThat(reasons.get(0)).contains("producers cannot be opened for [persistent://t/ns/x]");
+        assertThat(reasons.get(1)).contains("100 row(s) parked").contains("UNKNOWN_TOPIC=100");
+    }
+
+    @Test
+    void theApplicationsOverallHealthIgnoresDegraded() {
+        Status overall = new SimpleStatusAggregator().getAggregateStatus(Set.of(Status.UP,
+                                                                                OutboxHealthIndicator.DEGRADED));
+        assertThat(overall).isEqualTo(Status.UP);
+    }
+
+    private void running(RelayHealth health) {
+        when(relay.isRunning()).thenReturn(true);
+        when(relay.health()).thenReturn(health);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> reasons(Health health) {
+        assertThat(health.getStatus()).isEqualTo(OutboxHealthIndicator.DEGRADED);
+        return (List<String>) health.getDetails().get("reasons");
     }
 
     private OutboxHealthIndicator indicator(Instant oldestPending, boolean relayEnabled) {
         OutboxMaintenance maintenance = mock(OutboxMaintenance.class);
         when(maintenance.count(OutboxStatus.PENDING)).thenReturn(3L);
-        when(maintenance.count(OutboxStatus.FAILED)).thenReturn(1L);
+        when(maintenance.count(OutboxStatus.FAILED)).thenReturn(parked);
         when(maintenance.oldestPending()).thenReturn(Optional.of(oldestPending));
+        Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
         OutboxStatistics statistics = new OutboxStatistics(maintenance, NoTransactionManager.instance(),
-                                                           Duration.ofSeconds(5), Clock.fixed(NOW, ZoneOffset.UTC));
-        return new OutboxHealthIndicator(statistics, relay, relayEnabled, Duration.ofMinutes(5));
+                                                           Duration.ofSeconds(5), clock);
+        return new OutboxHealthIndicator(statistics, relay, relayEnabled,
+                                         new OutboxProperties.Health(Duration.ofMinutes(5), Duration.ofSeconds(30),
+                                                                     100), clock);
     }
 }

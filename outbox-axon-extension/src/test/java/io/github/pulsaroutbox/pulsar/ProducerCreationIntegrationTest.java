@@ -72,7 +72,7 @@ class ProducerCreationIntegrationTest {
         client = PulsarClient.builder().serviceUrl(SharedPulsarBroker.serviceUrl()).build();
         hanging = hangingFor(client, stuckTopic);
         JdbcOutboxStore store = H2OutboxStores.newStore("producer-creation");
-        publisher = PulsarOutboxPublisher.builder().pulsarClient(hanging).build();
+        publisher = PulsarOutboxPublisher.builder().pulsarClient(hanging).sendTimeout(Duration.ofSeconds(5)).build();
         OutboxRelay.Builder builder = OutboxRelay.builder()
                                                  .store(store)
                                                  .publisher(publisher)
@@ -81,8 +81,8 @@ class ProducerCreationIntegrationTest {
                                                                                    .map("Stuck", stuckTopic)
                                                                                    .build()::resolve)
                                                  .pollInterval(Duration.ofMillis(200))
-                                                 // long: the held lookup stays pending for the whole first phase
-                                                 .ackTimeout(Duration.ofMinutes(10));
+                                                 // the held lookup counts as failed (TIMEOUT) after this
+                                                 .ackTimeout(Duration.ofSeconds(10));
         if (segmentClaims) {
             builder.segmentClaims(SegmentClaims.builder().tokenStore(new InMemoryTokenStore())
                                                .segmentCount(store.segmentCount()).processorName("creation").build());
@@ -100,6 +100,12 @@ class ProducerCreationIntegrationTest {
             assertThat(store.count(OutboxStatus.PENDING)).isEqualTo(15);
             assertThat(store.count(OutboxStatus.FAILED)).isZero();
             assertThat(inOrderPerKey(receive(healthy, 300))).isTrue();
+            if (segmentClaims) { // unanswered past the ack timeout: reported, its rows retried (never parked for it)
+                await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(
+                        relay.health().unavailableDestinations()).containsKey(stuckTopic));
+                assertThat(relay.health().unavailableDestinations().get(stuckTopic)).startsWith("TIMEOUT");
+            }
+            assertThat(store.count(OutboxStatus.FAILED)).isZero();
 
             // the broker answers: the held rows follow, in order
             release();
@@ -107,6 +113,8 @@ class ProducerCreationIntegrationTest {
             await().atMost(Duration.ofSeconds(60)).untilAsserted(
                     () -> assertThat(store.count(OutboxStatus.SENT)).isEqualTo(315));
             assertThat(inOrderPerKey(receive(stuck, 15))).isTrue();
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(
+                    () -> assertThat(relay.health().unavailableDestinations()).isEmpty());
         }
     }
 

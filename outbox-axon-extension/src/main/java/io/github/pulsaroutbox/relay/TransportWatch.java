@@ -1,0 +1,60 @@
+package io.github.pulsaroutbox.relay;
+
+import io.github.pulsaroutbox.FailureKind;
+
+import java.time.Instant;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The relay's view of the broker for {@link RelayHealth}: written by the relay's threads, read by health checks.
+ * Failures start an episode that the next acknowledgement ends.
+ */
+final class TransportWatch {
+
+    private volatile Instant lastAcknowledged;
+    private volatile Instant failingSince;
+    private volatile FailureKind lastFailureKind;
+    private volatile String lastFailure;
+    private final Map<String, String> unavailable = new ConcurrentHashMap<>();
+    private final Map<FailureKind, LongAdder> parked = new ConcurrentHashMap<>();
+
+    void acknowledged(Instant at) {
+        lastAcknowledged = at;
+        if (failingSince != null) {
+            failingSince = null;
+            lastFailureKind = null;
+            lastFailure = null;
+        }
+    }
+
+    void failed(FailureKind kind, String error, Instant at) {
+        if (failingSince == null) {
+            failingSince = at;
+        }
+        lastFailureKind = kind;
+        lastFailure = error;
+    }
+
+    void unavailable(String destination, String reason) {
+        unavailable.put(destination, reason);
+    }
+
+    void available(String destination) {
+        unavailable.remove(destination);
+    }
+
+    void parked(FailureKind kind) {
+        parked.computeIfAbsent(kind, k -> new LongAdder()).increment();
+    }
+
+    RelayHealth snapshot() {
+        Map<FailureKind, Long> parkedByKind = new EnumMap<>(FailureKind.class);
+        parked.forEach((kind, count) -> parkedByKind.put(kind, count.sum()));
+        return new RelayHealth(lastAcknowledged, failingSince, lastFailureKind, lastFailure,
+                               Map.copyOf(new TreeMap<>(unavailable)), Map.copyOf(parkedByKind));
+    }
+}

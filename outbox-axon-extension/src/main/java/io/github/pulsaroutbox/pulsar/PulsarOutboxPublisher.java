@@ -91,8 +91,9 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
 
     /**
      * Sends through the topic's shared producer. The producer is created on first use without blocking the caller;
-     * a creation that failed is remembered for the topic (its sends fail at once with that failure) until it may be
-     * tried again, backing off from 1 second up to 30 seconds, so that an unreachable topic never holds up others.
+     * a creation that failed for a reason retrying may fix (the broker unreachable, a lookup that timed out) is
+     * remembered for the topic (its sends fail at once with that failure) until it may be tried again, backing off
+     * from 1 second up to 30 seconds, so that an unreachable topic never holds up others.
      */
     @Override
     public CompletableFuture<?> publish(OutboxEntry entry, String topic) {
@@ -411,6 +412,10 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
             created.whenComplete((p, error) -> {
                 if (error == null) {
                     logger.debug("Created outbox producer for topic {}", t);
+                } else if (!classify(error).isRetryable()) {
+                    // a refusal (e.g. the topic does not exist) fails fast: the next send asks again, so that a row
+                    // an operator retries after fixing the cause is not refused from memory
+                    next.retryAfterNanos().set(System.nanoTime());
                 } else {
                     long backoff = Math.min(TimeUnit.SECONDS.toNanos(1) << Math.min(failures, 5),
                                             TimeUnit.SECONDS.toNanos(30));

@@ -720,12 +720,14 @@ public final class OutboxRelay {
             } else {
                 return;
             }
-            long backoff = Math.min(pollInterval.toNanos() << Math.min(opening.failures, 5), MAX_OPEN_BACKOFF_NANOS);
+            // a refusal (e.g. the topic does not exist) is asked again by the next row: an operator may have fixed it
+            long backoff = !opening.failure.kind().isRetryable() ? 0
+                    : Math.min(pollInterval.toNanos() << Math.min(opening.failures, 5), MAX_OPEN_BACKOFF_NANOS);
             opening.retryAfterNanos = now + backoff;
             if (opening.failure.kind().isRetryable()) { // a refusal parks its rows instead
                 transport.unavailable(opening.destination, opening.failure.kind() + ": " + opening.failure.error());
             }
-            if (opening.failures == 0) {
+            if (opening.failures == 0 && backoff > 0) {
                 logger.warn("Outbox relay: could not open a producer ({}); its rows are failed until it is tried "
                                     + "again in {} ms", opening.failure.error(), TimeUnit.NANOSECONDS.toMillis(backoff));
             }

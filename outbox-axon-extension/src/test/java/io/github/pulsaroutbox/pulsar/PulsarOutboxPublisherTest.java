@@ -131,6 +131,22 @@ class PulsarOutboxPublisherTest {
     }
 
     @Test
+    void aRefusedCreationIsAskedAgainAtTheNextSend() {
+        PulsarClient client = mock(PulsarClient.class);
+        ProducerBuilder<byte[]> builder = producerBuilder(client);
+        Producer<byte[]> producer = producer(CompletableFuture.completedFuture(MessageId.earliest));
+        when(builder.createAsync()).thenReturn(
+                CompletableFuture.failedFuture(new PulsarClientException.TopicDoesNotExistException("no namespace")),
+                CompletableFuture.completedFuture(producer));
+        PulsarOutboxPublisher publisher = PulsarOutboxPublisher.builder().pulsarClient(client).build();
+
+        // the row parks; an operator creates the namespace and retries it: the retry is not refused from memory
+        assertThat(publisher.publish(entry(), "t")).isCompletedExceptionally();
+        assertThat(publisher.publish(entry(), "t").join()).isEqualTo(MessageId.earliest);
+        verify(builder, times(2)).createAsync();
+    }
+
+    @Test
     void sendTimeoutOfZeroMeansNoneAndTheRelayMustWaitLongerThanAnyOther() {
         PulsarOutboxPublisher none = PulsarOutboxPublisher.builder().pulsarClient(mock(PulsarClient.class))
                                                           .sendTimeout(Duration.ZERO).build();

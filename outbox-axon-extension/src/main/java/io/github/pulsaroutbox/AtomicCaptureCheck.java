@@ -1,6 +1,5 @@
 package io.github.pulsaroutbox;
 
-import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.eventsourcing.eventstore.AbstractEventStore;
 import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
 import org.axonframework.eventsourcing.eventstore.EventStore;
@@ -34,17 +33,17 @@ final class AtomicCaptureCheck {
     static void verify(EventStore eventStore) {
         String type = eventStore.getClass().getName();
         if (type.startsWith("org.axonframework.axonserver.")) {
-            throw new AxonConfigurationException(
-                    "Outbox: the event store is Axon Server (" + type + "): events are appended over gRPC, outside "
+            throw new OutboxStartupException(
+                    "the event store is Axon Server (" + type + "): events are appended over gRPC, outside "
                             + "the database transaction the outbox rows are written in, so capture could publish "
-                            + "events that were never stored, or miss stored ones. " + ALTERNATIVES);
+                            + "events that were never stored, or miss stored ones.", ALTERNATIVES);
         }
         EventStorageEngine engine = eventStore instanceof AbstractEventStore store ? storageEngine(store) : null;
         if (engine == null || !transactional(engine)) {
-            throw new AxonConfigurationException(
-                    "Outbox: the event store (" + type + (engine == null ? "" : " on " + engine.getClass().getName())
+            throw new OutboxStartupException(
+                    "the event store (" + type + (engine == null ? "" : " on " + engine.getClass().getName())
                             + ") does not append in the database transaction the outbox rows are written in, so "
-                            + "capture cannot be atomic. " + ALTERNATIVES);
+                            + "capture cannot be atomic.", ALTERNATIVES);
         }
     }
 
@@ -59,18 +58,18 @@ final class AtomicCaptureCheck {
         boolean rootCaptured = root.isAnnotationPresent(Outbox.class);
         for (Class<?> type : aggregateTypes(repository, root)) {
             if (!type.equals(root) && type.isAnnotationPresent(Outbox.class) && !rootCaptured) {
-                throw new AxonConfigurationException(
-                        "Outbox: @Outbox is on " + type.getName() + ", a subtype of the polymorphic aggregate "
+                throw new OutboxStartupException(
+                        "@Outbox is on " + type.getName() + ", a subtype of the polymorphic aggregate "
                                 + root.getName() + ": its events carry the root's aggregate type, so nothing would "
-                                + "be captured. Put @Outbox on the root class " + root.getName());
+                                + "be captured.", "Put @Outbox on the root class " + root.getName());
             }
         }
         if (rootCaptured && !(repository instanceof EventSourcingRepository)) {
-            throw new AxonConfigurationException(
-                    "Outbox: " + root.getName() + " is annotated with @Outbox but is state-stored (repository "
+            throw new OutboxStartupException(
+                    root.getName() + " is annotated with @Outbox but is state-stored (repository "
                             + repository.getClass().getName() + "): its events are published without aggregate "
-                            + "sequence numbers, so the outbox could not keep their order. Event-source the aggregate, "
-                            + "or remove @Outbox");
+                            + "sequence numbers, so the outbox could not keep their order.",
+                    "Event-source the aggregate, or remove @Outbox");
         }
     }
 

@@ -54,4 +54,24 @@ public @interface Outbox {
     @Target(ElementType.TYPE)
     @interface Exclude {
     }
+
+    /**
+     * The logical name consumers see for an event type (the message property {@code ce_type}), on the event's payload
+     * class: stable when the class is renamed or moved. Without it the name is the class's simple name (for a nested
+     * class the innermost name: {@code BankEvents.MoneyDeposited} is {@code MoneyDeposited}); a mapping in the
+     * configuration ({@code pulsar-outbox.event-types.<class name>}) takes precedence.
+     *
+     * <pre>{@code
+     * @Outbox.EventType("bank.money-deposited")
+     * public record MoneyDeposited(String accountId, long cents) { }
+     * }</pre>
+     */
+    @Documented
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target(ElementType.TYPE)
+    @interface EventType {
+
+        /** The logical name: letters, digits, '.', '_', ':' and '-'. */
+        String value();
+    }
 }

@@ -195,14 +195,15 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
                 throw new AxonConfigurationException("Outbox: " + e.getMessage(), e);
             }
             if (topic.isEmpty()) {
-                throw new AxonConfigurationException(
-                        "Outbox: aggregate type '" + type + "' is annotated with @Outbox but has no topic: name one "
-                                + "in @Outbox(topic), map it (pulsar-outbox.topics." + type + " in Spring Boot) or "
+                throw new OutboxStartupException(
+                        "aggregate type '" + type + "' is annotated with @Outbox but has no topic.",
+                        "Name one in @Outbox(topic), map it (pulsar-outbox.topics." + type + " in Spring Boot) or "
                                 + "configure a default topic pattern (pulsar-outbox.default-topic)");
             }
             topics.add(topic.get());
         }
         schemaInitializer.run();
+        store.verifySchema();
         capturedAggregates = captured;
         if (upcastingEnabled) {
             upcaster = buildUpcaster(config);

@@ -53,6 +53,7 @@ import org.springframework.core.env.Environment;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 
 import javax.sql.DataSource;
 
@@ -112,6 +113,7 @@ class OutboxAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     OutboxPublisher outboxPublisher(OutboxProperties properties, ObjectProvider<PulsarClient> pulsarClient,
+                                    ObjectProvider<io.github.pulsaroutbox.pulsar.MessagePropertiesCustomizer> customizers,
                                     Environment environment) {
         PulsarClient client = pulsarClient.getIfAvailable(() -> {
             throw new IllegalStateException("The outbox needs a PulsarClient bean: add spring-boot-starter-pulsar "
@@ -120,7 +122,27 @@ class OutboxAutoConfiguration {
         OutboxProperties.Pulsar pulsar = properties.pulsar();
         String source = pulsar.source() != null ? pulsar.source()
                                                 : environment.getProperty("spring.application.name", "pulsar-outbox");
-        return PulsarOutboxPublisher.builder()
+        io.github.pulsaroutbox.EventTypeNames eventTypeNames;
+        try {
+            eventTypeNames = io.github.pulsaroutbox.EventTypeNames.withOverrides(properties.eventTypes());
+        } catch (AxonConfigurationException e) {
+            throw new InvalidConfigurationPropertyValueException("pulsar-outbox.event-types", properties.eventTypes(),
+                                                                 e.getMessage());
+        }
+        List<io.github.pulsaroutbox.pulsar.MessagePropertiesCustomizer> messageCustomizers =
+                customizers.orderedStream().toList();
+        PulsarOutboxPublisher.Builder builder = PulsarOutboxPublisher.builder();
+        if (pulsar.metadataProperties() != null) {
+            try {
+                builder.metadataProperties(pulsar.metadataProperties());
+            } catch (AxonConfigurationException e) {
+                throw new InvalidConfigurationPropertyValueException("pulsar-outbox.pulsar.metadata-properties",
+                                                                     pulsar.metadataProperties(), e.getMessage());
+            }
+        }
+        return builder.eventTypeNames(eventTypeNames)
+                                    .propertiesCustomizer((entry, map) -> messageCustomizers.forEach(
+                                            customizer -> customizer.customize(entry, map)))
                                     .pulsarClient(client)
                                     .source(source)
                                     .sendTimeout(pulsar.sendTimeout())

@@ -25,6 +25,9 @@ import java.util.Map;
  * @param defaultTopic     the topic for annotated aggregate types with no mapping and no annotated topic;
  *                         {@code {aggregateType}} is replaced by the type, e.g. {@code public/default/{aggregateType}}.
  *                         Unset by default: every captured aggregate must then have a topic
+ * @param eventTypes       payload class name to the logical event type name consumers see ({@code ce_type}), e.g.
+ *                         {@code pulsar-outbox.event-types[com.acme.OrderPlaced]=sales.order-placed}; takes precedence
+ *                         over {@code @Outbox.EventType}; otherwise the class's simple name
  * @param relay            the relay
  * @param pulsar           the Pulsar producers
  * @param retry            what happens after a failed publish attempt
@@ -39,6 +42,7 @@ public record OutboxProperties(@DefaultValue("true") boolean enabled,
                                @DefaultValue("embedded") DatabaseInitializationMode initializeSchema,
                                Map<String, String> topics,
                                String defaultTopic,
+                               Map<String, String> eventTypes,
                                @DefaultValue Relay relay,
                                @DefaultValue Pulsar pulsar,
                                @DefaultValue Retry retry,
@@ -51,6 +55,7 @@ public record OutboxProperties(@DefaultValue("true") boolean enabled,
 
     public OutboxProperties {
         topics = topics == null ? Map.of() : Map.copyOf(topics);
+        eventTypes = eventTypes == null ? Map.of() : Map.copyOf(eventTypes);
     }
 
     /**
@@ -99,6 +104,10 @@ public record OutboxProperties(@DefaultValue("true") boolean enabled,
      * @param deduplication           checking at startup that broker deduplication is on for the outbox topics
      *                                (through {@code spring.pulsar.admin.service-url}): {@code warn} (default),
      *                                {@code require} (fail the start) or {@code off}
+     * @param metadataProperties      Axon metadata key to the message property it is sent as (default:
+     *                                {@code correlationId} as {@code ce_correlationid}, {@code traceId} as
+     *                                {@code ce_causationid}); setting any replaces the defaults; other metadata stays
+     *                                inside the service
      */
     public record Pulsar(String source,
                          @DefaultValue("30s") Duration sendTimeout,
@@ -107,7 +116,8 @@ public record OutboxProperties(@DefaultValue("true") boolean enabled,
                          @DefaultValue("1000") int maxPendingMessages,
                          @DefaultValue("false") boolean registerSchemas,
                          String producerNamePrefix,
-                         @DefaultValue("warn") io.github.pulsaroutbox.pulsar.DeduplicationCheck.Mode deduplication) {
+                         @DefaultValue("warn") io.github.pulsaroutbox.pulsar.DeduplicationCheck.Mode deduplication,
+                         Map<String, String> metadataProperties) {
     }
 
     /**

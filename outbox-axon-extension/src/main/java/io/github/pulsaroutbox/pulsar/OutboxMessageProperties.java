@@ -14,7 +14,10 @@ public final class OutboxMessageProperties {
     public static final String ID = "ce_id";
     /** The event's source (configurable; the application name by default in Spring Boot). */
     public static final String SOURCE = "ce_source";
-    /** The payload type name (the event class name by default). */
+    /**
+     * The event type's logical name: {@code @Outbox.EventType} on the payload class, a configured name
+     * ({@code pulsar-outbox.event-types.<class>}), else the class's simple name. Never the package.
+     */
     public static final String TYPE = "ce_type";
     /** The event timestamp, ISO-8601 (RFC 3339) in UTC. */
     public static final String TIME = "ce_time";
@@ -31,6 +34,11 @@ public final class OutboxMessageProperties {
     public static final String AGGREGATE_ID = "ce_aggregateid";
     /** The event's sequence number within its aggregate. */
     public static final String AGGREGATE_SEQUENCE = "ce_aggregatesequence";
+
+    /** Axon's correlation id (metadata {@code correlationId}): the first message of the conversation. */
+    public static final String CORRELATION_ID = "ce_correlationid";
+    /** The identifier of the message that caused this event (Axon's metadata {@code traceId}). */
+    public static final String CAUSATION_ID = "ce_causationid";
 
     /**
      * The W3C trace context of the unit of work that captured the event (CloudEvents' distributed tracing

@@ -49,6 +49,13 @@ import static org.axonframework.common.BuilderUtils.assertThat;
 public final class PulsarOutboxPublisher implements OutboxPublisher {
 
     private static final Logger logger = LoggerFactory.getLogger(PulsarOutboxPublisher.class);
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+    /**
+     * Axon metadata sent as message properties by default: the correlation id, and Axon's {@code traceId} (the
+     * identifier of the message that caused this one) as the causation id.
+     */
+    public static final Map<String, String> DEFAULT_METADATA_PROPERTIES = Map.of(
+            "correlationId", OutboxMessageProperties.CORRELATION_ID, "traceId", OutboxMessageProperties.CAUSATION_ID);
 
     private final PulsarClient client;
     private final String source;
@@ -60,6 +67,9 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
     private final boolean registerSchemas;
     private final Function<String, Class<?>> eventClasses;
     private final String producerNamePrefix;
+    private final Function<String, String> eventTypeNames;
+    private final Map<String, String> metadataProperties;
+    private final MessagePropertiesCustomizer propertiesCustomizer;
     private final Map<String, Creation> producers = new ConcurrentHashMap<>();
     /**
      * Per segment, its open producers by topic, one per partition (sessions opened by {@link #openSession}): the
@@ -83,6 +93,9 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         this.registerSchemas = builder.registerSchemas;
         this.eventClasses = builder.eventClasses;
         this.producerNamePrefix = builder.producerNamePrefix != null ? builder.producerNamePrefix : builder.source;
+        this.eventTypeNames = builder.eventTypeNames;
+        this.metadataProperties = Map.copyOf(builder.metadataProperties);
+        this.propertiesCustomizer = builder.propertiesCustomizer;
     }
 
     public static Builder builder() {
@@ -383,7 +396,7 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         properties.put(OutboxMessageProperties.SPEC_VERSION, OutboxMessageProperties.SPEC_VERSION_VALUE);
         properties.put(OutboxMessageProperties.ID, entry.id());
         properties.put(OutboxMessageProperties.SOURCE, source);
-        properties.put(OutboxMessageProperties.TYPE, entry.eventType());
+        properties.put(OutboxMessageProperties.TYPE, eventTypeNames.apply(entry.eventType()));
         properties.put(OutboxMessageProperties.TIME, entry.timestamp().toString());
         properties.put(OutboxMessageProperties.SUBJECT, entry.aggregateId());
         properties.put(OutboxMessageProperties.DATA_CONTENT_TYPE, OutboxMessageProperties.DATA_CONTENT_TYPE_VALUE);
@@ -394,7 +407,31 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         if (entry.traceParent() != null) {
             properties.put(OutboxMessageProperties.TRACE_PARENT, entry.traceParent());
         }
+        if (!metadataProperties.isEmpty() && entry.metadata() != null && entry.metadata().length() > 2) {
+            metadataOf(entry).forEach((key, value) -> {
+                String property = metadataProperties.get(key);
+                if (property != null && value != null) {
+                    properties.put(property, value.isValueNode() ? value.asText() : value.toString());
+                }
+            });
+        }
+        propertiesCustomizer.customize(entry, properties);
         return properties;
+    }
+
+    /** The row's Axon metadata (a JSON object), as a map; empty when it cannot be read. */
+    private static Map<String, com.fasterxml.jackson.databind.JsonNode> metadataOf(OutboxEntry entry) {
+        try {
+            com.fasterxml.jackson.databind.JsonNode tree = JSON.readTree(entry.metadata());
+            Map<String, com.fasterxml.jackson.databind.JsonNode> fields = new HashMap<>();
+            if (tree != null && tree.isObject()) {
+                tree.fields().forEachRemaining(field -> fields.put(field.getKey(), field.getValue()));
+            }
+            return fields;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            logger.debug("Metadata of row {} is not a JSON object: no metadata properties", entry.id());
+            return Map.of();
+        }
     }
 
     private CompletableFuture<Producer<byte[]>> producer(String topic) {
@@ -486,6 +523,10 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         private boolean registerSchemas = false;
         private Function<String, Class<?>> eventClasses = Builder::loadClass;
         private String producerNamePrefix;
+        private Function<String, String> eventTypeNames = io.github.pulsaroutbox.EventTypeNames.defaults();
+        private Map<String, String> metadataProperties = DEFAULT_METADATA_PROPERTIES;
+        private MessagePropertiesCustomizer propertiesCustomizer = (entry, properties) -> {
+        };
 
         private static Class<?> loadClass(String name) {
             ClassLoader context = Thread.currentThread().getContextClassLoader();
@@ -534,6 +575,41 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
             assertThat(producerNamePrefix, p -> p != null && p.matches("[A-Za-z0-9._:-]{1,100}"),
                        "producerNamePrefix must be 1 to 100 letters, digits, '.', '_', ':' or '-'");
             this.producerNamePrefix = producerNamePrefix;
+            return this;
+        }
+
+        /**
+         * The logical event type names sent as {@code ce_type}, from the stored payload type name (the class name);
+         * default {@link io.github.pulsaroutbox.EventTypeNames#defaults()}: {@code @Outbox.EventType}, else the
+         * class's simple name.
+         */
+        public Builder eventTypeNames(Function<String, String> eventTypeNames) {
+            assertNonNull(eventTypeNames, "eventTypeNames may not be null");
+            this.eventTypeNames = eventTypeNames;
+            return this;
+        }
+
+        /**
+         * Which Axon metadata entries are sent, as which message property: metadata key to property name (default
+         * {@link #DEFAULT_METADATA_PROPERTIES}: {@code correlationId} as {@code ce_correlationid}, {@code traceId} as
+         * {@code ce_causationid}). Entries not listed stay inside the service; an empty map sends none.
+         */
+        public Builder metadataProperties(Map<String, String> metadataProperties) {
+            assertNonNull(metadataProperties, "metadataProperties may not be null");
+            metadataProperties.forEach((key, property) -> assertThat(
+                    property, p -> p != null && p.matches("[A-Za-z0-9_.-]{1,100}")
+                            && !p.startsWith("ce_spec") && !p.equals(OutboxMessageProperties.ID)
+                            && !p.equals(OutboxMessageProperties.TYPE),
+                    "metadata property name for '" + key + "' must be 1 to 100 letters, digits, '_', '.' or '-' and "
+                            + "not one the outbox sets itself"));
+            this.metadataProperties = Map.copyOf(metadataProperties);
+            return this;
+        }
+
+        /** Changes each message's properties last (add, remove, rename), e.g. for further metadata. */
+        public Builder propertiesCustomizer(MessagePropertiesCustomizer customizer) {
+            assertNonNull(customizer, "propertiesCustomizer may not be null");
+            this.propertiesCustomizer = customizer;
             return this;
         }
 

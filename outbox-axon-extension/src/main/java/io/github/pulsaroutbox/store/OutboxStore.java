@@ -134,4 +134,13 @@ public interface OutboxStore {
         /** Given up on: status DISCARDED; later rows of its aggregate flow on. */
         DISCARD
     }
+
+    /**
+     * Checks, when the outbox starts, that the store can be used by this version: for a database, that its tables
+     * exist with every column and index the statements use. Fails with an
+     * {@link io.github.pulsaroutbox.OutboxStartupException} naming how to create or update them. By default nothing
+     * is checked.
+     */
+    default void verifySchema() {
+    }
 }

@@ -16,6 +16,7 @@ import org.mockito.Answers;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
@@ -128,6 +129,34 @@ class PulsarOutboxPublisherTest {
         assertThat(third).isCompletedExceptionally();
         assertThat(publisher.classify(third.handle((r, e) -> e).join())).isEqualTo(FailureKind.UNAVAILABLE);
         verify(builder, times(1)).createAsync();
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void listedMetadataIsSentAsPropertiesTheRestStaysInside() {
+        PulsarClient client = mock(PulsarClient.class);
+        ProducerBuilder<byte[]> builder = producerBuilder(client);
+        Producer<byte[]> producer = producer(CompletableFuture.completedFuture(MessageId.earliest));
+        when(builder.createAsync()).thenReturn(CompletableFuture.completedFuture(producer));
+        PulsarOutboxPublisher publisher = PulsarOutboxPublisher.builder().pulsarClient(client)
+                .propertiesCustomizer((entry, properties) -> properties.put("x-tenant", "acme"))
+                .build();
+        OutboxEntry entry = OutboxEntry.pending("id-1", Instant.now(), "com.acme.sales.OrderEvents$OrderPlaced",
+                                                "Order", "o-1", 0, "{}",
+                                                "{\"correlationId\":\"c-1\",\"traceId\":\"m-9\",\"secret\":\"s\","
+                                                        + "\"attempt\":3}", "0", null);
+
+        publisher.publish(entry, "t").join();
+
+        org.mockito.ArgumentCaptor<Map<String, String>> sent = org.mockito.ArgumentCaptor.forClass(Map.class);
+        verify(producer.newMessage()).properties(sent.capture());
+        assertThat(sent.getValue()).containsEntry(OutboxMessageProperties.CORRELATION_ID, "c-1")
+                                   .containsEntry(OutboxMessageProperties.CAUSATION_ID, "m-9")
+                                   .containsEntry(OutboxMessageProperties.TYPE, "OrderPlaced")
+                                   .containsEntry("x-tenant", "acme")
+                                   .doesNotContainValue("s");
+        assertThatThrownBy(() -> PulsarOutboxPublisher.builder().metadataProperties(Map.of("k", "ce_id")))
+                .isInstanceOf(AxonConfigurationException.class);
     }
 
     @Test

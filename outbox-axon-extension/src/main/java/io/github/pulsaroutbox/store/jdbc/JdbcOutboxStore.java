@@ -97,6 +97,38 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
         });
     }
 
+    /**
+     * Reads nothing, but through every column of the outbox and node tables and the relay's scan (with its index
+     * hints): a missing or outdated table fails the start once, with the fix, instead of every command and every
+     * relay pass failing later.
+     */
+    @Override
+    public void verifySchema() {
+        OutboxDatabase[] database = new OutboxDatabase[1];
+        try {
+            withConnection(connection -> {
+                database[0] = configuredDatabase != null ? configuredDatabase : OutboxDatabase.detect(connection);
+                try (Statement statement = connection.createStatement()) {
+                    statement.executeQuery(sql(connection).get("verifyTable")).close();
+                    statement.executeQuery(sql(connection).get("verifyNodes")).close();
+                }
+                return null;
+            });
+            fetchPending(0, Instant.now());
+        } catch (JdbcException e) {
+            String folder = database[0] == null ? "<database>" : database[0].folder();
+            throw new io.github.pulsaroutbox.OutboxStartupException(
+                    "the outbox table '" + table + "' (or its " + table + "_node table) is missing or was created by "
+                            + "an earlier version: " + e.getMessage() + ".",
+                    "Create or update it: in Spring Boot set pulsar-outbox.initialize-schema=always (it creates "
+                            + "what is missing and adds new columns; the default creates it only on embedded "
+                            + "databases), or apply the extension's io/github/pulsaroutbox/store/jdbc/" + folder
+                            + "/schema.sql (in its jar) through your migrations (Flyway, Liquibase), replacing "
+                            + "${table}, ${name}, ${archive} and ${nodes} (docs/configuration.md, The outbox table)",
+                    e);
+        }
+    }
+
     @Override
     public void append(List<OutboxEntry> entries) {
         if (entries.isEmpty()) {

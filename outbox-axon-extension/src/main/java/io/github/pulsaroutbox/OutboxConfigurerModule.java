@@ -83,6 +83,7 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
     private final Consumer<AxonEntryUpcaster.Builder> upcastingCustomizer;
 
     private volatile CapturedAggregates capturedAggregates = CapturedAggregates.none();
+    private final java.util.Map<String, Optional<String>> captureTopics = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile EntryUpcaster upcaster = EntryUpcaster.NONE;
     private volatile Registration interceptorRegistration;
     private volatile TokenStore tokenStore;
@@ -209,7 +210,8 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
             upcaster = buildUpcaster(config);
         }
         OutboxCaptureInterceptor interceptor = new OutboxCaptureInterceptor(
-                () -> capturedAggregates, store, serializer, relay::wakeUp, traceParentProvider, metrics);
+                () -> capturedAggregates, store, serializer, relay::wakeUp, traceParentProvider, metrics,
+                this::topicAtCapture);
         if (interceptorRegistration == null) { // once: it is never removed (see shutdown)
             interceptorRegistration = config.eventStore().registerDispatchInterceptor(interceptor);
         }
@@ -231,6 +233,22 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
         if (retention != null) {
             retention.start();
         }
+    }
+
+    /**
+     * The topic of a captured aggregate type, stored on its rows: a later change of the mapping applies to later
+     * events only. Resolved topics are cached (the configuration does not change while the application runs).
+     */
+    private Optional<String> topicAtCapture(String aggregateType) {
+        return captureTopics.computeIfAbsent(aggregateType, type -> {
+            try {
+                return topicResolver.resolve(type, capturedAggregates.annotatedTopic(type));
+            } catch (RuntimeException e) {
+                logger.warn("Resolving the topic of aggregate type '{}' at capture failed ({}); the relay resolves "
+                                    + "it when it sends", type, e.getMessage());
+                return Optional.empty();
+            }
+        });
     }
 
     /** The application's event-store upcasters first, then the outbox-only ones. */

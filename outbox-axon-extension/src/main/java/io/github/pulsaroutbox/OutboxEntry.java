@@ -26,6 +26,9 @@ import java.util.Objects;
  * @param brokerSequence    the broker sequence id the relay assigned to the row before sending it (persisted, so a
  *                          re-send after a crash reuses it and the broker's deduplication drops the copy), or
  *                          {@value #NO_SEQUENCE}
+ * @param topic             the destination resolved when the event was captured (a later change of the topic mapping
+ *                          applies to later events only, so an aggregate's events never split across topics), or
+ *                          {@code null} for rows captured before topics were stored: the relay resolves those
  */
 public record OutboxEntry(String id,
                           long position,
@@ -42,7 +45,8 @@ public record OutboxEntry(String id,
                           int attempts,
                           FailureKind failureKind,
                           String lastError,
-                          long brokerSequence) {
+                          long brokerSequence,
+                          String topic) {
 
     /** The version recorded for a payload whose class has no {@code @Revision}. */
     public static final String NO_REVISION = "0";
@@ -65,28 +69,35 @@ public record OutboxEntry(String id,
                                       String aggregateId, long aggregateSequence, String payload, String metadata,
                                       String version, String traceParent) {
         return new OutboxEntry(id, -1, timestamp, eventType, aggregateType, aggregateId, aggregateSequence, payload,
-                               metadata, version, traceParent, OutboxStatus.PENDING, 0, null, null, NO_SEQUENCE);
+                               metadata, version, traceParent, OutboxStatus.PENDING, 0, null, null, NO_SEQUENCE, null);
     }
 
     /** This entry, parked at capture (e.g. an unserializable payload) with the given failure. */
     public OutboxEntry parked(FailureKind kind, String error) {
         return new OutboxEntry(id, position, timestamp, eventType, aggregateType, aggregateId, aggregateSequence,
                                payload, metadata, version, traceParent, OutboxStatus.FAILED, attempts, kind, error,
-                               brokerSequence);
+                               brokerSequence, topic);
     }
 
     /** This entry as another event type, payload and version (the result of upcasting it). */
     public OutboxEntry upcastTo(String newEventType, String newPayload, String newVersion) {
         return new OutboxEntry(id, position, timestamp, newEventType, aggregateType, aggregateId, aggregateSequence,
                                newPayload, metadata, newVersion, traceParent, status, attempts, failureKind,
-                               lastError, brokerSequence);
+                               lastError, brokerSequence, topic);
     }
 
     /** This entry with the given broker sequence id. */
     public OutboxEntry withBrokerSequence(long sequence) {
         return new OutboxEntry(id, position, timestamp, eventType, aggregateType, aggregateId, aggregateSequence,
                                payload, metadata, version, traceParent, status, attempts, failureKind, lastError,
-                               sequence);
+                               sequence, topic);
+    }
+
+    /** This entry bound for the given destination (resolved at capture). */
+    public OutboxEntry withTopic(String destination) {
+        return new OutboxEntry(id, position, timestamp, eventType, aggregateType, aggregateId, aggregateSequence,
+                               payload, metadata, version, traceParent, status, attempts, failureKind, lastError,
+                               brokerSequence, destination);
     }
 
     /** The key under which the order of this entry's aggregate is kept: type and identifier. */

@@ -66,6 +66,16 @@ class DemoApplicationIntegrationTest {
         // a refused command leaves no event
         assertThat(rest.postForEntity("/orders/" + orderId + "/cancel", null, Map.class).getStatusCode())
                 .isEqualTo(HttpStatus.CONFLICT);
+        // invalid input is refused before any command (nothing published with a null customer or product)
+        ResponseEntity<Map> noCustomer = rest.postForEntity("/orders", Map.of(), Map.class);
+        assertThat(noCustomer.getStatusCode()).isEqualTo(HttpStatus.BAD_REQUEST);
+        assertThat(noCustomer.getBody()).containsEntry("error", "customer is required");
+        assertThat(rest.postForEntity("/orders/" + orderId + "/lines", Map.of("quantity", 1), Map.class)
+                       .getStatusCode()).isEqualTo(HttpStatus.BAD_REQUEST);
+        // an order that does not exist is a 404 with a message
+        ResponseEntity<Map> unknown = rest.postForEntity("/orders/no-such-order/confirm", null, Map.class);
+        assertThat(unknown.getStatusCode()).isEqualTo(HttpStatus.NOT_FOUND);
+        assertThat(unknown.getBody()).containsEntry("error", "no order no-such-order");
 
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
                 printer.received().stream().filter(r -> r.key().equals(orderId)).map(Received::type).toList())

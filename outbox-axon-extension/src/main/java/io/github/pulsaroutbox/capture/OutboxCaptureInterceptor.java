@@ -49,6 +49,7 @@ public final class OutboxCaptureInterceptor implements MessageDispatchIntercepto
     private final Runnable onCommit;
     private final TraceParentProvider traceParentProvider;
     private final OutboxMetrics metrics;
+    private final java.util.function.Function<String, java.util.Optional<String>> topics;
 
     /**
      * @param capturedAggregates  which aggregate types to capture (consulted on every call)
@@ -61,6 +62,21 @@ public final class OutboxCaptureInterceptor implements MessageDispatchIntercepto
     public OutboxCaptureInterceptor(Supplier<CapturedAggregates> capturedAggregates, OutboxStore store,
                                     Serializer serializer, Runnable onCommit,
                                     TraceParentProvider traceParentProvider, OutboxMetrics metrics) {
+        this(capturedAggregates, store, serializer, onCommit, traceParentProvider, metrics,
+             type -> java.util.Optional.empty());
+    }
+
+    /**
+     * As {@link #OutboxCaptureInterceptor(Supplier, OutboxStore, Serializer, Runnable, TraceParentProvider,
+     * OutboxMetrics)}, storing each row's topic as resolved now.
+     *
+     * @param topics the topic of an aggregate type at capture (empty: the relay resolves it when it sends)
+     */
+    public OutboxCaptureInterceptor(Supplier<CapturedAggregates> capturedAggregates, OutboxStore store,
+                                    Serializer serializer, Runnable onCommit,
+                                    TraceParentProvider traceParentProvider, OutboxMetrics metrics,
+                                    java.util.function.Function<String, java.util.Optional<String>> topics) {
+        this.topics = Objects.requireNonNull(topics, "topics");
         this.capturedAggregates = Objects.requireNonNull(capturedAggregates, "capturedAggregates");
         this.store = Objects.requireNonNull(store, "store");
         this.serializer = Objects.requireNonNull(serializer, "serializer");
@@ -79,7 +95,7 @@ public final class OutboxCaptureInterceptor implements MessageDispatchIntercepto
             if (message instanceof DomainEventMessage<?> event && event.getType() != null
                     && captured.isCaptured(event.getType())
                     && !event.getPayloadType().isAnnotationPresent(Outbox.Exclude.class)) {
-                entries.add(toEntry(event));
+                entries.add(toEntry(event).withTopic(topics.apply(event.getType()).orElse(null)));
             }
         }
         if (!entries.isEmpty()) {

@@ -573,7 +573,7 @@ public final class OutboxRelay {
             }
             Optional<String> topic;
             try {
-                topic = topicFor(entry.aggregateType());
+                topic = topicOf(entry);
             } catch (RuntimeException e) {
                 fail(key, row, new Attempt(FailureKind.NO_ROUTE, "Resolving the topic of aggregate type '"
                         + entry.aggregateType() + "' failed: " + e.getMessage()));
@@ -931,7 +931,7 @@ public final class OutboxRelay {
             try {
                 boolean waiting = false;
                 for (OutboxEntry entry : rows) {
-                    Optional<String> topic = topicFor(entry.aggregateType()); // a failure: resolved again later
+                    Optional<String> topic = topicOf(entry); // a failure: resolved again later
                     if (topic.isEmpty() || opened.containsKey(topic.get())) {
                         continue;
                     }
@@ -961,7 +961,7 @@ public final class OutboxRelay {
             Map<String, Long> stored = new HashMap<>();
             Map<String, Long> notStored = new HashMap<>();
             for (OutboxEntry entry : rows) {
-                Optional<String> topic = topicFor(entry.aggregateType());
+                Optional<String> topic = topicOf(entry);
                 OutboxPublisher.Session session = topic.map(opened::get).orElse(null);
                 if (session == null) { // no topic, or the topic refuses producers: nothing can be stored there
                     notStored.put(entry.id(), entry.brokerSequence());
@@ -1454,6 +1454,11 @@ public final class OutboxRelay {
             this.segment = OutboxSegments.of(entry.aggregateId(), segmentCount);
             this.sent = entry;
         }
+    }
+
+    /** The row's topic: the one stored at capture, else the one configured now. */
+    private Optional<String> topicOf(OutboxEntry entry) {
+        return entry.topic() != null ? Optional.of(entry.topic()) : topicFor(entry.aggregateType());
     }
 
     private Optional<String> topicFor(String aggregateType) {

@@ -97,6 +97,21 @@ class OutboxCaptureInterceptorTest {
     }
 
     @Test
+    void theTopicIsResolvedAndStoredAtCapture() {
+        new OutboxCaptureInterceptor(() -> captured, collectingStore(),
+                                     JacksonSerializer.defaultSerializer(), signals::incrementAndGet,
+                                     TraceParentProvider.fromMetadata(), OutboxMetrics.NOOP,
+                                     type -> java.util.Optional.of("persistent://shop/sales/" + type))
+                .handle(List.of(new GenericDomainEventMessage<>("ShopOrder", "A", 0, new Named("a"))));
+        assertThat(appended).singleElement().extracting(OutboxEntry::topic)
+                            .isEqualTo("persistent://shop/sales/ShopOrder");
+        // without a resolver the relay resolves it when it sends
+        interceptor(TraceParentProvider.fromMetadata()).handle(List.of(
+                new GenericDomainEventMessage<>("ShopOrder", "B", 0, new Named("b"))));
+        assertThat(appended.get(1).topic()).isNull();
+    }
+
+    @Test
     void onlyDomainEventsOfCapturedAggregatesAreWritten() {
         interceptor(TraceParentProvider.fromMetadata()).handle(List.of(
                 new GenericDomainEventMessage<>("Counter", "C", 0, new Named("x")),
@@ -138,7 +153,13 @@ class OutboxCaptureInterceptorTest {
     }
 
     private OutboxCaptureInterceptor interceptor(TraceParentProvider traceParentProvider) {
-        OutboxStore store = new OutboxStore() {
+        return new OutboxCaptureInterceptor(() -> captured, collectingStore(), JacksonSerializer.defaultSerializer(),
+                                            signals::incrementAndGet, traceParentProvider, OutboxMetrics.NOOP);
+    }
+
+    /** A store that collects what is appended into {@code appended}. */
+    private OutboxStore collectingStore() {
+        return new OutboxStore() {
             @Override
             public void append(List<OutboxEntry> entries) {
                 appended.addAll(entries);
@@ -158,7 +179,5 @@ class OutboxCaptureInterceptorTest {
             public void recordFailures(Collection<Failure> failures) {
             }
         };
-        return new OutboxCaptureInterceptor(() -> captured, store, JacksonSerializer.defaultSerializer(),
-                                            signals::incrementAndGet, traceParentProvider, OutboxMetrics.NOOP);
     }
 }

@@ -31,7 +31,7 @@ class InMemoryOutboxStore implements OutboxStore {
             rows.put(e.id(), new OutboxEntry(e.id(), ++position, e.timestamp(), e.eventType(), e.aggregateType(),
                                              e.aggregateId(), e.aggregateSequence(), e.payload(), e.metadata(),
                                              e.version(), e.traceParent(), e.status(), 0, e.failureKind(),
-                                             e.lastError(), OutboxEntry.NO_SEQUENCE));
+                                             e.lastError(), OutboxEntry.NO_SEQUENCE, e.topic()));
         }
     }
 
@@ -43,7 +43,7 @@ class InMemoryOutboxStore implements OutboxStore {
         rows.put(e.id(), new OutboxEntry(e.id(), position, e.timestamp(), e.eventType(), e.aggregateType(),
                                          e.aggregateId(), e.aggregateSequence(), e.payload(), e.metadata(),
                                          e.version(), e.traceParent(), e.status(), 0, e.failureKind(),
-                                         e.lastError(), OutboxEntry.NO_SEQUENCE));
+                                         e.lastError(), OutboxEntry.NO_SEQUENCE, e.topic()));
         this.position = Math.max(this.position, position);
     }
 
@@ -124,6 +124,6 @@ class InMemoryOutboxStore implements OutboxStore {
         return new OutboxEntry(e.id(), e.position(), e.timestamp(), e.eventType(), e.aggregateType(),
                                e.aggregateId(), e.aggregateSequence(), e.payload(), e.metadata(), e.version(),
                                e.traceParent(), status, attempts, failure.failureKind(), failure.lastError(),
-                               e.brokerSequence());
+                               e.brokerSequence(), e.topic());
     }
 }

@@ -312,6 +312,32 @@ class OutboxRelayTest {
         assertThat(relay.isRunning()).isFalse();
     }
 
+    /**
+     * The topic mapping changed while rows were pending: rows keep the topic resolved when they were captured, so one
+     * aggregate's events never split across topics; rows without one (captured by an older version) are resolved now.
+     */
+    @Test
+    void rowsGoToTheTopicResolvedAtCaptureWhateverTheMappingSaysNow() {
+        List<String> destinations = new CopyOnWriteArrayList<>();
+        store.append(List.of(row("A", 0).withTopic("orders-v1"), row("A", 1).withTopic("orders-v1"), row("B", 0)));
+        OutboxRelay relay = OutboxRelay.builder()
+                                       .store(store)
+                                       .publisher((entry, topic) -> {
+                                           destinations.add(entry.aggregateId() + entry.aggregateSequence() + "@"
+                                                                    + topic);
+                                           return CompletableFuture.completedFuture("ok");
+                                       })
+                                       .topicResolver((type, annotated) -> Optional.of("orders-v2"))
+                                       .build();
+        relay.start();
+        try {
+            await().atMost(Duration.ofSeconds(5)).until(() -> store.count(OutboxStatus.SENT) == 3);
+            assertThat(destinations).containsExactlyInAnyOrder("A0@orders-v1", "A1@orders-v1", "B0@orders-v2");
+        } finally {
+            relay.shutdown();
+        }
+    }
+
     @Test
     void rowThatCommittedLateIsNeverOvertakenByTheNextRowOfItsAggregate() {
         OutboxRelay relay = readingAheadRelay(1); // every read is "full": the relay keeps reading ahead

@@ -14,4 +14,13 @@ public class OutboxTestApplication {
     CorrelationDataProvider traceParentCorrelation() {
         return new SimpleCorrelationDataProvider("traceparent");
     }
+
+    /**
+     * Axon's default correlation and causation metadata ({@code correlationId}, {@code traceId}): Axon's Boot starter
+     * registers it only when the application defines no provider of its own, as this one does above.
+     */
+    @Bean
+    CorrelationDataProvider messageOrigin() {
+        return new org.axonframework.messaging.correlation.MessageOriginProvider();
+    }
 }

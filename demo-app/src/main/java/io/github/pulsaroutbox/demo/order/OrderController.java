@@ -39,6 +39,7 @@ public class OrderController {
     @PostMapping("/orders")
     @ResponseStatus(HttpStatus.CREATED)
     public Map<String, String> place(@RequestBody NewOrder order) {
+        require(order != null && order.customer() != null && !order.customer().isBlank(), "customer is required");
         String orderId = "order-" + UUID.randomUUID();
         commandGateway.sendAndWait(new OrderCommands.PlaceOrder(orderId, order.customer()));
         return Map.of("orderId", orderId);
@@ -46,6 +47,7 @@ public class OrderController {
 
     @PostMapping("/orders/{orderId}/lines")
     public void addLine(@PathVariable String orderId, @RequestBody NewLine line) {
+        require(line != null && line.product() != null && !line.product().isBlank(), "product is required");
         commandGateway.sendAndWait(new OrderCommands.AddLine(orderId, line.product(), line.quantity()));
     }
 
@@ -70,5 +72,31 @@ public class OrderController {
     @ResponseStatus(HttpStatus.CONFLICT)
     public Map<String, String> refused(RuntimeException e) {
         return Map.of("error", String.valueOf(e.getMessage()));
+    }
+
+    /** Input the service refuses before sending a command: nothing is stored or published. */
+    @ExceptionHandler({BadRequest.class, org.springframework.http.converter.HttpMessageNotReadableException.class})
+    @ResponseStatus(HttpStatus.BAD_REQUEST)
+    public Map<String, String> badRequest(Exception e) {
+        return Map.of("error", e instanceof BadRequest ? e.getMessage() : "the request body is not valid JSON for it");
+    }
+
+    /** An order id that was never placed. */
+    @ExceptionHandler(org.axonframework.modelling.command.AggregateNotFoundException.class)
+    @ResponseStatus(HttpStatus.NOT_FOUND)
+    public Map<String, String> notFound(org.axonframework.modelling.command.AggregateNotFoundException e) {
+        return Map.of("error", "no order " + e.getAggregateIdentifier());
+    }
+
+    private static void require(boolean valid, String message) {
+        if (!valid) {
+            throw new BadRequest(message);
+        }
+    }
+
+    private static final class BadRequest extends RuntimeException {
+        private BadRequest(String message) {
+            super(message);
+        }
     }
 }

@@ -161,6 +161,7 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
                     insert.setString(13, truncate(entry.lastError(), MAX_ERROR_LENGTH));
                     insert.setObject(14, parked ? toDb(entry.timestamp()) : null);
                     insert.setInt(15, OutboxSegments.of(entry.aggregateId(), segmentCount));
+                    insert.setString(16, entry.topic());
                     insert.addBatch();
                 }
                 insert.executeBatch();
@@ -731,7 +732,8 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
                                rs.getInt("attempts"),
                                kind == null ? null : FailureKind.valueOf(kind),
                                rs.getString("last_error"),
-                               sequenceOf(rs));
+                               sequenceOf(rs),
+                               rs.getString("topic"));
     }
 
     private static long sequenceOf(ResultSet rs) throws SQLException {

@@ -54,7 +54,8 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
         OutboxEntry written = OutboxEntry.pending("evt-1", timestamp, "com.acme.OrderPlaced", "Order", "o-1", 7,
                                                   "{\"orderId\":\"o-1\",\"text\":\"" + "x".repeat(10_000) + "\"}",
                                                   "{\"traceId\":\"t\"}", "3",
-                                                  "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+                                                  "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+                                          .withTopic("persistent://shop/sales/orders"); // resolved at capture
         store.append(List.of(written));
 
         OutboxEntry read = store.find("evt-1").orElseThrow().entry();

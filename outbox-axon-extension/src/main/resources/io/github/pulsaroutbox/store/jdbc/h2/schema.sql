@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS ${table} (
     action_reason      VARCHAR(1000),
     segment            INT DEFAULT 0 NOT NULL,
     broker_sequence    BIGINT,
+    topic              VARCHAR(1024),
     CONSTRAINT ${name}_pk PRIMARY KEY (id),
     CONSTRAINT ${name}_position_uk UNIQUE (position),
     CONSTRAINT ${name}_aggregate_uk UNIQUE (aggregate_type, aggregate_id, aggregate_sequence)
@@ -41,10 +42,13 @@ DROP INDEX IF EXISTS ${name}_aggregate_status_ix;
 -- drain the outbox before upgrading a table that has pending rows, see docs/guarantees.md)
 ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS segment INT DEFAULT 0 NOT NULL;
 ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS broker_sequence BIGINT;
+-- the topic resolved at capture (rows captured before it existed have none: the relay resolves theirs)
+ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS topic VARCHAR(1024);
 -- retention's archive (pulsar-outbox.retention.mode=archive): the same columns, rows moved in bounded batches
 CREATE TABLE IF NOT EXISTS ${archive} AS SELECT * FROM ${table} WHERE 1 = 0;
 ALTER TABLE ${archive} ADD COLUMN IF NOT EXISTS segment INT DEFAULT 0 NOT NULL;
 ALTER TABLE ${archive} ADD COLUMN IF NOT EXISTS broker_sequence BIGINT;
+ALTER TABLE ${archive} ADD COLUMN IF NOT EXISTS topic VARCHAR(1024);
 -- relay nodes: each running relay's heartbeat and the segments it owns (ownership itself is claimed in Axon's
 -- TokenStore); the live nodes decide each node's fair share of segments
 CREATE TABLE IF NOT EXISTS ${nodes} (

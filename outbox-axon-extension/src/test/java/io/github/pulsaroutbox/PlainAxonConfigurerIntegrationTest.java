@@ -6,25 +6,17 @@ import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.Schema;
 import org.apache.pulsar.client.api.SubscriptionInitialPosition;
 import org.axonframework.commandhandling.gateway.CommandGateway;
-import org.axonframework.common.jdbc.ConnectionProvider;
-import org.axonframework.common.jdbc.UnitOfWorkAwareConnectionProviderWrapper;
-import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.config.Configuration;
 import org.axonframework.config.Configurer;
 import io.github.pulsaroutbox.pulsar.OutboxMessageProperties;
-import io.github.pulsaroutbox.pulsar.PulsarOutboxPublisher;
-import io.github.pulsaroutbox.pulsar.PulsarTopicResolver;
 import io.github.pulsaroutbox.store.jdbc.JdbcOutboxStore;
 import io.github.pulsaroutbox.testapp.ShopCommands;
 import io.github.pulsaroutbox.testapp.ShopOrder;
+import io.github.pulsaroutbox.examples.PlainAxonExample;
 import io.github.pulsaroutbox.testbroker.SharedPulsarBroker;
-import org.axonframework.serialization.json.JacksonSerializer;
-import org.axonframework.spring.jdbc.SpringDataSourceConnectionProvider;
-import org.axonframework.spring.messaging.unitofwork.SpringTransactionManager;
 import org.h2.jdbcx.JdbcDataSource;
 import org.junit.jupiter.api.Test;
 import org.springframework.core.io.ClassPathResource;
-import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.init.ResourceDatabasePopulator;
 
 import java.time.Duration;
@@ -50,31 +42,16 @@ class PlainAxonConfigurerIntegrationTest {
         dataSource.setURL("jdbc:h2:mem:plain-axon-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
         new ResourceDatabasePopulator(new ClassPathResource("axon-jdbc/h2-event-store.sql")).execute(dataSource);
 
-        TransactionManager transactionManager =
-                new SpringTransactionManager(new DataSourceTransactionManager(dataSource));
-        ConnectionProvider connectionProvider =
-                new UnitOfWorkAwareConnectionProviderWrapper(new SpringDataSourceConnectionProvider(dataSource));
-        JacksonSerializer serializer = JacksonSerializer.defaultSerializer();
-
         try (PulsarClient pulsarClient = PulsarClient.builder().serviceUrl(SharedPulsarBroker.serviceUrl()).build();
              Consumer<byte[]> consumer = pulsarClient.newConsumer(Schema.BYTES).topic(topic)
                                                      .subscriptionName("plain")
                                                      .subscriptionInitialPosition(SubscriptionInitialPosition.Earliest)
                                                      .subscribe()) {
-            JdbcOutboxStore store = JdbcOutboxStore.builder().connectionProvider(connectionProvider).build();
-            OutboxConfigurerModule outbox =
-                    OutboxConfigurerModule.builder()
-                                          .store(store)
-                                          .serializer(serializer)
-                                          .publisher(PulsarOutboxPublisher.builder().pulsarClient(pulsarClient).build())
-                                          .topicResolver(PulsarTopicResolver.builder().map("ShopOrder", topic).build())
-                                          .transactionManager(transactionManager)
-                                          .schemaInitializer(store::createSchema)
-                                          .build();
-            Configurer configurer = PlainAxon.jdbcConfigurer(transactionManager, connectionProvider, serializer)
-                                             .configureAggregate(ShopOrder.class);
-            outbox.configureModule(configurer);
-            Configuration configuration = configurer.start();
+            // the documented example, as it is
+            PlainAxonExample.Started started = PlainAxonExample.start(dataSource, pulsarClient, ShopOrder.class, topic);
+            Configuration configuration = started.configuration();
+            OutboxConfigurerModule outbox = started.outbox();
+            JdbcOutboxStore store = JdbcOutboxStore.builder().connectionProvider(dataSource::getConnection).build();
             try {
                 CommandGateway gateway = configuration.commandGateway();
                 String orderId = "plain-" + UUID.randomUUID();

@@ -10,6 +10,8 @@ import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
 import org.springframework.lang.Nullable;
 
+import org.slf4j.LoggerFactory;
+
 import java.security.Principal;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -43,6 +45,11 @@ class OutboxEndpoint {
     @ReadOperation
     public WebEndpointResponse<Object> outbox(@Nullable String aggregateType, @Nullable String aggregateId,
                                               @Nullable Integer page, @Nullable Integer size) {
+        return guarded(() -> overview(aggregateType, aggregateId, page, size));
+    }
+
+    private WebEndpointResponse<Object> overview(String aggregateType, String aggregateId, Integer page,
+                                                 Integer size) {
         if (operations == null) {
             return unsupported();
         }
@@ -74,15 +81,20 @@ class OutboxEndpoint {
         if (operations == null) {
             return unsupported();
         }
-        return operations.row(id)
+        return guarded(() -> operations.row(id)
                          .map(row -> new WebEndpointResponse<Object>(row))
                          .orElseGet(() -> new WebEndpointResponse<>(Map.of("error", "no outbox row " + id),
-                                                                    WebEndpointResponse.STATUS_NOT_FOUND));
+                                                                    WebEndpointResponse.STATUS_NOT_FOUND)));
     }
 
     @WriteOperation
     public WebEndpointResponse<Object> act(@Selector String id, String action, @Nullable String reason,
                                            SecurityContext securityContext) {
+        return guarded(() -> change(id, action, reason, securityContext));
+    }
+
+    private WebEndpointResponse<Object> change(String id, String action, String reason,
+                                               SecurityContext securityContext) {
         if (operations == null) {
             return unsupported();
         }
@@ -111,6 +123,11 @@ class OutboxEndpoint {
     public WebEndpointResponse<Object> bulk(String action, @Nullable String aggregateType,
                                             @Nullable String aggregateId, @Nullable String reason,
                                             SecurityContext securityContext) {
+        return guarded(() -> changeMany(action, aggregateType, aggregateId, reason, securityContext));
+    }
+
+    private WebEndpointResponse<Object> changeMany(String action, String aggregateType, String aggregateId,
+                                                   String reason, SecurityContext securityContext) {
         if (operations == null) {
             return unsupported();
         }
@@ -129,6 +146,22 @@ class OutboxEndpoint {
             }
         }
         return new WebEndpointResponse<>(Map.of("action", action, "rows", rows, "by", actor));
+    }
+
+    /**
+     * The answer, or 503 with the reason when the outbox table cannot be read or written (database down, table
+     * missing): an operator gets the cause, not a bare 500.
+     */
+    private static WebEndpointResponse<Object> guarded(java.util.function.Supplier<WebEndpointResponse<Object>> call) {
+        try {
+            return call.get();
+        } catch (IllegalArgumentException e) {
+            return badRequest(e.getMessage());
+        } catch (RuntimeException e) {
+            LoggerFactory.getLogger(OutboxEndpoint.class).warn("The outbox endpoint could not reach the outbox", e);
+            return new WebEndpointResponse<>(Map.of("error", "the outbox cannot be reached: " + e.getMessage()),
+                                             WebEndpointResponse.STATUS_SERVICE_UNAVAILABLE);
+        }
     }
 
     private static String actor(SecurityContext securityContext) {

@@ -647,8 +647,8 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
         return withConnection(connection -> {
             try (PreparedStatement select = connection.prepareStatement(sql(connection).get("oldestPending"));
                  ResultSet rs = select.executeQuery()) {
-                rs.next();
-                return Optional.ofNullable(rs.getObject(1, OffsetDateTime.class)).map(OffsetDateTime::toInstant);
+                return rs.next() ? Optional.ofNullable(rs.getObject(1, OffsetDateTime.class)).map(OffsetDateTime::toInstant)
+                                 : Optional.empty();
             }
         });
     }

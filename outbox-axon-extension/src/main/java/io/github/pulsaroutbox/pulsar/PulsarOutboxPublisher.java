@@ -120,6 +120,12 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         }));
     }
 
+    /** Completes when the topic's shared producer exists (created now if needed), or fails as its creation did. */
+    @Override
+    public CompletableFuture<Void> prepare(String topic) {
+        return producer(topic).thenApply(producer -> null);
+    }
+
     /**
      * Sends through the producer of the segment's session for the topic, with the given sequence id. Without an open
      * session (never opened, or its producer was closed, fenced or its topic terminated) the send fails: the relay
@@ -178,11 +184,11 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
                      .thenApply(partitions -> {
                          synchronized (open) {
                              if (segmentProducers.get(segment) != open) {
-                                 closeAll(partitions);
+                                 trackClosing(segment, closeAll(partitions));
                                  throw new CompletionException(new PulsarClientException.AlreadyClosedException(
                                          "Segment " + segment + " was closed while its producer opened"));
                              }
-                             closeAll(open.put(topic, partitions));
+                             trackClosing(segment, closeAll(open.put(topic, partitions)));
                          }
                          return session(topic, name, partitions);
                      });
@@ -252,16 +258,27 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
                 open.values().forEach(partitions -> closing.add(closeAll(partitions)));
                 open.clear();
             }
-            CompletableFuture<Void> closed = CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new));
-            closingSegments.put(segment, closed);
-            closed.whenComplete((v, e) -> closingSegments.remove(segment, closed));
+            trackClosing(segment, CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new)));
         }
+    }
+
+    /**
+     * Remembers that producers of the segment are closing (added to closings already running), so that its next
+     * session waits for them: the broker would refuse the stable name while an old producer still holds it.
+     */
+    private void trackClosing(int segment, CompletableFuture<Void> closing) {
+        if (closing.isDone()) {
+            return;
+        }
+        CompletableFuture<Void> all = closingSegments.merge(segment, closing,
+                                                            (running, added) -> CompletableFuture.allOf(running, added));
+        all.whenComplete((v, e) -> closingSegments.remove(segment, all));
     }
 
     private void closeSession(int segment, String topic, List<Producer<byte[]>> partitions) {
         Map<String, List<Producer<byte[]>>> open = segmentProducers.get(segment);
         if (open != null && open.remove(topic, partitions)) {
-            partitions.forEach(producer -> producer.closeAsync().exceptionally(e -> null));
+            trackClosing(segment, closeAll(partitions));
         }
     }
 
@@ -444,8 +461,11 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
                 return existing; // another thread started a new one meanwhile
             }
             int failures = existing == null ? 0 : existing.failures() + 1;
-            CompletableFuture<Producer<byte[]>> created = newProducer(t).createAsync();
-            Creation next = new Creation(created, failures, new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE));
+            // bounded even if the client's own operation timeout is not: sends chained on it never wait forever
+            CompletableFuture<Producer<byte[]>> created = newProducer(t).createAsync().orTimeout(
+                    sendTimeout.isZero() ? 30_000 : sendTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            Creation next = new Creation(created, failures, new java.util.concurrent.atomic.AtomicLong(
+                    System.nanoTime() + TimeUnit.DAYS.toNanos(1))); // set when it fails
             created.whenComplete((p, error) -> {
                 if (error == null) {
                     logger.debug("Created outbox producer for topic {}", t);

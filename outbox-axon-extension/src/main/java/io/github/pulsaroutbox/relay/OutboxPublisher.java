@@ -35,6 +35,15 @@ public interface OutboxPublisher extends AutoCloseable {
     }
 
     /**
+     * Readies sending to {@code destination} without blocking (e.g. creates its producer); the relay sends a row only
+     * once this completed, so that a destination whose lookup hangs holds up only its own rows, and fails the rows
+     * waiting for it when it fails. Default: ready at once.
+     */
+    default CompletableFuture<Void> prepare(String destination) {
+        return CompletableFuture.completedFuture(null);
+    }
+
+    /**
      * Whether this transport publishes with broker sequence ids per segment ({@link #openSession},
      * {@link #publish(OutboxEntry, String, int, long)}); default {@code false}.
      */

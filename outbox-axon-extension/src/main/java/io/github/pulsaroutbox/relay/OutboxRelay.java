@@ -88,6 +88,20 @@ public final class OutboxRelay {
     private static final int DISPATCH_GROUP = 64;
     /** With sequence ids: the longest a ready row waits for others to be sent with (one transaction for all). */
     private static final long DISPATCH_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+    /** How far (in batches) a full scan reads past rows held back in memory before it gives up until the next. */
+    private static final int MAX_SKIP_AHEAD_BATCHES = 16;
+    /** Without sequence ids an opening only readies the topic's producer: there is nothing to resolve. */
+    private static final OutboxPublisher.Session NO_SESSION = new OutboxPublisher.Session() {
+        @Override
+        public long lastStored(String key) {
+            return -1;
+        }
+
+        @Override
+        public long highestStored() {
+            return -1;
+        }
+    };
     /** The longest wait before a producer that could not be opened is tried again. */
     private static final long MAX_OPEN_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(30);
     /** Marks a not-recorded row whose parking was recorded: only an operator's retry lets it be sent again. */
@@ -362,8 +376,15 @@ public final class OutboxRelay {
         private final Map<String, Opening> openings = new HashMap<>();
         /** Rows (in flight, not yet sent, no sequence id yet) waiting for their session to open, by session. */
         private final Map<String, List<Row>> waitingForSession = new LinkedHashMap<>();
-        /** Segments whose resolution started (their sessions were closed) and waits for sessions to open. */
-        private final Set<Integer> resolutionStarted = new HashSet<>();
+        /**
+         * Rows waiting for a session: kept out of {@code inFlightCount} (and the fetch limits), so that a topic whose
+         * lookup hangs does not use up the working set of the topics that flow.
+         */
+        private int waitingCount;
+        /** Aggregates with a row waiting for its session: their later rows are not queued meanwhile. */
+        private final Set<String> waitingKeys = new HashSet<>();
+        /** Segments whose resolution started (their sessions were closed), with the openings it waits for. */
+        private final Map<Integer, List<Opening>> resolutionStarted = new HashMap<>();
         private final Set<String> blockedKeys = new HashSet<>();
         private final ArrayDeque<Row> sendOrder = new ArrayDeque<>();
         private final Queue<Row> completions = new ConcurrentLinkedQueue<>();
@@ -401,7 +422,7 @@ public final class OutboxRelay {
                 flush();
             }
             // fetch when the working set runs low, unless recording lags behind (then sending more only grows it)
-            if (running && queuedCount + inFlightCount <= batchSize / 2 && known.size() <= 3 * batchSize
+            if (running && queuedCount + inFlightCount <= batchSize / 2 && known.size() - waitingCount <= 3 * batchSize
                     && (lastFetchFull || !busy() || wakeUps.tryAcquire()
                         || System.nanoTime() - epochStartNanos > pollInterval.toNanos())) {
                 fetch();
@@ -437,9 +458,19 @@ public final class OutboxRelay {
          * when the continuation had nothing else to take.
          */
         int fetch() {
-            boolean full = fullScanDue || System.nanoTime() - epochStartNanos > pollInterval.toNanos();
+            return fetch(0);
+        }
+
+        /**
+         * @param skipAhead further rows a full scan reads, because the previous one read only rows already in the
+         *                  working set or held back in memory (behind a row waiting for its producer, or a failure
+         *                  being recorded): rows behind them are reached without waiting for those to clear
+         */
+        private int fetch(int skipAhead) {
+            boolean full = skipAhead > 0 || fullScanDue
+                    || System.nanoTime() - epochStartNanos > pollInterval.toNanos();
             Instant now = clock.instant();
-            int limit = full ? batchSize + known.size() : batchSize;
+            int limit = full ? batchSize + known.size() + skipAhead : batchSize;
             long after = highWater;
             Set<Integer> segments = sendableSegments();
             if (segments.isEmpty()) {
@@ -461,7 +492,7 @@ public final class OutboxRelay {
             for (OutboxEntry entry : rows) {
                 highWater = Math.max(highWater, entry.position());
                 String key = entry.aggregateKey();
-                if (known.containsKey(entry.id()) || blockedKeys.contains(key)) {
+                if (known.containsKey(entry.id()) || blockedKeys.contains(key) || waitingKeys.contains(key)) {
                     continue;
                 }
                 Integer mark = notRecorded.get(entry.id());
@@ -503,6 +534,9 @@ public final class OutboxRelay {
             if (!full && deferred > 0 && added == 0) {
                 return fetch(); // the continuation could take nothing: scan in full now rather than later
             }
+            if (full && added == 0 && lastFetchFull && skipAhead < MAX_SKIP_AHEAD_BATCHES * batchSize) {
+                return fetch(Math.max(batchSize, skipAhead * 4)); // everything read is held back: read further
+            }
             return added;
         }
 
@@ -535,8 +569,8 @@ public final class OutboxRelay {
                     if (prepare(key, row)) {
                         if (sequenced) {
                             outgoing.add(row); // sent together once their sequence ids are persisted
-                        } else {
-                            send(row);
+                        } else if (sessionOpen(row)) {
+                            send(row); // its topic's producer is open (else it waits, or failed)
                         }
                     }
                     if (!pipelinePerKey) {
@@ -651,25 +685,57 @@ public final class OutboxRelay {
          * again, so that other rows of it fail at once instead of each waiting for the broker.
          */
         private boolean sessionOpen(Row row) {
-            String session = row.topic + '\u0000' + row.segment;
+            String session = sessionKey(row.topic, row.segment);
             if (sessions.contains(session)) {
                 return true;
             }
+            List<Row> alreadyWaiting = waitingForSession.get(session);
+            if (alreadyWaiting != null) { // behind the rows already waiting for it, in order
+                startWaiting(row, alreadyWaiting);
+                return false;
+            }
             Opening opening = opening(row.topic, row.segment);
             if (opening.failure != null) {
+                opening.reported = true;
                 leaveInFlight(row);
                 fail(row.entry.aggregateKey(), row, opening.failure);
                 return false;
             }
             if (!opening.future.isDone()) {
-                waitingForSession.computeIfAbsent(session, k -> new ArrayList<>()).add(row);
+                startWaiting(row, waitingForSession.computeIfAbsent(session, k -> new ArrayList<>()));
                 return false;
             }
-            claims.raise(row.segment, opening.future.join().highestStored());
+            if (sequenced) {
+                claims.raise(row.segment, opening.future.join().highestStored());
+            }
             sessions.add(session);
             openings.remove(session);
             transport.available(row.topic);
             return true;
+        }
+
+        /** Sessions are per topic and segment with sequence ids, per topic (one shared producer) without. */
+        private String sessionKey(String topic, int segment) {
+            return sequenced ? topic + '\u0000' + segment : topic;
+        }
+
+        private void startWaiting(Row row, List<Row> waiting) {
+            waiting.add(row);
+            row.waiting = true;
+            inFlightCount--; // still in inFlight: its aggregate waits with it
+            waitingCount++;
+            String key = row.entry.aggregateKey();
+            waitingKeys.add(key);
+            dropQueued(key); // its later rows are read again once it is sent: they hold no working set meanwhile
+        }
+
+        private void stopWaiting(Row row) {
+            if (row.waiting) {
+                row.waiting = false;
+                inFlightCount++;
+                waitingCount--;
+                waitingKeys.remove(row.entry.aggregateKey());
+            }
         }
 
         /**
@@ -678,18 +744,19 @@ public final class OutboxRelay {
          * from {@code pollInterval} up to 30 seconds).
          */
         private Opening opening(String topic, int segment) {
-            String session = topic + '\u0000' + segment;
+            String session = sessionKey(topic, segment);
             long now = System.nanoTime();
             Opening opening = openings.get(session);
             if (opening != null) {
                 settle(opening, now);
-                if (opening.failure == null || now - opening.retryAfterNanos < 0) {
-                    return opening;
+                if (opening.failure == null || !opening.reported || now - opening.retryAfterNanos < 0) {
+                    return opening; // a failure is handed to the rows (or resolution) waiting for it before a retry
                 }
             }
             CompletableFuture<OutboxPublisher.Session> future;
             try {
-                future = publisher.openSession(topic, segment);
+                future = sequenced ? publisher.openSession(topic, segment)
+                                   : publisher.prepare(topic).thenApply(ready -> NO_SESSION);
             } catch (RuntimeException e) {
                 future = CompletableFuture.failedFuture(e);
             }
@@ -733,7 +800,10 @@ public final class OutboxRelay {
             }
         }
 
-        /** Sends (or fails) the rows whose session finished opening; the others keep waiting. */
+        /**
+         * Sends the rows whose session opened, and fails those whose session could not be opened with that failure
+         * (once: the next row asks again after the backoff); the others keep waiting.
+         */
         void admitWaiting() {
             if (waitingForSession.isEmpty()) {
                 return;
@@ -750,16 +820,32 @@ public final class OutboxRelay {
                     }
                 }
                 it.remove();
-                admitted.addAll(waiting.getValue());
+                for (Row row : waiting.getValue()) {
+                    stopWaiting(row);
+                    if (opening != null && opening.failure != null && mayStillSend(row.segment)) {
+                        opening.reported = true;
+                        leaveInFlight(row);
+                        fail(row.entry.aggregateKey(), row, opening.failure);
+                    } else {
+                        admitted.add(row); // opened (sent), or its segment stopped meanwhile (retracted)
+                    }
+                }
             }
-            if (!admitted.isEmpty()) {
-                transmit(admitted); // each row's session is now open (sent) or failed (the row fails)
+            if (!admitted.isEmpty() && sequenced) {
+                transmit(admitted);
+            } else {
+                for (Row row : admitted) {
+                    if (sessionOpen(row)) {
+                        send(row);
+                    }
+                }
             }
         }
 
         /** Rows waiting for a session are not sent after all (the relay stops): they stay pending. */
         private void dropWaiting() {
             waitingForSession.values().forEach(rows -> rows.forEach(row -> {
+                stopWaiting(row);
                 leaveInFlight(row);
                 row.done = true;
                 lastSequence.remove(row.entry.aggregateKey());
@@ -893,6 +979,7 @@ public final class OutboxRelay {
         private void stopSegment(int segment) {
             active.remove(segment);
             resolving.remove(segment);
+            resolutionStarted.remove(segment);
             resolveAfter.remove(segment);
             closing.add(segment);
             dropQueuedOf(segment);
@@ -923,13 +1010,23 @@ public final class OutboxRelay {
          * Nothing of an earlier session can be stored after the new one opened, so the answer is final.
          */
         private void resolve(int segment) {
-            if (resolutionStarted.add(segment)) {
+            List<Opening> awaited = resolutionStarted.get(segment);
+            if (awaited == null) {
                 closeSessions(segment); // nothing sent before can be stored once the new sessions are open
+                awaited = new ArrayList<>();
+                resolutionStarted.put(segment, awaited);
+            } else {
+                long now = System.nanoTime();
+                if (!awaited.isEmpty() && awaited.stream().noneMatch(o -> o.future.isDone()
+                        || now - o.startedNanos - ackTimeout.toNanos() >= 0)) {
+                    return; // nothing new to learn yet: no database read per step while the broker is asked
+                }
             }
             List<OutboxEntry> rows = transactionManager.fetchInTransaction(() -> store.fetchSequenced(segment));
             Map<String, OutboxPublisher.Session> opened = new HashMap<>();
             try {
                 boolean waiting = false;
+                awaited.clear();
                 for (OutboxEntry entry : rows) {
                     Optional<String> topic = topicOf(entry); // a failure: resolved again later
                     if (topic.isEmpty() || opened.containsKey(topic.get())) {
@@ -938,6 +1035,7 @@ public final class OutboxRelay {
                     Opening opening = opening(topic.get(), segment);
                     if (opening.failure == null && !opening.future.isDone()) {
                         waiting = true; // asked again at a later step: this thread never waits for the broker
+                        awaited.add(opening);
                         continue;
                     }
                     opened.put(topic.get(), sessionFor(opening));
@@ -1005,6 +1103,7 @@ public final class OutboxRelay {
             if (opening.failure == null) {
                 return opening.future.join();
             }
+            opening.reported = true;
             FailureKind kind = opening.failure.kind();
             if (kind.mayHaveBeenStored() || kind == FailureKind.NOT_AUTHORIZED || kind == FailureKind.NOT_FOUND) {
                 throw new IllegalStateException(opening.failure.error());
@@ -1353,7 +1452,7 @@ public final class OutboxRelay {
         }
 
         boolean busy() {
-            return inFlightCount > 0 || (queuedCount > 0 && !ready.isEmpty());
+            return inFlightCount > 0 || waitingCount > 0 || (queuedCount > 0 && !ready.isEmpty());
         }
 
         int acknowledgedCount() {
@@ -1424,6 +1523,8 @@ public final class OutboxRelay {
         private final int failures;
         private Attempt failure;
         private long retryAfterNanos;
+        /** Whether its failure was handed to a row or a resolution: only then is the opening tried again. */
+        private boolean reported;
 
         private Opening(String destination, CompletableFuture<OutboxPublisher.Session> future, long startedNanos,
                         int failures) {
@@ -1446,6 +1547,8 @@ public final class OutboxRelay {
         /** Handled (acknowledged, failed, timed out or retracted); read by the sender thread too. */
         private volatile boolean done;
         private boolean voided;
+        /** Waiting for its producer session to open (in flight, not counted in {@code inFlightCount}). */
+        private boolean waiting;
         /** The send failed before the transport returned: the broker never saw it. */
         private volatile boolean notStored;
 

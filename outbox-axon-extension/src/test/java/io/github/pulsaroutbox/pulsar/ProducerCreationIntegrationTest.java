@@ -72,7 +72,9 @@ class ProducerCreationIntegrationTest {
         client = PulsarClient.builder().serviceUrl(SharedPulsarBroker.serviceUrl()).build();
         hanging = hangingFor(client, stuckTopic);
         JdbcOutboxStore store = H2OutboxStores.newStore("producer-creation");
-        publisher = PulsarOutboxPublisher.builder().pulsarClient(hanging).sendTimeout(Duration.ofSeconds(5)).build();
+        // the client's creations time out after the send timeout: longer than the relay's ack timeout, so the relay's
+        // own bound is what ends the wait here
+        publisher = PulsarOutboxPublisher.builder().pulsarClient(hanging).sendTimeout(Duration.ofSeconds(25)).build();
         OutboxRelay.Builder builder = OutboxRelay.builder()
                                                  .store(store)
                                                  .publisher(publisher)
@@ -81,8 +83,11 @@ class ProducerCreationIntegrationTest {
                                                                                    .map("Stuck", stuckTopic)
                                                                                    .build()::resolve)
                                                  .pollInterval(Duration.ofMillis(200))
+                                                 // fewer rows per fetch than aggregates of the stuck topic: rows
+                                                 // waiting for it must not use up the relay's working set
+                                                 .batchSize(20)
                                                  // the held lookup counts as failed (TIMEOUT) after this
-                                                 .ackTimeout(Duration.ofSeconds(10));
+                                                 .ackTimeout(Duration.ofSeconds(30));
         if (segmentClaims) {
             builder.segmentClaims(SegmentClaims.builder().tokenStore(new InMemoryTokenStore())
                                                .segmentCount(store.segmentCount()).processorName("creation").build());
@@ -90,15 +95,19 @@ class ProducerCreationIntegrationTest {
         relay = builder.build();
         try (Consumer<byte[]> healthy = subscribe(healthyTopic); Consumer<byte[]> stuck = subscribe(stuckTopic)) {
             // the stuck topic's rows come first: the relay meets the hanging lookup before the healthy rows
-            store.append(rows("Stuck", 5, 3));
+            store.append(rows("Stuck", 30, 2));
             store.append(rows("Healthy", 30, 10));
             relay.start();
 
             await().atMost(Duration.ofSeconds(60)).untilAsserted(
                     () -> assertThat(store.count(OutboxStatus.SENT)).isEqualTo(300));
             assertThat(held).isNotEmpty(); // the stuck topic's lookup was asked for, and is still unanswered
-            assertThat(store.count(OutboxStatus.PENDING)).isEqualTo(15);
+            assertThat(store.count(OutboxStatus.PENDING)).isEqualTo(60);
             assertThat(store.count(OutboxStatus.FAILED)).isZero();
+            // the healthy rows flowed while the stuck ones waited, not after their wait timed out
+            for (OutboxEntry stuckRow : rows("Stuck", 30, 2)) {
+                assertThat(store.find(stuckRow.id()).orElseThrow().entry().attempts()).isZero();
+            }
             assertThat(inOrderPerKey(receive(healthy, 300))).isTrue();
             if (segmentClaims) { // unanswered past the ack timeout: reported, its rows retried (never parked for it)
                 await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(
@@ -110,9 +119,9 @@ class ProducerCreationIntegrationTest {
             // the broker answers: the held rows follow, in order
             release();
             relay.wakeUp();
-            await().atMost(Duration.ofSeconds(60)).untilAsserted(
-                    () -> assertThat(store.count(OutboxStatus.SENT)).isEqualTo(315));
-            assertThat(inOrderPerKey(receive(stuck, 15))).isTrue();
+            await().atMost(Duration.ofSeconds(90)).untilAsserted(
+                    () -> assertThat(store.count(OutboxStatus.SENT)).isEqualTo(360));
+            assertThat(inOrderPerKey(receive(stuck, 60))).isTrue();
             await().atMost(Duration.ofSeconds(10)).untilAsserted(
                     () -> assertThat(relay.health().unavailableDestinations()).isEmpty());
         }

@@ -147,6 +147,55 @@ class OutboxRelaySequenceIdTest {
         return store.find(id).orElseThrow().entry();
     }
 
+    /**
+     * A producer that cannot be opened because the topic does not exist, answered asynchronously as the real client
+     * does: the row is parked once (not reopened forever), and the opening is not asked again per step.
+     */
+    @Test
+    void aRefusalThatArrivesLaterParksTheRowOnce() {
+        AtomicInteger openings = new AtomicInteger();
+        relay(new OutboxPublisher() {
+            @Override
+            public CompletableFuture<?> publish(OutboxEntry entry, String destination) {
+                throw new AssertionError("sent without a sequence id");
+            }
+
+            @Override
+            public CompletableFuture<?> publish(OutboxEntry entry, String destination, int segment, long id) {
+                throw new AssertionError("sent to a topic whose producer never opened");
+            }
+
+            @Override
+            public boolean supportsSequenceIds() {
+                return true;
+            }
+
+            @Override
+            public CompletableFuture<Session> openSession(String destination, int segment) {
+                openings.incrementAndGet();
+                CompletableFuture<Session> refused = new CompletableFuture<>();
+                CompletableFuture.delayedExecutor(20, TimeUnit.MILLISECONDS).execute(
+                        () -> refused.completeExceptionally(new IllegalArgumentException("topic does not exist")));
+                return refused;
+            }
+
+            @Override
+            public FailureKind classify(Throwable failure) {
+                return FailureKind.UNKNOWN_TOPIC;
+            }
+        }).start();
+        append("A", 0);
+        append("A", 1);
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> row("A-0").status() == OutboxStatus.FAILED);
+        assertThat(row("A-0").failureKind()).isEqualTo(FailureKind.UNKNOWN_TOPIC);
+        assertThat(row("A-1").status()).isEqualTo(OutboxStatus.PENDING); // waits behind the parked row
+        int asked = openings.get();
+        await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
+               .untilAsserted(() -> assertThat(openings.get()).isEqualTo(asked)); // nothing left to open it for
+        assertThat(asked).isLessThanOrEqualTo(2);
+    }
+
     @Test
     void rowsAnEarlierOwnerGotStoredAreRecordedSentWithoutBeingSentAgain() {
         append("x", 0);

@@ -33,11 +33,12 @@ CREATE TABLE IF NOT EXISTS ${table} (
 -- serves the relay's scan (status = 'PENDING' ORDER BY position), retention (status = 'SENT' by position) and the
 -- operator's listing of parked rows
 CREATE INDEX IF NOT EXISTS ${name}_status_position_ix ON ${table} (status, position);
--- serves "is a row of this aggregate with a lower sequence parked, backing off, or pending at a higher position?"
--- with one range seek each, answered from the index (none for an aggregate's head row); replaces the earlier
--- (aggregate_type, aggregate_id, status, next_attempt_at) index
-CREATE INDEX IF NOT EXISTS ${name}_aggregate_sequence_ix ON ${table} (aggregate_type, aggregate_id, status, aggregate_sequence, position, next_attempt_at);
-DROP INDEX IF EXISTS ${name}_aggregate_status_ix;
+-- serves "is a row of this aggregate with a lower sequence parked?" and "which pending rows of this aggregate have a
+-- lower sequence?" with one range seek each, answered from the index (none for an aggregate's head row)
+CREATE INDEX IF NOT EXISTS ${name}_aggregate_sequence_ix ON ${table} (aggregate_type, aggregate_id, status, aggregate_sequence, position);
+-- serves "is a row of this aggregate with a lower sequence backing off (due later)?": a seek to its rows due later
+-- (none unless a retry is pending)
+CREATE INDEX IF NOT EXISTS ${name}_aggregate_status_ix ON ${table} (aggregate_type, aggregate_id, status, next_attempt_at);
 -- tables created before segments and broker sequence ids existed get the columns (their rows stay in segment 0:
 -- drain the outbox before upgrading a table that has pending rows, see docs/guarantees.md)
 ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS segment INT DEFAULT 0 NOT NULL;

@@ -39,11 +39,12 @@ CREATE INDEX IF NOT EXISTS ${name}_status_position_ix ON ${table} (status, posit
 -- the relay's scans read only pending rows, in position order, however many SENT rows the table holds (issue 10
 -- measured 0.76-1.07 s per pass at 200,000 SENT + 100,000 PENDING rows through (status, position), 6-26 ms with it)
 CREATE INDEX IF NOT EXISTS ${name}_pending_ix ON ${table} (position) WHERE status = 'PENDING';
--- serves "is a row of this aggregate with a lower sequence parked, backing off, or pending at a higher position?"
--- with one range seek each, answered from the index (none for an aggregate's head row); replaces the earlier
--- (aggregate_type, aggregate_id, status, next_attempt_at) index
-CREATE INDEX IF NOT EXISTS ${name}_aggregate_sequence_ix ON ${table} (aggregate_type, aggregate_id, status, aggregate_sequence) INCLUDE (position, next_attempt_at);
-DROP INDEX IF EXISTS ${name}_aggregate_status_ix;
+-- serves "is a row of this aggregate with a lower sequence parked?" and "which pending rows of this aggregate have a
+-- lower sequence?" with one range seek each, answered from the index (none for an aggregate's head row)
+CREATE INDEX IF NOT EXISTS ${name}_aggregate_sequence_ix ON ${table} (aggregate_type, aggregate_id, status, aggregate_sequence) INCLUDE (position);
+-- serves "is a row of this aggregate with a lower sequence backing off (due later)?": a seek to its rows due later
+-- (none unless a retry is pending)
+CREATE INDEX IF NOT EXISTS ${name}_aggregate_status_ix ON ${table} (aggregate_type, aggregate_id, status, next_attempt_at);
 -- tables created before segments and broker sequence ids existed get the columns (their rows stay in segment 0:
 -- drain the outbox before upgrading a table that has pending rows, see docs/guarantees.md)
 ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS segment INT DEFAULT 0 NOT NULL;

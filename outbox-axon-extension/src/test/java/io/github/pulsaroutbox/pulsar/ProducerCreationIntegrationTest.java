@@ -180,10 +180,7 @@ class ProducerCreationIntegrationTest {
         return (PulsarClient) Proxy.newProxyInstance(
                 getClass().getClassLoader(), new Class<?>[]{PulsarClient.class}, (proxy, method, args) -> {
                     if (holding && method.getName().equals("getPartitionsForTopic") && topic.equals(args[0])) {
-                        CompletableFuture<Object> answer = new CompletableFuture<>();
-                        held.add(() -> ((CompletableFuture<?>) invoke(real, method, args)).whenComplete(
-                                (result, error) -> complete(answer, result, error)));
-                        return answer;
+                        return hold(real, method, args);
                     }
                     Object result = invoke(real, method, args);
                     return result instanceof ProducerBuilder<?> producerBuilder
@@ -199,14 +196,19 @@ class ProducerCreationIntegrationTest {
                 chosen[0] = (String) args[0];
             }
             if (holding && method.getName().equals("createAsync") && topic.equals(chosen[0])) {
-                CompletableFuture<Object> answer = new CompletableFuture<>();
-                held.add(() -> ((CompletableFuture<?>) invoke(real, method, args)).whenComplete(
-                        (result, error) -> complete(answer, result, error)));
-                return answer;
+                return hold(real, method, args);
             }
             Object result = invoke(real, method, args);
             return result == real ? proxy : result;
         });
+    }
+
+    /** An answer that stays pending until the test releases it; then the real call answers it. */
+    private CompletableFuture<Object> hold(Object real, Method method, Object[] args) {
+        CompletableFuture<Object> answer = new CompletableFuture<>();
+        held.add(() -> ((CompletableFuture<?>) invoke(real, method, args)).whenComplete(
+                (result, error) -> complete(answer, result, error)));
+        return answer;
     }
 
     private static void complete(CompletableFuture<Object> answer, Object result, Throwable error) {

@@ -32,6 +32,6 @@ class OutboxSqlTest {
         OutboxSql sql = OutboxSql.load(OutboxDatabase.POSTGRESQL, "shop.outbox");
         assertThat(String.join("\n", sql.schema())).contains("CREATE TABLE IF NOT EXISTS shop.outbox (")
                                                    .contains("CONSTRAINT outbox_pk")
-                                                   .contains("outbox_status_position_ix ON shop.outbox");
+                                                   .contains("outbox_parked_ix ON shop.outbox");
     }
 }

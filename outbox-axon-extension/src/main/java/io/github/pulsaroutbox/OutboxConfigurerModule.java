@@ -83,7 +83,8 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
     private final Consumer<AxonEntryUpcaster.Builder> upcastingCustomizer;
 
     private volatile CapturedAggregates capturedAggregates = CapturedAggregates.none();
-    private final java.util.Map<String, Optional<String>> captureTopics = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Per captured aggregate type, its topic as resolved at start: stored on each row at capture. */
+    private volatile java.util.Map<String, String> captureTopics = java.util.Map.of();
     private volatile EntryUpcaster upcaster = EntryUpcaster.NONE;
     private volatile Registration interceptorRegistration;
     private volatile TokenStore tokenStore;
@@ -187,7 +188,7 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
             aggregateClasses.add(aggregate.aggregateType());
         }
         CapturedAggregates captured = CapturedAggregates.of(aggregateClasses);
-        java.util.Set<String> topics = new java.util.TreeSet<>();
+        java.util.Map<String, String> topics = new java.util.HashMap<>();
         for (String type : captured.types()) {
             Optional<String> topic;
             try {
@@ -201,11 +202,12 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
                         "Name one in @Outbox(topic), map it (pulsar-outbox.topics." + type + " in Spring Boot) or "
                                 + "configure a default topic pattern (pulsar-outbox.default-topic)");
             }
-            topics.add(topic.get());
+            topics.put(type, topic.get());
         }
         schemaInitializer.run();
         store.verifySchema();
         capturedAggregates = captured;
+        captureTopics = java.util.Map.copyOf(topics);
         if (upcastingEnabled) {
             upcaster = buildUpcaster(config);
         }
@@ -217,7 +219,7 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
         }
         if (relayEnabled) {
             if (relay.segmentClaims().isPresent() && publisher.supportsSequenceIds()) {
-                topicCheck.accept(topics); // e.g. broker deduplication, the precondition of effectively once
+                topicCheck.accept(new java.util.TreeSet<>(topics.values())); // e.g. broker deduplication, the precondition of effectively once
             }
             relay.segmentClaims().ifPresent(claims -> {
                 TokenStore configured = config.getComponent(TokenStore.class, InMemoryTokenStore::new);
@@ -236,19 +238,11 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
     }
 
     /**
-     * The topic of a captured aggregate type, stored on its rows: a later change of the mapping applies to later
-     * events only. Resolved topics are cached (the configuration does not change while the application runs).
+     * The topic of a captured aggregate type, stored on its rows: the one resolved (and checked) at start, so a later
+     * change of the mapping applies to events captured after the next start only.
      */
     private Optional<String> topicAtCapture(String aggregateType) {
-        return captureTopics.computeIfAbsent(aggregateType, type -> {
-            try {
-                return topicResolver.resolve(type, capturedAggregates.annotatedTopic(type));
-            } catch (RuntimeException e) {
-                logger.warn("Resolving the topic of aggregate type '{}' at capture failed ({}); the relay resolves "
-                                    + "it when it sends", type, e.getMessage());
-                return Optional.empty();
-            }
-        });
+        return Optional.ofNullable(captureTopics.get(aggregateType));
     }
 
     /** The application's event-store upcasters first, then the outbox-only ones. */

@@ -114,6 +114,7 @@ class OutboxAutoConfiguration {
     @ConditionalOnMissingBean
     OutboxPublisher outboxPublisher(OutboxProperties properties, ObjectProvider<PulsarClient> pulsarClient,
                                     ObjectProvider<io.github.pulsaroutbox.pulsar.MessagePropertiesCustomizer> customizers,
+                                    ObjectProvider<io.micrometer.observation.ObservationRegistry> observationRegistry,
                                     Environment environment) {
         PulsarClient client = pulsarClient.getIfAvailable(() -> {
             throw new IllegalStateException("The outbox needs a PulsarClient bean: add spring-boot-starter-pulsar "
@@ -144,6 +145,10 @@ class OutboxAutoConfiguration {
                                     .propertiesCustomizer((entry, map) -> messageCustomizers.forEach(
                                             customizer -> customizer.customize(entry, map)))
                                     .pulsarClient(client)
+                                    .observationRegistry(pulsar.observationsEnabled()
+                                            ? observationRegistry.getIfAvailable(
+                                                    () -> io.micrometer.observation.ObservationRegistry.NOOP)
+                                            : io.micrometer.observation.ObservationRegistry.NOOP)
                                     .source(source)
                                     .sendTimeout(pulsar.sendTimeout())
                                     .batching(pulsar.batching())
@@ -336,9 +341,10 @@ class OutboxAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean
-        OutboxEndpoint outboxEndpoint(ObjectProvider<OutboxOperations> operations, OutboxConfigurerModule module) {
+        OutboxEndpoint outboxEndpoint(ObjectProvider<OutboxOperations> operations, OutboxConfigurerModule module,
+                                      ObjectProvider<OutboxStatistics> statistics) {
             return new OutboxEndpoint(operations.getIfAvailable(() -> module.operations().orElse(null)),
-                                      module.relay());
+                                      module.relay(), statistics.getIfAvailable());
         }
     }
 

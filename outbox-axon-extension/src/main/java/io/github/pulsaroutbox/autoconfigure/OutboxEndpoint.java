@@ -13,6 +13,7 @@ import org.springframework.lang.Nullable;
 import org.slf4j.LoggerFactory;
 
 import java.security.Principal;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -20,7 +21,9 @@ import java.util.Map;
  * The {@code outbox} Actuator endpoint (expose it with {@code management.endpoints.web.exposure.include}):
  * <ul>
  *     <li>{@code GET /actuator/outbox?aggregateType=&aggregateId=&page=&size=}: counts by status, oldest pending
- *     age, relay state, and a page of parked rows (with how many rows wait behind each);</li>
+ *     age (read now and shared with the health indicator and the gauges, which report the same figure until their
+ *     next refresh; {@code backlogReadAt} says when), relay state, and a page of parked rows (with how many rows
+ *     wait behind each);</li>
  *     <li>{@code GET /actuator/outbox/{id}}: one row with its error and history;</li>
  *     <li>{@code POST /actuator/outbox/{id}} {@code {"action":"retry"|"discard","reason":"..."}};</li>
  *     <li>{@code POST /actuator/outbox} {@code {"action":"retry-aggregate","aggregateType":"..","aggregateId":".."}}
@@ -35,11 +38,14 @@ class OutboxEndpoint {
 
     private final OutboxOperations operations;
     private final OutboxRelay relay;
+    private final io.github.pulsaroutbox.metrics.OutboxStatistics statistics;
 
     /** @param operations the operator's actions, {@code null} when the store does not support them */
-    OutboxEndpoint(OutboxOperations operations, OutboxRelay relay) {
+    OutboxEndpoint(OutboxOperations operations, OutboxRelay relay,
+                   io.github.pulsaroutbox.metrics.OutboxStatistics statistics) {
         this.operations = operations;
         this.relay = relay;
+        this.statistics = statistics;
     }
 
     @ReadOperation
@@ -56,7 +62,15 @@ class OutboxEndpoint {
         OutboxOperations.Summary summary = operations.summary();
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("counts", summary.counts());
-        body.put("oldestPendingAge", summary.oldestPendingAge() == null ? null : summary.oldestPendingAge().toString());
+        if (statistics != null) {
+            // the snapshot the health indicator and the gauges report next, so all three show the same backlog age
+            io.github.pulsaroutbox.metrics.OutboxStatistics.Snapshot backlog = statistics.refresh();
+            body.put("oldestPendingAge", backlog.oldestPendingAge().toString());
+            body.put("backlogReadAt", backlog.takenAt().toString());
+        } else {
+            body.put("oldestPendingAge", summary.oldestPendingAge() == null ? Duration.ZERO.toString()
+                                                                            : summary.oldestPendingAge().toString());
+        }
         body.put("relayRunning", relay.isRunning());
         relay.segmentClaims().ifPresent(claims -> {
             Map<String, Object> node = new LinkedHashMap<>();

@@ -90,6 +90,7 @@ class OutboxHealthIndicator extends AbstractHealthIndicator {
         builder.withDetail("pending", snapshot.pending())
                .withDetail("parked", snapshot.parked())
                .withDetail("oldestPendingAge", age.toString())
+               .withDetail("backlogReadAt", snapshot.takenAt().toString())
                .withDetail("maxPendingAge", limits.maxPendingAge().toString())
                .withDetail("relayEnabled", relayEnabled)
                .withDetail("relayRunning", relay.isRunning())

@@ -108,6 +108,10 @@ public record OutboxProperties(@DefaultValue("true") boolean enabled,
      *                                {@code correlationId} as {@code ce_correlationid}, {@code traceId} as
      *                                {@code ce_causationid}); setting any replaces the defaults; other metadata stays
      *                                inside the service
+     * @param observationsEnabled     observe each send through the application's Micrometer
+     *                                {@code ObservationRegistry} (default on): with a tracing bridge a consumer span
+     *                                continues the trace stored with the row and a producer span covers the send, and
+     *                                the message's {@code traceparent} names the producer span
      */
     public record Pulsar(String source,
                          @DefaultValue("30s") Duration sendTimeout,
@@ -117,7 +121,8 @@ public record OutboxProperties(@DefaultValue("true") boolean enabled,
                          @DefaultValue("false") boolean registerSchemas,
                          String producerNamePrefix,
                          @DefaultValue("warn") io.github.pulsaroutbox.pulsar.DeduplicationCheck.Mode deduplication,
-                         Map<String, String> metadataProperties) {
+                         Map<String, String> metadataProperties,
+                         @DefaultValue("true") boolean observationsEnabled) {
     }
 
     /**

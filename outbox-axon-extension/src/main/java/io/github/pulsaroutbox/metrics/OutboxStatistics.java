@@ -48,15 +48,23 @@ public final class OutboxStatistics {
     /** The current snapshot, read anew when the last one is older than the refresh interval. */
     public Snapshot current() {
         Snapshot current = snapshot;
-        Instant now = clock.instant();
-        if (current == null || Duration.between(current.takenAt(), now).compareTo(refresh) >= 0) {
-            current = transactionManager.fetchInTransaction(() -> new Snapshot(
-                    maintenance.count(OutboxStatus.PENDING),
-                    maintenance.count(OutboxStatus.FAILED),
-                    maintenance.oldestPending().orElse(null),
-                    now));
-            snapshot = current;
+        if (current == null || Duration.between(current.takenAt(), clock.instant()).compareTo(refresh) >= 0) {
+            current = refresh();
         }
+        return current;
+    }
+
+    /**
+     * Reads the backlog now and makes it the current snapshot, so that whoever asks next (gauges, health) reports
+     * the same figures as the caller (the operator endpoint) until the next refresh.
+     */
+    public Snapshot refresh() {
+        Snapshot current = transactionManager.fetchInTransaction(() -> new Snapshot(
+                maintenance.count(OutboxStatus.PENDING),
+                maintenance.count(OutboxStatus.FAILED),
+                maintenance.oldestPending().orElse(null),
+                clock.instant()));
+        snapshot = current;
         return current;
     }
 }

@@ -70,6 +70,7 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
     private final Function<String, String> eventTypeNames;
     private final Map<String, String> metadataProperties;
     private final MessagePropertiesCustomizer propertiesCustomizer;
+    private final PublishObservations observations;
     private final Map<String, Creation> producers = new ConcurrentHashMap<>();
     /**
      * Per segment, its open producers by topic, one per partition (sessions opened by {@link #openSession}): the
@@ -96,6 +97,7 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         this.eventTypeNames = builder.eventTypeNames;
         this.metadataProperties = Map.copyOf(builder.metadataProperties);
         this.propertiesCustomizer = builder.propertiesCustomizer;
+        this.observations = new PublishObservations(builder.observationRegistry);
     }
 
     public static Builder builder() {
@@ -113,7 +115,7 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         CompletableFuture<Producer<byte[]>> producer = producer(topic);
         // sends chained on a pending creation may run in any order once it completes: the relay never has two
         // unacknowledged sends of one aggregate unless a failure fails every later send (failsLaterSendsAfterAFailure)
-        return producer.thenCompose(used -> message(used, entry).sendAsync().whenComplete((id, error) -> {
+        return producer.thenCompose(used -> send(message(used, entry), entry, topic).whenComplete((id, error) -> {
             if (error != null && producerIsGone(error)) {
                 evict(topic, used);
             }
@@ -139,7 +141,7 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
                     "No open outbox producer for topic " + topic + " and segment " + segment));
         }
         Producer<byte[]> producer = partitions.get(partitionOf(entry.aggregateId(), partitions.size()));
-        return message(producer, entry).sequenceId(sequenceId).sendAsync().whenComplete((id, error) -> {
+        return send(message(producer, entry).sequenceId(sequenceId), entry, topic).whenComplete((id, error) -> {
             if (error != null && producerIsGone(error)) {
                 closeSession(segment, topic, partitions);
             }
@@ -152,8 +154,14 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
                                                                  : producer.newMessage();
         return message.key(entry.aggregateId())
                       .value(entry.payload().getBytes(StandardCharsets.UTF_8))
-                      .eventTime(entry.timestamp().toEpochMilli())
-                      .properties(properties(entry));
+                      .eventTime(entry.timestamp().toEpochMilli());
+    }
+
+    /** Sends with the entry's properties, observed (and its trace context added) as {@link PublishObservations}. */
+    private CompletableFuture<org.apache.pulsar.client.api.MessageId> send(TypedMessageBuilder<byte[]> message,
+                                                                          OutboxEntry entry, String topic) {
+        return observations.observe(entry, topic, properties(entry),
+                                    properties -> message.properties(properties).sendAsync());
     }
 
     @Override
@@ -547,6 +555,8 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         private Map<String, String> metadataProperties = DEFAULT_METADATA_PROPERTIES;
         private MessagePropertiesCustomizer propertiesCustomizer = (entry, properties) -> {
         };
+        private io.micrometer.observation.ObservationRegistry observationRegistry =
+                io.micrometer.observation.ObservationRegistry.NOOP;
 
         private static Class<?> loadClass(String name) {
             ClassLoader context = Thread.currentThread().getContextClassLoader();
@@ -630,6 +640,19 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         public Builder propertiesCustomizer(MessagePropertiesCustomizer customizer) {
             assertNonNull(customizer, "propertiesCustomizer may not be null");
             this.propertiesCustomizer = customizer;
+            return this;
+        }
+
+        /**
+         * Observes each send through Micrometer Observation (default: no-op, nothing observed): with a tracing
+         * bridge, a consumer span {@code pulsar.outbox.relay} continues the trace stored with the row and a producer
+         * span {@code pulsar.outbox.send}, its child, covers the send until the broker's acknowledgement; the message's
+         * {@code traceparent} then names the producer span. With a meter handler, both yield timers tagged with the
+         * topic and aggregate type.
+         */
+        public Builder observationRegistry(io.micrometer.observation.ObservationRegistry observationRegistry) {
+            assertNonNull(observationRegistry, "observationRegistry may not be null");
+            this.observationRegistry = observationRegistry;
             return this;
         }
 

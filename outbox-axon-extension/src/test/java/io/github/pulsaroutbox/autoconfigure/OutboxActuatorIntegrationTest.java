@@ -97,6 +97,7 @@ class OutboxActuatorIntegrationTest extends BrokerTestSupport {
         Map<String, Object> outboxHealth = (Map<String, Object>) ((Map<String, Object>) health.get("components"))
                 .get("outbox");
         assertThat(outboxHealth.get("status")).isEqualTo("UP");
+        assertThat(Duration.parse((String) overview.get("oldestPendingAge"))).isPositive(); // two rows wait
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
                 (Map<String, Object>) ((Map<String, Object>) ((Map<String, Object>) get("/actuator/health")
                         .get("components")).get("outbox")).get("details")).containsEntry("parked", 1));

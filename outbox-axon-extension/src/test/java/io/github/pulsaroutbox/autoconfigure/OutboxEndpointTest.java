@@ -31,7 +31,10 @@ class OutboxEndpointTest {
         when(maintenance.find(anyString())).thenThrow(down);
         OutboxEndpoint endpoint = new OutboxEndpoint(
                 new OutboxOperations(maintenance, NoTransactionManager.instance(), () -> {
-                }, OutboxMetrics.NOOP, Clock.systemUTC()), mock(OutboxRelay.class));
+                }, OutboxMetrics.NOOP, Clock.systemUTC()), mock(OutboxRelay.class),
+                new io.github.pulsaroutbox.metrics.OutboxStatistics(maintenance, NoTransactionManager.instance(),
+                                                                    java.time.Duration.ofSeconds(5),
+                                                                    Clock.systemUTC()));
 
         for (WebEndpointResponse<Object> response : new WebEndpointResponse[]{
                 endpoint.outbox(null, null, null, null), endpoint.row("id-1")}) {

@@ -3,6 +3,7 @@ package io.github.pulsaroutbox.autoconfigure;
 import io.github.pulsaroutbox.FailureKind;
 import io.github.pulsaroutbox.OutboxStatus;
 import io.github.pulsaroutbox.metrics.OutboxStatistics;
+import io.github.pulsaroutbox.operations.OutboxOperations;
 import io.github.pulsaroutbox.relay.OutboxRelay;
 import io.github.pulsaroutbox.relay.RelayHealth;
 import io.github.pulsaroutbox.store.OutboxMaintenance;
@@ -85,6 +86,48 @@ class OutboxHealthIndicatorTest {
         assertThat(reasons).hasSize(2);
         assertThat(reasons.get(0)).contains("producers cannot be opened for [persistent://t/ns/x]");
         assertThat(reasons.get(1)).contains("100 row(s) parked").contains("UNKNOWN_TOPIC=100");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void healthReportsTheBacklogAgeTheEndpointJustRead() {
+        running(FINE);
+        OutboxMaintenance maintenance = mock(OutboxMaintenance.class);
+        when(maintenance.count(OutboxStatus.PENDING)).thenReturn(3L);
+        when(maintenance.oldestPending()).thenReturn(Optional.of(NOW.minusSeconds(10)));
+        Instant[] now = {NOW};
+        Clock clock = new Clock() {
+            @Override
+            public ZoneOffset getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                return now[0];
+            }
+        };
+        OutboxStatistics statistics = new OutboxStatistics(maintenance, NoTransactionManager.instance(),
+                                                           Duration.ofSeconds(5), clock);
+        OutboxOperations operations = new OutboxOperations(maintenance, NoTransactionManager.instance(), () -> {
+        }, io.github.pulsaroutbox.metrics.OutboxMetrics.NOOP, clock);
+        OutboxEndpoint endpoint = new OutboxEndpoint(operations, relay, statistics);
+        OutboxHealthIndicator indicator = new OutboxHealthIndicator(
+                statistics, relay, true, new OutboxProperties.Health(Duration.ofMinutes(5), Duration.ofSeconds(30),
+                                                                     100), clock);
+
+        Map<String, Object> read = (Map<String, Object>) endpoint.outbox(null, null, null, null).getBody();
+        assertThat(read).containsEntry("oldestPendingAge", "PT10S").containsEntry("backlogReadAt", NOW.toString());
+        now[0] = NOW.plusSeconds(2); // within the refresh interval: the same reading, not one of its own
+        assertThat(indicator.health().getDetails()).containsEntry("oldestPendingAge", "PT10S")
+                                                   .containsEntry("backlogReadAt", NOW.toString());
+        now[0] = NOW.plusSeconds(6);
+        assertThat(indicator.health().getDetails()).containsEntry("oldestPendingAge", "PT16S");
     }
 
     @Test

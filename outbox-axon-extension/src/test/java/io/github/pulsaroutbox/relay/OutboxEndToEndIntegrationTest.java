@@ -47,7 +47,8 @@ import static org.awaitility.Awaitility.await;
  * The whole path on the real broker: commands → events + outbox rows in one transaction → relay → Pulsar → a
  * consumer. 20 aggregates × 50 events, issued concurrently, arrive exactly once and in aggregate order per key.
  */
-@SpringBootTest(classes = OutboxTestApplication.class)
+@SpringBootTest(classes = OutboxTestApplication.class, properties = "management.tracing.sampling.probability=1.0")
+@org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability(metrics = false)
 @DirtiesContext
 class OutboxEndToEndIntegrationTest extends BrokerTestSupport {
 
@@ -66,6 +67,9 @@ class OutboxEndToEndIntegrationTest extends BrokerTestSupport {
     PulsarClient pulsarClient;
     @Autowired
     OutboxMaintenance outboxStore;
+    @Autowired
+    io.micrometer.tracing.Tracer tracer;
+
 
     private final ObjectMapper json = new ObjectMapper();
 
@@ -142,23 +146,48 @@ class OutboxEndToEndIntegrationTest extends BrokerTestSupport {
         }
     }
 
+    /** Tracing is on in this application (Boot's tracing auto-configuration, Brave): the send is a span of it. */
     @Test
     void traceContextOfTheCommandTravelsWithItsEvents() throws Exception {
-        String traceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        String traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        String traceParent = "00-" + traceId + "-00f067aa0ba902b7-01";
         String orderId = "traced-" + UUID.randomUUID();
+        String sent = traceParentOfFirstEvent(orderId, () -> commandGateway.sendAndWait(
+                GenericCommandMessage.asCommandMessage(new ShopCommands.CreateOrder(orderId, "tracy"))
+                                     .withMetaData(Map.of("traceparent", traceParent))));
+        assertThat(sent).as("the captured trace, continued by the relay's producer span")
+                        .startsWith("00-" + traceId + "-").endsWith("-01").isNotEqualTo(traceParent);
+    }
+
+    @Test
+    void eventsOfACommandHandledInASpanAreSentInItsTrace() throws Exception {
+        String orderId = "spanned-" + UUID.randomUUID();
+        io.micrometer.tracing.Span span = tracer.nextSpan().name("place order").start();
+        String sent;
+        try (io.micrometer.tracing.Tracer.SpanInScope ignored = tracer.withSpan(span)) {
+            sent = traceParentOfFirstEvent(orderId, () -> commandGateway.sendAndWait(
+                    new ShopCommands.CreateOrder(orderId, "spanner")));
+        } finally {
+            span.end();
+        }
+        assertThat(sent).startsWith("00-" + span.context().traceId() + "-");
+        assertThat(sent.split("-")[2]).as("a span of the relay, not the command's").isNotEqualTo(span.context().spanId());
+    }
+
+    /** Runs {@code command} and returns the {@code traceparent} of the order's first message. */
+    private String traceParentOfFirstEvent(String orderId, Runnable command) throws Exception {
         try (Consumer<byte[]> consumer = pulsarClient.newConsumer(Schema.BYTES)
                                                      .topic(TOPIC)
-                                                     .subscriptionName("trace-check")
+                                                     .subscriptionName("trace-check-" + orderId)
                                                      .subscriptionInitialPosition(SubscriptionInitialPosition.Latest)
                                                      .subscribe()) {
-            commandGateway.sendAndWait(GenericCommandMessage.asCommandMessage(
-                    new ShopCommands.CreateOrder(orderId, "tracy")).withMetaData(Map.of("traceparent", traceParent)));
+            command.run();
             Message<byte[]> message;
             do {
                 message = consumer.receive(30, TimeUnit.SECONDS);
                 assertThat(message).as("the traced order's event").isNotNull();
             } while (!orderId.equals(message.getKey()));
-            assertThat(message.getProperty(OutboxMessageProperties.TRACE_PARENT)).isEqualTo(traceParent);
+            return message.getProperty(OutboxMessageProperties.TRACE_PARENT);
         }
     }
 

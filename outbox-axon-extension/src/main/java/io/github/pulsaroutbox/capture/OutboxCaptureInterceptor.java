@@ -3,14 +3,12 @@ package io.github.pulsaroutbox.capture;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventhandling.EventMessage;
 import io.github.pulsaroutbox.FailureKind;
-import io.github.pulsaroutbox.Outbox;
 import io.github.pulsaroutbox.OutboxEntry;
 import io.github.pulsaroutbox.metrics.OutboxMetrics;
 import io.github.pulsaroutbox.store.OutboxStore;
 import org.axonframework.messaging.MessageDispatchInterceptor;
 import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
 import org.axonframework.messaging.unitofwork.UnitOfWork;
-import org.axonframework.serialization.SerializedObject;
 import org.axonframework.serialization.SerializedType;
 import org.axonframework.serialization.Serializer;
 
@@ -19,7 +17,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.function.BiFunction;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 
 
 /**
@@ -40,8 +37,6 @@ import java.util.regex.Pattern;
 public final class OutboxCaptureInterceptor implements MessageDispatchInterceptor<EventMessage<?>> {
 
     private static final String COMMIT_SIGNAL_RESOURCE = OutboxCaptureInterceptor.class.getName() + ".signal";
-    private static final Pattern TRACE_PARENT = Pattern.compile("[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}");
-    private static final int MAX_VERSION_LENGTH = 64;
 
     private final Supplier<CapturedAggregates> capturedAggregates;
     private final OutboxStore store;
@@ -93,8 +88,7 @@ public final class OutboxCaptureInterceptor implements MessageDispatchIntercepto
         List<OutboxEntry> entries = new ArrayList<>();
         for (EventMessage<?> message : messages) {
             if (message instanceof DomainEventMessage<?> event && event.getType() != null
-                    && captured.isCaptured(event.getType())
-                    && !event.getPayloadType().isAnnotationPresent(Outbox.Exclude.class)) {
+                    && captured.isCaptured(event.getType()) && !EventEntries.isExcluded(event)) {
                 entries.add(toEntry(event).withTopic(topics.apply(event.getType()).orElse(null)));
             }
         }
@@ -106,20 +100,11 @@ public final class OutboxCaptureInterceptor implements MessageDispatchIntercepto
     }
 
     private OutboxEntry toEntry(DomainEventMessage<?> event) {
-        String traceParent = validTraceParent(traceParentProvider.traceParent(event));
+        String traceParent = EventEntries.validTraceParent(traceParentProvider.traceParent(event));
         String metadata = "{}";
         try {
             metadata = serializer.serialize(event.getMetaData(), String.class).getData();
-            SerializedObject<String> payload = serializer.serialize(event.getPayload(), String.class);
-            String revision = payload.getType().getRevision();
-            if (revision != null && revision.length() > MAX_VERSION_LENGTH) {
-                throw new IllegalArgumentException("the revision '" + revision + "' is longer than "
-                                                           + MAX_VERSION_LENGTH + " characters");
-            }
-            return OutboxEntry.pending(event.getIdentifier(), event.getTimestamp(), payload.getType().getName(),
-                                       event.getType(), event.getAggregateIdentifier(), event.getSequenceNumber(),
-                                       payload.getData(), metadata,
-                                       revision == null ? OutboxEntry.NO_REVISION : revision, traceParent);
+            return EventEntries.of(event, serializer, traceParent);
         } catch (RuntimeException e) {
             // the event store may still store it (another serializer): keep the row, parked, so nothing is lost
             SerializedType type = serializer.typeForClass(event.getPayloadType());
@@ -127,17 +112,12 @@ public final class OutboxCaptureInterceptor implements MessageDispatchIntercepto
             metrics.failed(FailureKind.UNREADABLE_PAYLOAD, OutboxStore.Outcome.PARK);
             return OutboxEntry.pending(event.getIdentifier(), event.getTimestamp(), type.getName(), event.getType(),
                                        event.getAggregateIdentifier(), event.getSequenceNumber(), "null", metadata,
-                                       revision == null || revision.length() > MAX_VERSION_LENGTH
+                                       revision == null || revision.length() > EventEntries.MAX_VERSION_LENGTH
                                                ? OutboxEntry.NO_REVISION : revision,
                                        traceParent)
                               .parked(FailureKind.UNREADABLE_PAYLOAD,
                                       "The event could not be serialized to JSON: " + e.getMessage());
         }
-    }
-
-    /** A W3C traceparent ({@code version-traceid-spanid-flags}), or {@code null} for anything else. */
-    private static String validTraceParent(String traceParent) {
-        return traceParent != null && TRACE_PARENT.matcher(traceParent).matches() ? traceParent : null;
     }
 
     private void signalAfterCommit() {

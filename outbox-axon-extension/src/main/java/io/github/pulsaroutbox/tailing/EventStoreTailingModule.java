@@ -1,0 +1,289 @@
+package io.github.pulsaroutbox.tailing;
+
+import io.github.pulsaroutbox.OutboxStartupException;
+import io.github.pulsaroutbox.capture.CapturedAggregates;
+import io.github.pulsaroutbox.capture.TraceParentProvider;
+import io.github.pulsaroutbox.relay.OutboxPublisher;
+import io.github.pulsaroutbox.relay.TopicResolver;
+import org.axonframework.common.AxonConfigurationException;
+import org.axonframework.config.AggregateConfiguration;
+import org.axonframework.config.Configuration;
+import org.axonframework.config.Configurer;
+import org.axonframework.config.ConfigurerModule;
+import org.axonframework.eventhandling.PropagatingErrorHandler;
+import org.axonframework.eventhandling.async.SequentialPerAggregatePolicy;
+import org.axonframework.eventhandling.pooled.PooledStreamingEventProcessor;
+import org.axonframework.lifecycle.Phase;
+import org.axonframework.messaging.StreamableMessageSource;
+import org.axonframework.serialization.Serializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+
+import static org.axonframework.common.BuilderUtils.assertNonNull;
+import static org.axonframework.common.BuilderUtils.assertThat;
+
+/**
+ * The tailing dispatch mode: no outbox table; an Axon {@link PooledStreamingEventProcessor} reads the event store and
+ * publishes the events of {@code @Outbox} aggregates to Pulsar through the same transport as the outbox-table mode
+ * (same topics, key, properties, logical names), for event stores that cannot share the application's transaction
+ * (Axon Server, an event store on another database).
+ * <p>
+ * Guarantees: the processor's token advances only after the broker acknowledged every event of its batch (so a crash
+ * or a failed send re-sends from the last stored token: at least once; consumers deduplicate on {@code ce_id}); the
+ * events of one aggregate are handled by one segment in order ({@link SequentialPerAggregatePolicy}) and their sends
+ * are chained, so each key's first deliveries are in order; segments are claimed in Axon's {@code TokenStore}, so
+ * several instances share the work and take over a dead instance's segments when its claims expire. Events are read
+ * through the application's upcaster chain (older stored revisions arrive as the current class) and are not upcast
+ * again. A new processor starts at the head of the store (publishing only events stored from then on) unless
+ * {@link Builder#startPosition(StartPosition)} says {@link StartPosition#TAIL}. A failing batch is retried by the
+ * processor with its back-off, holding up its segment only.
+ * <p>
+ * The token store must be transactional with the processor's transaction manager (Axon's JPA or JDBC token store on a
+ * database with a transaction manager, or Axon Server's): the token is written in the batch's transaction, which
+ * rolls back when a send fails.
+ */
+public final class EventStoreTailingModule implements ConfigurerModule {
+
+    private static final Logger logger = LoggerFactory.getLogger(EventStoreTailingModule.class);
+
+    /** The default name of the tailing processor (and its processing group and tokens). */
+    public static final String DEFAULT_PROCESSOR_NAME = "pulsar-outbox-tailing";
+
+    /** Where a processor without a stored token starts. */
+    public enum StartPosition {
+        /** At the head of the event store: only events stored from the first start on are published (default). */
+        HEAD,
+        /** At the tail: every event in the store is published, history included. */
+        TAIL
+    }
+
+    private final Serializer serializer;
+    private final OutboxPublisher publisher;
+    private final TopicResolver topicResolver;
+    private final TraceParentProvider traceParentProvider;
+    private final List<Class<?>> explicitAggregates;
+    private final String processorName;
+    private final int segments;
+    private final int batchSize;
+    private final StartPosition startPosition;
+    private final Duration ackTimeout;
+    private final Consumer<PooledStreamingEventProcessor.Builder> processorCustomizer;
+    private final TailingPublisher handler;
+
+    private volatile CapturedAggregates captured = CapturedAggregates.none();
+    private volatile Map<String, String> topics = Map.of();
+
+    private EventStoreTailingModule(Builder builder) {
+        builder.validate();
+        this.serializer = builder.serializer;
+        this.publisher = builder.publisher;
+        this.topicResolver = builder.topicResolver;
+        this.traceParentProvider = builder.traceParentProvider;
+        this.explicitAggregates = List.copyOf(builder.aggregates);
+        this.processorName = builder.processorName;
+        this.segments = builder.segments;
+        this.batchSize = builder.batchSize;
+        this.startPosition = builder.startPosition;
+        this.ackTimeout = builder.ackTimeout;
+        this.processorCustomizer = builder.processorCustomizer;
+        this.handler = new TailingPublisher(() -> captured, this::topicOf, serializer, publisher,
+                                            traceParentProvider, ackTimeout);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public void configureModule(Configurer configurer) {
+        configurer.eventProcessing()
+                  .registerEventHandler(config -> handler)
+                  .assignHandlerInstancesMatching(processorName, Integer.MAX_VALUE, candidate -> candidate == handler)
+                  .registerSequencingPolicy(processorName, config -> SequentialPerAggregatePolicy.instance())
+                  .registerListenerInvocationErrorHandler(processorName, config -> PropagatingErrorHandler.instance())
+                  .registerErrorHandler(processorName, config -> PropagatingErrorHandler.instance())
+                  .registerPooledStreamingEventProcessor(
+                          processorName, Configuration::eventStore,
+                          (config, processor) -> {
+                              processor.batchSize(batchSize)
+                                       .initialSegmentCount(segments)
+                                       .initialToken(startPosition == StartPosition.TAIL
+                                                             ? StreamableMessageSource::createTailToken
+                                                             : StreamableMessageSource::createHeadToken);
+                              processorCustomizer.accept(processor);
+                              return processor;
+                          });
+        configurer.onInitialize(config -> {
+            // before the processors start (inbound event connectors); the publisher closes after they stopped
+            config.onStart(Phase.OUTBOUND_EVENT_CONNECTORS, () -> start(config));
+            config.onShutdown(Phase.OUTBOUND_EVENT_CONNECTORS, publisher::close);
+        });
+    }
+
+    /** The name of the tailing processor (its processing group and token owner name). */
+    public String processorName() {
+        return processorName;
+    }
+
+    /** The aggregate types being published (empty before start). */
+    public CapturedAggregates capturedAggregates() {
+        return captured;
+    }
+
+    private void start(Configuration config) {
+        List<Class<?>> aggregateClasses = new ArrayList<>(explicitAggregates);
+        for (AggregateConfiguration<?> aggregate : config.findModules(AggregateConfiguration.class)) {
+            aggregateClasses.add(aggregate.aggregateType());
+        }
+        CapturedAggregates found = CapturedAggregates.of(aggregateClasses);
+        Map<String, String> resolved = new HashMap<>();
+        for (String type : found.types()) {
+            Optional<String> topic;
+            try {
+                topic = topicResolver.resolve(type, found.annotatedTopic(type));
+            } catch (IllegalArgumentException e) {
+                throw new AxonConfigurationException("Outbox: " + e.getMessage(), e);
+            }
+            if (topic.isEmpty()) {
+                throw new OutboxStartupException(
+                        "aggregate type '" + type + "' is annotated with @Outbox but has no topic.",
+                        "Name one in @Outbox(topic), map it (pulsar-outbox.topics." + type + " in Spring Boot) or "
+                                + "configure a default topic pattern (pulsar-outbox.default-topic)");
+            }
+            resolved.put(type, topic.get());
+        }
+        topics = Map.copyOf(resolved);
+        captured = found;
+        logger.info("Outbox tailing processor '{}' publishes the events of {} to {} (starting at the {} of the event "
+                            + "store when it has no token)", processorName, new TreeSet<>(found.types()),
+                    new TreeSet<>(resolved.values()), startPosition.name().toLowerCase());
+    }
+
+    private String topicOf(String aggregateType) {
+        String topic = topics.get(aggregateType);
+        if (topic == null) {
+            throw new IllegalStateException("No topic for aggregate type '" + aggregateType + "'");
+        }
+        return topic;
+    }
+
+    /** Builds an {@link EventStoreTailingModule}; serializer, publisher and topic resolver are required. */
+    public static final class Builder {
+
+        private Serializer serializer;
+        private OutboxPublisher publisher;
+        private TopicResolver topicResolver;
+        private TraceParentProvider traceParentProvider = TraceParentProvider.fromMetadata();
+        private final List<Class<?>> aggregates = new ArrayList<>();
+        private String processorName = DEFAULT_PROCESSOR_NAME;
+        private int segments = 4;
+        private int batchSize = 100;
+        private StartPosition startPosition = StartPosition.HEAD;
+        private Duration ackTimeout = Duration.ofSeconds(60);
+        private Consumer<PooledStreamingEventProcessor.Builder> processorCustomizer = processor -> {
+        };
+
+        private Builder() {
+        }
+
+        /** Serializes payloads and metadata to the JSON published (a {@code JacksonSerializer}). Required. */
+        public Builder serializer(Serializer serializer) {
+            assertNonNull(serializer, "serializer may not be null");
+            this.serializer = serializer;
+            return this;
+        }
+
+        /** The transport (e.g. {@code PulsarOutboxPublisher}); closed when Axon shuts down. Required. */
+        public Builder publisher(OutboxPublisher publisher) {
+            assertNonNull(publisher, "publisher may not be null");
+            this.publisher = publisher;
+            return this;
+        }
+
+        /** The topic of each aggregate type, resolved once at start. Required. */
+        public Builder topicResolver(TopicResolver topicResolver) {
+            assertNonNull(topicResolver, "topicResolver may not be null");
+            this.topicResolver = topicResolver;
+            return this;
+        }
+
+        /** The trace context sent with each event (default: its {@code traceparent} metadata). */
+        public Builder traceParentProvider(TraceParentProvider traceParentProvider) {
+            assertNonNull(traceParentProvider, "traceParentProvider may not be null");
+            this.traceParentProvider = traceParentProvider;
+            return this;
+        }
+
+        /** Aggregate classes to publish besides those configured in Axon (only {@code @Outbox} ones count). */
+        public Builder aggregate(Class<?> aggregateClass) {
+            assertNonNull(aggregateClass, "aggregateClass may not be null");
+            this.aggregates.add(aggregateClass);
+            return this;
+        }
+
+        /** The processor's name, also its processing group and the owner name of its tokens. */
+        public Builder processorName(String processorName) {
+            assertThat(processorName, n -> n != null && n.matches("[A-Za-z0-9._-]{1,100}"),
+                       "processorName must be 1 to 100 letters, digits, '.', '_' or '-'");
+            this.processorName = processorName;
+            return this;
+        }
+
+        /** The number of segments the processor's token is split into when first created (default 4). */
+        public Builder segments(int segments) {
+            assertThat(segments, n -> n >= 1 && n <= 1024, "segments must be between 1 and 1024");
+            this.segments = segments;
+            return this;
+        }
+
+        /** Events per batch: one token update and one wait for acknowledgements per batch (default 100). */
+        public Builder batchSize(int batchSize) {
+            assertThat(batchSize, n -> n >= 1 && n <= 10_000, "batchSize must be between 1 and 10000");
+            this.batchSize = batchSize;
+            return this;
+        }
+
+        /** Where a processor without a stored token starts (default {@link StartPosition#HEAD}). */
+        public Builder startPosition(StartPosition startPosition) {
+            assertNonNull(startPosition, "startPosition may not be null");
+            this.startPosition = startPosition;
+            return this;
+        }
+
+        /** How long a batch waits for its acknowledgements before it fails and is retried (default 60 s). */
+        public Builder ackTimeout(Duration ackTimeout) {
+            assertThat(ackTimeout, d -> d != null && !d.isNegative() && !d.isZero(), "ackTimeout must be positive");
+            this.ackTimeout = ackTimeout;
+            return this;
+        }
+
+        /**
+         * Further settings of the processor, applied last (e.g. {@code maxClaimedSegments},
+         * {@code tokenClaimInterval}, {@code maxSegmentProvider}).
+         */
+        public Builder processorCustomizer(Consumer<PooledStreamingEventProcessor.Builder> customizer) {
+            assertNonNull(customizer, "processorCustomizer may not be null");
+            this.processorCustomizer = customizer;
+            return this;
+        }
+
+        public EventStoreTailingModule build() {
+            return new EventStoreTailingModule(this);
+        }
+
+        void validate() throws AxonConfigurationException {
+            assertNonNull(serializer, "The Serializer is a hard requirement and should be provided");
+            assertNonNull(publisher, "The OutboxPublisher is a hard requirement and should be provided");
+            assertNonNull(topicResolver, "The TopicResolver is a hard requirement and should be provided");
+        }
+    }
+}

@@ -1,0 +1,269 @@
+package io.github.pulsaroutbox.tailing;
+
+import io.github.pulsaroutbox.OutboxEntry;
+import io.github.pulsaroutbox.pulsar.OutboxMessageProperties;
+import io.github.pulsaroutbox.pulsar.PulsarOutboxPublisher;
+import io.github.pulsaroutbox.pulsar.PulsarTopicResolver;
+import io.github.pulsaroutbox.relay.OutboxPublisher;
+import io.github.pulsaroutbox.testapp.Counter;
+import io.github.pulsaroutbox.testapp.ShopCommands;
+import io.github.pulsaroutbox.testapp.ShopOrder;
+import io.github.pulsaroutbox.testbroker.SharedPulsarBroker;
+import org.apache.pulsar.client.api.Consumer;
+import org.apache.pulsar.client.api.Message;
+import org.apache.pulsar.client.api.PulsarClient;
+import org.apache.pulsar.client.api.Schema;
+import org.apache.pulsar.client.api.SubscriptionInitialPosition;
+import org.axonframework.commandhandling.gateway.CommandGateway;
+import org.axonframework.common.jdbc.ConnectionProvider;
+import org.axonframework.common.jdbc.UnitOfWorkAwareConnectionProviderWrapper;
+import org.axonframework.common.transaction.TransactionManager;
+import org.axonframework.config.Configuration;
+import org.axonframework.config.Configurer;
+import org.axonframework.config.DefaultConfigurer;
+import org.axonframework.eventhandling.tokenstore.TokenStore;
+import org.axonframework.eventhandling.tokenstore.jdbc.GenericTokenTableFactory;
+import org.axonframework.eventhandling.tokenstore.jdbc.JdbcTokenStore;
+import org.axonframework.eventsourcing.eventstore.jdbc.JdbcEventStorageEngine;
+import org.axonframework.serialization.json.JacksonSerializer;
+import org.axonframework.spring.jdbc.SpringDataSourceConnectionProvider;
+import org.axonframework.spring.messaging.unitofwork.SpringTransactionManager;
+import org.h2.jdbcx.JdbcDataSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.core.io.ClassPathResource;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.jdbc.datasource.init.ResourceDatabasePopulator;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The tailing mode on plain Axon with a JDBC event store and token store (H2) and the real broker: no outbox table;
+ * the events of {@code @Outbox} aggregates are published in order per aggregate, exactly once when nothing fails; a new
+ * processor starts at the head of the store unless told to start at its tail; a failing send holds the token back
+ * until the broker acknowledged, and nothing is lost.
+ */
+class EventStoreTailingIntegrationTest {
+
+    private final String topic = "persistent://public/default/tailing-" + UUID.randomUUID();
+    private final List<Configuration> started = new ArrayList<>();
+    private JdbcDataSource dataSource;
+    private ConnectionProvider connections;
+    private TransactionManager transactions;
+    private JacksonSerializer serializer;
+    private JdbcTokenStore tokenStore;
+    private PulsarClient client;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        dataSource = new JdbcDataSource();
+        dataSource.setURL("jdbc:h2:mem:tailing-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+        new ResourceDatabasePopulator(new ClassPathResource("axon-jdbc/h2-event-store.sql")).execute(dataSource);
+        connections = new UnitOfWorkAwareConnectionProviderWrapper(new SpringDataSourceConnectionProvider(dataSource));
+        transactions = new SpringTransactionManager(new DataSourceTransactionManager(dataSource));
+        serializer = JacksonSerializer.defaultSerializer();
+        tokenStore = JdbcTokenStore.builder().connectionProvider(connections).serializer(serializer).build();
+        transactions.executeInTransaction(() -> tokenStore.createSchema(GenericTokenTableFactory.INSTANCE));
+        client = PulsarClient.builder().serviceUrl(SharedPulsarBroker.serviceUrl())
+                             .operationTimeout(10, TimeUnit.SECONDS).build();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (Configuration configuration : started) {
+            configuration.shutdown();
+        }
+        client.close();
+    }
+
+    @Test
+    void eventsOfOutboxAggregatesArePublishedInOrderExactlyOnceWithoutAnOutboxTable() throws Exception {
+        try (Consumer<byte[]> consumer = subscribe()) {
+            CommandGateway gateway = start(tailing(EventStoreTailingModule.builder())).commandGateway();
+            List<String> orders = new ArrayList<>();
+            for (int aggregate = 0; aggregate < 20; aggregate++) {
+                String orderId = "tail-" + aggregate + "-" + UUID.randomUUID();
+                orders.add(orderId);
+                gateway.sendAndWait(new ShopCommands.CreateOrder(orderId, "c" + aggregate));
+            }
+            gateway.sendAndWait(new ShopCommands.CreateCounter("not-published")); // no @Outbox
+            for (int line = 1; line < 50; line++) {
+                for (String orderId : orders) {
+                    gateway.sendAndWait(new ShopCommands.AddLine(orderId, "p" + line, line));
+                }
+            }
+
+            Map<String, List<Long>> sequences = new LinkedHashMap<>();
+            Set<String> ids = new HashSet<>();
+            int duplicates = 0;
+            for (int i = 0; i < 1000; i++) {
+                Message<byte[]> message = consumer.receive(60, TimeUnit.SECONDS);
+                assertThat(message).as("message %d of 1000", i).isNotNull();
+                if (!ids.add(message.getProperty(OutboxMessageProperties.ID))) {
+                    duplicates++;
+                }
+                sequences.computeIfAbsent(message.getKey(), k -> new ArrayList<>()).add(
+                        Long.parseLong(message.getProperty(OutboxMessageProperties.AGGREGATE_SEQUENCE)));
+                assertThat(message.getProperty(OutboxMessageProperties.TYPE)).isIn("OrderCreated", "LineAdded");
+            }
+            assertThat(consumer.receive(2, TimeUnit.SECONDS)).as("nothing beyond the 1,000 events").isNull();
+            assertThat(duplicates).isZero();
+            assertThat(sequences.keySet()).containsExactlyInAnyOrderElementsOf(orders);
+            List<Long> expected = java.util.stream.LongStream.range(0, 50).boxed().toList();
+            sequences.forEach((key, seen) -> assertThat(seen).as("order of %s", key).isEqualTo(expected));
+        }
+        try (Connection connection = dataSource.getConnection();
+             ResultSet tables = connection.getMetaData().getTables(null, null, "AXON_OUTBOX%", null)) {
+            assertThat(tables.next()).as("no outbox table in tailing mode").isFalse();
+        }
+    }
+
+    @Test
+    void aNewProcessorStartsAtTheHeadOfTheStoreAndAtItsTailWhenAskedTo() throws Exception {
+        String before = "before-" + UUID.randomUUID();
+        Configuration plain = start(configurer()); // the application before the tailing mode was added
+        plain.commandGateway().sendAndWait(new ShopCommands.CreateOrder(before, "history"));
+        plain.commandGateway().sendAndWait(new ShopCommands.AddLine(before, "old", 1));
+        plain.shutdown();
+        started.remove(plain);
+
+        String after = "after-" + UUID.randomUUID();
+        try (Consumer<byte[]> consumer = subscribe()) {
+            Configuration head = start(tailing(EventStoreTailingModule.builder()));
+            awaitTokens(EventStoreTailingModule.DEFAULT_PROCESSOR_NAME);
+            head.commandGateway().sendAndWait(new ShopCommands.CreateOrder(after, "new"));
+            Message<byte[]> first = consumer.receive(30, TimeUnit.SECONDS);
+            assertThat(first).isNotNull();
+            assertThat(first.getKey()).as("history is not published by default").isEqualTo(after);
+            assertThat(consumer.receive(2, TimeUnit.SECONDS)).isNull();
+            head.shutdown();
+            started.remove(head);
+
+            start(tailing(EventStoreTailingModule.builder().processorName("outbox-history")
+                                                 .startPosition(EventStoreTailingModule.StartPosition.TAIL)));
+            List<String> replayed = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                Message<byte[]> message = consumer.receive(30, TimeUnit.SECONDS);
+                assertThat(message).as("replayed message %d", i).isNotNull();
+                replayed.add(message.getKey() + "#" + message.getProperty(OutboxMessageProperties.AGGREGATE_SEQUENCE));
+            }
+            // in order per aggregate; aggregates in different segments may interleave
+            assertThat(replayed).containsExactlyInAnyOrder(before + "#0", before + "#1", after + "#0");
+            assertThat(replayed.indexOf(before + "#0")).isLessThan(replayed.indexOf(before + "#1"));
+        }
+    }
+
+    @Test
+    void aFailingSendHoldsTheTokenBackUntilTheBrokerAcknowledgesAndNothingIsLost() throws Exception {
+        PulsarOutboxPublisher pulsar = PulsarOutboxPublisher.builder().pulsarClient(client)
+                                                            .sendTimeout(Duration.ofSeconds(10)).build();
+        String failing = "failing-" + UUID.randomUUID();
+        AtomicInteger refusals = new AtomicInteger();
+        OutboxPublisher flaky = new OutboxPublisher() {
+            @Override
+            public CompletableFuture<?> publish(OutboxEntry entry, String destination) {
+                if (entry.aggregateId().equals(failing) && entry.aggregateSequence() == 1
+                        && refusals.incrementAndGet() <= 3) {
+                    return CompletableFuture.failedFuture(new IllegalStateException("refused for the test"));
+                }
+                return pulsar.publish(entry, destination);
+            }
+
+            @Override
+            public void close() {
+                pulsar.close();
+            }
+        };
+        Map<String, List<Long>> firstDeliveries = new ConcurrentHashMap<>();
+        Set<String> ids = new HashSet<>();
+        try (Consumer<byte[]> consumer = subscribe()) {
+            CommandGateway gateway = start(tailing(EventStoreTailingModule.builder().segments(1), flaky))
+                    .commandGateway();
+            String other = "other-" + UUID.randomUUID();
+            gateway.sendAndWait(new ShopCommands.CreateOrder(failing, "f"));
+            gateway.sendAndWait(new ShopCommands.CreateOrder(other, "o"));
+            gateway.sendAndWait(new ShopCommands.AddLine(failing, "x", 1));
+            gateway.sendAndWait(new ShopCommands.AddLine(other, "y", 1));
+            gateway.sendAndWait(new ShopCommands.AddLine(failing, "z", 2));
+
+            Map<String, Integer> expected = Map.of(failing, 3, other, 2);
+            Map<String, Set<Long>> seen = new HashMap<>();
+            while (!seen.getOrDefault(failing, Set.of()).containsAll(List.of(0L, 1L, 2L))
+                    || !seen.getOrDefault(other, Set.of()).containsAll(List.of(0L, 1L))) {
+                Message<byte[]> message = consumer.receive(60, TimeUnit.SECONDS);
+                assertThat(message).as("every event arrives once the sends succeed; seen %s", seen).isNotNull();
+                long sequence = Long.parseLong(message.getProperty(OutboxMessageProperties.AGGREGATE_SEQUENCE));
+                if (seen.computeIfAbsent(message.getKey(), k -> new HashSet<>()).add(sequence)) {
+                    firstDeliveries.computeIfAbsent(message.getKey(), k -> new ArrayList<>()).add(sequence);
+                }
+                ids.add(message.getProperty(OutboxMessageProperties.ID));
+            }
+            assertThat(refusals.get()).as("the refused send was retried until it succeeded").isGreaterThan(3);
+            assertThat(ids).hasSize(5);
+            expected.forEach((key, count) -> assertThat(firstDeliveries.get(key)).as("first deliveries of %s", key)
+                    .isEqualTo(java.util.stream.LongStream.range(0, count).boxed().toList()));
+        }
+    }
+
+    private Configurer configurer() {
+        return DefaultConfigurer.defaultConfiguration()
+                .configureTransactionManager(c -> transactions)
+                .configureSerializer(c -> serializer)
+                .configureEventSerializer(c -> serializer)
+                .configureEmbeddedEventStore(c -> JdbcEventStorageEngine.builder()
+                        .connectionProvider(connections).transactionManager(transactions)
+                        .eventSerializer(serializer).snapshotSerializer(serializer).build())
+                .configureAggregate(ShopOrder.class)
+                .configureAggregate(Counter.class)
+                .registerComponent(TokenStore.class, c -> tokenStore);
+    }
+
+    private Configurer tailing(EventStoreTailingModule.Builder module) {
+        return tailing(module, PulsarOutboxPublisher.builder().pulsarClient(client).build());
+    }
+
+    private Configurer tailing(EventStoreTailingModule.Builder module, OutboxPublisher publisher) {
+        Configurer configurer = configurer();
+        module.serializer(serializer)
+              .publisher(publisher)
+              .topicResolver(PulsarTopicResolver.builder().map("ShopOrder", topic).build())
+              .processorCustomizer(processor -> processor.tokenClaimInterval(200))
+              .build()
+              .configureModule(configurer);
+        return configurer;
+    }
+
+    private Configuration start(Configurer configurer) {
+        Configuration configuration = configurer.start();
+        started.add(configuration);
+        return configuration;
+    }
+
+    private void awaitTokens(String processorName) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> transactions.fetchInTransaction(
+                () -> tokenStore.fetchSegments(processorName).length > 0));
+    }
+
+    private Consumer<byte[]> subscribe() throws Exception {
+        return client.newConsumer(Schema.BYTES).topic(topic).subscriptionName("check-" + UUID.randomUUID())
+                     .subscriptionInitialPosition(SubscriptionInitialPosition.Earliest).subscribe();
+    }
+}

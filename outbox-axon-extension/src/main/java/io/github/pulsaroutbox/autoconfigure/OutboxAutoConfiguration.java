@@ -73,6 +73,7 @@ import javax.sql.DataSource;
 @EnableConfigurationProperties(OutboxProperties.class)
 class OutboxAutoConfiguration {
 
+    @org.springframework.context.annotation.Conditional(DispatchModeCondition.OutboxTable.class)
     @Bean
     @ConditionalOnMissingBean
     OutboxStore outboxStore(OutboxProperties properties, ObjectProvider<ConnectionProvider> connectionProvider,
@@ -176,6 +177,7 @@ class OutboxAutoConfiguration {
         return timeout;
     }
 
+    @org.springframework.context.annotation.Conditional(DispatchModeCondition.OutboxTable.class)
     @Bean
     @ConditionalOnMissingBean
     FailurePolicy outboxFailurePolicy(OutboxProperties properties) {
@@ -195,6 +197,7 @@ class OutboxAutoConfiguration {
         return builder.build();
     }
 
+    @org.springframework.context.annotation.Conditional(DispatchModeCondition.OutboxTable.class)
     @Bean
     @ConditionalOnMissingBean
     OutboxConfigurerModule outboxConfigurerModule(OutboxProperties properties,
@@ -264,6 +267,7 @@ class OutboxAutoConfiguration {
     }
 
     /** The operator's actions (also behind the {@code outbox} Actuator endpoint). */
+    @org.springframework.context.annotation.Conditional(DispatchModeCondition.OutboxTable.class)
     @Bean
     @ConditionalOnMissingBean
     OutboxOperations outboxOperations(OutboxConfigurerModule module) {
@@ -271,6 +275,7 @@ class OutboxAutoConfiguration {
     }
 
     /** The backlog, read at most every 5 seconds, behind the metrics' gauges and the health indicator. */
+    @org.springframework.context.annotation.Conditional(DispatchModeCondition.OutboxTable.class)
     @Bean
     @ConditionalOnMissingBean
     OutboxStatistics outboxStatistics(OutboxStore store, ObjectProvider<TransactionManager> transactionManager) {
@@ -281,6 +286,7 @@ class OutboxAutoConfiguration {
                                     Duration.ofSeconds(5), Clock.systemUTC());
     }
 
+    @org.springframework.context.annotation.Conditional(DispatchModeCondition.OutboxTable.class)
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(MeterRegistry.class)
     static class MetricsConfiguration {
@@ -297,6 +303,7 @@ class OutboxAutoConfiguration {
         }
     }
 
+    @org.springframework.context.annotation.Conditional(DispatchModeCondition.OutboxTable.class)
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(Tracer.class)
     static class TracingConfiguration {
@@ -310,6 +317,7 @@ class OutboxAutoConfiguration {
         }
     }
 
+    @org.springframework.context.annotation.Conditional(DispatchModeCondition.OutboxTable.class)
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(HealthIndicator.class)
     @ConditionalOnEnabledHealthIndicator("outbox")
@@ -334,6 +342,7 @@ class OutboxAutoConfiguration {
         }
     }
 
+    @org.springframework.context.annotation.Conditional(DispatchModeCondition.OutboxTable.class)
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(Endpoint.class)
     @ConditionalOnAvailableEndpoint(endpoint = OutboxEndpoint.class)
@@ -345,6 +354,31 @@ class OutboxAutoConfiguration {
                                       ObjectProvider<OutboxStatistics> statistics) {
             return new OutboxEndpoint(operations.getIfAvailable(() -> module.operations().orElse(null)),
                                       module.relay(), statistics.getIfAvailable());
+        }
+    }
+
+    /** The tailing dispatch mode ({@code pulsar-outbox.mode=tailing}): no outbox table, a processor on the store. */
+    @Bean
+    @ConditionalOnMissingBean
+    @org.springframework.context.annotation.Conditional(DispatchModeCondition.Tailing.class)
+    io.github.pulsaroutbox.tailing.EventStoreTailingModule outboxTailingModule(
+            OutboxProperties properties, OutboxPublisher publisher, TopicResolver topicResolver,
+            @Qualifier("eventSerializer") ObjectProvider<Serializer> eventSerializer,
+            ObjectProvider<ObjectMapper> objectMapper) {
+        OutboxProperties.Tailing tailing = properties.tailing();
+        try {
+            return io.github.pulsaroutbox.tailing.EventStoreTailingModule.builder()
+                    .serializer(jsonSerializer(eventSerializer, objectMapper))
+                    .publisher(publisher)
+                    .topicResolver(topicResolver)
+                    .processorName(tailing.processorName())
+                    .segments(tailing.segments())
+                    .batchSize(tailing.batchSize())
+                    .startPosition(tailing.startPosition())
+                    .ackTimeout(tailing.ackTimeout())
+                    .build();
+        } catch (AxonConfigurationException e) {
+            throw new InvalidConfigurationPropertyValueException("pulsar-outbox.tailing", tailing, e.getMessage());
         }
     }
 

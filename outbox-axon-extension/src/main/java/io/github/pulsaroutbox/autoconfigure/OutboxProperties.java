@@ -14,6 +14,10 @@ import java.util.Map;
  * Configuration of the Pulsar outbox, prefix {@code pulsar-outbox}. Immutable.
  *
  * @param enabled          whether the outbox (capture and relay) is active at all
+ * @param mode             how events reach Pulsar: {@code outbox-table} (default: captured into the outbox table in
+ *                         the event store's transaction and relayed from it) or {@code tailing} (no table: a streaming
+ *                         processor tails the event store, for Axon Server or an event store on another database)
+ * @param tailing          the tailing mode's processor
  * @param table            the outbox table name, optionally schema-qualified
  * @param segments         how many segments the outbox is split into (by a Murmur3 hash of the aggregate id, as Pulsar
  *                         routes keys to partitions), 1 to 100: the units of work nodes claim; fixed for a table's
@@ -37,6 +41,8 @@ import java.util.Map;
  */
 @ConfigurationProperties(OutboxProperties.PREFIX)
 public record OutboxProperties(@DefaultValue("true") boolean enabled,
+                               @DefaultValue("outbox-table") Mode mode,
+                               @DefaultValue Tailing tailing,
                                @DefaultValue(JdbcOutboxStore.DEFAULT_TABLE) String table,
                                @DefaultValue("16") int segments,
                                @DefaultValue("embedded") DatabaseInitializationMode initializeSchema,
@@ -52,6 +58,33 @@ public record OutboxProperties(@DefaultValue("true") boolean enabled,
 
     /** The prefix of every property of this extension. */
     public static final String PREFIX = "pulsar-outbox";
+
+    /** How events reach Pulsar. */
+    public enum Mode {
+        /** Captured into the outbox table in the event store's transaction, relayed from it. */
+        OUTBOX_TABLE,
+        /** Read from the event store by a streaming processor; no outbox table. */
+        TAILING
+    }
+
+    /**
+     * The tailing mode ({@code pulsar-outbox.mode=tailing}).
+     *
+     * @param processorName the pooled streaming processor's name (its tokens' owner name)
+     * @param segments      the segments its token is split into when first created
+     * @param batchSize     events per batch: one token update and one wait for acknowledgements each
+     * @param startPosition where a processor without a token starts: {@code head} (default: events stored from then
+     *                      on) or {@code tail} (the whole history)
+     * @param ackTimeout    how long a batch waits for its acknowledgements before it fails and is retried
+     */
+    public record Tailing(@DefaultValue(io.github.pulsaroutbox.tailing.EventStoreTailingModule.DEFAULT_PROCESSOR_NAME)
+                          String processorName,
+                          @DefaultValue("4") int segments,
+                          @DefaultValue("100") int batchSize,
+                          @DefaultValue("head")
+                          io.github.pulsaroutbox.tailing.EventStoreTailingModule.StartPosition startPosition,
+                          @DefaultValue("60s") Duration ackTimeout) {
+    }
 
     public OutboxProperties {
         topics = topics == null ? Map.of() : Map.copyOf(topics);

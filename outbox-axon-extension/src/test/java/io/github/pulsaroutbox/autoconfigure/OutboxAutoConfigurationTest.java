@@ -55,6 +55,36 @@ class OutboxAutoConfigurationTest {
     }
 
     @Test
+    void tailingModeReplacesTheTableTheRelayAndTheirBeansWithTheTailingModule() {
+        runner.withPropertyValues("pulsar-outbox.topics.Order=shop/sales/orders", "pulsar-outbox.mode=tailing",
+                                  "pulsar-outbox.tailing.segments=8", "pulsar-outbox.tailing.start-position=tail")
+              .run(context -> {
+                  assertThat(context).hasNotFailed();
+                  assertThat(context).hasSingleBean(io.github.pulsaroutbox.tailing.EventStoreTailingModule.class)
+                                     .hasSingleBean(OutboxPublisher.class).hasSingleBean(TopicResolver.class)
+                                     .doesNotHaveBean(OutboxConfigurerModule.class)
+                                     .doesNotHaveBean(OutboxStore.class)
+                                     .doesNotHaveBean(io.github.pulsaroutbox.operations.OutboxOperations.class);
+                  OutboxProperties.Tailing tailing = context.getBean(OutboxProperties.class).tailing();
+                  assertThat(tailing.segments()).isEqualTo(8);
+                  assertThat(tailing.startPosition())
+                          .isEqualTo(io.github.pulsaroutbox.tailing.EventStoreTailingModule.StartPosition.TAIL);
+              });
+        runner.withPropertyValues("pulsar-outbox.topics.Order=shop/sales/orders", "pulsar-outbox.mode=tailing",
+                                  "pulsar-outbox.tailing.segments=0")
+              .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
+                      .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                      .hasMessageContaining("pulsar-outbox.tailing").hasMessageContaining("segments"));
+        runner.withPropertyValues("pulsar-outbox.topics.Order=shop/sales/orders", "pulsar-outbox.mode=tail-the-log")
+              .run(context -> assertThat(context).hasFailed().getFailure()
+                      .hasStackTraceContaining("pulsar-outbox.mode"));
+        runner.withPropertyValues("pulsar-outbox.topics.Order=shop/sales/orders")
+              .run(context -> assertThat(context)
+                      .doesNotHaveBean(io.github.pulsaroutbox.tailing.EventStoreTailingModule.class)
+                      .hasSingleBean(OutboxConfigurerModule.class));
+    }
+
+    @Test
     void ackTimeoutNotLongerThanTheSendTimeoutFailsTheStartNamingTheProperty() {
         runner.withPropertyValues("pulsar-outbox.topics.Order=shop/sales/orders",
                                   "pulsar-outbox.relay.ack-timeout=20s", "pulsar-outbox.pulsar.send-timeout=30s")

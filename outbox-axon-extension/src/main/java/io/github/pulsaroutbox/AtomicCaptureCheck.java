@@ -25,7 +25,8 @@ final class AtomicCaptureCheck {
 
     private static final String ALTERNATIVES = "Use Axon's JPA or JDBC event store on the outbox's database (in "
             + "Spring Boot: exclude axon-server-connector, or set axon.axonserver.enabled=false, and add a JPA or JDBC "
-            + "event store), or a dispatch mode that tails the event store instead of writing an outbox table";
+            + "event store), or the dispatch mode that tails the event store instead of writing an outbox table "
+            + "(pulsar-outbox.mode=tailing in Spring Boot, EventStoreTailingModule on plain Axon)";
 
     private AtomicCaptureCheck() {
     }

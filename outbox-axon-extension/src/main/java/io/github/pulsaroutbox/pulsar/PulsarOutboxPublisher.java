@@ -71,6 +71,7 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
     private final Map<String, String> metadataProperties;
     private final MessagePropertiesCustomizer propertiesCustomizer;
     private final PublishObservations observations;
+    private final io.micrometer.observation.ObservationRegistry observationRegistry;
     private final Map<String, Creation> producers = new ConcurrentHashMap<>();
     /**
      * Per segment, its open producers by topic, one per partition (sessions opened by {@link #openSession}): the
@@ -97,6 +98,7 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         this.eventTypeNames = builder.eventTypeNames;
         this.metadataProperties = Map.copyOf(builder.metadataProperties);
         this.propertiesCustomizer = builder.propertiesCustomizer;
+        this.observationRegistry = builder.observationRegistry;
         this.observations = new PublishObservations(builder.observationRegistry);
     }
 
@@ -120,6 +122,22 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
                 evict(topic, used);
             }
         }));
+    }
+
+    /**
+     * A publisher with the same client and settings whose segment producers are named
+     * {@code <producerNamePrefix>-<stream>-<segment>}; it has producers of its own (close it separately).
+     */
+    @Override
+    public PulsarOutboxPublisher forStream(String stream) {
+        return builder().pulsarClient(client).source(source).sendTimeout(sendTimeout).batching(batching)
+                        .batchingMaxPublishDelay(batchingMaxPublishDelay).maxPendingMessages(maxPendingMessages)
+                        .producerCustomizer(producerCustomizer).registerSchemas(registerSchemas)
+                        .eventClasses(eventClasses).eventTypeNames(eventTypeNames)
+                        .metadataProperties(metadataProperties).propertiesCustomizer(propertiesCustomizer)
+                        .observationRegistry(observationRegistry)
+                        .producerNamePrefix(producerNamePrefix + "-" + stream)
+                        .build();
     }
 
     /** Completes when the topic's shared producer exists (created now if needed), or fails as its creation did. */

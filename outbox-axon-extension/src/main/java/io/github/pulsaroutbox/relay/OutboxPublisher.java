@@ -75,6 +75,15 @@ public interface OutboxPublisher extends AutoCloseable {
         long highestStored();
     }
 
+    /**
+     * A publisher like this one whose segment sessions ({@link #openSession}) use names of their own, derived from
+     * {@code stream}, so that two streams of sequence ids (e.g. the tailing processor's and the outbox relay's, or
+     * two tailing processors) never share the broker's deduplication state. Default: this publisher.
+     */
+    default OutboxPublisher forStream(String stream) {
+        return this;
+    }
+
     /** Closes every producer of {@code segment} (its ownership was lost or released). */
     default void closeSegment(int segment) {
     }

@@ -12,6 +12,7 @@ import org.axonframework.config.Configurer;
 import org.axonframework.config.ConfigurerModule;
 import org.axonframework.eventhandling.PropagatingErrorHandler;
 import org.axonframework.eventhandling.async.SequentialPerAggregatePolicy;
+import org.axonframework.eventhandling.tokenstore.TokenStore;
 import org.axonframework.eventhandling.pooled.PooledStreamingEventProcessor;
 import org.axonframework.lifecycle.Phase;
 import org.axonframework.messaging.StreamableMessageSource;
@@ -79,6 +80,9 @@ public final class EventStoreTailingModule implements ConfigurerModule {
     private final Consumer<PooledStreamingEventProcessor.Builder> processorCustomizer;
     private final TailingPublisher handler;
 
+    private final boolean sequenced;
+    private final OutboxPublisher streamPublisher;
+    private volatile TokenStore tokenStore;
     private volatile CapturedAggregates captured = CapturedAggregates.none();
     private volatile Map<String, String> topics = Map.of();
 
@@ -95,8 +99,12 @@ public final class EventStoreTailingModule implements ConfigurerModule {
         this.startPosition = builder.startPosition;
         this.ackTimeout = builder.ackTimeout;
         this.processorCustomizer = builder.processorCustomizer;
-        this.handler = new TailingPublisher(() -> captured, this::topicOf, serializer, publisher,
-                                            traceParentProvider, ackTimeout);
+        this.sequenced = builder.sequenceIds && publisher.supportsSequenceIds();
+        // producer names of this processor's own: a replay under another processor name is not dropped as copies
+        this.streamPublisher = sequenced ? publisher.forStream(processorName) : publisher;
+        this.handler = new TailingPublisher(() -> captured, this::topicOf, serializer, streamPublisher,
+                                            traceParentProvider, ackTimeout, sequenced, processorName,
+                                            () -> tokenStore);
     }
 
     public static Builder builder() {
@@ -114,7 +122,9 @@ public final class EventStoreTailingModule implements ConfigurerModule {
                   .registerPooledStreamingEventProcessor(
                           processorName, Configuration::eventStore,
                           (config, processor) -> {
-                              processor.batchSize(batchSize)
+                              tokenStore = config.eventProcessingConfiguration().tokenStore(processorName);
+                              processor.eventHandlerInvoker(new TailingInvoker(handler))
+                                       .batchSize(batchSize)
                                        .initialSegmentCount(segments)
                                        .initialToken(startPosition == StartPosition.TAIL
                                                              ? StreamableMessageSource::createTailToken
@@ -125,13 +135,23 @@ public final class EventStoreTailingModule implements ConfigurerModule {
         configurer.onInitialize(config -> {
             // before the processors start (inbound event connectors); the publisher closes after they stopped
             config.onStart(Phase.OUTBOUND_EVENT_CONNECTORS, () -> start(config));
-            config.onShutdown(Phase.OUTBOUND_EVENT_CONNECTORS, publisher::close);
+            config.onShutdown(Phase.OUTBOUND_EVENT_CONNECTORS, () -> {
+                if (streamPublisher != publisher) {
+                    streamPublisher.close();
+                }
+                publisher.close();
+            });
         });
     }
 
     /** The name of the tailing processor (its processing group and token owner name). */
     public String processorName() {
         return processorName;
+    }
+
+    /** Whether messages carry broker sequence ids derived from their position (effectively once with dedup). */
+    public boolean sequenced() {
+        return sequenced;
     }
 
     /** The aggregate types being published (empty before start). */
@@ -191,6 +211,7 @@ public final class EventStoreTailingModule implements ConfigurerModule {
         private Duration ackTimeout = Duration.ofSeconds(60);
         private Consumer<PooledStreamingEventProcessor.Builder> processorCustomizer = processor -> {
         };
+        private boolean sequenceIds = true;
 
         private Builder() {
         }
@@ -263,6 +284,17 @@ public final class EventStoreTailingModule implements ConfigurerModule {
         public Builder ackTimeout(Duration ackTimeout) {
             assertThat(ackTimeout, d -> d != null && !d.isNegative() && !d.isZero(), "ackTimeout must be positive");
             this.ackTimeout = ackTimeout;
+            return this;
+        }
+
+        /**
+         * Whether to publish with broker sequence ids per processor segment when the publisher supports them (default
+         * {@code true}): with broker deduplication on, a batch re-sent after a crash is dropped by the broker where it
+         * stored it already (effectively once). The producers are named after the publisher's prefix and this
+         * processor's name ({@code <prefix>-<processor>-<segment>}), so a second processor (a replay) is not dropped.
+         */
+        public Builder sequenceIds(boolean sequenceIds) {
+            this.sequenceIds = sequenceIds;
             return this;
         }
 

@@ -8,17 +8,25 @@ import io.github.pulsaroutbox.relay.OutboxPublisher;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.eventhandling.EventMessageHandler;
+import org.axonframework.eventhandling.TrackedEventMessage;
+import org.axonframework.eventhandling.TrackingToken;
+import org.axonframework.eventhandling.tokenstore.TokenStore;
 import org.axonframework.messaging.unitofwork.BatchingUnitOfWork;
 import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
 import org.axonframework.messaging.unitofwork.UnitOfWork;
 import org.axonframework.serialization.Serializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -28,16 +36,30 @@ import java.util.function.Supplier;
 /**
  * The event handler of the tailing processor: publishes the events of captured aggregates through the transport and
  * lets the batch end (and with it the processor's token advance) only when the broker acknowledged every one of them.
+ * The batch waits for all acknowledgements at its last message (and again before its unit of work commits, should a
+ * batch end on an event this handler was not given); a failure fails the batch, its transaction (the token update)
+ * rolls back and the processor retries the segment from its last token.
  * <p>
- * Within a batch, sends of different aggregates overlap; the sends of one aggregate are chained, each after the
- * previous one's acknowledgement, so that a refused send is never followed by a later event of its aggregate and the
- * first delivery of each key stays in order. The batch waits for all acknowledgements at its last message (and again
- * before its unit of work commits, should a batch end on an event this handler was not given); a failure fails the
- * batch, its transaction (the token update) rolls back and the processor retries the segment from its last token.
+ * <b>Unsequenced</b> (a transport without sequence ids): sends of different aggregates overlap; the sends of one
+ * aggregate are chained, each after the previous one's acknowledgement, so that a refused send is never followed by a
+ * later event of its aggregate.
+ * <p>
+ * <b>Sequenced</b> (effectively once with broker deduplication): per processor segment and topic one producer session
+ * under a stable name, and each message's sequence id derived from its position in the event stream
+ * ({@code position × 1024}), so that a batch re-sent after a crash carries the ids it had and the broker drops what it
+ * stored already. Sends go out in stream order (ids rise in call order, as the broker requires), and a send refused
+ * at once stops the batch. An event that arrives at or below the position already handled — a late commit filling a
+ * gap of the global index — gets an id above everything the producer stored or used ({@code max + 1}), so the broker
+ * never drops it as a copy (at least once for such events). After a failed batch in this process, its acknowledged
+ * events are not sent again and the others get such fresh ids when the batch is retried. A released segment closes its
+ * producers, so that the node taking it over can open them.
  */
 final class TailingPublisher implements EventMessageHandler {
 
+    private static final Logger logger = LoggerFactory.getLogger(TailingPublisher.class);
     private static final String BATCH = TailingPublisher.class.getName() + ".batch";
+    /** Room for late commits between two positions: ids are {@code position * SPREAD}. */
+    static final long SPREAD = 1024;
 
     private final Supplier<CapturedAggregates> captured;
     private final Function<String, String> topics;
@@ -45,15 +67,24 @@ final class TailingPublisher implements EventMessageHandler {
     private final OutboxPublisher publisher;
     private final TraceParentProvider traceParents;
     private final Duration ackTimeout;
+    private final boolean sequenced;
+    private final String processorName;
+    private final Supplier<TokenStore> tokenStore;
+    /** Per processor segment: its producer sessions and what a failed batch left behind. */
+    private final Map<Integer, SegmentState> segments = new ConcurrentHashMap<>();
 
     TailingPublisher(Supplier<CapturedAggregates> captured, Function<String, String> topics, Serializer serializer,
-                     OutboxPublisher publisher, TraceParentProvider traceParents, Duration ackTimeout) {
+                     OutboxPublisher publisher, TraceParentProvider traceParents, Duration ackTimeout,
+                     boolean sequenced, String processorName, Supplier<TokenStore> tokenStore) {
         this.captured = captured;
         this.topics = topics;
         this.serializer = serializer;
         this.publisher = publisher;
         this.traceParents = traceParents;
         this.ackTimeout = ackTimeout;
+        this.sequenced = sequenced;
+        this.processorName = processorName;
+        this.tokenStore = tokenStore;
     }
 
     /** Every event of the segment reaches {@link #handle}, so that the batch's last one is always seen. */
@@ -70,11 +101,15 @@ final class TailingPublisher implements EventMessageHandler {
     @Override
     public Object handle(EventMessage<?> event) throws Exception {
         UnitOfWork<?> unitOfWork = CurrentUnitOfWork.isStarted() ? CurrentUnitOfWork.get() : null;
-        Batch batch = unitOfWork == null ? new Batch() : unitOfWork.root().getOrComputeResource(BATCH, key -> {
-            Batch created = new Batch();
+        Batch batch = unitOfWork == null ? newBatch(null) : unitOfWork.root().getResource(BATCH);
+        if (batch == null) {
+            // not in computeIfAbsent: reading the token uses the unit of work's resources (its connection)
+            Batch created = newBatch(unitOfWork.root());
+            unitOfWork.root().resources().put(BATCH, created);
             unitOfWork.root().onPrepareCommit(u -> created.await());
-            return created;
-        });
+            batch = created;
+        }
+        batch.advance(event);
         if (event instanceof DomainEventMessage<?> domainEvent && domainEvent.getType() != null
                 && captured.get().isCaptured(domainEvent.getType()) && !EventEntries.isExcluded(domainEvent)) {
             OutboxEntry entry = EventEntries.of(domainEvent, serializer, traceParents.traceParent(domainEvent));
@@ -87,19 +122,119 @@ final class TailingPublisher implements EventMessageHandler {
         return null;
     }
 
-    /** The sends of one batch: the last one per aggregate, and all of them. */
+    /** The processor released {@code segment}: its producers close, so that another node can open them. */
+    void segmentReleased(int segment) {
+        SegmentState state = segments.remove(segment);
+        if (state != null) {
+            publisher.closeSegment(segment);
+        }
+    }
+
+    private Batch newBatch(UnitOfWork<?> unitOfWork) {
+        if (!sequenced || unitOfWork == null) {
+            return new Batch(-1, null, -1);
+        }
+        Object segmentId = unitOfWork.resources().get("Processor[" + processorName + "]/SegmentId");
+        if (!(segmentId instanceof Integer segment)) {
+            throw new IllegalStateException("The tailing publisher runs outside its processor '" + processorName + "'");
+        }
+        // the position the stored token covers: what comes at or below it now is a late commit
+        TrackingToken stored = tokenStore.get().fetchToken(processorName, segment);
+        long storedPosition = stored == null ? -1 : stored.position().orElse(-1);
+        return new Batch(segment, segments.computeIfAbsent(segment, s -> new SegmentState()), storedPosition);
+    }
+
+    /** Per processor segment, kept across batches of this process. */
+    private static final class SegmentState {
+        /** Per topic, the open session and the highest id used in it. */
+        final Map<String, TopicSession> sessions = new HashMap<>();
+        /** Events a failed batch had sent and the broker acknowledged: not sent again on its retry. */
+        final Set<String> acknowledged = new HashSet<>();
+        /** Events a failed batch had not gotten acknowledged: sent again with fresh ids on its retry. */
+        final Set<String> unacknowledged = new HashSet<>();
+    }
+
+    private static final class TopicSession {
+        final long highestStored;
+        long lastUsed = -1;
+
+        TopicSession(long highestStored) {
+            this.highestStored = highestStored;
+        }
+
+        long fresh() {
+            lastUsed = Math.max(lastUsed, highestStored) + 1;
+            return lastUsed;
+        }
+
+        long at(long position) {
+            long id = position * SPREAD;
+            if (id <= lastUsed) {
+                return fresh();
+            }
+            lastUsed = id;
+            return id;
+        }
+    }
+
+    /** The sends of one batch. */
     private final class Batch {
 
+        private final int segment;
+        private final SegmentState state;
+        private long position;
+        private boolean late;
         private final Map<String, CompletableFuture<?>> lastByAggregate = new HashMap<>();
-        private final List<CompletableFuture<?>> sends = new ArrayList<>();
+        private final Map<String, CompletableFuture<?>> sends = new java.util.LinkedHashMap<>();
 
-        void send(OutboxEntry entry, String topic) {
-            CompletableFuture<?> previous = lastByAggregate.get(entry.aggregateId());
-            CompletableFuture<?> sent = previous == null
-                    ? publisher.publish(entry, topic)
-                    : previous.thenCompose(acknowledged -> publisher.publish(entry, topic));
-            lastByAggregate.put(entry.aggregateId(), sent);
-            sends.add(sent);
+        Batch(int segment, SegmentState state, long storedPosition) {
+            this.segment = segment;
+            this.state = state;
+            this.position = storedPosition;
+        }
+
+        /** Notes the event's position in the stream, and whether it comes late (at or below what came before). */
+        void advance(EventMessage<?> event) {
+            if (state == null) {
+                return;
+            }
+            long at = event instanceof TrackedEventMessage<?> tracked && tracked.trackingToken() != null
+                    ? tracked.trackingToken().position().orElse(-1) : -1;
+            late = at < 0 || at <= position;
+            position = Math.max(position, at);
+        }
+
+        void send(OutboxEntry entry, String topic) throws Exception {
+            if (state == null) {
+                CompletableFuture<?> previous = lastByAggregate.get(entry.aggregateId());
+                CompletableFuture<?> sent = previous == null
+                        ? publisher.publish(entry, topic)
+                        : previous.thenCompose(acknowledged -> publisher.publish(entry, topic));
+                lastByAggregate.put(entry.aggregateId(), sent);
+                sends.put(entry.id(), sent);
+                return;
+            }
+            if (state.acknowledged.contains(entry.id())) {
+                return; // stored by the broker in the failed attempt of this batch
+            }
+            TopicSession session = session(topic);
+            long id = late || state.unacknowledged.contains(entry.id()) ? session.fresh() : session.at(position);
+            CompletableFuture<?> sent = publisher.publish(entry, topic, segment, id);
+            sends.put(entry.id(), sent);
+            if (sent.isCompletedExceptionally()) {
+                await(); // refused at once: later sends would overtake it; fails the batch
+            }
+        }
+
+        private TopicSession session(String topic) throws Exception {
+            TopicSession session = state.sessions.get(topic);
+            if (session == null) {
+                OutboxPublisher.Session opened = publisher.openSession(topic, segment)
+                                                         .get(ackTimeout.toMillis(), TimeUnit.MILLISECONDS);
+                session = new TopicSession(opened.highestStored());
+                state.sessions.put(topic, session);
+            }
+            return session;
         }
 
         void await() {
@@ -107,21 +242,50 @@ final class TailingPublisher implements EventMessageHandler {
                 return;
             }
             try {
-                CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new))
+                CompletableFuture.allOf(sends.values().toArray(CompletableFuture[]::new))
                                  .get(ackTimeout.toMillis(), TimeUnit.MILLISECONDS);
-                sends.clear();
-                lastByAggregate.clear();
+                succeeded();
             } catch (ExecutionException e) {
+                failed();
                 throw new TailingPublishException("Publishing a batch of events to Pulsar failed; the processor "
                                                           + "retries it from its last token", e.getCause());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+                failed();
                 throw new TailingPublishException("Interrupted while waiting for the broker's acknowledgements", e);
             } catch (TimeoutException e) {
+                failed();
                 throw new TailingPublishException("The broker did not acknowledge a batch of events within "
                                                           + ackTimeout + "; the processor retries it from its last "
                                                           + "token", e);
             }
+        }
+
+        private void succeeded() {
+            sends.clear();
+            lastByAggregate.clear();
+            if (state != null) {
+                state.acknowledged.clear();
+                state.unacknowledged.clear();
+            }
+        }
+
+        /** Remembers what the broker stored of this batch, and starts new sessions for its retry. */
+        private void failed() {
+            if (state != null) {
+                sends.forEach((id, sent) -> {
+                    if (sent.isDone() && !sent.isCompletedExceptionally()) {
+                        state.acknowledged.add(id);
+                    } else {
+                        state.unacknowledged.add(id);
+                    }
+                });
+                state.sessions.clear();
+                logger.debug("Batch of segment {} failed: {} acknowledged, {} to send again with fresh ids", segment,
+                             state.acknowledged.size(), state.unacknowledged.size());
+            }
+            sends.clear();
+            lastByAggregate.clear();
         }
     }
 }

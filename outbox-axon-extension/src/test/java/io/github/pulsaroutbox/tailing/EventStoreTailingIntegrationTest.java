@@ -223,6 +223,63 @@ class EventStoreTailingIntegrationTest {
         }
     }
 
+    /**
+     * A late commit: a transaction that took its global index before others committed theirs commits last. The
+     * processor's gap-aware token sees the gap and publishes the event when it appears; its message is not dropped as
+     * a copy by the broker's deduplication (it gets an id above what the producer stored), also when it is the first
+     * event a restarted instance sees (its position is then the stored token's, whose id the broker has).
+     */
+    @Test
+    void aLateCommitFillingAGapIsPublished() throws Exception {
+        JdbcEventStorageEngine engine = JdbcEventStorageEngine.builder()
+                .connectionProvider(connections).transactionManager(transactions)
+                .eventSerializer(serializer).snapshotSerializer(serializer).build();
+        String late = "late-" + UUID.randomUUID();
+        String early = "early-" + UUID.randomUUID();
+        try (Consumer<byte[]> consumer = subscribe()) {
+            Configuration first = start(tailing(EventStoreTailingModule.builder().segments(1)));
+            awaitTokens(EventStoreTailingModule.DEFAULT_PROCESSOR_NAME);
+            java.util.concurrent.CountDownLatch appended = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch commit = new java.util.concurrent.CountDownLatch(1);
+            Thread slow = new Thread(() -> transactions.executeInTransaction(() -> {
+                engine.appendEvents(event(late, 0, new io.github.pulsaroutbox.testapp.ShopEvents.OrderCreated(late, "l")));
+                appended.countDown();
+                try {
+                    commit.await(60, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }), "late-committer");
+            slow.start();
+            assertThat(appended.await(30, TimeUnit.SECONDS)).isTrue();
+            transactions.executeInTransaction(() -> engine.appendEvents(
+                    event(early, 0, new io.github.pulsaroutbox.testapp.ShopEvents.OrderCreated(early, "e")),
+                    event(early, 1, new io.github.pulsaroutbox.testapp.ShopEvents.LineAdded(early, 1, "p", 1))));
+            List<String> received = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                Message<byte[]> message = consumer.receive(30, TimeUnit.SECONDS);
+                assertThat(message).as("the early events, published while the gap is open").isNotNull();
+                received.add(message.getKey());
+            }
+            assertThat(received).containsOnly(early);
+            first.shutdown(); // its token, with the gap, is stored
+            started.remove(first);
+            commit.countDown();
+            slow.join(30_000);
+            start(tailing(EventStoreTailingModule.builder().segments(1)));
+            Message<byte[]> filled = consumer.receive(60, TimeUnit.SECONDS);
+            assertThat(filled).as("the late commit, published when it appeared").isNotNull();
+            assertThat(filled.getKey()).isEqualTo(late);
+            assertThat(consumer.receive(2, TimeUnit.SECONDS)).isNull();
+        }
+    }
+
+    private static org.axonframework.eventhandling.DomainEventMessage<?> event(String aggregateId, long sequence,
+                                                                              Object payload) {
+        return new org.axonframework.eventhandling.GenericDomainEventMessage<>("ShopOrder", aggregateId, sequence,
+                                                                               payload);
+    }
+
     private Configurer configurer() {
         return DefaultConfigurer.defaultConfiguration()
                 .configureTransactionManager(c -> transactions)

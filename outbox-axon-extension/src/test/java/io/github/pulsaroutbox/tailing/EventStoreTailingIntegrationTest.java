@@ -274,6 +274,50 @@ class EventStoreTailingIntegrationTest {
         }
     }
 
+    /**
+     * An event stored at an older revision is read through the application's upcaster chain (1 → 2 → 3) and
+     * published at the current revision, upcast once: a second pass of the 2 → 3 upcaster would fail on the payload.
+     */
+    @Test
+    void eventsStoredAtAnOlderRevisionArePublishedUpcastOnceByTheEventStoresChain() throws Exception {
+        String customerId = "c-" + UUID.randomUUID();
+        org.springframework.jdbc.core.JdbcTemplate jdbc = new org.springframework.jdbc.core.JdbcTemplate(dataSource);
+        jdbc.update("INSERT INTO DomainEventEntry (aggregateIdentifier, sequenceNumber, type, eventIdentifier, "
+                            + "metaData, payload, payloadRevision, payloadType, timeStamp) "
+                            + "VALUES (?, 0, 'Customer', ?, ?, ?, '1', ?, ?)",
+                    customerId, UUID.randomUUID().toString(), "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    ("{\"customerId\":\"" + customerId + "\",\"name\":\"Ada Lovelace\",\"mail\":\"ada@example.com\"}")
+                            .getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    io.github.pulsaroutbox.upcasting.current.CustomerRegistered.class.getName(),
+                    java.time.Instant.now().toString());
+        Configurer configurer = configurer()
+                .registerEventUpcaster(c -> new io.github.pulsaroutbox.upcasting.current.CustomerUpcasters.V1ToV2())
+                .registerEventUpcaster(c -> new io.github.pulsaroutbox.upcasting.current.CustomerUpcasters.V2ToV3());
+        EventStoreTailingModule.builder()
+                               .serializer(serializer)
+                               .publisher(PulsarOutboxPublisher.builder().pulsarClient(client).build())
+                               .topicResolver(PulsarTopicResolver.builder().map("Customer", topic)
+                                                                 .map("ShopOrder", topic).build())
+                               .aggregate(io.github.pulsaroutbox.upcasting.current.Customer.class)
+                               .startPosition(EventStoreTailingModule.StartPosition.TAIL)
+                               .build()
+                               .configureModule(configurer);
+        try (Consumer<byte[]> consumer = subscribe()) {
+            start(configurer);
+            Message<byte[]> message = consumer.receive(60, TimeUnit.SECONDS);
+            assertThat(message).as("the upcast event").isNotNull();
+            assertThat(message.getKey()).isEqualTo(customerId);
+            assertThat(message.getProperty(OutboxMessageProperties.SCHEMA_VERSION)).isEqualTo("3");
+            com.fasterxml.jackson.databind.JsonNode payload =
+                    new com.fasterxml.jackson.databind.ObjectMapper().readTree(message.getValue());
+            assertThat(payload.get("firstName").asText()).isEqualTo("Ada");
+            assertThat(payload.get("lastName").asText()).isEqualTo("Lovelace");
+            assertThat(payload.get("email").asText()).isEqualTo("ada@example.com");
+            assertThat(payload.get("newsletter").asBoolean()).isFalse();
+            assertThat(payload.has("mail")).isFalse();
+        }
+    }
+
     private static org.axonframework.eventhandling.DomainEventMessage<?> event(String aggregateId, long sequence,
                                                                               Object payload) {
         return new org.axonframework.eventhandling.GenericDomainEventMessage<>("ShopOrder", aggregateId, sequence,
@@ -287,6 +331,7 @@ class EventStoreTailingIntegrationTest {
                 .configureEventSerializer(c -> serializer)
                 .configureEmbeddedEventStore(c -> JdbcEventStorageEngine.builder()
                         .connectionProvider(connections).transactionManager(transactions)
+                        .upcasterChain(c.upcasterChain())
                         .eventSerializer(serializer).snapshotSerializer(serializer).build())
                 .configureAggregate(ShopOrder.class)
                 .configureAggregate(Counter.class)

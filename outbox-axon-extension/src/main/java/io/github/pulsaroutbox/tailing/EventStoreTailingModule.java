@@ -10,6 +10,7 @@ import org.axonframework.config.AggregateConfiguration;
 import org.axonframework.config.Configuration;
 import org.axonframework.config.Configurer;
 import org.axonframework.config.ConfigurerModule;
+import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.eventhandling.PropagatingErrorHandler;
 import org.axonframework.eventhandling.async.SequentialPerAggregatePolicy;
 import org.axonframework.eventhandling.tokenstore.TokenStore;
@@ -83,6 +84,7 @@ public final class EventStoreTailingModule implements ConfigurerModule {
     private final boolean sequenced;
     private final OutboxPublisher streamPublisher;
     private volatile TokenStore tokenStore;
+    private volatile TailingInvoker invoker;
     private volatile CapturedAggregates captured = CapturedAggregates.none();
     private volatile Map<String, String> topics = Map.of();
 
@@ -104,7 +106,7 @@ public final class EventStoreTailingModule implements ConfigurerModule {
         this.streamPublisher = sequenced ? publisher.forStream(processorName) : publisher;
         this.handler = new TailingPublisher(() -> captured, this::topicOf, serializer, streamPublisher,
                                             traceParentProvider, ackTimeout, sequenced, processorName,
-                                            () -> tokenStore);
+                                            () -> tokenStore, builder.maxAttempts);
     }
 
     public static Builder builder() {
@@ -122,8 +124,15 @@ public final class EventStoreTailingModule implements ConfigurerModule {
                   .registerPooledStreamingEventProcessor(
                           processorName, Configuration::eventStore,
                           (config, processor) -> {
-                              tokenStore = config.eventProcessingConfiguration().tokenStore(processorName);
-                              processor.eventHandlerInvoker(new TailingInvoker(handler))
+                              EventProcessingConfiguration processing = config.eventProcessingConfiguration();
+                              tokenStore = processing.tokenStore(processorName);
+                              TailingInvoker.DeadLetters deadLetters = processing.deadLetterQueue(processorName)
+                                      .map(queue -> new TailingInvoker.DeadLetters(
+                                              queue, processing.deadLetterPolicy(processorName).orElse(null),
+                                              processing.transactionManager(processorName)))
+                                      .orElse(null);
+                              invoker = new TailingInvoker(handler, deadLetters);
+                              processor.eventHandlerInvoker(invoker)
                                        .batchSize(batchSize)
                                        .initialSegmentCount(segments)
                                        .initialToken(startPosition == StartPosition.TAIL
@@ -152,6 +161,16 @@ public final class EventStoreTailingModule implements ConfigurerModule {
     /** Whether messages carry broker sequence ids derived from their position (effectively once with dedup). */
     public boolean sequenced() {
         return sequenced;
+    }
+
+    /**
+     * The processor's dead-letter processor, when its processing group has a dead-letter queue (after the processor
+     * was built): {@code process(filter)} publishes parked events again, in order per aggregate.
+     */
+    public java.util.Optional<org.axonframework.messaging.deadletter.SequencedDeadLetterProcessor<
+            org.axonframework.eventhandling.EventMessage<?>>> deadLetterProcessor() {
+        TailingInvoker current = invoker;
+        return current == null ? java.util.Optional.empty() : current.deadLetterProcessor().map(p -> p);
     }
 
     /** The aggregate types being published (empty before start). */
@@ -212,6 +231,7 @@ public final class EventStoreTailingModule implements ConfigurerModule {
         private Consumer<PooledStreamingEventProcessor.Builder> processorCustomizer = processor -> {
         };
         private boolean sequenceIds = true;
+        private int maxAttempts = 10;
 
         private Builder() {
         }
@@ -295,6 +315,21 @@ public final class EventStoreTailingModule implements ConfigurerModule {
          */
         public Builder sequenceIds(boolean sequenceIds) {
             this.sequenceIds = sequenceIds;
+            return this;
+        }
+
+        /**
+         * How many times an event's sends may fail for a reason that may pass (other than a broker outage or a
+         * timeout, which are retried until they end) before the event is given up on (default 10). Refusals that
+         * retrying cannot fix (too large, rejected by the broker) are given up on at once. An event given up on is
+         * parked in the processing group's dead-letter queue when it has one (Axon's
+         * {@code registerDeadLetterQueue}, or {@code axon.eventhandling.processors.<name>.dlq.enabled} in Spring
+         * Boot), with its aggregate's later events behind it, while other aggregates flow; without a queue its batch
+         * fails and is retried.
+         */
+        public Builder maxAttempts(int maxAttempts) {
+            assertThat(maxAttempts, n -> n >= 1, "maxAttempts must be positive");
+            this.maxAttempts = maxAttempts;
             return this;
         }
 

@@ -70,12 +70,16 @@ final class TailingPublisher implements EventMessageHandler {
     private final boolean sequenced;
     private final String processorName;
     private final Supplier<TokenStore> tokenStore;
+    private final int maxAttempts;
+    private final String segmentResource;
     /** Per processor segment: its producer sessions and what a failed batch left behind. */
     private final Map<Integer, SegmentState> segments = new ConcurrentHashMap<>();
+    /** Events whose sends failed, until sent or given up on. */
+    private final Map<String, Failure> failures = new ConcurrentHashMap<>();
 
     TailingPublisher(Supplier<CapturedAggregates> captured, Function<String, String> topics, Serializer serializer,
                      OutboxPublisher publisher, TraceParentProvider traceParents, Duration ackTimeout,
-                     boolean sequenced, String processorName, Supplier<TokenStore> tokenStore) {
+                     boolean sequenced, String processorName, Supplier<TokenStore> tokenStore, int maxAttempts) {
         this.captured = captured;
         this.topics = topics;
         this.serializer = serializer;
@@ -85,6 +89,8 @@ final class TailingPublisher implements EventMessageHandler {
         this.sequenced = sequenced;
         this.processorName = processorName;
         this.tokenStore = tokenStore;
+        this.maxAttempts = maxAttempts;
+        this.segmentResource = "Processor[" + processorName + "]/SegmentId";
     }
 
     /** Every event of the segment reaches {@link #handle}, so that the batch's last one is always seen. */
@@ -100,26 +106,91 @@ final class TailingPublisher implements EventMessageHandler {
 
     @Override
     public Object handle(EventMessage<?> event) throws Exception {
-        UnitOfWork<?> unitOfWork = CurrentUnitOfWork.isStarted() ? CurrentUnitOfWork.get() : null;
-        Batch batch = unitOfWork == null ? newBatch(null) : unitOfWork.root().getResource(BATCH);
+        UnitOfWork<?> unitOfWork = CurrentUnitOfWork.isStarted() ? CurrentUnitOfWork.get().root() : null;
+        if (unitOfWork == null || !unitOfWork.resources().containsKey(segmentResource)) {
+            publishAlone(event); // a dead letter being retried, or a call outside the processor
+            return null;
+        }
+        Batch batch = unitOfWork.getResource(BATCH);
         if (batch == null) {
             // not in computeIfAbsent: reading the token uses the unit of work's resources (its connection)
-            Batch created = newBatch(unitOfWork.root());
-            unitOfWork.root().resources().put(BATCH, created);
-            unitOfWork.root().onPrepareCommit(u -> created.await());
+            Batch created = newBatch(unitOfWork);
+            unitOfWork.resources().put(BATCH, created);
+            unitOfWork.onPrepareCommit(u -> created.await());
             batch = created;
         }
         batch.advance(event);
-        if (event instanceof DomainEventMessage<?> domainEvent && domainEvent.getType() != null
-                && captured.get().isCaptured(domainEvent.getType()) && !EventEntries.isExcluded(domainEvent)) {
+        if (isPublished(event)) {
+            DomainEventMessage<?> domainEvent = (DomainEventMessage<?>) event;
             OutboxEntry entry = EventEntries.of(domainEvent, serializer, traceParents.traceParent(domainEvent));
+            parkIfGivenUp(entry.id());
             batch.send(entry, topics.apply(domainEvent.getType()));
         }
-        if (unitOfWork == null || (unitOfWork.root() instanceof BatchingUnitOfWork<?> batching
-                && batching.isLastMessage())) {
-            batch.await();
-        }
         return null;
+    }
+
+    /**
+     * Called by the invoker after each event of a batch (also one the dead-letter queue took without calling
+     * {@link #handle}): at the batch's last event, waits for every acknowledgement, outside the handler, so that a
+     * failure fails the batch (to be retried) and never dead-letters an event.
+     */
+    void afterEvent() {
+        UnitOfWork<?> unitOfWork = CurrentUnitOfWork.isStarted() ? CurrentUnitOfWork.get().root() : null;
+        if (unitOfWork instanceof BatchingUnitOfWork<?> batching && batching.isLastMessage()) {
+            Batch batch = unitOfWork.getResource(BATCH);
+            if (batch != null) {
+                batch.await();
+            }
+        }
+    }
+
+    private boolean isPublished(EventMessage<?> event) {
+        return event instanceof DomainEventMessage<?> domainEvent && domainEvent.getType() != null
+                && captured.get().isCaptured(domainEvent.getType()) && !EventEntries.isExcluded(domainEvent);
+    }
+
+    /** Publishes one event on its own and waits for the acknowledgement (at least once: no sequence id). */
+    private void publishAlone(EventMessage<?> event) throws Exception {
+        if (!isPublished(event)) {
+            return;
+        }
+        DomainEventMessage<?> domainEvent = (DomainEventMessage<?>) event;
+        OutboxEntry entry = EventEntries.of(domainEvent, serializer, traceParents.traceParent(domainEvent));
+        try {
+            publisher.publish(entry, topics.apply(domainEvent.getType()))
+                     .get(ackTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            failures.remove(entry.id());
+        } catch (ExecutionException e) {
+            throw new TailingPublishException("Publishing event " + entry.id() + " failed", e.getCause());
+        }
+    }
+
+    /**
+     * Throws for an event whose earlier sends failed in a way retrying will not fix (refused by the broker, too
+     * large, …) or failed {@code maxAttempts} times for a reason that may pass (except broker outages and timeouts,
+     * retried until they end): with a dead-letter queue the event is parked there (and its aggregate's later events
+     * after it); without one the batch fails again.
+     */
+    private void parkIfGivenUp(String eventId) {
+        Failure failure = failures.get(eventId);
+        if (failure != null && (!failure.kind().isRetryable()
+                || (!failure.kind().isRetriedUntilResolved() && failure.attempts() >= maxAttempts))) {
+            failures.remove(eventId);
+            throw new TailingPublishException("Event " + eventId + " could not be published (" + failure.kind()
+                                                      + ", " + failure.attempts() + " attempt(s))", failure.cause());
+        }
+    }
+
+    private void failed(String eventId, Throwable cause) {
+        Throwable unwrapped = cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null
+                ? cause.getCause() : cause;
+        io.github.pulsaroutbox.FailureKind kind = publisher.classify(unwrapped);
+        failures.merge(eventId, new Failure(kind, unwrapped, 1),
+                       (previous, next) -> new Failure(kind, unwrapped, previous.attempts() + 1));
+    }
+
+    /** How an event's sends failed so far. */
+    private record Failure(io.github.pulsaroutbox.FailureKind kind, Throwable cause, int attempts) {
     }
 
     /** The processor released {@code segment}: its producers close, so that another node can open them. */
@@ -131,12 +202,8 @@ final class TailingPublisher implements EventMessageHandler {
     }
 
     private Batch newBatch(UnitOfWork<?> unitOfWork) {
-        if (!sequenced || unitOfWork == null) {
+        if (!sequenced || !(unitOfWork.resources().get(segmentResource) instanceof Integer segment)) {
             return new Batch(-1, null, -1);
-        }
-        Object segmentId = unitOfWork.resources().get("Processor[" + processorName + "]/SegmentId");
-        if (!(segmentId instanceof Integer segment)) {
-            throw new IllegalStateException("The tailing publisher runs outside its processor '" + processorName + "'");
         }
         // the position the stored token covers: what comes at or below it now is a late commit
         TrackingToken stored = tokenStore.get().fetchToken(processorName, segment);
@@ -205,25 +272,28 @@ final class TailingPublisher implements EventMessageHandler {
         }
 
         void send(OutboxEntry entry, String topic) throws Exception {
+            CompletableFuture<?> sent;
             if (state == null) {
                 CompletableFuture<?> previous = lastByAggregate.get(entry.aggregateId());
-                CompletableFuture<?> sent = previous == null
+                sent = previous == null
                         ? publisher.publish(entry, topic)
                         : previous.thenCompose(acknowledged -> publisher.publish(entry, topic));
                 lastByAggregate.put(entry.aggregateId(), sent);
+            } else {
+                if (state.acknowledged.contains(entry.id())) {
+                    return; // stored by the broker in the failed attempt of this batch
+                }
+                TopicSession session = session(topic);
+                long id = late || state.unacknowledged.contains(entry.id()) ? session.fresh() : session.at(position);
+                sent = publisher.publish(entry, topic, segment, id);
+            }
+            if (sent.isCompletedExceptionally()) { // refused at once, e.g. too large: later sends would overtake it
+                TailingPublisher.this.failed(entry.id(), sent.handle((ok, error) -> error).join());
+                parkIfGivenUp(entry.id()); // throws (the event is dead-lettered) if retrying cannot help
                 sends.put(entry.id(), sent);
-                return;
+                await(); // throws: the batch fails and is retried
             }
-            if (state.acknowledged.contains(entry.id())) {
-                return; // stored by the broker in the failed attempt of this batch
-            }
-            TopicSession session = session(topic);
-            long id = late || state.unacknowledged.contains(entry.id()) ? session.fresh() : session.at(position);
-            CompletableFuture<?> sent = publisher.publish(entry, topic, segment, id);
             sends.put(entry.id(), sent);
-            if (sent.isCompletedExceptionally()) {
-                await(); // refused at once: later sends would overtake it; fails the batch
-            }
         }
 
         private TopicSession session(String topic) throws Exception {
@@ -244,6 +314,7 @@ final class TailingPublisher implements EventMessageHandler {
             try {
                 CompletableFuture.allOf(sends.values().toArray(CompletableFuture[]::new))
                                  .get(ackTimeout.toMillis(), TimeUnit.MILLISECONDS);
+                sends.keySet().forEach(failures::remove);
                 succeeded();
             } catch (ExecutionException e) {
                 failed();
@@ -272,6 +343,11 @@ final class TailingPublisher implements EventMessageHandler {
 
         /** Remembers what the broker stored of this batch, and starts new sessions for its retry. */
         private void failed() {
+            sends.forEach((id, sent) -> {
+                if (sent.isCompletedExceptionally()) {
+                    TailingPublisher.this.failed(id, sent.handle((ok, error) -> error).join());
+                }
+            });
             if (state != null) {
                 sends.forEach((id, sent) -> {
                     if (sent.isDone() && !sent.isCompletedExceptionally()) {

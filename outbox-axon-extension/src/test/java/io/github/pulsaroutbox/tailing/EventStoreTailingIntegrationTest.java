@@ -65,6 +65,7 @@ class EventStoreTailingIntegrationTest {
 
     private final String topic = "persistent://public/default/tailing-" + UUID.randomUUID();
     private final List<Configuration> started = new ArrayList<>();
+    private final List<EventStoreTailingModule> tailingModules = new ArrayList<>();
     private JdbcDataSource dataSource;
     private ConnectionProvider connections;
     private TransactionManager transactions;
@@ -318,6 +319,71 @@ class EventStoreTailingIntegrationTest {
         }
     }
 
+    /**
+     * An event the broker can never take (larger than its message size limit) is parked in the processing group's
+     * dead-letter queue, and its aggregate's later events with it, while other aggregates flow; discarding it and
+     * processing the queue publishes the rest of the aggregate, in order.
+     */
+    @Test
+    void anEventThatCanNeverBeSentIsParkedInTheDeadLetterQueueAndHoldsOnlyItsAggregate() throws Exception {
+        org.axonframework.eventhandling.deadletter.jdbc.JdbcSequencedDeadLetterQueue<
+                org.axonframework.eventhandling.EventMessage<?>> queue =
+                org.axonframework.eventhandling.deadletter.jdbc.JdbcSequencedDeadLetterQueue
+                        .<org.axonframework.eventhandling.EventMessage<?>>builder()
+                        .processingGroup(EventStoreTailingModule.DEFAULT_PROCESSOR_NAME)
+                        .connectionProvider(connections).transactionManager(transactions)
+                        .genericSerializer(serializer).eventSerializer(serializer)
+                        .build();
+        transactions.executeInTransaction(() -> queue.createSchema(
+                new org.axonframework.eventhandling.deadletter.jdbc.GenericDeadLetterTableFactory()));
+        Configurer configurer = tailing(EventStoreTailingModule.builder());
+        configurer.eventProcessing().registerDeadLetterQueue(EventStoreTailingModule.DEFAULT_PROCESSOR_NAME,
+                                                             c -> queue);
+        String blocked = "blocked-" + UUID.randomUUID();
+        String flowing = "flowing-" + UUID.randomUUID();
+        try (Consumer<byte[]> consumer = subscribe()) {
+            Configuration configuration = start(configurer);
+            awaitTokens(EventStoreTailingModule.DEFAULT_PROCESSOR_NAME);
+            CommandGateway gateway = configuration.commandGateway();
+            gateway.sendAndWait(new ShopCommands.CreateOrder(blocked, "b"));
+            gateway.sendAndWait(new ShopCommands.AddLine(blocked, "x".repeat(6 * 1024 * 1024), 1)); // > 5 MB
+            gateway.sendAndWait(new ShopCommands.AddLine(blocked, "after", 2));
+            gateway.sendAndWait(new ShopCommands.CreateOrder(flowing, "f"));
+            gateway.sendAndWait(new ShopCommands.AddLine(flowing, "cup", 1));
+
+            List<String> received = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                Message<byte[]> message = consumer.receive(60, TimeUnit.SECONDS);
+                assertThat(message).as("message %d; so far %s", i, received).isNotNull();
+                received.add(message.getKey() + "#" + message.getProperty(OutboxMessageProperties.AGGREGATE_SEQUENCE));
+            }
+            assertThat(received).containsExactlyInAnyOrder(blocked + "#0", flowing + "#0", flowing + "#1");
+            await().atMost(Duration.ofSeconds(30)).until(() -> transactions.fetchInTransaction(
+                    () -> queue.sequenceSize(blocked)) == 2);
+            assertThat(consumer.receive(2, TimeUnit.SECONDS)).as("the parked event and the one behind it").isNull();
+
+            var letters = transactions.fetchInTransaction(() -> {
+                List<org.axonframework.messaging.deadletter.DeadLetter<? extends
+                        org.axonframework.eventhandling.EventMessage<?>>> all = new ArrayList<>();
+                queue.deadLetterSequence(blocked).forEach(all::add);
+                return all;
+            });
+            assertThat(letters).hasSize(2);
+            assertThat(letters.get(0).cause()).hasValueSatisfying(
+                    cause -> assertThat(cause.message()).contains("MESSAGE_TOO_LARGE"));
+            transactions.executeInTransaction(() -> queue.evict(letters.get(0))); // the operator discards it
+            assertThat(configuration.eventProcessingConfiguration()
+                                    .eventProcessor(EventStoreTailingModule.DEFAULT_PROCESSOR_NAME)).isPresent();
+            var processor = tailingModules.get(tailingModules.size() - 1).deadLetterProcessor().orElseThrow();
+            assertThat(processor.processAny()).as("the rest of the sequence published").isTrue();
+            Message<byte[]> released = consumer.receive(30, TimeUnit.SECONDS);
+            assertThat(released).isNotNull();
+            assertThat(released.getKey() + "#" + released.getProperty(OutboxMessageProperties.AGGREGATE_SEQUENCE))
+                    .isEqualTo(blocked + "#2");
+            assertThat(transactions.fetchInTransaction(() -> queue.sequenceSize(blocked))).isZero();
+        }
+    }
+
     private static org.axonframework.eventhandling.DomainEventMessage<?> event(String aggregateId, long sequence,
                                                                               Object payload) {
         return new org.axonframework.eventhandling.GenericDomainEventMessage<>("ShopOrder", aggregateId, sequence,
@@ -344,12 +410,14 @@ class EventStoreTailingIntegrationTest {
 
     private Configurer tailing(EventStoreTailingModule.Builder module, OutboxPublisher publisher) {
         Configurer configurer = configurer();
-        module.serializer(serializer)
-              .publisher(publisher)
-              .topicResolver(PulsarTopicResolver.builder().map("ShopOrder", topic).build())
-              .processorCustomizer(processor -> processor.tokenClaimInterval(200))
-              .build()
-              .configureModule(configurer);
+        EventStoreTailingModule built = module.serializer(serializer)
+                                              .publisher(publisher)
+                                              .topicResolver(PulsarTopicResolver.builder().map("ShopOrder", topic)
+                                                                                .build())
+                                              .processorCustomizer(processor -> processor.tokenClaimInterval(200))
+                                              .build();
+        built.configureModule(configurer);
+        tailingModules.add(built);
         return configurer;
     }
 

@@ -364,8 +364,21 @@ class OutboxAutoConfiguration {
     io.github.pulsaroutbox.tailing.EventStoreTailingModule outboxTailingModule(
             OutboxProperties properties, OutboxPublisher publisher, TopicResolver topicResolver,
             @Qualifier("eventSerializer") ObjectProvider<Serializer> eventSerializer,
-            ObjectProvider<ObjectMapper> objectMapper) {
+            ObjectProvider<ObjectMapper> objectMapper, Environment environment) {
         OutboxProperties.Tailing tailing = properties.tailing();
+        // Axon registers a processor for every name under axon.eventhandling.processors (e.g. to enable its
+        // dead-letter queue): then this one must be pooled, and the module configures it rather than registering it
+        String axonPrefix = "axon.eventhandling.processors." + tailing.processorName();
+        boolean registeredByAxon = org.springframework.boot.context.properties.bind.Binder.get(environment)
+                .bind(axonPrefix, org.springframework.boot.context.properties.bind.Bindable.mapOf(String.class,
+                                                                                              Object.class))
+                .isBound();
+        String axonMode = environment.getProperty(axonPrefix + ".mode", "tracking");
+        if (registeredByAxon && !axonMode.trim().equalsIgnoreCase("pooled")) {
+            throw new InvalidConfigurationPropertyValueException(
+                    axonPrefix + ".mode", axonMode, "The outbox's tailing processor is a pooled streaming processor: "
+                            + "with Axon's processor properties for it, set its mode to pooled");
+        }
         try {
             return io.github.pulsaroutbox.tailing.EventStoreTailingModule.builder()
                     .serializer(jsonSerializer(eventSerializer, objectMapper))
@@ -376,9 +389,26 @@ class OutboxAutoConfiguration {
                     .batchSize(tailing.batchSize())
                     .startPosition(tailing.startPosition())
                     .ackTimeout(tailing.ackTimeout())
+                    .maxAttempts(tailing.maxAttempts())
+                    .registerProcessor(!registeredByAxon)
                     .build();
         } catch (AxonConfigurationException e) {
             throw new InvalidConfigurationPropertyValueException("pulsar-outbox.tailing", tailing, e.getMessage());
+        }
+    }
+
+    /** The {@code outbox} endpoint in the tailing mode: the processor's dead letters. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(Endpoint.class)
+    @ConditionalOnAvailableEndpoint(endpoint = OutboxDeadLetterEndpoint.class)
+    @org.springframework.context.annotation.Conditional(DispatchModeCondition.Tailing.class)
+    static class TailingEndpointConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean
+        OutboxDeadLetterEndpoint outboxDeadLetterEndpoint(
+                io.github.pulsaroutbox.tailing.EventStoreTailingModule module) {
+            return new OutboxDeadLetterEndpoint(module);
         }
     }
 

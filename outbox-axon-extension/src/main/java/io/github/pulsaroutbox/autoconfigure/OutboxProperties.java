@@ -76,6 +76,8 @@ public record OutboxProperties(@DefaultValue("true") boolean enabled,
      * @param startPosition where a processor without a token starts: {@code head} (default: events stored from then
      *                      on) or {@code tail} (the whole history)
      * @param ackTimeout    how long a batch waits for its acknowledgements before it fails and is retried
+     * @param maxAttempts   failed sends of an event (for reasons that may pass, other than broker outages and
+     *                      timeouts) before it is parked in the processor's dead-letter queue
      */
     public record Tailing(@DefaultValue(io.github.pulsaroutbox.tailing.EventStoreTailingModule.DEFAULT_PROCESSOR_NAME)
                           String processorName,
@@ -83,7 +85,8 @@ public record OutboxProperties(@DefaultValue("true") boolean enabled,
                           @DefaultValue("100") int batchSize,
                           @DefaultValue("head")
                           io.github.pulsaroutbox.tailing.EventStoreTailingModule.StartPosition startPosition,
-                          @DefaultValue("60s") Duration ackTimeout) {
+                          @DefaultValue("60s") Duration ackTimeout,
+                          @DefaultValue("10") int maxAttempts) {
     }
 
     public OutboxProperties {

@@ -79,12 +79,14 @@ public final class EventStoreTailingModule implements ConfigurerModule {
     private final StartPosition startPosition;
     private final Duration ackTimeout;
     private final Consumer<PooledStreamingEventProcessor.Builder> processorCustomizer;
+    private final boolean registerProcessor;
     private final TailingPublisher handler;
 
     private final boolean sequenced;
     private final OutboxPublisher streamPublisher;
     private volatile TokenStore tokenStore;
     private volatile TailingInvoker invoker;
+    private volatile TailingDeadLetters operations;
     private volatile CapturedAggregates captured = CapturedAggregates.none();
     private volatile Map<String, String> topics = Map.of();
 
@@ -101,6 +103,7 @@ public final class EventStoreTailingModule implements ConfigurerModule {
         this.startPosition = builder.startPosition;
         this.ackTimeout = builder.ackTimeout;
         this.processorCustomizer = builder.processorCustomizer;
+        this.registerProcessor = builder.registerProcessor;
         this.sequenced = builder.sequenceIds && publisher.supportsSequenceIds();
         // producer names of this processor's own: a replay under another processor name is not dropped as copies
         this.streamPublisher = sequenced ? publisher.forStream(processorName) : publisher;
@@ -120,27 +123,36 @@ public final class EventStoreTailingModule implements ConfigurerModule {
                   .assignHandlerInstancesMatching(processorName, Integer.MAX_VALUE, candidate -> candidate == handler)
                   .registerSequencingPolicy(processorName, config -> SequentialPerAggregatePolicy.instance())
                   .registerListenerInvocationErrorHandler(processorName, config -> PropagatingErrorHandler.instance())
-                  .registerErrorHandler(processorName, config -> PropagatingErrorHandler.instance())
-                  .registerPooledStreamingEventProcessor(
-                          processorName, Configuration::eventStore,
-                          (config, processor) -> {
-                              EventProcessingConfiguration processing = config.eventProcessingConfiguration();
-                              tokenStore = processing.tokenStore(processorName);
-                              TailingInvoker.DeadLetters deadLetters = processing.deadLetterQueue(processorName)
-                                      .map(queue -> new TailingInvoker.DeadLetters(
-                                              queue, processing.deadLetterPolicy(processorName).orElse(null),
-                                              processing.transactionManager(processorName)))
-                                      .orElse(null);
-                              invoker = new TailingInvoker(handler, deadLetters);
-                              processor.eventHandlerInvoker(invoker)
-                                       .batchSize(batchSize)
-                                       .initialSegmentCount(segments)
-                                       .initialToken(startPosition == StartPosition.TAIL
-                                                             ? StreamableMessageSource::createTailToken
-                                                             : StreamableMessageSource::createHeadToken);
-                              processorCustomizer.accept(processor);
-                              return processor;
-                          });
+                  .registerErrorHandler(processorName, config -> PropagatingErrorHandler.instance());
+        org.axonframework.config.EventProcessingConfigurer.PooledStreamingProcessorConfiguration customization =
+                (config, processor) -> {
+                EventProcessingConfiguration processing = config.eventProcessingConfiguration();
+                tokenStore = processing.tokenStore(processorName);
+                TailingInvoker.DeadLetters deadLetters = processing.deadLetterQueue(processorName)
+                        .map(queue -> new TailingInvoker.DeadLetters(
+                                queue, processing.deadLetterPolicy(processorName).orElse(null),
+                                processing.transactionManager(processorName)))
+                        .orElse(null);
+                invoker = new TailingInvoker(handler, deadLetters);
+                if (deadLetters != null) {
+                    operations = new TailingDeadLetters(deadLetters.queue(), invoker.deadLetterProcessor().orElseThrow(),
+                                                        deadLetters.transactionManager());
+                }
+                processor.eventHandlerInvoker(invoker)
+                         .batchSize(batchSize)
+                         .initialSegmentCount(segments)
+                         .initialToken(startPosition == StartPosition.TAIL ? StreamableMessageSource::createTailToken
+                                                                           : StreamableMessageSource::createHeadToken);
+                processorCustomizer.accept(processor);
+                return processor;
+                };
+        if (registerProcessor) {
+            configurer.eventProcessing()
+                      .registerPooledStreamingEventProcessor(processorName, Configuration::eventStore, customization);
+        } else { // registered elsewhere (Axon's processor properties in Spring Boot): their settings apply last
+            configurer.eventProcessing().registerPooledStreamingEventProcessorConfiguration(processorName,
+                                                                                            customization);
+        }
         configurer.onInitialize(config -> {
             // before the processors start (inbound event connectors); the publisher closes after they stopped
             config.onStart(Phase.OUTBOUND_EVENT_CONNECTORS, () -> start(config));
@@ -171,6 +183,14 @@ public final class EventStoreTailingModule implements ConfigurerModule {
             org.axonframework.eventhandling.EventMessage<?>>> deadLetterProcessor() {
         TailingInvoker current = invoker;
         return current == null ? java.util.Optional.empty() : current.deadLetterProcessor().map(p -> p);
+    }
+
+    /**
+     * The operator's actions on parked events (list, retry, discard), when the processing group has a dead-letter
+     * queue (after the processor was built).
+     */
+    public java.util.Optional<TailingDeadLetters> deadLetters() {
+        return java.util.Optional.ofNullable(operations);
     }
 
     /** The aggregate types being published (empty before start). */
@@ -232,6 +252,7 @@ public final class EventStoreTailingModule implements ConfigurerModule {
         };
         private boolean sequenceIds = true;
         private int maxAttempts = 10;
+        private boolean registerProcessor = true;
 
         private Builder() {
         }
@@ -340,6 +361,17 @@ public final class EventStoreTailingModule implements ConfigurerModule {
         public Builder processorCustomizer(Consumer<PooledStreamingEventProcessor.Builder> customizer) {
             assertNonNull(customizer, "processorCustomizer may not be null");
             this.processorCustomizer = customizer;
+            return this;
+        }
+
+        /**
+         * Whether this module registers the pooled streaming processor (default {@code true}); {@code false} when it
+         * is registered elsewhere under the same name, e.g. by Axon's Spring Boot processor properties
+         * ({@code axon.eventhandling.processors.<name>.mode=pooled}): the module then only configures it (its
+         * invoker, batch size, segments and start), and the other registration's settings apply after these.
+         */
+        public Builder registerProcessor(boolean registerProcessor) {
+            this.registerProcessor = registerProcessor;
             return this;
         }
 

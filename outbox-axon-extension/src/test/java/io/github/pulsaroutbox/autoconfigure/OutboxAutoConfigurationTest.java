@@ -75,6 +75,17 @@ class OutboxAutoConfigurationTest {
               .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
                       .isInstanceOf(InvalidConfigurationPropertyValueException.class)
                       .hasMessageContaining("pulsar-outbox.tailing").hasMessageContaining("segments"));
+        runner.withPropertyValues("pulsar-outbox.topics.Order=shop/sales/orders", "pulsar-outbox.mode=tailing",
+                                  "axon.eventhandling.processors.pulsar-outbox-tailing.dlq.enabled=true")
+              .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
+                      .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                      .hasMessageContaining("axon.eventhandling.processors.pulsar-outbox-tailing.mode")
+                      .hasMessageContaining("pooled"));
+        runner.withPropertyValues("pulsar-outbox.topics.Order=shop/sales/orders", "pulsar-outbox.mode=tailing",
+                                  "axon.eventhandling.processors.pulsar-outbox-tailing.dlq.enabled=true",
+                                  "axon.eventhandling.processors.pulsar-outbox-tailing.mode=pooled")
+              .run(context -> assertThat(context).hasNotFailed()
+                      .hasSingleBean(io.github.pulsaroutbox.tailing.EventStoreTailingModule.class));
         runner.withPropertyValues("pulsar-outbox.topics.Order=shop/sales/orders", "pulsar-outbox.mode=tail-the-log")
               .run(context -> assertThat(context).hasFailed().getFailure()
                       .hasStackTraceContaining("pulsar-outbox.mode"));

@@ -76,6 +76,9 @@ public final class Benchmark {
         if (scenarios.contains("replicas")) {
             replicas(client, rounds);
         }
+        if (scenarios.contains("tailing")) {
+            tailing(client, rounds);
+        }
         memory();
         report();
     }
@@ -118,6 +121,26 @@ public final class Benchmark {
         ratios.forEach((label, values) -> table.add("| relay / " + label + " | " + Stats.of(values).format("%.2f")
                                                             + "× | " + (label.equals(RawProducer.Variant.BATCHED.label)
                 ? "≥ 0.5× (goal 0.7×)" : "") + " |"));
+    }
+
+    /** The tailing dispatch mode: drain of a pre-filled event store, against a raw batched producer. */
+    private void tailing(PulsarClient client, int rounds) throws Exception {
+        int events = options.integer("rows", 100_000);
+        log("tailing warm-up: not counted");
+        TailingThroughput.drain(options, client, Math.min(events, 10_000));
+        List<Double> rates = new ArrayList<>();
+        List<Double> ratios = new ArrayList<>();
+        for (int round = 1; round <= rounds; round++) {
+            double raw = RawProducer.send(options, client, events, RawProducer.Variant.BATCHED);
+            double tailing = TailingThroughput.drain(options, client, events);
+            log(String.format(Locale.ROOT, "tailing round %d: tailing %.0f, raw %.0f msg/s", round, tailing, raw));
+            rates.add(tailing);
+            ratios.add(tailing / raw);
+        }
+        table.add("| tailing mode: drain of " + events + " stored events (sequence ids on) | "
+                          + Stats.of(rates).format("%,.0f") + " msg/s | |");
+        table.add("| tailing / " + RawProducer.Variant.BATCHED.label + " | " + Stats.of(ratios).format("%.2f")
+                          + "× | |");
     }
 
     private void capture(PulsarClient client, int rounds) throws Exception {

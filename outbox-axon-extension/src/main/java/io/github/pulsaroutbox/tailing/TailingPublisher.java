@@ -36,9 +36,15 @@ import java.util.function.Supplier;
 /**
  * The event handler of the tailing processor: publishes the events of captured aggregates through the transport and
  * lets the batch end (and with it the processor's token advance) only when the broker acknowledged every one of them.
- * The batch waits for all acknowledgements at its last message (and again before its unit of work commits, should a
- * batch end on an event this handler was not given); a failure fails the batch, its transaction (the token update)
- * rolls back and the processor retries the segment from its last token.
+ * The batch waits for all acknowledgements after its last event ({@link #afterEvent()}, called by the invoker outside
+ * the handler, and again before its unit of work commits); a failure fails the batch, its transaction (the token
+ * update) rolls back and the processor retries the segment from its last token.
+ * <p>
+ * The handler itself throws only for an event it gives up on: one that cannot be serialized, or whose sends failed in
+ * a way retrying cannot fix (refused, too large) or failed {@code maxAttempts} times for a reason that may pass
+ * (broker outages and timeouts are retried until they end). With a dead-letter queue the invoker parks it there (and
+ * its aggregate's later events behind it); a parked event retried from the queue is published on its own, outside a
+ * batch, and acknowledged before the retry ends.
  * <p>
  * <b>Unsequenced</b> (a transport without sequence ids): sends of different aggregates overlap; the sends of one
  * aggregate are chained, each after the previous one's acknowledgement, so that a refused send is never followed by a

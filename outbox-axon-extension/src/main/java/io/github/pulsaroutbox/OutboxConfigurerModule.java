@@ -188,26 +188,11 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
             aggregateClasses.add(aggregate.aggregateType());
         }
         CapturedAggregates captured = CapturedAggregates.of(aggregateClasses);
-        java.util.Map<String, String> topics = new java.util.HashMap<>();
-        for (String type : captured.types()) {
-            Optional<String> topic;
-            try {
-                topic = topicResolver.resolve(type, captured.annotatedTopic(type));
-            } catch (IllegalArgumentException e) {
-                throw new AxonConfigurationException("Outbox: " + e.getMessage(), e);
-            }
-            if (topic.isEmpty()) {
-                throw new OutboxStartupException(
-                        "aggregate type '" + type + "' is annotated with @Outbox but has no topic.",
-                        "Name one in @Outbox(topic), map it (pulsar-outbox.topics." + type + " in Spring Boot) or "
-                                + "configure a default topic pattern (pulsar-outbox.default-topic)");
-            }
-            topics.put(type, topic.get());
-        }
+        java.util.Map<String, String> topics = captured.resolveTopics(topicResolver);
         schemaInitializer.run();
         store.verifySchema();
         capturedAggregates = captured;
-        captureTopics = java.util.Map.copyOf(topics);
+        captureTopics = topics;
         if (upcastingEnabled) {
             upcaster = buildUpcaster(config);
         }

@@ -2,6 +2,7 @@ package io.github.pulsaroutbox.benchmark;
 
 import io.github.pulsaroutbox.OutboxEntry;
 import io.github.pulsaroutbox.pulsar.PulsarOutboxPublisher;
+import io.github.pulsaroutbox.relay.ForwardingOutboxPublisher;
 import io.github.pulsaroutbox.relay.OutboxPublisher;
 import io.github.pulsaroutbox.tailing.EventStoreTailingModule;
 import org.apache.pulsar.client.api.PulsarClient;
@@ -96,7 +97,19 @@ final class TailingThroughput {
     }
 
     /** Counts acknowledgements. */
-    private record Counting(OutboxPublisher delegate, AtomicLong acknowledged) implements OutboxPublisher {
+    private static final class Counting extends ForwardingOutboxPublisher {
+
+        private final AtomicLong acknowledged;
+
+        Counting(OutboxPublisher delegate, AtomicLong acknowledged) {
+            super(delegate);
+            this.acknowledged = acknowledged;
+        }
+
+        @Override
+        protected OutboxPublisher wrap(OutboxPublisher publisher) {
+            return new Counting(publisher, acknowledged);
+        }
 
         private <T> CompletableFuture<T> counted(CompletableFuture<T> sent) {
             return sent.thenApply(result -> {
@@ -107,37 +120,12 @@ final class TailingThroughput {
 
         @Override
         public CompletableFuture<?> publish(OutboxEntry entry, String destination) {
-            return counted(delegate.publish(entry, destination));
+            return counted(super.publish(entry, destination));
         }
 
         @Override
         public CompletableFuture<?> publish(OutboxEntry entry, String destination, int segment, long sequenceId) {
-            return counted(delegate.publish(entry, destination, segment, sequenceId));
-        }
-
-        @Override
-        public boolean supportsSequenceIds() {
-            return delegate.supportsSequenceIds();
-        }
-
-        @Override
-        public CompletableFuture<Session> openSession(String destination, int segment) {
-            return delegate.openSession(destination, segment);
-        }
-
-        @Override
-        public OutboxPublisher forStream(String stream) {
-            return new Counting(delegate.forStream(stream), acknowledged);
-        }
-
-        @Override
-        public void closeSegment(int segment) {
-            delegate.closeSegment(segment);
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
+            return counted(super.publish(entry, destination, segment, sequenceId));
         }
     }
 }

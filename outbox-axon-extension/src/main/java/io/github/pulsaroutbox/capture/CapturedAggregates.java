@@ -64,6 +64,34 @@ public final class CapturedAggregates {
         return Optional.ofNullable(annotatedTopicByType.get(aggregateType));
     }
 
+    /**
+     * The topic of every captured aggregate type, resolved once (at start): a mapping, else the annotation's topic,
+     * else the default pattern, as {@code resolver} decides.
+     *
+     * @throws io.github.pulsaroutbox.OutboxStartupException naming the aggregate type and the fixes when one has no
+     *                                                       topic
+     * @throws org.axonframework.common.AxonConfigurationException when the resolver rejects a topic name
+     */
+    public Map<String, String> resolveTopics(io.github.pulsaroutbox.relay.TopicResolver resolver) {
+        Map<String, String> topics = new java.util.HashMap<>();
+        for (String type : types()) {
+            Optional<String> topic;
+            try {
+                topic = resolver.resolve(type, annotatedTopic(type));
+            } catch (IllegalArgumentException e) {
+                throw new org.axonframework.common.AxonConfigurationException("Outbox: " + e.getMessage(), e);
+            }
+            if (topic.isEmpty()) {
+                throw new io.github.pulsaroutbox.OutboxStartupException(
+                        "aggregate type '" + type + "' is annotated with @Outbox but has no topic.",
+                        "Name one in @Outbox(topic), map it (pulsar-outbox.topics." + type + " in Spring Boot) or "
+                                + "configure a default topic pattern (pulsar-outbox.default-topic)");
+            }
+            topics.put(type, topic.get());
+        }
+        return Map.copyOf(topics);
+    }
+
     /** The captured aggregate type names. */
     public Set<String> types() {
         return annotatedTopicByType.keySet();

@@ -1,6 +1,5 @@
 package io.github.pulsaroutbox.tailing;
 
-import io.github.pulsaroutbox.OutboxStartupException;
 import io.github.pulsaroutbox.capture.CapturedAggregates;
 import io.github.pulsaroutbox.capture.TraceParentProvider;
 import io.github.pulsaroutbox.relay.OutboxPublisher;
@@ -23,10 +22,8 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 
@@ -204,23 +201,8 @@ public final class EventStoreTailingModule implements ConfigurerModule {
             aggregateClasses.add(aggregate.aggregateType());
         }
         CapturedAggregates found = CapturedAggregates.of(aggregateClasses);
-        Map<String, String> resolved = new HashMap<>();
-        for (String type : found.types()) {
-            Optional<String> topic;
-            try {
-                topic = topicResolver.resolve(type, found.annotatedTopic(type));
-            } catch (IllegalArgumentException e) {
-                throw new AxonConfigurationException("Outbox: " + e.getMessage(), e);
-            }
-            if (topic.isEmpty()) {
-                throw new OutboxStartupException(
-                        "aggregate type '" + type + "' is annotated with @Outbox but has no topic.",
-                        "Name one in @Outbox(topic), map it (pulsar-outbox.topics." + type + " in Spring Boot) or "
-                                + "configure a default topic pattern (pulsar-outbox.default-topic)");
-            }
-            resolved.put(type, topic.get());
-        }
-        topics = Map.copyOf(resolved);
+        Map<String, String> resolved = found.resolveTopics(topicResolver);
+        topics = resolved;
         captured = found;
         logger.info("Outbox tailing processor '{}' publishes the events of {} to {} (starting at the {} of the event "
                             + "store when it has no token)", processorName, new TreeSet<>(found.types()),

@@ -91,9 +91,20 @@ public final class TailingNode {
     }
 
     /** Halts the JVM right after the given number of acknowledgements (before the batch's token is stored). */
-    private record HaltingPublisher(io.github.pulsaroutbox.relay.OutboxPublisher delegate,
-                                    java.util.concurrent.atomic.AtomicInteger remaining)
-            implements io.github.pulsaroutbox.relay.OutboxPublisher {
+    private static final class HaltingPublisher extends io.github.pulsaroutbox.relay.ForwardingOutboxPublisher {
+
+        private final java.util.concurrent.atomic.AtomicInteger remaining;
+
+        HaltingPublisher(io.github.pulsaroutbox.relay.OutboxPublisher delegate,
+                         java.util.concurrent.atomic.AtomicInteger remaining) {
+            super(delegate);
+            this.remaining = remaining;
+        }
+
+        @Override
+        protected io.github.pulsaroutbox.relay.OutboxPublisher wrap(io.github.pulsaroutbox.relay.OutboxPublisher publisher) {
+            return new HaltingPublisher(publisher, remaining);
+        }
 
         private <T> java.util.concurrent.CompletableFuture<T> counted(java.util.concurrent.CompletableFuture<T> sent) {
             return sent.thenApply(acknowledged -> {
@@ -108,38 +119,13 @@ public final class TailingNode {
         @Override
         public java.util.concurrent.CompletableFuture<?> publish(io.github.pulsaroutbox.OutboxEntry entry,
                                                                  String destination) {
-            return counted(delegate.publish(entry, destination));
+            return counted(super.publish(entry, destination));
         }
 
         @Override
         public java.util.concurrent.CompletableFuture<?> publish(io.github.pulsaroutbox.OutboxEntry entry,
                                                                  String destination, int segment, long sequenceId) {
-            return counted(delegate.publish(entry, destination, segment, sequenceId));
-        }
-
-        @Override
-        public boolean supportsSequenceIds() {
-            return delegate.supportsSequenceIds();
-        }
-
-        @Override
-        public java.util.concurrent.CompletableFuture<Session> openSession(String destination, int segment) {
-            return delegate.openSession(destination, segment);
-        }
-
-        @Override
-        public io.github.pulsaroutbox.relay.OutboxPublisher forStream(String stream) {
-            return new HaltingPublisher(delegate.forStream(stream), remaining);
-        }
-
-        @Override
-        public void closeSegment(int segment) {
-            delegate.closeSegment(segment);
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
+            return counted(super.publish(entry, destination, segment, sequenceId));
         }
     }
 }

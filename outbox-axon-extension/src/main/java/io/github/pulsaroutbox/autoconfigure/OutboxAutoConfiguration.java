@@ -391,6 +391,7 @@ class OutboxAutoConfiguration {
                     .ackTimeout(tailing.ackTimeout())
                     .maxAttempts(tailing.maxAttempts())
                     .registerProcessor(!registeredByAxon)
+                    .balanceHeartbeat(tailing.balanceHeartbeat().isZero() ? null : tailing.balanceHeartbeat())
                     .build();
         } catch (AxonConfigurationException e) {
             throw new InvalidConfigurationPropertyValueException("pulsar-outbox.tailing", tailing, e.getMessage());

@@ -78,6 +78,9 @@ public record OutboxProperties(@DefaultValue("true") boolean enabled,
      * @param ackTimeout    how long a batch waits for its acknowledgements before it fails and is retried
      * @param maxAttempts   failed sends of an event (for reasons that may pass, other than broker outages and
      *                      timeouts) before it is parked in the processor's dead-letter queue
+     * @param balanceHeartbeat how often each instance renews its presence in the token store and recomputes its fair
+     *                      share of the segments ({@code 0}: no balancing, each instance claims what it can); keep it
+     *                      well below the token store's claim timeout
      */
     public record Tailing(@DefaultValue(io.github.pulsaroutbox.tailing.EventStoreTailingModule.DEFAULT_PROCESSOR_NAME)
                           String processorName,
@@ -86,7 +89,8 @@ public record OutboxProperties(@DefaultValue("true") boolean enabled,
                           @DefaultValue("head")
                           io.github.pulsaroutbox.tailing.EventStoreTailingModule.StartPosition startPosition,
                           @DefaultValue("60s") Duration ackTimeout,
-                          @DefaultValue("10") int maxAttempts) {
+                          @DefaultValue("10") int maxAttempts,
+                          @DefaultValue("2s") Duration balanceHeartbeat) {
     }
 
     public OutboxProperties {

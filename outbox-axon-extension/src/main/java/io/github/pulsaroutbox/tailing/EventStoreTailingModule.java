@@ -84,6 +84,8 @@ public final class EventStoreTailingModule implements ConfigurerModule {
     private volatile TokenStore tokenStore;
     private volatile TailingInvoker invoker;
     private volatile TailingDeadLetters operations;
+    private volatile TailingBalancer balancer;
+    private final Duration balanceHeartbeat;
     private volatile CapturedAggregates captured = CapturedAggregates.none();
     private volatile Map<String, String> topics = Map.of();
 
@@ -101,6 +103,7 @@ public final class EventStoreTailingModule implements ConfigurerModule {
         this.ackTimeout = builder.ackTimeout;
         this.processorCustomizer = builder.processorCustomizer;
         this.registerProcessor = builder.registerProcessor;
+        this.balanceHeartbeat = builder.balanceHeartbeat;
         this.sequenced = builder.sequenceIds && publisher.supportsSequenceIds();
         // producer names of this processor's own: a replay under another processor name is not dropped as copies
         this.streamPublisher = sequenced ? publisher.forStream(processorName) : publisher;
@@ -123,25 +126,32 @@ public final class EventStoreTailingModule implements ConfigurerModule {
                   .registerErrorHandler(processorName, config -> PropagatingErrorHandler.instance());
         org.axonframework.config.EventProcessingConfigurer.PooledStreamingProcessorConfiguration customization =
                 (config, processor) -> {
-                EventProcessingConfiguration processing = config.eventProcessingConfiguration();
-                tokenStore = processing.tokenStore(processorName);
-                TailingInvoker.DeadLetters deadLetters = processing.deadLetterQueue(processorName)
-                        .map(queue -> new TailingInvoker.DeadLetters(
-                                queue, processing.deadLetterPolicy(processorName).orElse(null),
-                                processing.transactionManager(processorName)))
-                        .orElse(null);
-                invoker = new TailingInvoker(handler, deadLetters);
-                if (deadLetters != null) {
-                    operations = new TailingDeadLetters(deadLetters.queue(), invoker.deadLetterProcessor().orElseThrow(),
-                                                        deadLetters.transactionManager());
-                }
-                processor.eventHandlerInvoker(invoker)
-                         .batchSize(batchSize)
-                         .initialSegmentCount(segments)
-                         .initialToken(startPosition == StartPosition.TAIL ? StreamableMessageSource::createTailToken
-                                                                           : StreamableMessageSource::createHeadToken);
-                processorCustomizer.accept(processor);
-                return processor;
+                    EventProcessingConfiguration processing = config.eventProcessingConfiguration();
+                    tokenStore = processing.tokenStore(processorName);
+                    TailingInvoker.DeadLetters deadLetters = processing.deadLetterQueue(processorName)
+                            .map(queue -> new TailingInvoker.DeadLetters(
+                                    queue, processing.deadLetterPolicy(processorName).orElse(null),
+                                    processing.transactionManager(processorName)))
+                            .orElse(null);
+                    invoker = new TailingInvoker(handler, deadLetters);
+                    if (balanceHeartbeat != null) {
+                        balancer = new TailingBalancer(processorName, tokenStore,
+                                                       processing.transactionManager(processorName), balanceHeartbeat);
+                        processor.maxSegmentProvider(balancer);
+                    }
+                    if (deadLetters != null) {
+                        operations = new TailingDeadLetters(deadLetters.queue(),
+                                                            invoker.deadLetterProcessor().orElseThrow(),
+                                                            deadLetters.transactionManager());
+                    }
+                    processor.eventHandlerInvoker(invoker)
+                             .batchSize(batchSize)
+                             .initialSegmentCount(segments)
+                             .initialToken(startPosition == StartPosition.TAIL
+                                                   ? StreamableMessageSource::createTailToken
+                                                   : StreamableMessageSource::createHeadToken);
+                    processorCustomizer.accept(processor);
+                    return processor;
                 };
         if (registerProcessor) {
             configurer.eventProcessing()
@@ -154,6 +164,10 @@ public final class EventStoreTailingModule implements ConfigurerModule {
             // before the processors start (inbound event connectors); the publisher closes after they stopped
             config.onStart(Phase.OUTBOUND_EVENT_CONNECTORS, () -> start(config));
             config.onShutdown(Phase.OUTBOUND_EVENT_CONNECTORS, () -> {
+                TailingBalancer current = balancer;
+                if (current != null) {
+                    current.stop();
+                }
                 if (streamPublisher != publisher) {
                     streamPublisher.close();
                 }
@@ -204,6 +218,11 @@ public final class EventStoreTailingModule implements ConfigurerModule {
         Map<String, String> resolved = found.resolveTopics(topicResolver);
         topics = resolved;
         captured = found;
+        config.eventProcessingConfiguration().eventProcessor(processorName); // built now: its balancer exists
+        TailingBalancer current = balancer;
+        if (current != null) {
+            current.start(); // before the processor starts (inbound event connectors): it claims only its share
+        }
         logger.info("Outbox tailing processor '{}' publishes the events of {} to {} (starting at the {} of the event "
                             + "store when it has no token)", processorName, new TreeSet<>(found.types()),
                     new TreeSet<>(resolved.values()), startPosition.name().toLowerCase());
@@ -235,6 +254,7 @@ public final class EventStoreTailingModule implements ConfigurerModule {
         private boolean sequenceIds = true;
         private int maxAttempts = 10;
         private boolean registerProcessor = true;
+        private Duration balanceHeartbeat = Duration.ofSeconds(2);
 
         private Builder() {
         }
@@ -354,6 +374,19 @@ public final class EventStoreTailingModule implements ConfigurerModule {
          */
         public Builder registerProcessor(boolean registerProcessor) {
             this.registerProcessor = registerProcessor;
+            return this;
+        }
+
+        /**
+         * How often each instance renews its presence and recomputes its fair share of the segments (default 2 s);
+         * {@code null} turns balancing off (each instance then claims every segment it can, as Axon's processor does
+         * by default). Keep it well below the token store's claim timeout (10 s by default): an instance whose
+         * presence claim expires is counted as gone.
+         */
+        public Builder balanceHeartbeat(Duration heartbeat) {
+            assertThat(heartbeat, d -> d == null || (!d.isNegative() && !d.isZero()),
+                       "balanceHeartbeat must be positive, or null for no balancing");
+            this.balanceHeartbeat = heartbeat;
             return this;
         }
 

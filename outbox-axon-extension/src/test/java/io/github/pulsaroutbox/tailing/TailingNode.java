@@ -79,6 +79,7 @@ public final class TailingNode {
                 .processorName(processor)
                 .segments(8)
                 .startPosition(EventStoreTailingModule.StartPosition.TAIL)
+                .balanceHeartbeat(Duration.ofMillis(claimTimeout.toMillis() / 3))
                 .processorCustomizer(p -> p.tokenClaimInterval(500).claimExtensionThreshold(claimTimeout.toMillis() / 3))
                 .build()
                 .configureModule(configurer);

@@ -44,6 +44,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The tailing mode with two application instances, each its own JVM, on one PostgreSQL event store and a broker with
@@ -98,7 +99,7 @@ class TailingReplicasIntegrationTest {
         JdbcTemplate jdbc = new JdbcTemplate(dataSource);
         jdbc.execute("DROP TABLE IF EXISTS " + eventTable);
         jdbc.execute("DROP TABLE IF EXISTS " + eventTable + "_snapshots");
-        jdbc.update("DELETE FROM TokenEntry WHERE processorName = ?", processor);
+        jdbc.update("DELETE FROM TokenEntry WHERE processorName IN (?, ?)", processor, processor + ".instances");
     }
 
     private final SpringTransactionManager transactions =
@@ -135,6 +136,49 @@ class TailingReplicasIntegrationTest {
         nodes.remove("a");
         startNode("b");
         assertDeliveredOnceInOrder("crash in the window", events, 1);
+    }
+
+    /**
+     * Two instances share the segments (4 each, through their presence in the token store) while events flow; when
+     * one is killed, the other takes all 8 over once the dead one's claims expired.
+     */
+    @Test
+    void twoInstancesShareTheSegmentsAndTheSurvivorTakesThemAllOver() throws Exception {
+        int events = 1000;
+        startNode("a");
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(owners()).isEqualTo(Map.of("a", 8L)));
+        AtomicInteger produced = new AtomicInteger();
+        Thread producer = new Thread(() -> {
+            for (int from = 0; from < events; from += 10) {
+                produced.addAndGet(append(from, from + 10));
+                try {
+                    Thread.sleep(25);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }, "tailing-test-producer");
+        producer.start();
+        startNode("b");
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(owners())
+                .isEqualTo(Map.of("a", 4L, "b", 4L)));
+        nodes.remove("a").destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(owners()).isEqualTo(Map.of("b", 8L)));
+        producer.join();
+        assertThat(produced.get()).isEqualTo(events);
+        assertDeliveredOnceInOrder("share and take over", events, 1);
+    }
+
+    /** The processor's segments per owning instance (node id). */
+    private Map<String, Long> owners() {
+        Map<String, Long> owners = new HashMap<>();
+        new JdbcTemplate(dataSource).query("SELECT owner, COUNT(*) FROM TokenEntry WHERE processorName = ? "
+                                                   + "AND owner IS NOT NULL GROUP BY owner",
+                                           row -> {
+                                               owners.put(row.getString(1), row.getLong(2));
+                                           }, processor);
+        return owners;
     }
 
     @Test

@@ -85,6 +85,7 @@ public final class EventStoreTailingModule implements ConfigurerModule {
     private volatile TailingInvoker invoker;
     private volatile TailingDeadLetters operations;
     private volatile TailingBalancer balancer;
+    private volatile PooledStreamingEventProcessor processor;
     private final Duration balanceHeartbeat;
     private volatile CapturedAggregates captured = CapturedAggregates.none();
     private volatile Map<String, String> topics = Map.of();
@@ -109,7 +110,7 @@ public final class EventStoreTailingModule implements ConfigurerModule {
         this.streamPublisher = sequenced ? publisher.forStream(processorName) : publisher;
         this.handler = new TailingPublisher(() -> captured, this::topicOf, serializer, streamPublisher,
                                             traceParentProvider, ackTimeout, sequenced, processorName,
-                                            () -> tokenStore, builder.maxAttempts);
+                                            () -> tokenStore, builder.maxAttempts, this::committedToken);
     }
 
     public static Builder builder() {
@@ -134,6 +135,7 @@ public final class EventStoreTailingModule implements ConfigurerModule {
                                     processing.transactionManager(processorName)))
                             .orElse(null);
                     invoker = new TailingInvoker(handler, deadLetters);
+                    handler.deadLettering(deadLetters != null);
                     if (balanceHeartbeat != null) {
                         balancer = new TailingBalancer(processorName, tokenStore,
                                                        processing.transactionManager(processorName), balanceHeartbeat);
@@ -145,6 +147,8 @@ public final class EventStoreTailingModule implements ConfigurerModule {
                                                             deadLetters.transactionManager());
                     }
                     processor.eventHandlerInvoker(invoker)
+                             // claims stay extended while a batch waits for its acknowledgements
+                             .enableCoordinatorClaimExtension()
                              .batchSize(batchSize)
                              .initialSegmentCount(segments)
                              .initialToken(startPosition == StartPosition.TAIL
@@ -218,7 +222,9 @@ public final class EventStoreTailingModule implements ConfigurerModule {
         Map<String, String> resolved = found.resolveTopics(topicResolver);
         topics = resolved;
         captured = found;
-        config.eventProcessingConfiguration().eventProcessor(processorName); // built now: its balancer exists
+        // built now (its balancer exists); its status holds each segment's last committed token
+        processor = config.eventProcessingConfiguration()
+                          .eventProcessor(processorName, PooledStreamingEventProcessor.class).orElse(null);
         TailingBalancer current = balancer;
         if (current != null) {
             current.start(); // before the processor starts (inbound event connectors): it claims only its share
@@ -226,6 +232,16 @@ public final class EventStoreTailingModule implements ConfigurerModule {
         logger.info("Outbox tailing processor '{}' publishes the events of {} to {} (starting at the {} of the event "
                             + "store when it has no token)", processorName, new TreeSet<>(found.types()),
                     new TreeSet<>(resolved.values()), startPosition.name().toLowerCase());
+    }
+
+    /** The token the segment's work package started from or committed last, from the processor's status. */
+    private java.util.Optional<org.axonframework.eventhandling.TrackingToken> committedToken(int segment) {
+        PooledStreamingEventProcessor current = processor;
+        if (current == null) {
+            return java.util.Optional.empty();
+        }
+        org.axonframework.eventhandling.EventTrackerStatus status = current.processingStatus().get(segment);
+        return status == null ? java.util.Optional.empty() : java.util.Optional.ofNullable(status.getTrackingToken());
     }
 
     private String topicOf(String aggregateType) {

@@ -102,13 +102,25 @@ public final class TailingDeadLetters {
         return (int) (before - after);
     }
 
-    /** Publishes every parked event again, aggregate by aggregate; returns how many were published. */
+    /**
+     * Publishes every parked event again, aggregate by aggregate (an aggregate whose first event fails again stays
+     * parked, the others go on); returns how many were published.
+     */
     public int retryAll(String actor, String reason) {
         logger.info("Outbox dead letters: retry all by {} ({})", actor, reason);
         long before = transactionManager.fetchInTransaction(queue::size);
-        long rounds = transactionManager.fetchInTransaction(queue::amountOfSequences);
-        for (long i = 0; i < rounds && processor.processAny(); i++) {
-            // each round publishes one aggregate's parked events, until one fails again
+        List<String> aggregates = transactionManager.fetchInTransaction(() -> {
+            List<String> ids = new ArrayList<>();
+            for (Iterable<DeadLetter<? extends EventMessage<?>>> sequence : queue.deadLetters()) {
+                for (DeadLetter<? extends EventMessage<?>> letter : sequence) {
+                    ids.add(aggregateIdOf(letter));
+                    break;
+                }
+            }
+            return ids;
+        });
+        for (String aggregateId : aggregates) {
+            processor.process(letter -> Objects.equals(aggregateId, aggregateIdOf(letter)));
         }
         return (int) (before - transactionManager.fetchInTransaction(queue::size));
     }

@@ -43,7 +43,14 @@ final class TailingInvoker implements EventHandlerInvoker {
                                                     .queue(deadLetters.queue())
                                                     .transactionManager(deadLetters.transactionManager());
             if (deadLetters.policy() != null) {
-                builder.enqueuePolicy(deadLetters.policy());
+                // the handler throws only for an event it gave up on: that one is always parked, never skipped
+                org.axonframework.messaging.deadletter.EnqueuePolicy<EventMessage<?>> policy = deadLetters.policy();
+                builder.enqueuePolicy((letter, cause) -> {
+                    org.axonframework.messaging.deadletter.EnqueueDecision<EventMessage<?>> decision =
+                            policy.decide(letter, cause);
+                    return decision.shouldEnqueue() ? decision
+                                                    : org.axonframework.messaging.deadletter.Decisions.enqueue(cause);
+                });
             }
             this.delegate = builder.build();
         }
@@ -79,6 +86,17 @@ final class TailingInvoker implements EventHandlerInvoker {
 
     @Override
     public void segmentReleased(Segment segment) {
+        delegate.segmentReleased(segment);
         publisher.segmentReleased(segment.getSegmentId());
+    }
+
+    @Override
+    public boolean supportsReset() {
+        return delegate.supportsReset();
+    }
+
+    @Override
+    public <R> void performReset(R resetContext) {
+        delegate.performReset(resetContext);
     }
 }

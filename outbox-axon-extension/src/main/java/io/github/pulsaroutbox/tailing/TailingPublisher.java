@@ -15,16 +15,10 @@ import org.axonframework.messaging.unitofwork.BatchingUnitOfWork;
 import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
 import org.axonframework.messaging.unitofwork.UnitOfWork;
 import org.axonframework.serialization.Serializer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -40,10 +34,11 @@ import java.util.function.Supplier;
  * the handler, and again before its unit of work commits); a failure fails the batch, its transaction (the token
  * update) rolls back and the processor retries the segment from its last token.
  * <p>
- * The handler itself throws only for an event it gives up on: one that cannot be serialized, or whose sends failed in
- * a way retrying cannot fix (refused, too large) or failed {@code maxAttempts} times for a reason that may pass
- * (broker outages and timeouts are retried until they end). With a dead-letter queue the invoker parks it there (and
- * its aggregate's later events behind it); a parked event retried from the queue is published on its own, outside a
+ * The handler itself throws only for an event it gives up on, and only with a dead-letter queue: one that cannot be
+ * serialized, or whose sends failed in a way retrying cannot fix (refused, too large) or failed {@code maxAttempts}
+ * times for a reason that may pass (broker outages and timeouts are retried until they end); the invoker parks it (and
+ * its aggregate's later events behind it). Every other failure (a send, a session that does not open) marks the batch,
+ * which stops sending and fails at its end. A parked event retried from the queue is published on its own, outside a
  * batch, and acknowledged before the retry ends.
  * <p>
  * <b>Unsequenced</b> (a transport without sequence ids): sends of different aggregates overlap; the sends of one
@@ -52,17 +47,19 @@ import java.util.function.Supplier;
  * <p>
  * <b>Sequenced</b> (effectively once with broker deduplication): per processor segment and topic one producer session
  * under a stable name, and each message's sequence id derived from its position in the event stream
- * ({@code position × 1024}), so that a batch re-sent after a crash carries the ids it had and the broker drops what it
- * stored already. Sends go out in stream order (ids rise in call order, as the broker requires), and a send refused
- * at once stops the batch. An event that arrives at or below the position already handled — a late commit filling a
- * gap of the global index — gets an id above everything the producer stored or used ({@code max + 1}), so the broker
- * never drops it as a copy (at least once for such events). After a failed batch in this process, its acknowledged
- * events are not sent again and the others get such fresh ids when the batch is retried. A released segment closes its
- * producers, so that the node taking it over can open them.
+ * ({@code position × 1024}, plus {@code k} for the k-th of several events upcast from one stored entry), so that a
+ * batch re-sent after a crash carries the ids it had and the broker drops what it stored already (an id at or below
+ * what the broker stored is sent unchanged: in stream order it was stored). Sends go out in stream order (ids rise in
+ * call order, as the broker requires), and a send refused at once stops the batch. An event that arrives at or below
+ * the position already handled — a late commit filling a gap of the global index — and an event whose earlier send was
+ * refused outright (it never reached the broker) get an id above everything the producer stored or used
+ * ({@code max + 1}), so the broker never drops them as copies (at least once for such events). The position a batch
+ * starts from is the processor's in-memory status of the segment (the token committed last), never a read of the
+ * token store (which would lock the token's row). A released segment closes its producers, so that the node taking it
+ * over can open them.
  */
 final class TailingPublisher implements EventMessageHandler {
 
-    private static final Logger logger = LoggerFactory.getLogger(TailingPublisher.class);
     private static final String BATCH = TailingPublisher.class.getName() + ".batch";
     /** Room for late commits between two positions: ids are {@code position * SPREAD}. */
     static final long SPREAD = 1024;
@@ -77,6 +74,9 @@ final class TailingPublisher implements EventMessageHandler {
     private final String processorName;
     private final Supplier<TokenStore> tokenStore;
     private final int maxAttempts;
+    private volatile boolean deadLettering;
+    /** Per segment, the token its work package committed last (in memory: reading the store would lock its row). */
+    private final Function<Integer, java.util.Optional<TrackingToken>> committedTokens;
     private final String segmentResource;
     /** Per processor segment: its producer sessions and what a failed batch left behind. */
     private final Map<Integer, SegmentState> segments = new ConcurrentHashMap<>();
@@ -85,7 +85,8 @@ final class TailingPublisher implements EventMessageHandler {
 
     TailingPublisher(Supplier<CapturedAggregates> captured, Function<String, String> topics, Serializer serializer,
                      OutboxPublisher publisher, TraceParentProvider traceParents, Duration ackTimeout,
-                     boolean sequenced, String processorName, Supplier<TokenStore> tokenStore, int maxAttempts) {
+                     boolean sequenced, String processorName, Supplier<TokenStore> tokenStore, int maxAttempts,
+                     Function<Integer, java.util.Optional<TrackingToken>> committedTokens) {
         this.captured = captured;
         this.topics = topics;
         this.serializer = serializer;
@@ -96,6 +97,7 @@ final class TailingPublisher implements EventMessageHandler {
         this.processorName = processorName;
         this.tokenStore = tokenStore;
         this.maxAttempts = maxAttempts;
+        this.committedTokens = committedTokens;
         this.segmentResource = "Processor[" + processorName + "]/SegmentId";
     }
 
@@ -119,7 +121,6 @@ final class TailingPublisher implements EventMessageHandler {
         }
         Batch batch = unitOfWork.getResource(BATCH);
         if (batch == null) {
-            // not in computeIfAbsent: reading the token uses the unit of work's resources (its connection)
             Batch created = newBatch(unitOfWork);
             unitOfWork.resources().put(BATCH, created);
             unitOfWork.onPrepareCommit(u -> created.await());
@@ -128,6 +129,7 @@ final class TailingPublisher implements EventMessageHandler {
         batch.advance(event);
         if (isPublished(event)) {
             DomainEventMessage<?> domainEvent = (DomainEventMessage<?>) event;
+            // the only exceptions the handler throws: an event given up on (dead-lettered when there is a queue)
             OutboxEntry entry = EventEntries.of(domainEvent, serializer, traceParents.traceParent(domainEvent));
             parkIfGivenUp(entry.id());
             batch.send(entry, topics.apply(domainEvent.getType()));
@@ -172,19 +174,25 @@ final class TailingPublisher implements EventMessageHandler {
     }
 
     /**
-     * Throws for an event whose earlier sends failed in a way retrying will not fix (refused by the broker, too
-     * large, …) or failed {@code maxAttempts} times for a reason that may pass (except broker outages and timeouts,
-     * retried until they end): with a dead-letter queue the event is parked there (and its aggregate's later events
-     * after it); without one the batch fails again.
+     * With a dead-letter queue, throws for an event whose earlier sends failed in a way retrying will not fix (refused
+     * by the broker, too large, …) or failed {@code maxAttempts} times for a reason that may pass (except broker
+     * outages and timeouts, retried until they end): the invoker parks it there, with its aggregate's later events
+     * behind it. Without a queue nothing is given up on: the event is sent again (with a fresh sequence id when it was
+     * refused outright) each time its batch is retried, until it goes.
      */
     private void parkIfGivenUp(String eventId) {
         Failure failure = failures.get(eventId);
-        if (failure != null && (!failure.kind().isRetryable()
+        if (deadLettering && failure != null && (!failure.kind().isRetryable()
                 || (!failure.kind().isRetriedUntilResolved() && failure.attempts() >= maxAttempts))) {
             failures.remove(eventId);
             throw new TailingPublishException("Event " + eventId + " could not be published (" + failure.kind()
                                                       + ", " + failure.attempts() + " attempt(s))", failure.cause());
         }
+    }
+
+    /** Whether events given up on are parked (the processing group has a dead-letter queue). */
+    void deadLettering(boolean deadLettering) {
+        this.deadLettering = deadLettering;
     }
 
     private void failed(String eventId, Throwable cause) {
@@ -211,20 +219,23 @@ final class TailingPublisher implements EventMessageHandler {
         if (!sequenced || !(unitOfWork.resources().get(segmentResource) instanceof Integer segment)) {
             return new Batch(-1, null, -1);
         }
-        // the position the stored token covers: what comes at or below it now is a late commit
-        TrackingToken stored = tokenStore.get().fetchToken(processorName, segment);
-        long storedPosition = stored == null ? -1 : stored.position().orElse(-1);
-        return new Batch(segment, segments.computeIfAbsent(segment, s -> new SegmentState()), storedPosition);
+        Batch batch;
+        try {
+            // the token this batch starts from: what comes at or below its position now is a late commit
+            TrackingToken start = committedTokens.apply(segment)
+                                                 .orElseGet(() -> tokenStore.get().fetchToken(processorName, segment));
+            long startPosition = start == null ? -1 : start.position().orElse(-1);
+            batch = new Batch(segment, segments.computeIfAbsent(segment, s -> new SegmentState()), startPosition);
+        } catch (RuntimeException e) {
+            batch = new Batch(segment, segments.computeIfAbsent(segment, s -> new SegmentState()), -1);
+            batch.broken(e); // fails the batch at its end, outside the handler
+        }
+        return batch;
     }
 
-    /** Per processor segment, kept across batches of this process. */
+    /** Per processor segment, kept across batches of this process: per topic, the open session. */
     private static final class SegmentState {
-        /** Per topic, the open session and the highest id used in it. */
         final Map<String, TopicSession> sessions = new HashMap<>();
-        /** Events a failed batch had sent and the broker acknowledged: not sent again on its retry. */
-        final Set<String> acknowledged = new HashSet<>();
-        /** Events a failed batch had not gotten acknowledged: sent again with fresh ids on its retry. */
-        final Set<String> unacknowledged = new HashSet<>();
     }
 
     private static final class TopicSession {
@@ -240,8 +251,17 @@ final class TailingPublisher implements EventMessageHandler {
             return lastUsed;
         }
 
-        long at(long position) {
-            long id = position * SPREAD;
+        /**
+         * The id of an event in stream order at {@code position} (the {@code sibling}-th of several events read from
+         * one stored entry, 0 otherwise): {@code position × 1024 + sibling}. At or below what the broker stored, it is
+         * a re-send of a stored message (stream order), sent unchanged for the broker to drop; above that but not
+         * above an id this session used already (after a late commit's fresh id), a fresh id.
+         */
+        long at(long position, int sibling) {
+            long id = position * SPREAD + sibling;
+            if (id <= highestStored) {
+                return id;
+            }
             if (id <= lastUsed) {
                 return fresh();
             }
@@ -257,6 +277,10 @@ final class TailingPublisher implements EventMessageHandler {
         private final SegmentState state;
         private long position;
         private boolean late;
+        private TrackingToken previousToken;
+        private int sibling;
+        /** Why this batch cannot succeed (a send refused at once, a session that did not open): it fails at its end. */
+        private Throwable broken;
         private final Map<String, CompletableFuture<?>> lastByAggregate = new HashMap<>();
         private final Map<String, CompletableFuture<?>> sends = new java.util.LinkedHashMap<>();
 
@@ -271,13 +295,29 @@ final class TailingPublisher implements EventMessageHandler {
             if (state == null) {
                 return;
             }
-            long at = event instanceof TrackedEventMessage<?> tracked && tracked.trackingToken() != null
-                    ? tracked.trackingToken().position().orElse(-1) : -1;
-            late = at < 0 || at <= position;
+            TrackingToken token = event instanceof TrackedEventMessage<?> tracked ? tracked.trackingToken() : null;
+            long at = token == null ? -1 : token.position().orElse(-1);
+            if (token != null && token.equals(previousToken)) { // several events upcast from one stored entry
+                sibling++;
+                late = false;
+            } else {
+                sibling = 0;
+                late = at < 0 || at <= position;
+            }
+            previousToken = token;
             position = Math.max(position, at);
         }
 
-        void send(OutboxEntry entry, String topic) throws Exception {
+        void broken(Throwable cause) {
+            if (broken == null) {
+                broken = cause;
+            }
+        }
+
+        void send(OutboxEntry entry, String topic) {
+            if (broken != null) {
+                return; // the batch fails at its end; later sends would overtake the one that could not go
+            }
             CompletableFuture<?> sent;
             if (state == null) {
                 CompletableFuture<?> previous = lastByAggregate.get(entry.aggregateId());
@@ -286,20 +326,27 @@ final class TailingPublisher implements EventMessageHandler {
                         : previous.thenCompose(acknowledged -> publisher.publish(entry, topic));
                 lastByAggregate.put(entry.aggregateId(), sent);
             } else {
-                if (state.acknowledged.contains(entry.id())) {
-                    return; // stored by the broker in the failed attempt of this batch
+                TopicSession session;
+                try {
+                    session = session(topic);
+                } catch (Exception e) {
+                    broken(e);
+                    return;
                 }
-                TopicSession session = session(topic);
-                long id = late || state.unacknowledged.contains(entry.id()) ? session.fresh() : session.at(position);
+                Failure failure = failures.get(entry.id());
+                // a send refused outright never reached the broker: a fresh id, so deduplication cannot drop it
+                boolean refusedBefore = failure != null && !failure.kind().mayHaveBeenStored();
+                long id = late || refusedBefore ? session.fresh() : session.at(position, sibling);
                 sent = publisher.publish(entry, topic, segment, id);
             }
-            if (sent.isCompletedExceptionally()) { // refused at once, e.g. too large: later sends would overtake it
-                TailingPublisher.this.failed(entry.id(), sent.handle((ok, error) -> error).join());
-                parkIfGivenUp(entry.id()); // throws (the event is dead-lettered) if retrying cannot help
-                sends.put(entry.id(), sent);
-                await(); // throws: the batch fails and is retried
-            }
             sends.put(entry.id(), sent);
+            if (sent.isCompletedExceptionally()) { // refused at once, e.g. too large: later sends would overtake it
+                Throwable cause = sent.handle((ok, error) -> error).join();
+                TailingPublisher.this.failed(entry.id(), cause);
+                sends.remove(entry.id());
+                parkIfGivenUp(entry.id()); // throws (the event is dead-lettered) if retrying cannot help
+                broken(cause);
+            }
         }
 
         private TopicSession session(String topic) throws Exception {
@@ -314,13 +361,18 @@ final class TailingPublisher implements EventMessageHandler {
         }
 
         void await() {
-            if (sends.isEmpty()) {
+            if (sends.isEmpty() && broken == null) {
                 return;
             }
             try {
+                if (broken != null) {
+                    CompletableFuture.allOf(sends.values().toArray(CompletableFuture[]::new))
+                                     .handle((ok, error) -> null)
+                                     .get(ackTimeout.toMillis(), TimeUnit.MILLISECONDS);
+                    throw new ExecutionException(broken);
+                }
                 CompletableFuture.allOf(sends.values().toArray(CompletableFuture[]::new))
                                  .get(ackTimeout.toMillis(), TimeUnit.MILLISECONDS);
-                sends.keySet().forEach(failures::remove);
                 succeeded();
             } catch (ExecutionException e) {
                 failed();
@@ -339,32 +391,22 @@ final class TailingPublisher implements EventMessageHandler {
         }
 
         private void succeeded() {
+            sends.keySet().forEach(failures::remove);
             sends.clear();
             lastByAggregate.clear();
-            if (state != null) {
-                state.acknowledged.clear();
-                state.unacknowledged.clear();
-            }
         }
 
-        /** Remembers what the broker stored of this batch, and starts new sessions for its retry. */
+        /** Remembers how the batch's sends failed; the processor then releases the segment (closing its sessions). */
         private void failed() {
             sends.forEach((id, sent) -> {
                 if (sent.isCompletedExceptionally()) {
                     TailingPublisher.this.failed(id, sent.handle((ok, error) -> error).join());
+                } else if (sent.isDone()) {
+                    failures.remove(id);
                 }
             });
             if (state != null) {
-                sends.forEach((id, sent) -> {
-                    if (sent.isDone() && !sent.isCompletedExceptionally()) {
-                        state.acknowledged.add(id);
-                    } else {
-                        state.unacknowledged.add(id);
-                    }
-                });
                 state.sessions.clear();
-                logger.debug("Batch of segment {} failed: {} acknowledged, {} to send again with fresh ids", segment,
-                             state.acknowledged.size(), state.unacknowledged.size());
             }
             sends.clear();
             lastByAggregate.clear();

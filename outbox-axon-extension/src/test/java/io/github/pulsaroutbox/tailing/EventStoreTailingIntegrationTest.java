@@ -225,6 +225,134 @@ class EventStoreTailingIntegrationTest {
     }
 
     /**
+     * Sequence ids on: a send the broker refuses (after later sends of the batch were stored) is sent again with a
+     * fresh, higher id when the batch is retried, so deduplication cannot drop it, while the re-sent copies of the
+     * stored ones are dropped: every event arrives once, in order per aggregate.
+     */
+    @Test
+    void aRefusedSendIsRetriedWithAFreshSequenceIdAndTheStoredCopiesAreDropped() throws Exception {
+        String failing = "refused-" + UUID.randomUUID();
+        String other = "other-" + UUID.randomUUID();
+        Configuration plain = start(configurer()); // the events exist before the processor reads them: one batch
+        plain.commandGateway().sendAndWait(new ShopCommands.CreateOrder(failing, "f"));
+        plain.commandGateway().sendAndWait(new ShopCommands.CreateOrder(other, "o"));
+        plain.commandGateway().sendAndWait(new ShopCommands.AddLine(failing, "x", 1));
+        plain.commandGateway().sendAndWait(new ShopCommands.AddLine(other, "y", 1));
+        plain.commandGateway().sendAndWait(new ShopCommands.AddLine(failing, "z", 2));
+        plain.shutdown();
+        started.remove(plain);
+
+        FlakyPublisher flaky = new FlakyPublisher(
+                PulsarOutboxPublisher.builder().pulsarClient(client).sendTimeout(Duration.ofSeconds(10)).build(),
+                failing, 1, 3, new org.apache.pulsar.client.api.PulsarClientException.NotAllowedException(
+                        "refused for the test"), true);
+        try (Consumer<byte[]> consumer = subscribe()) {
+            start(tailing(EventStoreTailingModule.builder().segments(1)
+                                                 .startPosition(EventStoreTailingModule.StartPosition.TAIL), flaky));
+            Map<String, List<Long>> deliveries = receiveAll(consumer, 5);
+            assertThat(flaky.refusals.get()).isEqualTo(3);
+            assertThat(deliveries.get(failing)).as("once each, in order").containsExactly(0L, 1L, 2L);
+            assertThat(deliveries.get(other)).as("once each, in order").containsExactly(0L, 1L);
+        }
+    }
+
+    /**
+     * With a dead-letter queue, a send that fails for a reason that may pass is retried with the batch, never parked:
+     * the queue stays empty and every event arrives.
+     */
+    @Test
+    void withADeadLetterQueueAPassingFailureIsRetriedNotParked() throws Exception {
+        org.axonframework.eventhandling.deadletter.jdbc.JdbcSequencedDeadLetterQueue<
+                org.axonframework.eventhandling.EventMessage<?>> queue = deadLetterQueue();
+        String failing = "flaky-" + UUID.randomUUID();
+        FlakyPublisher flaky = new FlakyPublisher(
+                PulsarOutboxPublisher.builder().pulsarClient(client).sendTimeout(Duration.ofSeconds(10)).build(),
+                failing, 1, 3, new IllegalStateException("unavailable for the test"), false);
+        Configurer configurer = tailing(EventStoreTailingModule.builder().segments(1), flaky);
+        configurer.eventProcessing().registerDeadLetterQueue(EventStoreTailingModule.DEFAULT_PROCESSOR_NAME,
+                                                             c -> queue);
+        try (Consumer<byte[]> consumer = subscribe()) {
+            CommandGateway gateway = start(configurer).commandGateway();
+            awaitTokens(EventStoreTailingModule.DEFAULT_PROCESSOR_NAME);
+            gateway.sendAndWait(new ShopCommands.CreateOrder(failing, "f"));
+            gateway.sendAndWait(new ShopCommands.AddLine(failing, "x", 1));
+            gateway.sendAndWait(new ShopCommands.AddLine(failing, "z", 2));
+            Map<String, List<Long>> deliveries = receiveAll(consumer, 3);
+            assertThat(flaky.refusals.get()).isEqualTo(3);
+            assertThat(deliveries.get(failing)).containsExactly(0L, 1L, 2L);
+            assertThat(transactions.fetchInTransaction(queue::size)).as("nothing parked").isZero();
+        }
+    }
+
+    /** Receives until {@code distinct} events arrived, then 2 s more; per key, the sequences in arrival order. */
+    private static Map<String, List<Long>> receiveAll(Consumer<byte[]> consumer, int distinct) throws Exception {
+        Map<String, List<Long>> deliveries = new LinkedHashMap<>();
+        Set<String> ids = new HashSet<>();
+        Message<byte[]> message;
+        while ((message = consumer.receive(ids.size() >= distinct ? 2 : 90, TimeUnit.SECONDS)) != null) {
+            ids.add(message.getProperty(OutboxMessageProperties.ID));
+            deliveries.computeIfAbsent(message.getKey(), k -> new ArrayList<>()).add(
+                    Long.parseLong(message.getProperty(OutboxMessageProperties.AGGREGATE_SEQUENCE)));
+        }
+        assertThat(ids).as("distinct events received").hasSize(distinct);
+        return deliveries;
+    }
+
+    /** Fails the sends of one event (aggregate, sequence) a number of times, at once or after later sends went. */
+    private static final class FlakyPublisher extends io.github.pulsaroutbox.relay.ForwardingOutboxPublisher {
+
+        private final String aggregateId;
+        private final long sequence;
+        private final int times;
+        private final Exception failure;
+        private final boolean later;
+        private final AtomicInteger refusals;
+
+        FlakyPublisher(OutboxPublisher delegate, String aggregateId, long sequence, int times, Exception failure,
+                       boolean later) {
+            this(delegate, aggregateId, sequence, times, failure, later, new AtomicInteger());
+        }
+
+        private FlakyPublisher(OutboxPublisher delegate, String aggregateId, long sequence, int times,
+                               Exception failure, boolean later, AtomicInteger refusals) {
+            super(delegate);
+            this.aggregateId = aggregateId;
+            this.sequence = sequence;
+            this.times = times;
+            this.failure = failure;
+            this.later = later;
+            this.refusals = refusals;
+        }
+
+        @Override
+        protected OutboxPublisher wrap(OutboxPublisher publisher) {
+            return new FlakyPublisher(publisher, aggregateId, sequence, times, failure, later, refusals);
+        }
+
+        private CompletableFuture<?> refuseOr(OutboxEntry entry, java.util.function.Supplier<CompletableFuture<?>> send) {
+            if (entry.aggregateId().equals(aggregateId) && entry.aggregateSequence() == sequence
+                    && refusals.get() < times) {
+                refusals.incrementAndGet();
+                return later ? CompletableFuture.supplyAsync(() -> {
+                    throw new java.util.concurrent.CompletionException(failure);
+                }, CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS))
+                             : CompletableFuture.failedFuture(failure);
+            }
+            return send.get();
+        }
+
+        @Override
+        public CompletableFuture<?> publish(OutboxEntry entry, String destination) {
+            return refuseOr(entry, () -> super.publish(entry, destination));
+        }
+
+        @Override
+        public CompletableFuture<?> publish(OutboxEntry entry, String destination, int segment, long sequenceId) {
+            return refuseOr(entry, () -> super.publish(entry, destination, segment, sequenceId));
+        }
+    }
+
+    /**
      * A late commit: a transaction that took its global index before others committed theirs commits last. The
      * processor's gap-aware token sees the gap and publishes the event when it appears; its message is not dropped as
      * a copy by the broker's deduplication (it gets an id above what the producer stored), also when it is the first
@@ -327,15 +455,7 @@ class EventStoreTailingIntegrationTest {
     @Test
     void anEventThatCanNeverBeSentIsParkedInTheDeadLetterQueueAndHoldsOnlyItsAggregate() throws Exception {
         org.axonframework.eventhandling.deadletter.jdbc.JdbcSequencedDeadLetterQueue<
-                org.axonframework.eventhandling.EventMessage<?>> queue =
-                org.axonframework.eventhandling.deadletter.jdbc.JdbcSequencedDeadLetterQueue
-                        .<org.axonframework.eventhandling.EventMessage<?>>builder()
-                        .processingGroup(EventStoreTailingModule.DEFAULT_PROCESSOR_NAME)
-                        .connectionProvider(connections).transactionManager(transactions)
-                        .genericSerializer(serializer).eventSerializer(serializer)
-                        .build();
-        transactions.executeInTransaction(() -> queue.createSchema(
-                new org.axonframework.eventhandling.deadletter.jdbc.GenericDeadLetterTableFactory()));
+                org.axonframework.eventhandling.EventMessage<?>> queue = deadLetterQueue();
         Configurer configurer = tailing(EventStoreTailingModule.builder());
         configurer.eventProcessing().registerDeadLetterQueue(EventStoreTailingModule.DEFAULT_PROCESSOR_NAME,
                                                              c -> queue);
@@ -382,6 +502,21 @@ class EventStoreTailingIntegrationTest {
                     .isEqualTo(blocked + "#2");
             assertThat(transactions.fetchInTransaction(() -> queue.sequenceSize(blocked))).isZero();
         }
+    }
+
+    private org.axonframework.eventhandling.deadletter.jdbc.JdbcSequencedDeadLetterQueue<
+            org.axonframework.eventhandling.EventMessage<?>> deadLetterQueue() {
+        org.axonframework.eventhandling.deadletter.jdbc.JdbcSequencedDeadLetterQueue<
+                org.axonframework.eventhandling.EventMessage<?>> queue =
+                org.axonframework.eventhandling.deadletter.jdbc.JdbcSequencedDeadLetterQueue
+                        .<org.axonframework.eventhandling.EventMessage<?>>builder()
+                        .processingGroup(EventStoreTailingModule.DEFAULT_PROCESSOR_NAME)
+                        .connectionProvider(connections).transactionManager(transactions)
+                        .genericSerializer(serializer).eventSerializer(serializer)
+                        .build();
+        transactions.executeInTransaction(() -> queue.createSchema(
+                new org.axonframework.eventhandling.deadletter.jdbc.GenericDeadLetterTableFactory()));
+        return queue;
     }
 
     private static org.axonframework.eventhandling.DomainEventMessage<?> event(String aggregateId, long sequence,

@@ -232,29 +232,9 @@ class EventStoreTailingIntegrationTest {
      */
     @Test
     void aRefusedSendIsRetriedWithAFreshSequenceIdAndTheStoredCopiesAreDropped() throws Exception {
-        String failing = "refused-" + UUID.randomUUID();
-        String other = "other-" + UUID.randomUUID();
-        Configuration plain = start(configurer()); // the events exist before the processor reads them: one batch
-        plain.commandGateway().sendAndWait(new ShopCommands.CreateOrder(failing, "f"));
-        plain.commandGateway().sendAndWait(new ShopCommands.CreateOrder(other, "o"));
-        plain.commandGateway().sendAndWait(new ShopCommands.AddLine(failing, "x", 1));
-        plain.commandGateway().sendAndWait(new ShopCommands.AddLine(other, "y", 1));
-        plain.commandGateway().sendAndWait(new ShopCommands.AddLine(failing, "z", 2));
-        plain.shutdown();
-        started.remove(plain);
-
-        FlakyPublisher flaky = new FlakyPublisher(
-                PulsarOutboxPublisher.builder().pulsarClient(client).sendTimeout(Duration.ofSeconds(10)).build(),
-                failing, 1, 3, new org.apache.pulsar.client.api.PulsarClientException.NotAllowedException(
-                        "refused for the test"), false);
-        try (Consumer<byte[]> consumer = subscribe()) {
-            start(tailing(EventStoreTailingModule.builder().segments(1)
-                                                 .startPosition(EventStoreTailingModule.StartPosition.TAIL), flaky));
-            Map<String, List<Long>> deliveries = receiveAll(consumer, 5);
-            assertThat(flaky.refusals.get()).isEqualTo(3);
-            assertThat(deliveries.get(failing)).as("once each, in order").containsExactly(0L, 1L, 2L);
-            assertThat(deliveries.get(other)).as("once each, in order").containsExactly(0L, 1L);
-        }
+        Refusal refusal = refuseSecondEventThrice(false);
+        assertThat(refusal.deliveries().get(refusal.failing())).as("once each, in order").containsExactly(0L, 1L, 2L);
+        assertThat(refusal.deliveries().get(refusal.other())).as("once each, in order").containsExactly(0L, 1L);
     }
 
     /**
@@ -266,7 +246,23 @@ class EventStoreTailingIntegrationTest {
      */
     @Test
     void aRefusalReportedLaterLosesNothingAndDuplicatesNothing() throws Exception {
-        String failing = "refused-later-" + UUID.randomUUID();
+        Refusal refusal = refuseSecondEventThrice(true);
+        assertThat(refusal.deliveries().get(refusal.failing())).as("each stored once")
+                                                               .containsExactlyInAnyOrder(0L, 1L, 2L);
+        assertThat(refusal.deliveries().get(refusal.other())).as("once each, in order").containsExactly(0L, 1L);
+    }
+
+    /** Per key, what a reader saw when the second event of {@code failing} was refused three times. */
+    private record Refusal(String failing, String other, Map<String, List<Long>> deliveries) {
+    }
+
+    /**
+     * Stores 3 events of one order and 2 of another (interleaved) before the processor starts, so they come in one
+     * batch; the publisher (sequence ids on) refuses the first order's second event three times, at once or only
+     * after later sends went ({@code later}); returns what the reader received.
+     */
+    private Refusal refuseSecondEventThrice(boolean later) throws Exception {
+        String failing = "refused-" + UUID.randomUUID();
         String other = "other-" + UUID.randomUUID();
         Configuration plain = start(configurer());
         plain.commandGateway().sendAndWait(new ShopCommands.CreateOrder(failing, "f"));
@@ -280,14 +276,13 @@ class EventStoreTailingIntegrationTest {
         FlakyPublisher flaky = new FlakyPublisher(
                 PulsarOutboxPublisher.builder().pulsarClient(client).sendTimeout(Duration.ofSeconds(10)).build(),
                 failing, 1, 3, new org.apache.pulsar.client.api.PulsarClientException.NotAllowedException(
-                        "refused later for the test"), true);
+                        "refused for the test"), later);
         try (Consumer<byte[]> consumer = subscribe()) {
             start(tailing(EventStoreTailingModule.builder().segments(1)
                                                  .startPosition(EventStoreTailingModule.StartPosition.TAIL), flaky));
             Map<String, List<Long>> deliveries = receiveAll(consumer, 5);
             assertThat(flaky.refusals.get()).isEqualTo(3);
-            assertThat(deliveries.get(failing)).as("each stored once").containsExactlyInAnyOrder(0L, 1L, 2L);
-            assertThat(deliveries.get(other)).as("once each, in order").containsExactly(0L, 1L);
+            return new Refusal(failing, other, deliveries);
         }
     }
 

@@ -11,11 +11,9 @@ import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
 import org.springframework.lang.Nullable;
 
-import java.security.Principal;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Supplier;
 
 /**
  * The {@code outbox} Actuator endpoint in the tailing mode: the same paths and actions as in the outbox-table mode,
@@ -63,13 +61,13 @@ class OutboxDeadLetterEndpoint {
     public WebEndpointResponse<Object> act(@Selector String id, String action, @Nullable String reason,
                                            SecurityContext securityContext) {
         return guarded(deadLetters -> {
-            String actor = actor(securityContext);
+            String actor = OutboxEndpoint.actor(securityContext);
             boolean done;
             switch (action) {
                 case "retry" -> done = deadLetters.retry(id, actor, reason);
                 case "discard" -> done = deadLetters.discard(id, actor, reason);
                 default -> {
-                    return badRequest("unknown action '" + action + "': use retry or discard");
+                    return OutboxEndpoint.badRequest("unknown action '" + action + "': use retry or discard");
                 }
             }
             return done ? new WebEndpointResponse<>(Map.of("id", id, "action", action, "by", actor))
@@ -82,18 +80,19 @@ class OutboxDeadLetterEndpoint {
                                             @Nullable String aggregateId, @Nullable String reason,
                                             SecurityContext securityContext) {
         return guarded(deadLetters -> {
-            String actor = actor(securityContext);
+            String actor = OutboxEndpoint.actor(securityContext);
             int published;
             switch (action) {
                 case "retry-aggregate" -> {
                     if (aggregateId == null) {
-                        return badRequest("retry-aggregate needs aggregateId");
+                        return OutboxEndpoint.badRequest("retry-aggregate needs aggregateId");
                     }
                     published = deadLetters.retryAggregate(aggregateId, actor, reason);
                 }
                 case "retry-all" -> published = deadLetters.retryAll(actor, reason);
                 default -> {
-                    return badRequest("unknown action '" + action + "': use retry-aggregate or retry-all");
+                    return OutboxEndpoint.badRequest("unknown action '" + action
+                                                             + "': use retry-aggregate or retry-all");
                 }
             }
             return new WebEndpointResponse<>(Map.of("action", action, "rows", published, "by", actor));
@@ -111,7 +110,7 @@ class OutboxDeadLetterEndpoint {
         try {
             return call.apply(deadLetters.get());
         } catch (IllegalArgumentException e) {
-            return badRequest(e.getMessage());
+            return OutboxEndpoint.badRequest(e.getMessage());
         } catch (RuntimeException e) {
             LoggerFactory.getLogger(OutboxDeadLetterEndpoint.class)
                          .warn("The outbox endpoint could not reach the dead-letter queue", e);
@@ -120,16 +119,7 @@ class OutboxDeadLetterEndpoint {
         }
     }
 
-    private static String actor(SecurityContext securityContext) {
-        Principal principal = securityContext == null ? null : securityContext.getPrincipal();
-        return principal == null ? "actuator" : principal.getName();
-    }
-
     private static WebEndpointResponse<Object> notFound(String id) {
         return new WebEndpointResponse<>(Map.of("error", "no parked event " + id), WebEndpointResponse.STATUS_NOT_FOUND);
-    }
-
-    private static WebEndpointResponse<Object> badRequest(String message) {
-        return new WebEndpointResponse<>(Map.of("error", message), WebEndpointResponse.STATUS_BAD_REQUEST);
     }
 }

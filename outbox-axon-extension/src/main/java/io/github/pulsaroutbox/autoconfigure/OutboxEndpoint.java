@@ -178,7 +178,8 @@ class OutboxEndpoint {
         }
     }
 
-    private static String actor(SecurityContext securityContext) {
+    /** Who acts: the authenticated principal, else {@code actuator}. */
+    static String actor(SecurityContext securityContext) {
         Principal principal = securityContext == null ? null : securityContext.getPrincipal();
         return principal == null ? UNAUTHENTICATED : principal.getName();
     }
@@ -188,7 +189,7 @@ class OutboxEndpoint {
                                          WebEndpointResponse.STATUS_SERVICE_UNAVAILABLE);
     }
 
-    private static WebEndpointResponse<Object> badRequest(String message) {
+    static WebEndpointResponse<Object> badRequest(String message) {
         return new WebEndpointResponse<>(Map.of("error", message), WebEndpointResponse.STATUS_BAD_REQUEST);
     }
 }

@@ -79,7 +79,7 @@ final class TailingPublisher implements EventMessageHandler {
     private final Function<Integer, java.util.Optional<TrackingToken>> committedTokens;
     private final String segmentResource;
     /** Per processor segment: its producer sessions and what a failed batch left behind. */
-    private final Map<Integer, SegmentState> segments = new ConcurrentHashMap<>();
+    private final Map<Integer, Map<String, TopicSession>> segments = new ConcurrentHashMap<>();
     /** Events whose sends failed, until sent or given up on. */
     private final Map<String, Failure> failures = new ConcurrentHashMap<>();
 
@@ -128,11 +128,10 @@ final class TailingPublisher implements EventMessageHandler {
         }
         batch.advance(event);
         if (isPublished(event)) {
-            DomainEventMessage<?> domainEvent = (DomainEventMessage<?>) event;
             // the only exceptions the handler throws: an event given up on (dead-lettered when there is a queue)
-            OutboxEntry entry = EventEntries.of(domainEvent, serializer, traceParents.traceParent(domainEvent));
+            OutboxEntry entry = entryOf(event);
             parkIfGivenUp(entry.id());
-            batch.send(entry, topics.apply(domainEvent.getType()));
+            batch.send(entry, topics.apply(entry.aggregateType()));
         }
         return null;
     }
@@ -157,15 +156,20 @@ final class TailingPublisher implements EventMessageHandler {
                 && captured.get().isCaptured(domainEvent.getType()) && !EventEntries.isExcluded(domainEvent);
     }
 
+    /** The entry of a published event (see {@link #isPublished}); throws when it cannot be serialized. */
+    private OutboxEntry entryOf(EventMessage<?> event) {
+        DomainEventMessage<?> domainEvent = (DomainEventMessage<?>) event;
+        return EventEntries.of(domainEvent, serializer, traceParents.traceParent(domainEvent));
+    }
+
     /** Publishes one event on its own and waits for the acknowledgement (at least once: no sequence id). */
     private void publishAlone(EventMessage<?> event) throws Exception {
         if (!isPublished(event)) {
             return;
         }
-        DomainEventMessage<?> domainEvent = (DomainEventMessage<?>) event;
-        OutboxEntry entry = EventEntries.of(domainEvent, serializer, traceParents.traceParent(domainEvent));
+        OutboxEntry entry = entryOf(event);
         try {
-            publisher.publish(entry, topics.apply(domainEvent.getType()))
+            publisher.publish(entry, topics.apply(entry.aggregateType()))
                      .get(ackTimeout.toMillis(), TimeUnit.MILLISECONDS);
             failures.remove(entry.id());
         } catch (ExecutionException e) {
@@ -209,8 +213,7 @@ final class TailingPublisher implements EventMessageHandler {
 
     /** The processor released {@code segment}: its producers close, so that another node can open them. */
     void segmentReleased(int segment) {
-        SegmentState state = segments.remove(segment);
-        if (state != null) {
+        if (segments.remove(segment) != null) {
             publisher.closeSegment(segment);
         }
     }
@@ -219,23 +222,17 @@ final class TailingPublisher implements EventMessageHandler {
         if (!sequenced || !(unitOfWork.resources().get(segmentResource) instanceof Integer segment)) {
             return new Batch(-1, null, -1);
         }
-        Batch batch;
+        Map<String, TopicSession> sessions = segments.computeIfAbsent(segment, s -> new HashMap<>());
         try {
             // the token this batch starts from: what comes at or below its position now is a late commit
             TrackingToken start = committedTokens.apply(segment)
                                                  .orElseGet(() -> tokenStore.get().fetchToken(processorName, segment));
-            long startPosition = start == null ? -1 : start.position().orElse(-1);
-            batch = new Batch(segment, segments.computeIfAbsent(segment, s -> new SegmentState()), startPosition);
+            return new Batch(segment, sessions, start == null ? -1 : start.position().orElse(-1));
         } catch (RuntimeException e) {
-            batch = new Batch(segment, segments.computeIfAbsent(segment, s -> new SegmentState()), -1);
+            Batch batch = new Batch(segment, sessions, -1);
             batch.broken(e); // fails the batch at its end, outside the handler
+            return batch;
         }
-        return batch;
-    }
-
-    /** Per processor segment, kept across batches of this process: per topic, the open session. */
-    private static final class SegmentState {
-        final Map<String, TopicSession> sessions = new HashMap<>();
     }
 
     private static final class TopicSession {
@@ -274,7 +271,8 @@ final class TailingPublisher implements EventMessageHandler {
     private final class Batch {
 
         private final int segment;
-        private final SegmentState state;
+        /** The segment's open session per topic (kept across batches of this process); {@code null}: unsequenced. */
+        private final Map<String, TopicSession> sessions;
         private long position;
         private boolean late;
         private TrackingToken previousToken;
@@ -284,15 +282,15 @@ final class TailingPublisher implements EventMessageHandler {
         private final Map<String, CompletableFuture<?>> lastByAggregate = new HashMap<>();
         private final Map<String, CompletableFuture<?>> sends = new java.util.LinkedHashMap<>();
 
-        Batch(int segment, SegmentState state, long storedPosition) {
+        Batch(int segment, Map<String, TopicSession> sessions, long storedPosition) {
             this.segment = segment;
-            this.state = state;
+            this.sessions = sessions;
             this.position = storedPosition;
         }
 
         /** Notes the event's position in the stream, and whether it comes late (at or below what came before). */
         void advance(EventMessage<?> event) {
-            if (state == null) {
+            if (sessions == null) {
                 return;
             }
             TrackingToken token = event instanceof TrackedEventMessage<?> tracked ? tracked.trackingToken() : null;
@@ -319,7 +317,7 @@ final class TailingPublisher implements EventMessageHandler {
                 return; // the batch fails at its end; later sends would overtake the one that could not go
             }
             CompletableFuture<?> sent;
-            if (state == null) {
+            if (sessions == null) {
                 CompletableFuture<?> previous = lastByAggregate.get(entry.aggregateId());
                 sent = previous == null
                         ? publisher.publish(entry, topic)
@@ -350,12 +348,12 @@ final class TailingPublisher implements EventMessageHandler {
         }
 
         private TopicSession session(String topic) throws Exception {
-            TopicSession session = state.sessions.get(topic);
+            TopicSession session = sessions.get(topic);
             if (session == null) {
                 OutboxPublisher.Session opened = publisher.openSession(topic, segment)
                                                          .get(ackTimeout.toMillis(), TimeUnit.MILLISECONDS);
                 session = new TopicSession(opened.highestStored());
-                state.sessions.put(topic, session);
+                sessions.put(topic, session);
             }
             return session;
         }
@@ -405,8 +403,8 @@ final class TailingPublisher implements EventMessageHandler {
                     failures.remove(id);
                 }
             });
-            if (state != null) {
-                state.sessions.clear();
+            if (sessions != null) {
+                sessions.clear();
             }
             sends.clear();
             lastByAggregate.clear();

@@ -90,6 +90,8 @@ public final class OutboxRelay {
     private static final long DISPATCH_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
     /** How far (in batches) a full scan reads past rows held back in memory before it gives up until the next. */
     private static final int MAX_SKIP_AHEAD_BATCHES = 16;
+    /** The longest interval between full scans while they find every due row held back. */
+    static final int MAX_HELD_BACK_SCAN_SECONDS = 30;
     /** Without sequence ids an opening only readies the topic's producer: there is nothing to resolve. */
     private static final OutboxPublisher.Session NO_SESSION = new OutboxPublisher.Session() {
         @Override
@@ -403,6 +405,11 @@ public final class OutboxRelay {
         private boolean lastFetchFull;
         private boolean fullScanDue = true;
         private long epochStartNanos = System.nanoTime();
+        /**
+         * How long after a full scan the next one is due: {@code pollInterval}, or longer while full scans find every
+         * due row held back behind a parked or backing-off row of its aggregate (see {@link #heldBackScanInterval}).
+         */
+        private long fullScanIntervalNanos = pollInterval.toNanos();
         private long highWater = Long.MIN_VALUE;
         /** Per aggregate, the highest sequence this relay took (and did not see fail): continuations extend it. */
         private final Map<String, Long> lastSequence = new HashMap<>();
@@ -424,7 +431,7 @@ public final class OutboxRelay {
             // fetch when the working set runs low, unless recording lags behind (then sending more only grows it)
             if (running && queuedCount + inFlightCount <= batchSize / 2 && known.size() - waitingCount <= 3 * batchSize
                     && (lastFetchFull || !busy() || wakeUps.tryAcquire()
-                        || System.nanoTime() - epochStartNanos > pollInterval.toNanos())) {
+                        || System.nanoTime() - epochStartNanos > fullScanIntervalNanos)) {
                 fetch();
             }
             if (dispatchDue()) {
@@ -468,7 +475,7 @@ public final class OutboxRelay {
          */
         private int fetch(int skipAhead) {
             boolean full = skipAhead > 0 || fullScanDue
-                    || System.nanoTime() - epochStartNanos > pollInterval.toNanos();
+                    || System.nanoTime() - epochStartNanos > fullScanIntervalNanos;
             Instant now = clock.instant();
             int limit = full ? batchSize + known.size() + skipAhead : batchSize;
             long after = highWater;
@@ -530,7 +537,14 @@ public final class OutboxRelay {
                 }
                 added++;
             }
-            fullScanDue = !full && (deferred > 0 || rows.size() < limit);
+            if (full) {
+                fullScanIntervalNanos = rows.isEmpty() && skipAhead == 0 ? heldBackScanInterval(now, segments)
+                                                                         : pollInterval.toNanos();
+            }
+            // a caught-up continuation asks for a full scan (late commits, due retries), except while full scans
+            // find everything held back: they then come at their longer interval
+            fullScanDue = !full && (deferred > 0
+                    || (rows.size() < limit && fullScanIntervalNanos <= pollInterval.toNanos()));
             if (!full && deferred > 0 && added == 0) {
                 return fetch(); // the continuation could take nothing: scan in full now rather than later
             }
@@ -538,6 +552,36 @@ public final class OutboxRelay {
                 return fetch(Math.max(batchSize, skipAhead * 4)); // everything read is held back: read further
             }
             return added;
+        }
+
+        /**
+         * After a full scan that returned nothing: when due pending rows exist all the same, every one of them waits
+         * behind a parked or backing-off row of its aggregate (a broker outage, mass parking), and scanning them again
+         * every {@code pollInterval} would only read them again. The next full scan then comes after twice the last
+         * interval (at most {@value #MAX_HELD_BACK_SCAN_SECONDS} s), or when the earliest retry is due if that is
+         * sooner. Continuations (new rows) go on every pass, new aggregates and this relay's own successful retries
+         * bring the full scans back at once. An empty outbox keeps the normal interval: that scan reads one index
+         * entry, and it is what finds rows that committed late below the highest position seen.
+         */
+        private long heldBackScanInterval(Instant now, Set<Integer> segments) {
+            long normal = pollInterval.toNanos();
+            boolean heldBack = !transactionManager.fetchInTransaction(
+                    () -> store.fetchPendingAfter(Long.MIN_VALUE, 1, now, segments)).isEmpty();
+            if (!heldBack) {
+                return normal;
+            }
+            long longest = Math.max(normal, TimeUnit.SECONDS.toNanos(MAX_HELD_BACK_SCAN_SECONDS));
+            long next = Math.min(Math.max(fullScanIntervalNanos * 2, normal * 2), longest);
+            Optional<Instant> retry = transactionManager.fetchInTransaction(() -> store.nextRetryAt(segments));
+            if (retry.isPresent()) {
+                next = Math.min(next, Math.max(0, Duration.between(now, retry.get()).toNanos()));
+            }
+            if (next > normal && fullScanIntervalNanos <= normal) {
+                logger.debug("Outbox relay '{}': every due row waits behind a parked or backing-off row of its "
+                                    + "aggregate; scanning for them less often (at most every {} s) until one moves",
+                            name, MAX_HELD_BACK_SCAN_SECONDS);
+            }
+            return Math.max(next, normal);
         }
 
         /**

@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 import io.github.pulsaroutbox.OutboxSegments;
@@ -65,6 +66,15 @@ public interface OutboxStore {
     /** As {@link #fetchPendingAfter(long, int, Instant)}, only rows in the given segments. */
     default List<OutboxEntry> fetchPendingAfter(long afterPosition, int limit, Instant now, Set<Integer> segments) {
         return inSegments(fetchPendingAfter(afterPosition, limit, now), segments);
+    }
+
+    /**
+     * When the earliest retry of a pending row in the given segments is due (rows backing off after a failed send),
+     * empty when no row waits for one. A relay whose full scans find every due row held back sleeps until then. The
+     * default knows none (the relay then scans at its longest held-back interval).
+     */
+    default Optional<Instant> nextRetryAt(Set<Integer> segments) {
+        return Optional.empty();
     }
 
     private List<OutboxEntry> inSegments(List<OutboxEntry> entries, Set<Integer> segments) {

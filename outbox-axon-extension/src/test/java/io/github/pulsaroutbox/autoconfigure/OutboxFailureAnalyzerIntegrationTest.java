@@ -30,7 +30,7 @@ class OutboxFailureAnalyzerIntegrationTest {
         assertThat(analysis).isNotNull();
         assertThat(analysis.getDescription()).contains("the outbox table 'axon_outbox'").contains("is missing");
         assertThat(analysis.getAction()).contains("pulsar-outbox.initialize-schema=always")
-                                        .contains("io/github/pulsaroutbox/store/jdbc/h2/schema.sql");
+                                        .contains("io/github/pulsaroutbox/store/jdbc/h2/migration/V1__");
         // registered: Spring Boot's report shows it instead of a stack trace per command
         assertThat(output).contains("APPLICATION FAILED TO START").contains("pulsar-outbox.initialize-schema=always");
     }

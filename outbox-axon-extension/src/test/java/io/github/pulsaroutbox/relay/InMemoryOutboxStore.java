@@ -108,12 +108,23 @@ class InMemoryOutboxStore implements OutboxStore {
         }
     }
 
+    @Override
+    public synchronized Optional<Instant> nextRetryAt(Set<Integer> segments) {
+        return rows.values().stream().filter(e -> e.status() == OutboxStatus.PENDING)
+                   .map(e -> nextAttemptAt.get(e.id())).filter(java.util.Objects::nonNull).min(Comparator.naturalOrder());
+    }
+
     synchronized Optional<OutboxEntry> find(String id) {
         return Optional.ofNullable(rows.get(id));
     }
 
     synchronized long count(OutboxStatus status) {
         return rows.values().stream().filter(e -> e.status() == status).count();
+    }
+
+    /** Makes a backing-off row due now, as an earlier retry time would. */
+    synchronized void dueNow(String id) {
+        nextAttemptAt.put(id, Instant.now());
     }
 
     synchronized Instant nextAttemptAt(String id) {

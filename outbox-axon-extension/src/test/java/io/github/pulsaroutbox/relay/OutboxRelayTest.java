@@ -195,6 +195,66 @@ class OutboxRelayTest {
         relay.shutdown();
     }
 
+    /*
+     * A broker outage or mass parking leaves every due row behind a parked or backing-off row of its aggregate. Full
+     * scans then find nothing, and reading the whole held-back backlog again every poll interval is what made a
+     * PostgreSQL relay spend seconds per pass (issue 10): they back off (doubling), while the retry's due time still
+     * brings the scan that moves the aggregate on.
+     */
+    @Test
+    void fullScansThatFindEverythingHeldBackBackOffAndTheDueRetryStillMovesTheAggregateOn() {
+        append("A", 0, 1, 2, 3, 4);
+        java.util.concurrent.atomic.AtomicInteger emptyFullScans = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean refuse = new java.util.concurrent.atomic.AtomicBoolean(true);
+        InMemoryOutboxStore counting = new InMemoryOutboxStore() {
+            @Override
+            public synchronized List<OutboxEntry> fetchPending(int limit, Instant now) {
+                List<OutboxEntry> rows = super.fetchPending(limit, now);
+                if (rows.isEmpty()) {
+                    emptyFullScans.incrementAndGet();
+                }
+                return rows;
+            }
+        };
+        counting.append(List.of(store.find("A-0").orElseThrow(), store.find("A-1").orElseThrow(),
+                                store.find("A-2").orElseThrow(), store.find("A-3").orElseThrow(),
+                                store.find("A-4").orElseThrow()));
+        OutboxRelay relay = OutboxRelay.builder()
+                                       .store(counting)
+                                       .publisher((entry, topic) -> {
+                                           published.add(entry.aggregateId() + entry.aggregateSequence());
+                                           return entry.aggregateSequence() == 0 && refuse.get()
+                                                  ? CompletableFuture.failedFuture(new IllegalStateException("down"))
+                                                  : CompletableFuture.completedFuture("ok");
+                                       })
+                                       .topicResolver((type, annotated) -> Optional.of("topic"))
+                                       .failurePolicy(BackoffFailurePolicy.builder().initialDelay(Duration.ofHours(1))
+                                                                          .jitter(0).build())
+                                       .pollInterval(Duration.ofMillis(20))
+                                       .build();
+        relay.start();
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(() -> counting.find("A-0").orElseThrow().attempts() == 1);
+            int before = emptyFullScans.get();
+            long start = System.nanoTime();
+            await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(30)).until(() -> true);
+            long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
+            // every 20 ms (poll interval) that would be ~150 scans; doubling from 40 ms: 20, 40, ..., 2,560 ms
+            assertThat(emptyFullScans.get() - before).as("held-back full scans in %d ms", elapsedMillis)
+                                                     .isLessThanOrEqualTo(12);
+            assertThat(published).containsExactly("A0"); // nothing behind it moved
+
+            // the retry comes due: a held-back scan (at most 30 s apart) finds it, and the rows behind it follow
+            refuse.set(false);
+            counting.dueNow("A-0");
+            await().atMost(Duration.ofSeconds(30))
+                   .untilAsserted(() -> assertThat(counting.count(OutboxStatus.SENT)).isEqualTo(5));
+            assertThat(published).containsExactly("A0", "A0", "A1", "A2", "A3", "A4");
+        } finally {
+            relay.shutdown();
+        }
+    }
+
     @Test
     void rowWithoutTopicIsParkedAndItsAggregateWaits() throws Exception {
         append("A", 0, 1);

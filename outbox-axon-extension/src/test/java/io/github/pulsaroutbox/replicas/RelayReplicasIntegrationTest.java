@@ -120,6 +120,7 @@ class RelayReplicasIntegrationTest {
             JdbcTemplate jdbc = new JdbcTemplate(dataSource);
             jdbc.execute("DROP TABLE IF EXISTS " + table + "_node");
             jdbc.execute("DROP TABLE IF EXISTS " + table + "_archive");
+            jdbc.execute("DROP TABLE IF EXISTS " + table + "_version");
             jdbc.execute("DROP TABLE IF EXISTS " + table);
             jdbc.update("DELETE FROM TokenEntry WHERE processorName = ?", processor);
         }

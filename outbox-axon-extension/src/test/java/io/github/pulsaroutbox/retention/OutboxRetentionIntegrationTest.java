@@ -123,6 +123,7 @@ class OutboxRetentionIntegrationTest {
                 s.execute("DROP TABLE " + table);
                 s.execute("DROP TABLE " + table + "_archive");
                 s.execute("DROP TABLE " + table + "_node");
+                s.execute("DROP TABLE IF EXISTS " + table + "_version");
             }
         }
     }

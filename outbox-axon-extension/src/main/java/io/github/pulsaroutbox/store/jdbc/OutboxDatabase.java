@@ -6,7 +6,7 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * The databases the JDBC outbox store ships SQL for. Each has its own {@code schema.sql} and
+ * The databases the JDBC outbox store ships SQL for. Each has its own migrations ({@code migration/V<n>__*.sql}) and
  * {@code statements.properties} under {@code io/github/pulsaroutbox/store/jdbc/<folder>/}.
  */
 public enum OutboxDatabase {

@@ -29,12 +29,18 @@ final class OutboxSql {
     private static final String SEGMENT_PARAMETERS = String.join(", ",
                                                                  java.util.Collections.nCopies(SEGMENT_SET_SIZE, "?"));
 
-    private final Properties statements;
-    private final List<String> schema;
+    /** The schema version this code reads and writes: migrations {@code V1} to {@code V<n>} exist for every database. */
+    static final int SCHEMA_VERSION = 2;
+    /** The migration files under {@code <database>/migration/}, version 1 first (Flyway's naming). */
+    static final List<String> MIGRATIONS = List.of("V1__pulsar_outbox_baseline.sql",
+                                                   "V2__pulsar_outbox_schema_version.sql");
 
-    private OutboxSql(Properties statements, List<String> schema) {
+    private final Properties statements;
+    private final List<List<String>> migrations;
+
+    private OutboxSql(Properties statements, List<List<String>> migrations) {
         this.statements = statements;
-        this.schema = schema;
+        this.migrations = migrations;
     }
 
     static OutboxSql load(OutboxDatabase database, String table) {
@@ -48,18 +54,25 @@ final class OutboxSql {
         }
         Properties statements = new Properties();
         raw.forEach((k, v) -> statements.setProperty((String) k, substitute((String) v, table, simpleName)));
-        String schemaText;
-        try (InputStream in = resource(database, "schema.sql")) {
-            schemaText = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        List<List<String>> migrations = MIGRATIONS.stream()
+                                                  .map(file -> statementsOf(database, "migration/" + file, table,
+                                                                            simpleName))
+                                                  .toList();
+        return new OutboxSql(statements, migrations);
+    }
+
+    private static List<String> statementsOf(OutboxDatabase database, String file, String table, String simpleName) {
+        String text;
+        try (InputStream in = resource(database, file)) {
+            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        List<String> schema = Arrays.stream(schemaText.replaceAll("(?m)^--.*$", "").split(";"))
-                                    .map(String::trim)
-                                    .filter(s -> !s.isEmpty())
-                                    .map(s -> substitute(s, table, simpleName))
-                                    .toList();
-        return new OutboxSql(statements, schema);
+        return Arrays.stream(text.replaceAll("(?m)^--.*$", "").split(";"))
+                     .map(String::trim)
+                     .filter(s -> !s.isEmpty())
+                     .map(s -> substitute(s, table, simpleName))
+                     .toList();
     }
 
     /** @throws IllegalArgumentException naming the problem when {@code table} is not a valid table name */
@@ -80,8 +93,9 @@ final class OutboxSql {
         return sql;
     }
 
-    List<String> schema() {
-        return schema;
+    /** The statements of migration {@code version} (1 to {@link #SCHEMA_VERSION}), placeholders substituted. */
+    List<String> migration(int version) {
+        return migrations.get(version - 1);
     }
 
     private static String substitute(String sql, String table, String simpleName) {

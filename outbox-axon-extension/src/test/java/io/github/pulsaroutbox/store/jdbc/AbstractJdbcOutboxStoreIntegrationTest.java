@@ -45,6 +45,76 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
             s.execute("DROP TABLE " + table);
             s.execute("DROP TABLE " + table + "_archive");
             s.execute("DROP TABLE " + table + "_node");
+            s.execute("DROP TABLE IF EXISTS " + table + "_version");
+        }
+    }
+
+    /*
+     * Schema versions: tables created before versions were recorded (version 1, the baseline) are reported at startup
+     * and migrated by createSchema without losing a row; a table of an older or a newer version fails the start
+     * with what to do.
+     */
+    @Test
+    void tablesOfAnEarlierSchemaAreReportedThenMigratedKeepingTheirRows() throws SQLException {
+        String old = table + "_v1";
+        JdbcOutboxStore oldStore = JdbcOutboxStore.builder().connectionProvider(dataSource()::getConnection).table(old)
+                                                  .build();
+        try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
+            for (String ddl : OutboxSql.load(OutboxDatabase.detect(c), old).migration(1)) {
+                s.execute(ddl);
+            }
+        }
+        try {
+            oldStore.append(List.of(entry("kept", "A", 0)));
+            assertThatThrownBy(oldStore::verifySchema).isInstanceOf(io.github.pulsaroutbox.OutboxStartupException.class)
+                    .hasMessageContaining("records no schema version")
+                    .hasMessageContaining("pulsar-outbox.initialize-schema=always")
+                    .hasMessageContaining("/migration/V1__");
+
+            oldStore.createSchema();
+
+            oldStore.verifySchema();
+            assertThat(oldStore.fetchPending(10, Instant.now())).extracting(OutboxEntry::id).containsExactly("kept");
+            assertThat(recordedVersion(old)).isEqualTo(JdbcOutboxStore.schemaVersion());
+        } finally {
+            try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
+                for (String suffix : new String[]{"", "_archive", "_node", "_version"}) {
+                    s.execute("DROP TABLE IF EXISTS " + old + suffix);
+                }
+            }
+        }
+    }
+
+    @Test
+    void tablesOfAnotherSchemaVersionFailTheStartWithWhatToDo() throws SQLException {
+        assertThat(recordedVersion(table)).isEqualTo(JdbcOutboxStore.schemaVersion());
+        store.verifySchema();
+
+        setRecordedVersion(JdbcOutboxStore.schemaVersion() - 1);
+        assertThatThrownBy(store::verifySchema).isInstanceOf(io.github.pulsaroutbox.OutboxStartupException.class)
+                .hasMessageContaining("has schema version " + (JdbcOutboxStore.schemaVersion() - 1) + ", older")
+                .hasMessageContaining("V" + JdbcOutboxStore.schemaVersion() + "__");
+
+        setRecordedVersion(JdbcOutboxStore.schemaVersion() + 1);
+        store.createSchema(); // leaves a newer table alone
+        assertThat(recordedVersion(table)).isEqualTo(JdbcOutboxStore.schemaVersion() + 1);
+        assertThatThrownBy(store::verifySchema).isInstanceOf(io.github.pulsaroutbox.OutboxStartupException.class)
+                .hasMessageContaining("has schema version " + (JdbcOutboxStore.schemaVersion() + 1) + ", newer");
+    }
+
+    private int recordedVersion(String outboxTable) throws SQLException {
+        try (Connection c = dataSource().getConnection(); Statement s = c.createStatement();
+             java.sql.ResultSet rs = s.executeQuery("SELECT version FROM " + outboxTable + "_version")) {
+            assertThat(rs.next()).isTrue();
+            int version = rs.getInt(1);
+            assertThat(rs.next()).as("one row").isFalse();
+            return version;
+        }
+    }
+
+    private void setRecordedVersion(int version) throws SQLException {
+        try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
+            s.executeUpdate("UPDATE " + table + "_version SET version = " + version);
         }
     }
 

@@ -3,7 +3,11 @@ package io.github.pulsaroutbox.store.jdbc;
 import org.axonframework.common.AxonConfigurationException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.List;
+import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -15,7 +19,7 @@ class OutboxSqlTest {
     void acceptsTableNames(String table) {
         OutboxSql sql = OutboxSql.load(OutboxDatabase.H2, table);
         assertThat(sql.get("insert")).contains("INSERT INTO " + table + " ");
-        assertThat(sql.schema()).isNotEmpty().allSatisfy(ddl -> assertThat(ddl).doesNotContain("${"));
+        assertThat(allMigrations(sql)).isNotEmpty().allSatisfy(ddl -> assertThat(ddl).doesNotContain("${"));
     }
 
     @ParameterizedTest
@@ -30,8 +34,26 @@ class OutboxSqlTest {
     @Test
     void constraintNamesUseTheUnqualifiedName() {
         OutboxSql sql = OutboxSql.load(OutboxDatabase.POSTGRESQL, "shop.outbox");
-        assertThat(String.join("\n", sql.schema())).contains("CREATE TABLE IF NOT EXISTS shop.outbox (")
+        assertThat(String.join("\n", allMigrations(sql))).contains("CREATE TABLE IF NOT EXISTS shop.outbox (")
                                                    .contains("CONSTRAINT outbox_pk")
-                                                   .contains("outbox_parked_ix ON shop.outbox");
+                                                   .contains("outbox_parked_ix ON shop.outbox")
+                                                   .contains("CREATE TABLE IF NOT EXISTS shop.outbox_version (");
+    }
+
+    @ParameterizedTest
+    @EnumSource(OutboxDatabase.class)
+    void theLastMigrationOfEveryDatabaseRecordsTheVersionTheCodeChecks(OutboxDatabase database) {
+        OutboxSql sql = OutboxSql.load(database, "outbox");
+        assertThat(OutboxSql.MIGRATIONS).hasSize(OutboxSql.SCHEMA_VERSION);
+        assertThat(sql.migration(OutboxSql.SCHEMA_VERSION))
+                .contains("INSERT INTO outbox_version (version) VALUES (" + OutboxSql.SCHEMA_VERSION + ")");
+        // the archive is declared column by column, and retention copies by name
+        assertThat(String.join("\n", allMigrations(sql))).doesNotContain("SELECT *");
+        assertThat(sql.get("retentionArchive")).doesNotContain("SELECT *").contains("topic) SELECT id, position");
+    }
+
+    private static List<String> allMigrations(OutboxSql sql) {
+        return IntStream.rangeClosed(1, OutboxSql.SCHEMA_VERSION).mapToObj(sql::migration)
+                        .flatMap(List::stream).toList();
     }
 }

@@ -63,6 +63,16 @@ public interface OutboxStore {
         return inSegments(fetchPending(limit, now), segments);
     }
 
+    /**
+     * As {@link #fetchPending(int, Instant, Set)}, only rows above {@code abovePosition}: the relay skips a prefix of
+     * rows its last complete scan found all held back. A row is returned only if no pending row of its aggregate with
+     * a lower sequence lies at or below {@code abovePosition} (that row would have to go first; the aggregate waits
+     * for the next complete scan). The default scans from the lowest position (always correct, only slower).
+     */
+    default List<OutboxEntry> fetchPending(int limit, Instant now, Set<Integer> segments, long abovePosition) {
+        return fetchPending(limit, now, segments);
+    }
+
     /** As {@link #fetchPendingAfter(long, int, Instant)}, only rows in the given segments. */
     default List<OutboxEntry> fetchPendingAfter(long afterPosition, int limit, Instant now, Set<Integer> segments) {
         return inSegments(fetchPendingAfter(afterPosition, limit, now), segments);

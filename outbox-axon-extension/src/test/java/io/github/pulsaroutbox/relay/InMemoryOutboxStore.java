@@ -56,6 +56,23 @@ class InMemoryOutboxStore implements OutboxStore {
     }
 
     @Override
+    public synchronized List<OutboxEntry> fetchPending(int limit, Instant now, Set<Integer> segments,
+                                                       long abovePosition) {
+        if (abovePosition == Long.MIN_VALUE) {
+            return fetchPending(limit, now, segments); // a complete scan, as subclasses of this fake may change it
+        }
+        return rows.values().stream()
+                   .filter(e -> e.status() == OutboxStatus.PENDING && e.position() > abovePosition
+                           && !inBackoff(e, now) && !blocked(e, now)
+                           && rows.values().stream().noneMatch(b -> b.status() == OutboxStatus.PENDING
+                                   && b.aggregateKey().equals(e.aggregateKey())
+                                   && b.aggregateSequence() < e.aggregateSequence()
+                                   && b.position() <= abovePosition))
+                   .sorted(Comparator.comparingLong(OutboxEntry::position))
+                   .limit(limit).toList();
+    }
+
+    @Override
     public synchronized List<OutboxEntry> fetchPendingAfter(long afterPosition, int limit, Instant now) {
         return rows.values().stream()
                    .filter(e -> e.status() == OutboxStatus.PENDING && e.position() > afterPosition
@@ -120,6 +137,15 @@ class InMemoryOutboxStore implements OutboxStore {
 
     synchronized long count(OutboxStatus status) {
         return rows.values().stream().filter(e -> e.status() == status).count();
+    }
+
+    /** An operator's retry of a parked row. */
+    synchronized void unpark(String id) {
+        OutboxEntry e = rows.get(id);
+        rows.put(id, new OutboxEntry(e.id(), e.position(), e.timestamp(), e.eventType(), e.aggregateType(),
+                                     e.aggregateId(), e.aggregateSequence(), e.payload(), e.metadata(), e.version(),
+                                     e.traceParent(), OutboxStatus.PENDING, 0, null, null, OutboxEntry.NO_SEQUENCE,
+                                     e.topic()));
     }
 
     /** Makes a backing-off row due now, as an earlier retry time would. */

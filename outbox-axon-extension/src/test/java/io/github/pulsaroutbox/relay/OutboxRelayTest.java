@@ -255,6 +255,74 @@ class OutboxRelayTest {
         }
     }
 
+    /*
+     * Rows held back behind a parked head at the start of the outbox (mass parking, then traffic goes on): full scans
+     * start above them instead of reading them every time, the rows above flow in order, and the held-back
+     * aggregate moves on once its head is retried (a complete scan still comes).
+     */
+    @Test
+    void fullScansStartAboveAHeldBackPrefixAndTheHeldBackAggregateStillMovesOnInOrder() {
+        List<OutboxEntry> lost = new ArrayList<>();
+        for (long sequence = 0; sequence < 10; sequence++) { // positions 1..10; no topic for the head: parked
+            lost.add(OutboxEntry.pending("L-" + sequence, Instant.now(), "Evt", "Lost", "L", sequence, "{}", "{}",
+                                         "0", null));
+        }
+        store.append(lost);
+        List<Long> scansAbove = new CopyOnWriteArrayList<>();
+        InMemoryOutboxStore counting = new InMemoryOutboxStore() {
+            @Override
+            public synchronized List<OutboxEntry> fetchPending(int limit, Instant now, Set<Integer> segments,
+                                                               long abovePosition) {
+                scansAbove.add(abovePosition);
+                return super.fetchPending(limit, now, segments, abovePosition);
+            }
+        };
+        counting.append(lost);
+        java.util.concurrent.atomic.AtomicBoolean lostHasATopic = new java.util.concurrent.atomic.AtomicBoolean();
+        OutboxRelay relay = OutboxRelay.builder()
+                                       .store(counting)
+                                       .publisher((entry, topic) -> {
+                                           published.add(entry.aggregateId() + entry.aggregateSequence());
+                                           return CompletableFuture.completedFuture("ok");
+                                       })
+                                       .topicResolver((type, annotated) -> type.equals("Lost") && !lostHasATopic.get()
+                                                                           ? Optional.empty() : Optional.of("topic"))
+                                       .pollInterval(Duration.ofMillis(20))
+                                       .build();
+        relay.start();
+        try {
+            await().atMost(Duration.ofSeconds(30))
+                   .until(() -> counting.find("L-0").orElseThrow().status() == OutboxStatus.FAILED);
+            // traffic goes on: one new aggregate at a time (each brings a full scan)
+            for (int i = 0; i < 20; i++) {
+                String aggregate = "N" + i;
+                counting.append(List.of(OutboxEntry.pending(aggregate + "-0", Instant.now(), "Evt", "Order",
+                                                            aggregate, 0, "{}", "{}", "0", null),
+                                        OutboxEntry.pending(aggregate + "-1", Instant.now(), "Evt", "Order",
+                                                            aggregate, 1, "{}", "{}", "0", null)));
+                relay.wakeUp();
+                long sent = 2L * (i + 1);
+                await().atMost(Duration.ofSeconds(30)).until(() -> counting.count(OutboxStatus.SENT) == sent);
+            }
+            assertThat(scansAbove).as("full scans started above the held-back rows (positions 1..10)")
+                                  .anySatisfy(above -> assertThat(above).isGreaterThanOrEqualTo(10));
+            assertThat(published).noneMatch(p -> p.startsWith("L") && !p.equals("L0"));
+            for (int i = 0; i < 20; i++) {
+                assertThat(published).containsSubsequence("N" + i + "0", "N" + i + "1");
+            }
+
+            // an operator retries the parked head: a complete scan finds it, and its aggregate follows in order
+            lostHasATopic.set(true);
+            counting.unpark("L-0");
+            await().atMost(Duration.ofSeconds(60))
+                   .untilAsserted(() -> assertThat(counting.count(OutboxStatus.SENT)).isEqualTo(50));
+            assertThat(published.stream().filter(p -> p.startsWith("L")).toList())
+                    .containsExactly("L0", "L1", "L2", "L3", "L4", "L5", "L6", "L7", "L8", "L9");
+        } finally {
+            relay.shutdown();
+        }
+    }
+
     @Test
     void rowWithoutTopicIsParkedAndItsAggregateWaits() throws Exception {
         append("A", 0, 1);

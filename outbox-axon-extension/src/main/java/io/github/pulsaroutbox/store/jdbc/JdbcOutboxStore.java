@@ -275,6 +275,11 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
      */
     @Override
     public List<OutboxEntry> fetchPending(int limit, Instant now, Set<Integer> segments) {
+        return fetchPending(limit, now, segments, Long.MIN_VALUE);
+    }
+
+    @Override
+    public List<OutboxEntry> fetchPending(int limit, Instant now, Set<Integer> segments, long abovePosition) {
         if (segments.isEmpty()) {
             return List.of();
         }
@@ -282,21 +287,29 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
         return withConnection(connection -> {
             List<OutboxEntry> rows = new ArrayList<>(limit);
             List<Long> lowerMax = new ArrayList<>(limit);
+            int read = 0;
             try (PreparedStatement select = connection.prepareStatement(sql(connection).get("fetchPending"))) {
                 select.setObject(1, at);
                 int next = bindSegments(select, 2, segments);
                 select.setObject(next, at);
-                select.setInt(next + 1, limit);
+                select.setLong(next + 1, abovePosition);
+                select.setInt(next + 2, limit);
                 try (ResultSet rs = select.executeQuery()) {
                     while (rs.next()) {
-                        rows.add(readEntry(rs));
+                        read++;
+                        OutboxEntry entry = readEntry(rs);
+                        long min = rs.getLong("lower_min");
+                        if (!rs.wasNull() && min <= abovePosition) {
+                            continue; // an earlier row of its aggregate lies below the scan: it goes first
+                        }
                         long max = rs.getLong("lower_max");
+                        rows.add(entry);
                         lowerMax.add(rs.wasNull() ? null : max);
                     }
                 }
             }
-            long cutoff = rows.size() < limit ? Long.MAX_VALUE
-                                              : rows.stream().mapToLong(OutboxEntry::position).max().orElse(0);
+            long cutoff = read < limit ? Long.MAX_VALUE
+                                       : rows.stream().mapToLong(OutboxEntry::position).max().orElse(0);
             return inSequenceOrder(rows, lowerMax, cutoff, connection);
         });
     }

@@ -67,10 +67,10 @@ class H2JdbcOutboxStoreIntegrationTest extends AbstractJdbcOutboxStoreIntegratio
                 rs.next();
                 String plan = rs.getString(1).toUpperCase();
                 assertThat(plan).contains("INDEX SORTED").contains(table.toUpperCase() + "_STATUS_POSITION_IX");
-                // the parked probe and lower_max: each a range seek over the aggregate's rows of one status below
-                // the row's sequence (none for an aggregate's head row)
+                // the parked probe, lower_max and lower_min: each a range seek over the aggregate's rows of one
+                // status below the row's sequence (none for an aggregate's head row)
                 String[] seeks = plan.split(table.toUpperCase() + "_AGGREGATE_SEQUENCE_IX: ", -1);
-                assertThat(seeks).hasSize(3);
+                assertThat(seeks).hasSize(4);
                 for (int i = 1; i < seeks.length; i++) {
                     assertThat(seeks[i].substring(0, seeks[i].indexOf("*/")))
                             .contains("AGGREGATE_SEQUENCE < O.AGGREGATE_SEQUENCE");

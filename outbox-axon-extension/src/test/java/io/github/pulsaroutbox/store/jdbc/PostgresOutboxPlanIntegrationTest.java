@@ -133,7 +133,8 @@ class PostgresOutboxPlanIntegrationTest {
                 assertThat(plan).contains("Index Scan using " + TABLE + "_backing_off_ix")
                                 .doesNotContain("Join Filter").doesNotContain("Materialize")
                                 .contains("rows=0 loops=1"); // nothing is due
-                assertThat(buffers(plan)).isLessThan(600_000); // about 4 per blocked row, not rows x heads
+                // about 5 per blocked row (more with dead row versions the other tests leave), not rows x heads
+                assertThat(buffers(plan)).isLessThan(1_500_000);
             } finally {
                 c.rollback();
             }
@@ -152,7 +153,7 @@ class PostgresOutboxPlanIntegrationTest {
                                       fetchPending(c, 500));
                 assertThat(plan).contains(TABLE + "_parked_aggregate_ix on " + TABLE + " f")
                                 .doesNotContain("Join Filter").doesNotContain("Materialize");
-                assertThat(buffers(plan)).isLessThan(600_000);
+                assertThat(buffers(plan)).isLessThan(1_500_000);
 
                 PreparedStatement oldest = c.prepareStatement("EXPLAIN (ANALYZE, BUFFERS) "
                                                                       + sql.get("oldestPending"));
@@ -172,7 +173,8 @@ class PostgresOutboxPlanIntegrationTest {
             explain.setInt(2 + i, i % 16);
         }
         explain.setObject(2 + OutboxSql.SEGMENT_SET_SIZE, now);
-        explain.setInt(3 + OutboxSql.SEGMENT_SET_SIZE, limit);
+        explain.setLong(3 + OutboxSql.SEGMENT_SET_SIZE, Long.MIN_VALUE); // a complete scan, from the lowest position
+        explain.setInt(4 + OutboxSql.SEGMENT_SET_SIZE, limit);
         return explain;
     }
 

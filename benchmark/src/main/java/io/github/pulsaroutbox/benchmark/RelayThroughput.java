@@ -146,6 +146,16 @@ final class RelayThroughput {
         }
 
         @Override
+        public List<OutboxEntry> fetchPending(int limit, Instant now, Set<Integer> segments, long abovePosition) {
+            return delegate.fetchPending(limit, now, segments, abovePosition);
+        }
+
+        @Override
+        public java.util.Optional<Instant> nextRetryAt(Set<Integer> segments) {
+            return delegate.nextRetryAt(segments);
+        }
+
+        @Override
         public Set<String> assignSequences(java.util.Map<String, Long> sequences) {
             return delegate.assignSequences(sequences);
         }

@@ -130,7 +130,7 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
         OutboxMaintenance maintenance = builder.maintenance != null ? builder.maintenance
                 : store instanceof OutboxMaintenance m ? m : null;
         this.operations = maintenance == null ? null : new OutboxOperations(
-                maintenance, transactionManager, relay::wakeUp, metrics, Clock.systemUTC());
+                maintenance, transactionManager, relay::rescan, metrics, Clock.systemUTC());
         if (builder.retentionEnabled && maintenance != null) {
             OutboxRetention.Builder retentionBuilder = OutboxRetention.builder()
                                                                       .maintenance(maintenance)

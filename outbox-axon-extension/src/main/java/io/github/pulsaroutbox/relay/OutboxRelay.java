@@ -130,6 +130,7 @@ public final class OutboxRelay {
     private final Set<Integer> allSegments;
 
     private final Semaphore wakeUps = new Semaphore(0);
+    private volatile boolean rescanRequested;
     private final Map<String, Optional<String>> topicCache = new ConcurrentHashMap<>();
     private volatile boolean running;
     private volatile Thread worker;
@@ -245,6 +246,15 @@ public final class OutboxRelay {
      */
     public RelayHealth health() {
         return transport.snapshot();
+    }
+
+    /**
+     * Asks for a pass that scans the pending rows from the lowest position, e.g. because an operator released parked
+     * rows: rows the relay skipped as held back may now be due. Cheap; never blocks.
+     */
+    public void rescan() {
+        rescanRequested = true;
+        wakeUp();
     }
 
     /** Asks for a pass now, e.g. because rows were just committed. Cheap; never blocks. */
@@ -431,6 +441,11 @@ public final class OutboxRelay {
          * working set and the last fetch returned less than a batch.
          */
         boolean step() throws InterruptedException {
+            if (rescanRequested) {
+                rescanRequested = false;
+                rescanFromStart();
+                fullScanIntervalNanos = pollInterval.toNanos();
+            }
             collect();
             maintainSegments();
             admitWaiting();

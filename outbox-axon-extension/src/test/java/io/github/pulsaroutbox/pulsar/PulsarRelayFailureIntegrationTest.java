@@ -43,6 +43,7 @@ import static org.awaitility.Awaitility.await;
  * Bad input on the real broker: an unknown topic, a topic that refuses producers, a payload over the broker's size
  * limit. Each parks its row at once with a clear error (nothing is lost, nothing is marked sent), the rows behind it
  * wait, other aggregates keep flowing, and an operator's retry releases the parked row and those behind it in order.
+ * On H2 here, on PostgreSQL in {@link PostgresPulsarRelayFailureIntegrationTest}.
  */
 class PulsarRelayFailureIntegrationTest {
 
@@ -61,7 +62,7 @@ class PulsarRelayFailureIntegrationTest {
     void setUp() throws Exception {
         client = PulsarClient.builder().serviceUrl(SharedPulsarBroker.serviceUrl())
                              .operationTimeout(5, TimeUnit.SECONDS).build();
-        store = H2OutboxStores.newStore("relay-failure");
+        store = newStore();
         publisher = PulsarOutboxPublisher.builder().pulsarClient(client).sendTimeout(Duration.ofSeconds(5)).build();
         relay = OutboxRelay.builder()
                            .store(store)
@@ -74,7 +75,7 @@ class PulsarRelayFailureIntegrationTest {
                            .pollInterval(Duration.ofMillis(200))
                            .ackTimeout(Duration.ofSeconds(20))
                            .build();
-        operations = new OutboxOperations(store, NoTransactionManager.instance(), relay::wakeUp, OutboxMetrics.NOOP,
+        operations = new OutboxOperations(store, NoTransactionManager.instance(), relay::rescan, OutboxMetrics.NOOP,
                                           Clock.systemUTC());
     }
 
@@ -83,6 +84,15 @@ class PulsarRelayFailureIntegrationTest {
         relay.shutdown();
         publisher.close();
         client.close();
+        dropStore();
+    }
+
+    /** The store these tests run on: H2 here, PostgreSQL in {@link PostgresPulsarRelayFailureIntegrationTest}. */
+    JdbcOutboxStore newStore() {
+        return H2OutboxStores.newStore("relay-failure");
+    }
+
+    void dropStore() throws Exception {
     }
 
     @Test

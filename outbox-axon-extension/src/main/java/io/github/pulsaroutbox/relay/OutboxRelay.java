@@ -602,16 +602,25 @@ public final class OutboxRelay {
             if (!heldBack) {
                 return normal;
             }
-            long longest = Math.max(normal, TimeUnit.SECONDS.toNanos(MAX_HELD_BACK_SCAN_SECONDS));
-            long next = Math.min(Math.max(fullScanIntervalNanos * 2, normal * 2), longest);
-            Optional<Instant> retry = transactionManager.fetchInTransaction(() -> store.nextRetryAt(segments));
-            if (retry.isPresent()) {
-                next = Math.min(next, Math.max(0, Duration.between(now, retry.get()).toNanos()));
-            }
-            if (next > normal && fullScanIntervalNanos <= normal) {
+            if (fullScanIntervalNanos <= normal) {
                 logger.debug("Outbox relay '{}': every due row waits behind a parked or backing-off row of its "
                                     + "aggregate; scanning for them less often (at most every {} s) until one moves",
                             name, MAX_HELD_BACK_SCAN_SECONDS);
+            }
+            return backedOff(fullScanIntervalNanos, now, segments);
+        }
+
+        /**
+         * Twice {@code current} (at least twice {@code pollInterval}, at most {@value #MAX_HELD_BACK_SCAN_SECONDS} s),
+         * or sooner when the earliest retry in these segments is due, but never below {@code pollInterval}.
+         */
+        private long backedOff(long current, Instant now, Set<Integer> segments) {
+            long normal = pollInterval.toNanos();
+            long longest = Math.max(normal, TimeUnit.SECONDS.toNanos(MAX_HELD_BACK_SCAN_SECONDS));
+            long next = Math.min(Math.max(current * 2, normal * 2), longest);
+            Optional<Instant> retry = transactionManager.fetchInTransaction(() -> store.nextRetryAt(segments));
+            if (retry.isPresent()) {
+                next = Math.min(next, Math.max(0, Duration.between(now, retry.get()).toNanos()));
             }
             return Math.max(next, normal);
         }
@@ -638,13 +647,7 @@ public final class OutboxRelay {
             }
             heldBackBelow = first - 1;
             heldBackSegments = segments;
-            long longest = Math.max(normal, TimeUnit.SECONDS.toNanos(MAX_HELD_BACK_SCAN_SECONDS));
-            long next = Math.min(Math.max(completeScanIntervalNanos * 2, normal * 2), longest);
-            Optional<Instant> retry = transactionManager.fetchInTransaction(() -> store.nextRetryAt(segments));
-            if (retry.isPresent()) {
-                next = Math.min(next, Math.max(0, Duration.between(now, retry.get()).toNanos()));
-            }
-            completeScanIntervalNanos = Math.max(next, normal);
+            completeScanIntervalNanos = backedOff(completeScanIntervalNanos, now, segments);
             completeScanDueNanos = System.nanoTime() + completeScanIntervalNanos;
         }
 

@@ -1,5 +1,6 @@
 package io.github.pulsaroutbox.pulsar;
 
+import io.github.pulsaroutbox.TestPostgres;
 import io.github.pulsaroutbox.store.jdbc.JdbcOutboxStore;
 import org.postgresql.ds.PGSimpleDataSource;
 
@@ -14,15 +15,11 @@ import java.util.UUID;
  */
 class PostgresPulsarRelayFailureIntegrationTest extends PulsarRelayFailureIntegrationTest {
 
-    private final PGSimpleDataSource dataSource = new PGSimpleDataSource();
+    private final PGSimpleDataSource dataSource = TestPostgres.dataSource();
     private final String table = "relay_failure_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
 
     @Override
     JdbcOutboxStore newStore() {
-        dataSource.setURL(System.getenv().getOrDefault("OUTBOX_TEST_POSTGRES_URL",
-                                                       "jdbc:postgresql://127.0.0.1:5432/test"));
-        dataSource.setUser(System.getenv().getOrDefault("OUTBOX_TEST_POSTGRES_USER", "postgres"));
-        dataSource.setPassword(System.getenv().getOrDefault("OUTBOX_TEST_POSTGRES_PASSWORD", ""));
         JdbcOutboxStore store = JdbcOutboxStore.builder().connectionProvider(dataSource::getConnection).table(table)
                                                .build();
         store.createSchema();

@@ -1,6 +1,7 @@
 package io.github.pulsaroutbox.store.jdbc;
 
 import io.github.pulsaroutbox.OutboxEntry;
+import io.github.pulsaroutbox.TestPostgres;
 import liquibase.Contexts;
 import liquibase.LabelExpression;
 import liquibase.Liquibase;
@@ -12,7 +13,6 @@ import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.h2.jdbcx.JdbcDataSource;
 import org.junit.jupiter.api.Test;
-import org.postgresql.ds.PGSimpleDataSource;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -143,12 +143,7 @@ class MigrationToolsIntegrationTest {
     }
 
     private static DataSource postgres() {
-        PGSimpleDataSource dataSource = new PGSimpleDataSource();
-        dataSource.setURL(System.getenv().getOrDefault("OUTBOX_TEST_POSTGRES_URL",
-                                                       "jdbc:postgresql://127.0.0.1:5432/test"));
-        dataSource.setUser(System.getenv().getOrDefault("OUTBOX_TEST_POSTGRES_USER", "postgres"));
-        dataSource.setPassword(System.getenv().getOrDefault("OUTBOX_TEST_POSTGRES_PASSWORD", ""));
-        return dataSource;
+        return TestPostgres.dataSource();
     }
 
     private static DataSource h2() {

@@ -1,6 +1,6 @@
 package io.github.pulsaroutbox.store.jdbc;
 
-import org.postgresql.ds.PGSimpleDataSource;
+import io.github.pulsaroutbox.TestPostgres;
 
 import javax.sql.DataSource;
 
@@ -11,14 +11,7 @@ import javax.sql.DataSource;
  */
 class PostgresJdbcOutboxStoreIntegrationTest extends AbstractJdbcOutboxStoreIntegrationTest {
 
-    private static final PGSimpleDataSource DATA_SOURCE = new PGSimpleDataSource();
-
-    static {
-        String url = System.getenv().getOrDefault("OUTBOX_TEST_POSTGRES_URL", "jdbc:postgresql://127.0.0.1:5432/test");
-        DATA_SOURCE.setURL(url);
-        DATA_SOURCE.setUser(System.getenv().getOrDefault("OUTBOX_TEST_POSTGRES_USER", "postgres"));
-        DATA_SOURCE.setPassword(System.getenv().getOrDefault("OUTBOX_TEST_POSTGRES_PASSWORD", ""));
-    }
+    private static final DataSource DATA_SOURCE = TestPostgres.dataSource();
 
     @Override
     DataSource dataSource() {

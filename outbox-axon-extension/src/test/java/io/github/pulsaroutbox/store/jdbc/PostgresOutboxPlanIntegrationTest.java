@@ -1,5 +1,6 @@
 package io.github.pulsaroutbox.store.jdbc;
 
+import io.github.pulsaroutbox.TestPostgres;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,17 +28,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class PostgresOutboxPlanIntegrationTest {
 
-    private static final PGSimpleDataSource DATA_SOURCE = new PGSimpleDataSource();
+    private static final PGSimpleDataSource DATA_SOURCE = TestPostgres.dataSource();
     private static final String TABLE = "plan_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
     private static final Pattern BUFFERS = Pattern.compile("Buffers: shared(?: hit=(\\d+))?(?: read=(\\d+))?");
     private static OutboxSql sql;
-
-    static {
-        DATA_SOURCE.setURL(System.getenv().getOrDefault("OUTBOX_TEST_POSTGRES_URL",
-                                                        "jdbc:postgresql://127.0.0.1:5432/test"));
-        DATA_SOURCE.setUser(System.getenv().getOrDefault("OUTBOX_TEST_POSTGRES_USER", "postgres"));
-        DATA_SOURCE.setPassword(System.getenv().getOrDefault("OUTBOX_TEST_POSTGRES_PASSWORD", ""));
-    }
 
     @BeforeAll
     static void fillTheTable() throws SQLException {
@@ -122,43 +116,44 @@ class PostgresOutboxPlanIntegrationTest {
      */
     @Test
     void scanOverABacklogBlockedBehindBackingOffHeadsProbesEachRowWithOneSmallSeek() throws SQLException {
-        try (Connection c = DATA_SOURCE.getConnection()) {
-            c.setAutoCommit(false);
-            try (Statement s = c.createStatement()) {
-                s.execute("UPDATE " + TABLE + " SET attempts = 1, next_attempt_at = now() + interval '1 hour', "
-                                  + "failure_kind = 'UNAVAILABLE' WHERE status = 'PENDING' AND aggregate_sequence = 1000");
-                s.execute("ANALYZE " + TABLE);
-                String plan = explain(c, "relay scan, 100,000 rows blocked behind 1,000 backing-off heads",
-                                      fetchPending(c, 500));
-                assertThat(plan).contains("Index Scan using " + TABLE + "_backing_off_ix")
-                                .doesNotContain("Join Filter").doesNotContain("Materialize")
-                                .contains("rows=0 loops=1"); // nothing is due
-                // about 5 per blocked row (more with dead row versions the other tests leave), not rows x heads
-                assertThat(buffers(plan)).isLessThan(1_500_000);
-            } finally {
-                c.rollback();
-            }
-        }
+        onBlockedBacklog("SET attempts = 1, next_attempt_at = now() + interval '1 hour', failure_kind = 'UNAVAILABLE'",
+                         c -> {
+            String plan = explain(c, "relay scan, 100,000 rows blocked behind 1,000 backing-off heads",
+                                  fetchPending(c, 500));
+            assertThat(plan).contains("Index Scan using " + TABLE + "_backing_off_ix")
+                            .doesNotContain("Join Filter").doesNotContain("Materialize")
+                            .contains("rows=0 loops=1"); // nothing is due
+            // about 5 per blocked row (more with dead row versions the other tests leave), not rows x heads
+            assertThat(buffers(plan)).isLessThan(1_500_000);
+        });
     }
 
     @Test
     void scanOverABacklogBlockedBehindParkedHeadsProbesEachRowWithOneSmallSeek() throws SQLException {
+        onBlockedBacklog("SET status = 'FAILED', parked_at = now(), failure_kind = 'REFUSED'", c -> {
+            String plan = explain(c, "relay scan, 99,000 rows blocked behind 1,000 parked heads", fetchPending(c, 500));
+            assertThat(plan).contains(TABLE + "_parked_aggregate_ix on " + TABLE + " f")
+                            .doesNotContain("Join Filter").doesNotContain("Materialize");
+            assertThat(buffers(plan)).isLessThan(1_500_000);
+
+            String age = explain(c, "backlog age with 1,000 parked heads",
+                                 c.prepareStatement("EXPLAIN (ANALYZE, BUFFERS) " + sql.get("oldestPending")));
+            assertThat(age).contains(TABLE + "_pending_age_ix").doesNotContain("Seq Scan");
+        });
+    }
+
+    private interface OnConnection {
+        void run(Connection c) throws SQLException;
+    }
+
+    /** Every aggregate's pending head updated with {@code set}, in a transaction rolled back after {@code test}. */
+    private static void onBlockedBacklog(String set, OnConnection test) throws SQLException {
         try (Connection c = DATA_SOURCE.getConnection()) {
             c.setAutoCommit(false);
             try (Statement s = c.createStatement()) {
-                s.execute("UPDATE " + TABLE + " SET status = 'FAILED', parked_at = now(), failure_kind = 'REFUSED' "
-                                  + "WHERE status = 'PENDING' AND aggregate_sequence = 1000");
+                s.execute("UPDATE " + TABLE + " " + set + " WHERE status = 'PENDING' AND aggregate_sequence = 1000");
                 s.execute("ANALYZE " + TABLE);
-                String plan = explain(c, "relay scan, 99,000 rows blocked behind 1,000 parked heads",
-                                      fetchPending(c, 500));
-                assertThat(plan).contains(TABLE + "_parked_aggregate_ix on " + TABLE + " f")
-                                .doesNotContain("Join Filter").doesNotContain("Materialize");
-                assertThat(buffers(plan)).isLessThan(1_500_000);
-
-                PreparedStatement oldest = c.prepareStatement("EXPLAIN (ANALYZE, BUFFERS) "
-                                                                      + sql.get("oldestPending"));
-                String age = explain(c, "backlog age with 1,000 parked heads", oldest);
-                assertThat(age).contains(TABLE + "_pending_age_ix").doesNotContain("Seq Scan");
+                test.run(c);
             } finally {
                 c.rollback();
             }

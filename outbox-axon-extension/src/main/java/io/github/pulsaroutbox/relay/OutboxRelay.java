@@ -444,7 +444,6 @@ public final class OutboxRelay {
             if (rescanRequested) {
                 rescanRequested = false;
                 rescanFromStart();
-                fullScanIntervalNanos = pollInterval.toNanos();
             }
             collect();
             maintainSegments();
@@ -597,10 +596,8 @@ public final class OutboxRelay {
          */
         private long heldBackScanInterval(Instant now, Set<Integer> segments) {
             long normal = pollInterval.toNanos();
-            boolean heldBack = !transactionManager.fetchInTransaction(
-                    () -> store.fetchPendingAfter(Long.MIN_VALUE, 1, now, segments)).isEmpty();
-            if (!heldBack) {
-                return normal;
+            if (lowestDuePosition(now, segments) == Long.MAX_VALUE) {
+                return normal; // nothing due at all: the outbox is empty (of due rows), not held back
             }
             if (fullScanIntervalNanos <= normal) {
                 logger.debug("Outbox relay '{}': every due row waits behind a parked or backing-off row of its "
@@ -637,18 +634,25 @@ public final class OutboxRelay {
          */
         private void markHeldBackPrefix(List<OutboxEntry> rows, Instant now, Set<Integer> segments) {
             long first = rows.stream().mapToLong(OutboxEntry::position).min().orElse(Long.MAX_VALUE);
-            List<OutboxEntry> lowest = transactionManager.fetchInTransaction(
-                    () -> store.fetchPendingAfter(Long.MIN_VALUE, 1, now, segments));
-            long normal = pollInterval.toNanos();
-            if (lowest.isEmpty() || lowest.get(0).position() >= first) {
+            if (lowestDuePosition(now, segments) >= first) {
                 heldBackBelow = Long.MIN_VALUE; // nothing held back below the scan's first row
-                completeScanIntervalNanos = normal;
+                completeScanIntervalNanos = pollInterval.toNanos();
                 return;
             }
             heldBackBelow = first - 1;
             heldBackSegments = segments;
             completeScanIntervalNanos = backedOff(completeScanIntervalNanos, now, segments);
             completeScanDueNanos = System.nanoTime() + completeScanIntervalNanos;
+        }
+
+        /**
+         * The position of the lowest due pending row in these segments, held back or not ({@code Long.MAX_VALUE}
+         * when there is none): one index entry.
+         */
+        private long lowestDuePosition(Instant now, Set<Integer> segments) {
+            List<OutboxEntry> lowest = transactionManager.fetchInTransaction(
+                    () -> store.fetchPendingAfter(Long.MIN_VALUE, 1, now, segments));
+            return lowest.isEmpty() ? Long.MAX_VALUE : lowest.get(0).position();
         }
 
         /** The next full scan starts from the lowest position (the working set changed in a way it must see). */

@@ -29,11 +29,11 @@ final class OutboxSql {
     private static final String SEGMENT_PARAMETERS = String.join(", ",
                                                                  java.util.Collections.nCopies(SEGMENT_SET_SIZE, "?"));
 
-    /** The schema version this code reads and writes: migrations {@code V1} to {@code V<n>} exist for every database. */
-    static final int SCHEMA_VERSION = 2;
     /** The migration files under {@code <database>/migration/}, version 1 first (Flyway's naming). */
     static final List<String> MIGRATIONS = List.of("V1__pulsar_outbox_baseline.sql",
                                                    "V2__pulsar_outbox_schema_version.sql");
+    /** The schema version this code reads and writes: the last migration's. */
+    static final int SCHEMA_VERSION = MIGRATIONS.size();
 
     private final Properties statements;
     private final List<List<String>> migrations;

@@ -28,6 +28,7 @@ final class Options {
               --relay-batching=BOOL       key-based batching of the relay's producer (default: the publisher's, on)
               --relay-claims=BOOL         segment claims + broker sequence ids, as the extension's default (default true)
               --relay-nodes=N             relays sharing the outbox in the relay scenarios (default 1)
+              --store-profile=BOOL        print each drain's outbox store calls: count, rows, time (default false)
               --broker-deduplication=BOOL deduplication on the broker the benchmark starts (default true)
               --service-url=URL --admin-url=URL   use this broker instead of starting one
               --out=DIR                   where results.md and the charts go (default docs/benchmarks)

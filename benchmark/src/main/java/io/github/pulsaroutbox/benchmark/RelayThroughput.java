@@ -45,6 +45,7 @@ final class RelayThroughput {
             db.analyze();
             String topic = "persistent://public/default/bench-relay-" + UUID.randomUUID();
             CountingStore store = new CountingStore(db.store());
+            store.profile = Boolean.parseBoolean(options.get("store-profile", "false"));
             List<OutboxRelay> relays = new java.util.ArrayList<>();
             String processor = "bench-" + UUID.randomUUID();
             List<PulsarOutboxPublisher> publishers = new java.util.ArrayList<>();
@@ -95,7 +96,12 @@ final class RelayThroughput {
                     }
                     Thread.sleep(2);
                 }
-                return rows / ((System.nanoTime() - start) / 1e9);
+                double rate = rows / ((System.nanoTime() - start) / 1e9);
+                if (store.profile) {
+                    System.err.printf("[benchmark] store calls of the drain (%,.0f msg/s):%s%n", rate,
+                                      CountingStore.format(store.stats));
+                }
+                return rate;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException(e);
@@ -110,6 +116,32 @@ final class RelayThroughput {
     private static final class CountingStore implements OutboxStore {
         private final OutboxStore delegate;
         private final AtomicLong marked = new AtomicLong();
+        /** With {@code --store-profile=true}: per store method, calls, rows and milliseconds spent in it. */
+        private boolean profile;
+        private final java.util.Map<String, long[]> stats = new java.util.concurrent.ConcurrentSkipListMap<>();
+
+        private <T> T timed(String method, java.util.function.Supplier<T> call, java.util.function.ToIntFunction<T> rows) {
+            if (!profile) {
+                return call.get();
+            }
+            long start = System.nanoTime();
+            T result = call.get();
+            long nanos = System.nanoTime() - start;
+            long[] stat = stats.computeIfAbsent(method, m -> new long[3]);
+            synchronized (stat) {
+                stat[0]++;
+                stat[1] += rows.applyAsInt(result);
+                stat[2] += nanos;
+            }
+            return result;
+        }
+
+        private static String format(java.util.Map<String, long[]> stats) {
+            StringBuilder text = new StringBuilder();
+            stats.forEach((method, stat) -> text.append(String.format("%n  %-18s %,8d calls %,9d rows %,8d ms",
+                                                                        method, stat[0], stat[1], stat[2] / 1_000_000)));
+            return text.toString();
+        }
 
         private CountingStore(OutboxStore delegate) {
             this.delegate = delegate;
@@ -142,12 +174,13 @@ final class RelayThroughput {
 
         @Override
         public List<OutboxEntry> fetchPendingAfter(long afterPosition, int limit, Instant now, Set<Integer> segments) {
-            return delegate.fetchPendingAfter(afterPosition, limit, now, segments);
+            return timed("fetchPendingAfter", () -> delegate.fetchPendingAfter(afterPosition, limit, now, segments),
+                         List::size);
         }
 
         @Override
         public List<OutboxEntry> fetchPending(int limit, Instant now, Set<Integer> segments, long abovePosition) {
-            return delegate.fetchPending(limit, now, segments, abovePosition);
+            return timed("fetchPending", () -> delegate.fetchPending(limit, now, segments, abovePosition), List::size);
         }
 
         @Override
@@ -157,7 +190,7 @@ final class RelayThroughput {
 
         @Override
         public Set<String> assignSequences(java.util.Map<String, Long> sequences) {
-            return delegate.assignSequences(sequences);
+            return timed("assignSequences", () -> delegate.assignSequences(sequences), r -> sequences.size());
         }
 
         @Override
@@ -178,7 +211,7 @@ final class RelayThroughput {
 
         @Override
         public Set<String> markSent(Collection<String> ids, Instant sentAt) {
-            Set<String> notRecorded = delegate.markSent(ids, sentAt);
+            Set<String> notRecorded = timed("markSent", () -> delegate.markSent(ids, sentAt), r -> ids.size());
             marked.addAndGet(ids.size());
             return notRecorded;
         }

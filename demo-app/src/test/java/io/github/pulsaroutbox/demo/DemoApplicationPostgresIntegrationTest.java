@@ -1,5 +1,7 @@
 package io.github.pulsaroutbox.demo;
 
+import io.github.pulsaroutbox.store.jdbc.JdbcOutboxStore;
+
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -58,7 +60,8 @@ class DemoApplicationPostgresIntegrationTest extends DemoApplicationIntegrationT
                                      SCHEMA))
                 .isNotEmpty()
                 .allSatisfy(column -> assertThat(column).containsEntry("data_type", "bytea"));
-        assertThat(jdbc.queryForObject("SELECT version FROM axon_outbox_version", Integer.class)).isEqualTo(2);
+        assertThat(jdbc.queryForObject("SELECT version FROM axon_outbox_version", Integer.class))
+                .isEqualTo(JdbcOutboxStore.schemaVersion());
         assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM domain_event_entry", Long.class)).isPositive();
         assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM axon_outbox WHERE status = 'SENT'", Long.class))
                 .isPositive();

@@ -84,6 +84,11 @@ public final class OutboxRelay {
     private static final int RECORDERS = 1;
     /** How often a row that was acknowledged but not recorded SENT is read as pending again before it is parked. */
     private static final int NOT_RECORDED_SIGHTINGS = 3;
+    /**
+     * With sequence ids: assignments (transactions persisting the ids of a group of rows before they are sent) that
+     * may run at once; their rows are sent in id order whichever commits first.
+     */
+    private static final int ASSIGNERS = 2;
     /** With sequence ids: rows sent together once this many aggregates are ready (see {@code dispatchDue}). */
     private static final int DISPATCH_GROUP = 64;
     /** With sequence ids: the longest a ready row waits for others to be sent with (one transaction for all). */
@@ -333,6 +338,9 @@ public final class OutboxRelay {
         while (pipeline.busy()) {
             pipeline.awaitSignal(pipeline.nextDeadlineNanos());
             pipeline.collect();
+            if (sequenced) {
+                pipeline.sendAssigned();
+            }
             pipeline.admitWaiting();
             pipeline.dispatch();
         }
@@ -405,6 +413,17 @@ public final class OutboxRelay {
         private final Map<OutboxEntry, Attempt> failed = new LinkedHashMap<>();
         private final Queue<Recorded> recorded = new ConcurrentLinkedQueue<>();
         private ExecutorService recorderThread;
+        /**
+         * With sequence ids: prepared rows waiting while {@value #ASSIGNERS} assignments run; they get their ids (and
+         * are sent) with the next one.
+         */
+        private final List<Row> toAssign = new ArrayList<>();
+        /**
+         * Assignments whose ids are being persisted on the sequencer threads, in id order: their rows are sent in this
+         * order, each assignment once it and every earlier one are done, which keeps each segment's sends in id order.
+         */
+        private final ArrayDeque<Assignment> assigning = new ArrayDeque<>();
+        private ExecutorService sequencerThread;
         private int recordings;
         /** Rows whose send failed before reaching the broker, with the sequence id to clear with their recording. */
         private final Map<String, Long> notStoredSequences = new HashMap<>();
@@ -446,6 +465,9 @@ public final class OutboxRelay {
                 rescanFromStart();
             }
             collect();
+            if (sequenced) {
+                sendAssigned();
+            }
             maintainSegments();
             admitWaiting();
             if (shouldFlush()) {
@@ -747,55 +769,112 @@ public final class OutboxRelay {
         }
 
         /**
-         * Sends prepared rows, in order. With segment claims and a transport with sequence ids, each row first gets
-         * the next sequence id of its segment, persisted (with the segment's reservation in the token store, when it
-         * runs out) before anything is sent: a re-send after a crash reuses it, and the broker drops the copy.
+         * Sends prepared rows, in order, with segment claims and a transport with sequence ids: each row first gets the
+         * next sequence id of its segment, persisted (with the segment's reservation in the token store, when it runs
+         * out) before it is sent: a re-send after a crash reuses it, and the broker drops the copy. The ids are
+         * persisted on the sequencer thread while this thread goes on collecting acknowledgements and recording them;
+         * the rows are sent by {@link #sendAssigned} once the ids are committed.
          */
         private void transmit(List<Row> rows) {
-            if (sequenced) {
-                Map<Integer, Integer> needed = new HashMap<>();
-                List<Row> ready = new ArrayList<>(rows.size());
-                for (Row row : rows) {
-                    if (!mayStillSend(row.segment)) {
-                        retract(row);
-                    } else if (!sessionOpen(row)) {
-                        continue; // failed (e.g. unknown topic), or waits for its session to open
-                    } else {
-                        ready.add(row);
-                        needed.merge(row.segment, 1, Integer::sum);
-                    }
-                }
-                Map<String, Long> sequences = new LinkedHashMap<>();
-                Set<String> notAssigned;
-                try {
-                    claims.reserve(needed);
-                    for (Row row : ready) {
-                        row.sequence = claims.nextSequence(row.segment);
-                        sequences.put(row.entry.id(), row.sequence);
-                    }
-                    notAssigned = transactionManager.fetchInTransaction(() -> store.assignSequences(sequences));
-                } catch (RuntimeException e) {
-                    ready.forEach(this::retract); // ids may be persisted: their segments are resolved first
-                    throw e;
-                }
-                rows = new ArrayList<>(ready.size());
-                for (Row row : ready) {
-                    if (notAssigned.contains(row.entry.id()) || !mayStillSend(row.segment)) {
-                        retract(row); // no longer pending, or the claim lapsed meanwhile: not sent
-                    } else {
-                        rows.add(row);
-                    }
-                }
+            toAssign.addAll(rows);
+            assignNext();
+        }
+
+        /**
+         * Gives the rows waiting for ids their ids and starts persisting them, unless {@value #ASSIGNERS} assignments
+         * are in progress.
+         * Rows whose segment may no longer be sent, or whose aggregate failed meanwhile, are not sent (retracted).
+         */
+        private void assignNext() {
+            if (assigning.size() >= ASSIGNERS || toAssign.isEmpty()) {
+                return;
             }
+            List<Row> rows = new ArrayList<>(toAssign);
+            toAssign.clear();
+            Map<Integer, Integer> needed = new HashMap<>();
+            List<Row> ready = new ArrayList<>(rows.size());
             for (Row row : rows) {
                 if (row.done || row.voided || blockedKeys.contains(row.entry.aggregateKey())
                         || !mayStillSend(row.segment)) {
-                    retract(row); // an earlier row of its aggregate failed, or a send of its segment had an unknown
-                                  // outcome, meanwhile
+                    retract(row);
+                } else if (!sessionOpen(row)) {
+                    continue; // failed (e.g. unknown topic), or waits for its session to open
                 } else {
-                    send(row);
+                    ready.add(row);
+                    needed.merge(row.segment, 1, Integer::sum);
                 }
             }
+            if (ready.isEmpty()) {
+                return;
+            }
+            Map<String, Long> sequences = new LinkedHashMap<>();
+            try {
+                claims.reserve(needed);
+                for (Row row : ready) {
+                    row.sequence = claims.nextSequence(row.segment);
+                    sequences.put(row.entry.id(), row.sequence);
+                }
+            } catch (RuntimeException e) {
+                ready.forEach(this::retract); // ids may be taken: their segments are resolved first
+                throw e;
+            }
+            CompletableFuture<Set<String>> result = new CompletableFuture<>();
+            assigning.add(new Assignment(ready, result));
+            Runnable persist = () -> {
+                try {
+                    result.complete(transactionManager.fetchInTransaction(() -> store.assignSequences(sequences)));
+                } catch (Throwable e) {
+                    result.completeExceptionally(e);
+                }
+                signals.release();
+            };
+            try {
+                sequencer().execute(persist);
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        }
+
+        /**
+         * Sends the rows of the finished assignments, oldest first (one waits for every earlier one), in order: each
+         * only if its segment may still be sent, it is still pending, and no earlier row of its aggregate failed
+         * meanwhile. Then starts the next assignment.
+         * A failed assignment retracts its rows (their ids may be persisted: their segments are resolved first).
+         */
+        void sendAssigned() {
+            while (!assigning.isEmpty() && assigning.peek().result().isDone()) {
+                Assignment done = assigning.poll();
+                Set<String> notAssigned;
+                try {
+                    notAssigned = done.result().join();
+                } catch (RuntimeException e) {
+                    done.rows().forEach(this::retract);
+                    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                    throw cause instanceof RuntimeException runtime ? runtime
+                            : new IllegalStateException("Persisting broker sequence ids failed", cause);
+                }
+                for (Row row : done.rows()) {
+                    if (notAssigned.contains(row.entry.id()) || row.done || row.voided
+                            || blockedKeys.contains(row.entry.aggregateKey()) || !mayStillSend(row.segment)) {
+                        retract(row); // no longer pending, the claim lapsed, or an earlier row of its aggregate
+                                      // failed (or a send of its segment had an unknown outcome) meanwhile
+                    } else {
+                        send(row);
+                    }
+                }
+            }
+            assignNext();
+        }
+
+        private ExecutorService sequencer() {
+            if (sequencerThread == null) {
+                sequencerThread = Executors.newFixedThreadPool(ASSIGNERS, task -> {
+                    Thread thread = new Thread(task, name + "-sequencer");
+                    thread.setDaemon(true);
+                    return thread;
+                });
+            }
+            return sequencerThread;
         }
 
         /**
@@ -1561,10 +1640,13 @@ public final class OutboxRelay {
             return recorderThread;
         }
 
-        /** Stops the recorder and sender threads (after their current task). */
+        /** Stops the recorder and sequencer threads (after their current task). */
         void close() {
             if (recorderThread != null) {
                 recorderThread.shutdown();
+            }
+            if (sequencerThread != null) {
+                sequencerThread.shutdown();
             }
         }
 
@@ -1613,8 +1695,22 @@ public final class OutboxRelay {
             while (inFlightCount > 0) {
                 awaitSignal(nextDeadlineNanos());
                 collect();
+                sendAssignedWhileStopping();
             }
             flushAndWait();
+        }
+
+        /** Rows being given ids when the relay stops are still sent (and awaited); a failure only retracts them. */
+        void sendAssignedWhileStopping() {
+            if (!sequenced) {
+                return;
+            }
+            try {
+                sendAssigned();
+            } catch (RuntimeException e) {
+                logger.warn("Outbox relay '{}': persisting broker sequence ids failed while stopping; the rows stay "
+                                    + "pending", name, e);
+            }
         }
 
         /**
@@ -1629,6 +1725,10 @@ public final class OutboxRelay {
             ready.clear();
             queuedCount = 0;
         }
+    }
+
+    /** Rows given sequence ids that are being persisted (before any of them is sent), and the outcome. */
+    private record Assignment(List<Row> rows, CompletableFuture<Set<String>> result) {
     }
 
     /** A recording that finished: what it covered, and its error if it failed. */

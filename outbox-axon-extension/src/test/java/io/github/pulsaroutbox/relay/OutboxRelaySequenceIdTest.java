@@ -10,6 +10,10 @@ import org.h2.jdbcx.JdbcDataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -33,6 +37,7 @@ import static org.awaitility.Awaitility.await;
  */
 class OutboxRelaySequenceIdTest {
 
+    private final JdbcDataSource dataSource = new JdbcDataSource();
     private final JdbcOutboxStore store;
     private final InMemoryTokenStore tokens = new InMemoryTokenStore();
     private final List<Sent> sent = new CopyOnWriteArrayList<>();
@@ -44,7 +49,6 @@ class OutboxRelaySequenceIdTest {
     }
 
     OutboxRelaySequenceIdTest() {
-        JdbcDataSource dataSource = new JdbcDataSource();
         dataSource.setURL("jdbc:h2:mem:sequence-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
         store = JdbcOutboxStore.builder().connectionProvider(dataSource::getConnection).segmentCount(1).build();
         store.createSchema();
@@ -248,5 +252,69 @@ class OutboxRelaySequenceIdTest {
         long ofY = sent.stream().filter(s -> s.id().equals("y-0")).findFirst().orElseThrow().sequence();
         assertThat(ofX.get(1).sequence()).isGreaterThan(ofY);
         assertThat(row("x-0").brokerSequence()).isEqualTo(ofX.get(1).sequence());
+    }
+
+    /**
+     * Persisting ids does not hold up the relay thread: while the transaction giving a-1 its id waits (its row is
+     * locked by another transaction), the acknowledgement of b-0 is collected and recorded. a-1 is sent once its id
+     * has committed, after a-0.
+     */
+    @Test
+    void acknowledgementsAreRecordedWhileTheNextRowsIdsArePersisted() throws Exception {
+        append("a", 0);
+        append("a", 1);
+        append("b", 0);
+        OutboxPublisher base = transport(null);
+        CompletableFuture<Object> ackOfB = new CompletableFuture<>();
+        try (Connection locker = dataSource.getConnection(); Statement lock = locker.createStatement()) {
+            lock.execute("SET DEFAULT_LOCK_TIMEOUT 60000");
+            locker.setAutoCommit(false);
+            assertThat(lock.executeUpdate("UPDATE " + JdbcOutboxStore.DEFAULT_TABLE
+                                                  + " SET last_error = 'locked' WHERE id = 'a-1'")).isEqualTo(1);
+            relay(new OutboxPublisher() {
+                @Override
+                public CompletableFuture<?> publish(OutboxEntry entry, String destination) {
+                    throw new AssertionError("sent without a sequence id");
+                }
+
+                @Override
+                public CompletableFuture<?> publish(OutboxEntry entry, String destination, int segment, long id) {
+                    CompletableFuture<?> ack = base.publish(entry, destination, segment, id);
+                    return entry.id().equals("b-0") ? ack.thenCompose(ignored -> ackOfB) : ack;
+                }
+
+                @Override
+                public boolean supportsSequenceIds() {
+                    return true;
+                }
+
+                @Override
+                public CompletableFuture<Session> openSession(String destination, int segment) {
+                    return base.openSession(destination, segment);
+                }
+            }).start();
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> row("a-0").status() == OutboxStatus.SENT);
+            await().atMost(Duration.ofSeconds(10)).until(() -> blockedSessions(locker) == 1); // a-1's id waits
+            ackOfB.complete(null);
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> row("b-0").status() == OutboxStatus.SENT);
+            assertThat(blockedSessions(locker)).isEqualTo(1); // a-1's id is still waiting
+            assertThat(sent).extracting(Sent::id).doesNotContain("a-1");
+            locker.rollback();
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> row("a-1").status() == OutboxStatus.SENT);
+        assertThat(sent).extracting(Sent::id).containsSubsequence("a-0", "a-1");
+        assertThat(sent.get(sent.size() - 1).sequence()).isGreaterThan(sent.get(0).sequence());
+    }
+
+    /** Sessions of the database waiting for a lock held by {@code holder}'s transaction. */
+    private static int blockedSessions(Connection holder) throws SQLException {
+        try (Statement query = holder.createStatement();
+             ResultSet rs = query.executeQuery("SELECT COUNT(*) FROM INFORMATION_SCHEMA.SESSIONS "
+                                                       + "WHERE BLOCKER_ID = SESSION_ID()")) {
+            rs.next();
+            return rs.getInt(1);
+        }
     }
 }

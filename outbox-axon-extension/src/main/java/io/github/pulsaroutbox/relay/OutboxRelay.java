@@ -868,11 +868,7 @@ public final class OutboxRelay {
 
         private ExecutorService sequencer() {
             if (sequencerThread == null) {
-                sequencerThread = Executors.newFixedThreadPool(ASSIGNERS, task -> {
-                    Thread thread = new Thread(task, name + "-sequencer");
-                    thread.setDaemon(true);
-                    return thread;
-                });
+                sequencerThread = daemonThreads(ASSIGNERS, "-sequencer");
             }
             return sequencerThread;
         }
@@ -1631,13 +1627,17 @@ public final class OutboxRelay {
 
         private ExecutorService recorder() {
             if (recorderThread == null) {
-                recorderThread = Executors.newFixedThreadPool(RECORDERS, task -> {
-                    Thread thread = new Thread(task, name + "-recorder");
-                    thread.setDaemon(true);
-                    return thread;
-                });
+                recorderThread = daemonThreads(RECORDERS, "-recorder");
             }
             return recorderThread;
+        }
+
+        private ExecutorService daemonThreads(int count, String suffix) {
+            return Executors.newFixedThreadPool(count, task -> {
+                Thread thread = new Thread(task, name + suffix);
+                thread.setDaemon(true);
+                return thread;
+            });
         }
 
         /** Stops the recorder and sequencer threads (after their current task). */

@@ -302,13 +302,18 @@ public final class OutboxRelay {
         } catch (Throwable t) {
             logger.error("Outbox relay '{}' stopped by an unexpected error; pending rows wait for a restart", name, t);
         } finally {
-            pipeline.close();
+            boolean idle = pipeline.close();
             if (claims != null) {
                 try {
                     for (int segment = 0; segment < segmentCount; segment++) {
                         publisher.closeSegment(segment); // before the claims go: no producer may hold the names
                     }
-                    claims.releaseAll();
+                    if (idle) {
+                        claims.releaseAll();
+                    } else {
+                        logger.warn("Outbox relay '{}': a transaction persisting broker sequence ids is still running; "
+                                            + "its segment claims are left to expire instead of being released", name);
+                    }
                 } catch (RuntimeException e) {
                     logger.warn("Outbox relay '{}' could not release its segment claims; they expire", name, e);
                 }
@@ -1640,14 +1645,27 @@ public final class OutboxRelay {
             });
         }
 
-        /** Stops the recorder and sequencer threads (after their current task). */
-        void close() {
+        /**
+         * Stops the recorder and sequencer threads (after their current task). Returns whether no transaction
+         * persisting sequence ids is still running (waiting up to the ack timeout for it): until then the segments'
+         * claims must not be released, or a new owner could resolve a segment before those ids are committed.
+         */
+        boolean close() {
             if (recorderThread != null) {
                 recorderThread.shutdown();
             }
-            if (sequencerThread != null) {
-                sequencerThread.shutdown();
+            if (sequencerThread == null) {
+                return true;
             }
+            sequencerThread.shutdown();
+            try {
+                if (sequencerThread.awaitTermination(ackTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                    return true;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return sequencerThread.isTerminated();
         }
 
         /** Once their failures are recorded, aggregates may be fetched again (the query holds back what must wait). */

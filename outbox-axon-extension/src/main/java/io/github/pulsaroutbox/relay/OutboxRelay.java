@@ -343,9 +343,7 @@ public final class OutboxRelay {
         while (pipeline.busy()) {
             pipeline.awaitSignal(pipeline.nextDeadlineNanos());
             pipeline.collect();
-            if (sequenced) {
-                pipeline.sendAssigned();
-            }
+            pipeline.sendAssigned();
             pipeline.admitWaiting();
             pipeline.dispatch();
         }
@@ -470,9 +468,7 @@ public final class OutboxRelay {
                 rescanFromStart();
             }
             collect();
-            if (sequenced) {
-                sendAssigned();
-            }
+            sendAssigned();
             maintainSegments();
             admitWaiting();
             if (shouldFlush()) {
@@ -799,8 +795,7 @@ public final class OutboxRelay {
             Map<Integer, Integer> needed = new HashMap<>();
             List<Row> ready = new ArrayList<>(rows.size());
             for (Row row : rows) {
-                if (row.done || row.voided || blockedKeys.contains(row.entry.aggregateKey())
-                        || !mayStillSend(row.segment)) {
+                if (!stillSendable(row)) {
                     retract(row);
                 } else if (!sessionOpen(row)) {
                     continue; // failed (e.g. unknown topic), or waits for its session to open
@@ -843,7 +838,7 @@ public final class OutboxRelay {
         /**
          * Sends the rows of the finished assignments, oldest first (one waits for every earlier one), in order: each
          * only if its segment may still be sent, it is still pending, and no earlier row of its aggregate failed
-         * meanwhile. Then starts the next assignment.
+         * meanwhile. Then starts the next assignment. Without sequence ids there is none: nothing to do.
          * A failed assignment retracts its rows (their ids may be persisted: their segments are resolved first).
          */
         void sendAssigned() {
@@ -859,8 +854,7 @@ public final class OutboxRelay {
                             : new IllegalStateException("Persisting broker sequence ids failed", cause);
                 }
                 for (Row row : done.rows()) {
-                    if (notAssigned.contains(row.entry.id()) || row.done || row.voided
-                            || blockedKeys.contains(row.entry.aggregateKey()) || !mayStillSend(row.segment)) {
+                    if (notAssigned.contains(row.entry.id()) || !stillSendable(row)) {
                         retract(row); // no longer pending, the claim lapsed, or an earlier row of its aggregate
                                       // failed (or a send of its segment had an unknown outcome) meanwhile
                     } else {
@@ -869,6 +863,15 @@ public final class OutboxRelay {
                 }
             }
             assignNext();
+        }
+
+        /**
+         * Whether a prepared row may still be sent: not done or voided, no earlier row of its aggregate failed (or a
+         * send of its segment had an unknown outcome) meanwhile, and its segment may still be sent.
+         */
+        private boolean stillSendable(Row row) {
+            return !row.done && !row.voided && !blockedKeys.contains(row.entry.aggregateKey())
+                    && mayStillSend(row.segment);
         }
 
         private ExecutorService sequencer() {
@@ -1720,9 +1723,6 @@ public final class OutboxRelay {
 
         /** Rows being given ids when the relay stops are still sent (and awaited); a failure only retracts them. */
         void sendAssignedWhileStopping() {
-            if (!sequenced) {
-                return;
-            }
             try {
                 sendAssigned();
             } catch (RuntimeException e) {

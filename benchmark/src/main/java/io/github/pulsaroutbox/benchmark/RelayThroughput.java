@@ -2,6 +2,7 @@ package io.github.pulsaroutbox.benchmark;
 
 import io.github.pulsaroutbox.OutboxEntry;
 import io.github.pulsaroutbox.pulsar.PulsarOutboxPublisher;
+import io.github.pulsaroutbox.relay.OutboxPublisher;
 import io.github.pulsaroutbox.relay.OutboxRelay;
 import io.github.pulsaroutbox.relay.SegmentClaims;
 import io.github.pulsaroutbox.store.OutboxStore;
@@ -38,6 +39,16 @@ final class RelayThroughput {
      */
     static double drain(Options options, PulsarClient client, int rows, Consumer<BenchDatabase> setUp,
                         boolean claims, int nodes) {
+        return drain(options, client, rows, setUp, claims, nodes, false);
+    }
+
+    /**
+     * As {@link #drain(Options, PulsarClient, int, Consumer, boolean, int)}; with {@code instant}, the relay sends to
+     * a publisher that acknowledges every message at once without a broker ({@link InstantPublisher}): the rate the
+     * relay's own work (its database statements and threads) allows, whatever the broker.
+     */
+    static double drain(Options options, PulsarClient client, int rows, Consumer<BenchDatabase> setUp,
+                        boolean claims, int nodes, boolean instant) {
         int aggregates = options.integer("aggregates", 1000);
         try (BenchDatabase db = BenchDatabase.fresh(options)) {
             setUp.accept(db);
@@ -48,7 +59,7 @@ final class RelayThroughput {
             store.profile = Boolean.parseBoolean(options.get("store-profile", "false"));
             List<OutboxRelay> relays = new java.util.ArrayList<>();
             String processor = "bench-" + UUID.randomUUID();
-            List<PulsarOutboxPublisher> publishers = new java.util.ArrayList<>();
+            List<OutboxPublisher> publishers = new java.util.ArrayList<>();
             for (int node = 0; node < (claims ? nodes : 1); node++) {
                 PulsarOutboxPublisher.Builder publisherBuilder = PulsarOutboxPublisher.builder().pulsarClient(client)
                                                                                       .producerNamePrefix("bench");
@@ -58,7 +69,7 @@ final class RelayThroughput {
                 if (options.integer("relay-max-in-flight", 0) > 0) {
                     publisherBuilder.maxPendingMessages(options.integer("relay-max-in-flight", 0));
                 }
-                PulsarOutboxPublisher publisher = publisherBuilder.build();
+                OutboxPublisher publisher = instant ? new InstantPublisher() : publisherBuilder.build();
                 publishers.add(publisher);
                 OutboxRelay.Builder builder = OutboxRelay.builder()
                                                          .store(store)
@@ -107,7 +118,7 @@ final class RelayThroughput {
                 throw new IllegalStateException(e);
             } finally {
                 relays.forEach(OutboxRelay::shutdown);
-                publishers.forEach(PulsarOutboxPublisher::close);
+                publishers.forEach(OutboxPublisher::close);
             }
         }
     }

@@ -32,7 +32,8 @@ final class OutboxSql {
     /** The migration files under {@code <database>/migration/}, version 1 first (Flyway's naming). */
     static final List<String> MIGRATIONS = List.of("V1__pulsar_outbox_baseline.sql",
                                                    "V2__pulsar_outbox_schema_version.sql",
-                                                   "V3__pulsar_outbox_relay_updates.sql");
+                                                   "V3__pulsar_outbox_relay_updates.sql",
+                                                   "V4__pulsar_outbox_pending_aggregate_key.sql");
     /** The schema version this code reads and writes: the last migration's. */
     static final int SCHEMA_VERSION = MIGRATIONS.size();
 

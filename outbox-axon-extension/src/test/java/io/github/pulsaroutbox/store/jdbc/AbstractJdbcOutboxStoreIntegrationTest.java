@@ -343,6 +343,18 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
         assertThat(store.count(OutboxStatus.PENDING)).isEqualTo(1);
     }
 
+    /* One row per event (its identifier is the row's), pending or long sent: capturing an event twice fails. */
+    @Test
+    void refusesTheSameEventTwiceWhateverItsRowsStatus() {
+        store.append(List.of(entry("e0", "A", 0)));
+        assertThatThrownBy(() -> store.append(List.of(entry("e0", "A", 0)))).hasMessageContaining(table);
+
+        store.markSent(List.of("e0"), Instant.now());
+        assertThatThrownBy(() -> store.append(List.of(entry("e0", "A", 0)))).hasMessageContaining(table);
+        assertThat(store.count(OutboxStatus.SENT)).isEqualTo(1);
+        assertThat(store.count(OutboxStatus.PENDING)).isZero();
+    }
+
     /*
      * Positions are assigned at insert, rows become visible at commit: a row with a LOWER position can become
      * visible AFTER a higher one was already relayed. Selection by status (not "highest position seen") delivers it.

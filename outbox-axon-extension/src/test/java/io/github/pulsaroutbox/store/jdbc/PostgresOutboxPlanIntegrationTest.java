@@ -67,7 +67,7 @@ class PostgresOutboxPlanIntegrationTest {
         try (Connection c = DATA_SOURCE.getConnection()) {
             String scan = explain(c, "relay scan (500 rows), 1,000,000 SENT + 100,000 PENDING", fetchPending(c, 500));
             assertThat(scan).contains("Index Scan using " + TABLE + "_pending_ix")
-                            .contains(TABLE + "_pending_aggregate_ix") // "pending rows below?": pending rows only
+                            .contains(TABLE + "_pending_aggregate_uk") // "pending rows below?": pending rows only
                             .doesNotContain("Seq Scan").doesNotContain("Join Filter");
             assertThat(buffers(scan)).isLessThan(10_000); // ~4 per returned row, not per row of the table
 

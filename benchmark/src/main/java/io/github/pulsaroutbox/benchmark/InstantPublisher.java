@@ -12,18 +12,6 @@ import java.util.concurrent.CompletableFuture;
  */
 final class InstantPublisher implements OutboxPublisher {
 
-    private static final Session NOTHING_STORED = new Session() {
-        @Override
-        public long lastStored(String key) {
-            return -1;
-        }
-
-        @Override
-        public long highestStored() {
-            return -1;
-        }
-    };
-
     @Override
     public CompletableFuture<?> publish(OutboxEntry entry, String destination) {
         return CompletableFuture.completedFuture(null);
@@ -41,6 +29,6 @@ final class InstantPublisher implements OutboxPublisher {
 
     @Override
     public CompletableFuture<Session> openSession(String destination, int segment) {
-        return CompletableFuture.completedFuture(NOTHING_STORED);
+        return CompletableFuture.completedFuture(Session.NOTHING_STORED);
     }
 }

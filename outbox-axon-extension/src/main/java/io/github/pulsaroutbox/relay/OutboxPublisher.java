@@ -73,6 +73,19 @@ public interface OutboxPublisher extends AutoCloseable {
 
         /** The highest sequence id stored under the name on any partition: later ids must be above it. */
         long highestStored();
+
+        /** A session under whose name nothing is stored: every id is {@code -1}. */
+        Session NOTHING_STORED = new Session() {
+            @Override
+            public long lastStored(String key) {
+                return -1;
+            }
+
+            @Override
+            public long highestStored() {
+                return -1;
+            }
+        };
     }
 
     /**

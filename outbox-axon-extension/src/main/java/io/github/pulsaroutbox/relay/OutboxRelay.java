@@ -98,17 +98,7 @@ public final class OutboxRelay {
     /** The longest interval between full scans while they find every due row held back. */
     static final int MAX_HELD_BACK_SCAN_SECONDS = 30;
     /** Without sequence ids an opening only readies the topic's producer: there is nothing to resolve. */
-    private static final OutboxPublisher.Session NO_SESSION = new OutboxPublisher.Session() {
-        @Override
-        public long lastStored(String key) {
-            return -1;
-        }
-
-        @Override
-        public long highestStored() {
-            return -1;
-        }
-    };
+    private static final OutboxPublisher.Session NO_SESSION = OutboxPublisher.Session.NOTHING_STORED;
     /** The longest wait before a producer that could not be opened is tried again. */
     private static final long MAX_OPEN_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(30);
     /** Marks a not-recorded row whose parking was recorded: only an operator's retry lets it be sent again. */

@@ -39,23 +39,67 @@ public final class Benchmark {
         Set<String> scenarios = options.scenarios();
         options.postgres(); // validates --db before the broker starts
         String serviceUrl = options.get("service-url", null);
-        PulsarBroker broker = null;
+        OwnBroker broker = null;
         if (serviceUrl == null) {
             log("starting a Pulsar broker (its own JVM)");
-            broker = PulsarBrokerLauncher.create().quickStart(false)
-                                         .deduplication(Boolean.parseBoolean(options.get("broker-deduplication",
-                                                                                         "true")))
-                                         .start(); // the broker's JVM as in production
-            serviceUrl = broker.serviceUrl();
+            broker = new OwnBroker(Boolean.parseBoolean(options.get("broker-deduplication", "true")));
+            serviceUrl = broker.running.serviceUrl();
         }
         try (PulsarClient client = PulsarClient.builder().serviceUrl(serviceUrl).build()) {
-            new Benchmark(options).run(client, scenarios);
+            Benchmark benchmark = new Benchmark(options);
+            benchmark.broker = broker;
+            benchmark.run(client, scenarios);
         } finally {
             if (broker != null) {
                 broker.close();
             }
         }
     }
+
+    /** The broker this benchmark started: fixed ports and a data directory of its own, so it can be restarted. */
+    private static final class OwnBroker implements RelayThroughput.Broker, AutoCloseable {
+        private final Path data;
+        private final PulsarBrokerLauncher launcher;
+        private PulsarBroker running;
+
+        private OwnBroker(boolean deduplication) throws java.io.IOException {
+            data = Files.createTempDirectory("benchmark-broker");
+            launcher = PulsarBrokerLauncher.create().quickStart(false).deduplication(deduplication)
+                                           .dataDirectory(data)
+                                           .ports(freePort(), freePort(), freePort(), freePort());
+            running = launcher.start(); // the broker's JVM as in production
+        }
+
+        private static int freePort() throws java.io.IOException {
+            try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+                return socket.getLocalPort();
+            }
+        }
+
+        @Override
+        public void stop() {
+            running.close();
+            running = null;
+        }
+
+        @Override
+        public void start() {
+            running = launcher.start();
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            if (running != null) {
+                running.close();
+            }
+            try (java.util.stream.Stream<Path> files = Files.walk(data)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            }
+        }
+    }
+
+    /** The broker this benchmark started, or {@code null} with {@code --service-url}. */
+    private OwnBroker broker;
 
     private void run(PulsarClient client, Set<String> scenarios) throws Exception {
         int rounds = Math.max(1, options.integer("rounds", 3));
@@ -81,6 +125,9 @@ public final class Benchmark {
         }
         if (scenarios.contains("ceiling")) {
             ceiling(client, rounds);
+        }
+        if (scenarios.contains("recovery")) {
+            recovery(client, rounds);
         }
         memory();
         report();
@@ -298,6 +345,41 @@ public final class Benchmark {
                                                           + Stats.of(values).format("%,.0f") + " msg/s | |"));
         ratios.forEach((label, values) -> table.add("| ceiling: " + label + " | " + Stats.of(values).format("%.2f")
                                                            + "× | |"));
+    }
+
+    /**
+     * Recovery after a broker outage: a backlog of {@code --rows} rows written while the broker is stopped (the relay
+     * running, retrying), drained once it is back — timed from the broker's restart — against the same drain without
+     * an outage, in the same round.
+     */
+    private void recovery(PulsarClient client, int rounds) {
+        int rows = options.integer("rows", 100_000);
+        if (broker == null) {
+            log("recovery: skipped, the benchmark cannot stop a broker it did not start (--service-url)");
+            return;
+        }
+        log("recovery warm-up: not counted");
+        RelayThroughput.drain(options, client, Math.min(rows, 10_000), db -> { });
+        List<Double> normal = new ArrayList<>();
+        List<Double> afterOutage = new ArrayList<>();
+        List<Double> ratios = new ArrayList<>();
+        for (int round = 1; round <= rounds; round++) {
+            double recovered = round % 2 == 0 ? RelayThroughput.drainAfterOutage(options, client, rows, broker) : 0;
+            double plain = RelayThroughput.drain(options, client, rows, db -> { });
+            if (round % 2 == 1) { // alternate which goes first
+                recovered = RelayThroughput.drainAfterOutage(options, client, rows, broker);
+            }
+            log(String.format(Locale.ROOT, "recovery round %d: no outage %.1f s, after an outage %.1f s", round,
+                              rows / plain, rows / recovered));
+            normal.add(rows / plain);
+            afterOutage.add(rows / recovered);
+            ratios.add((rows / recovered) / (rows / plain));
+        }
+        table.add("| recovery: drain of " + rows + " rows, no outage | " + Stats.of(normal).format("%.1f")
+                          + " s | |");
+        table.add("| recovery: drain of " + rows + " rows written during a broker outage, from the broker's restart | "
+                          + Stats.of(afterOutage).format("%.1f") + " s | |");
+        table.add("| recovery: after an outage / no outage (time) | " + Stats.of(ratios).format("%.2f") + "× | |");
     }
 
     private void memory() {

@@ -13,7 +13,7 @@ final class Options {
             Usage: java -jar benchmark/target/benchmark.jar [--name=value ...]
               --db=h2|postgresql          database (default h2: in memory; postgresql: --jdbc-url, own schema per round)
               --jdbc-url=URL              PostgreSQL URL (default jdbc:postgresql://127.0.0.1:5432/test, user postgres)
-              --scenarios=LIST            relay,capture,latency,growth,replicas,tailing,ceiling (default: all)
+              --scenarios=LIST            relay,capture,latency,growth,replicas,tailing,ceiling,recovery (default: all)
               --rows=N                    rows drained per relay round (default 100000)
               --aggregates=N              aggregates the rows are spread over (default 1000)
               --payload-bytes=N           JSON payload size (default 500)
@@ -82,10 +82,10 @@ final class Options {
     }
 
     Set<String> scenarios() {
-        Set<String> scenarios = new LinkedHashSet<>(Arrays.asList(get("scenarios", "relay,capture,latency,growth,replicas,tailing,ceiling")
+        Set<String> scenarios = new LinkedHashSet<>(Arrays.asList(get("scenarios", "relay,capture,latency,growth,replicas,tailing,ceiling,recovery")
                                                                           .split(",")));
         for (String scenario : scenarios) {
-            if (!Set.of("relay", "capture", "latency", "growth", "replicas", "tailing", "ceiling").contains(scenario)) {
+            if (!Set.of("relay", "capture", "latency", "growth", "replicas", "tailing", "ceiling", "recovery").contains(scenario)) {
                 throw new IllegalArgumentException("Unknown scenario '" + scenario + "'\n" + USAGE);
             }
         }

@@ -49,11 +49,35 @@ final class RelayThroughput {
      */
     static double drain(Options options, PulsarClient client, int rows, Consumer<BenchDatabase> setUp,
                         boolean claims, int nodes, boolean instant) {
+        return drain(options, client, rows, setUp, claims, nodes, instant, null);
+    }
+
+    /** Stops and starts the benchmark's broker (same ports, same data). */
+    interface Broker {
+        void stop();
+
+        void start();
+    }
+
+    /**
+     * The drain of a backlog built during a broker outage: the relay (claims as configured) starts with the broker
+     * stopped, the rows are written while it runs, then the broker starts again; timed from the moment the broker
+     * accepts connections until every row is recorded SENT. Messages per second.
+     */
+    static double drainAfterOutage(Options options, PulsarClient client, int rows, Broker broker) {
+        return drain(options, client, rows, db -> { },
+                     Boolean.parseBoolean(options.get("relay-claims", "true")), 1, false, broker);
+    }
+
+    private static double drain(Options options, PulsarClient client, int rows, Consumer<BenchDatabase> setUp,
+                                boolean claims, int nodes, boolean instant, Broker outage) {
         int aggregates = options.integer("aggregates", 1000);
         try (BenchDatabase db = BenchDatabase.fresh(options)) {
             setUp.accept(db);
-            db.prefill("a-", rows, aggregates, options.integer("payload-bytes", 500));
-            db.analyze();
+            if (outage == null) {
+                db.prefill("a-", rows, aggregates, options.integer("payload-bytes", 500));
+                db.analyze();
+            }
             String topic = "persistent://public/default/bench-relay-" + UUID.randomUUID();
             CountingStore store = new CountingStore(db.store());
             store.profile = Boolean.parseBoolean(options.get("store-profile", "false"));
@@ -96,8 +120,16 @@ final class RelayThroughput {
                 }
                 relays.add(builder.build());
             }
-            long start = System.nanoTime();
+            if (outage != null) {
+                outage.stop();
+            }
             relays.forEach(OutboxRelay::start);
+            if (outage != null) { // the backlog builds up while the relay runs against no broker
+                db.prefill("a-", rows, aggregates, options.integer("payload-bytes", 500));
+                db.analyze();
+                outage.start();
+            }
+            long start = System.nanoTime();
             try {
                 long deadline = start + Duration.ofMinutes(30).toNanos();
                 while (store.marked.get() < rows) {

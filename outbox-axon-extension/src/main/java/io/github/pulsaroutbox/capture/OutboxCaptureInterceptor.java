@@ -101,12 +101,16 @@ public final class OutboxCaptureInterceptor implements MessageDispatchIntercepto
 
     private OutboxEntry toEntry(DomainEventMessage<?> event) {
         String traceParent = EventEntries.validTraceParent(traceParentProvider.traceParent(event));
-        String metadata = "{}";
         try {
-            metadata = serializer.serialize(event.getMetaData(), String.class).getData();
             return EventEntries.of(event, serializer, traceParent);
         } catch (RuntimeException e) {
             // the event store may still store it (another serializer): keep the row, parked, so nothing is lost
+            String metadata = "{}";
+            try {
+                metadata = serializer.serialize(event.getMetaData(), String.class).getData();
+            } catch (RuntimeException unreadableToo) {
+                // the payload's failure is the one reported; the metadata stays empty
+            }
             SerializedType type = serializer.typeForClass(event.getPayloadType());
             String revision = type.getRevision();
             metrics.failed(FailureKind.UNREADABLE_PAYLOAD, OutboxStore.Outcome.PARK);

@@ -63,7 +63,7 @@ class OutboxCaptureInterceptorTest {
     @Test
     void unserializablePayloadIsCapturedParkedInsteadOfFailingTheUnitOfWork() {
         interceptor(TraceParentProvider.fromMetadata()).handle(List.of(
-                new GenericDomainEventMessage<>("ShopOrder", "A", 0, new Opaque()),
+                new GenericDomainEventMessage<>("ShopOrder", "A", 0, new Opaque(), MetaData.with("tenant", "t-1")),
                 new GenericDomainEventMessage<>("ShopOrder", "A", 1, new Named("ok"))));
 
         assertThat(appended).hasSize(2);
@@ -72,6 +72,7 @@ class OutboxCaptureInterceptorTest {
         assertThat(parked.failureKind()).isEqualTo(FailureKind.UNREADABLE_PAYLOAD);
         assertThat(parked.lastError()).contains("could not be serialized");
         assertThat(parked.eventType()).isEqualTo(Opaque.class.getName());
+        assertThat(parked.metadata()).contains("\"tenant\"").contains("\"t-1\""); // kept for the operator
         assertThat(appended.get(1).status()).isEqualTo(OutboxStatus.PENDING);
         assertThat(appended.get(1).payload()).isEqualTo("{\"name\":\"ok\"}");
         assertThat(signals).hasValue(1);

@@ -66,14 +66,9 @@ public final class Benchmark {
             data = Files.createTempDirectory("benchmark-broker");
             launcher = PulsarBrokerLauncher.create().quickStart(false).deduplication(deduplication)
                                            .dataDirectory(data)
-                                           .ports(freePort(), freePort(), freePort(), freePort());
+                                           .ports(PulsarBrokerLauncher.freePort(), PulsarBrokerLauncher.freePort(),
+                                                  PulsarBrokerLauncher.freePort(), PulsarBrokerLauncher.freePort());
             running = launcher.start(); // the broker's JVM as in production
-        }
-
-        private static int freePort() throws java.io.IOException {
-            try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-                return socket.getLocalPort();
-            }
         }
 
         @Override
@@ -364,16 +359,20 @@ public final class Benchmark {
         List<Double> afterOutage = new ArrayList<>();
         List<Double> ratios = new ArrayList<>();
         for (int round = 1; round <= rounds; round++) {
-            double recovered = round % 2 == 0 ? RelayThroughput.drainAfterOutage(options, client, rows, broker) : 0;
-            double plain = RelayThroughput.drain(options, client, rows, db -> { });
+            double plainSeconds;
+            double outageSeconds;
             if (round % 2 == 1) { // alternate which goes first
-                recovered = RelayThroughput.drainAfterOutage(options, client, rows, broker);
+                plainSeconds = rows / RelayThroughput.drain(options, client, rows, db -> { });
+                outageSeconds = rows / RelayThroughput.drainAfterOutage(options, client, rows, broker);
+            } else {
+                outageSeconds = rows / RelayThroughput.drainAfterOutage(options, client, rows, broker);
+                plainSeconds = rows / RelayThroughput.drain(options, client, rows, db -> { });
             }
             log(String.format(Locale.ROOT, "recovery round %d: no outage %.1f s, after an outage %.1f s", round,
-                              rows / plain, rows / recovered));
-            normal.add(rows / plain);
-            afterOutage.add(rows / recovered);
-            ratios.add((rows / recovered) / (rows / plain));
+                              plainSeconds, outageSeconds));
+            normal.add(plainSeconds);
+            afterOutage.add(outageSeconds);
+            ratios.add(outageSeconds / plainSeconds);
         }
         table.add("| recovery: drain of " + rows + " rows, no outage | " + Stats.of(normal).format("%.1f")
                           + " s | |");

@@ -3,6 +3,7 @@ package io.github.pulsaroutbox.benchmark;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -33,6 +34,10 @@ final class Options {
               --service-url=URL --admin-url=URL   use this broker instead of starting one
               --out=DIR                   where results.md and the charts go (default docs/benchmarks)
             """;
+
+    /** Every scenario, in the order they run; the default is all of them. */
+    static final List<String> SCENARIOS = List.of("relay", "capture", "latency", "growth", "replicas", "tailing",
+                                                  "ceiling", "recovery");
 
     private final Map<String, String> values;
 
@@ -82,10 +87,10 @@ final class Options {
     }
 
     Set<String> scenarios() {
-        Set<String> scenarios = new LinkedHashSet<>(Arrays.asList(get("scenarios", "relay,capture,latency,growth,replicas,tailing,ceiling,recovery")
+        Set<String> scenarios = new LinkedHashSet<>(Arrays.asList(get("scenarios", String.join(",", SCENARIOS))
                                                                           .split(",")));
         for (String scenario : scenarios) {
-            if (!Set.of("relay", "capture", "latency", "growth", "replicas", "tailing", "ceiling", "recovery").contains(scenario)) {
+            if (!SCENARIOS.contains(scenario)) {
                 throw new IllegalArgumentException("Unknown scenario '" + scenario + "'\n" + USAGE);
             }
         }

@@ -97,8 +97,6 @@ public final class OutboxRelay {
     private static final int MAX_SKIP_AHEAD_BATCHES = 16;
     /** The longest interval between full scans while they find every due row held back. */
     static final int MAX_HELD_BACK_SCAN_SECONDS = 30;
-    /** Without sequence ids an opening only readies the topic's producer: there is nothing to resolve. */
-    private static final OutboxPublisher.Session NO_SESSION = OutboxPublisher.Session.NOTHING_STORED;
     /** The longest wait before a producer that could not be opened is tried again. */
     private static final long MAX_OPEN_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(30);
     /** Marks a not-recorded row whose parking was recorded: only an operator's retry lets it be sent again. */
@@ -950,8 +948,9 @@ public final class OutboxRelay {
             }
             CompletableFuture<OutboxPublisher.Session> future;
             try {
-                future = sequenced ? publisher.openSession(topic, segment)
-                                   : publisher.prepare(topic).thenApply(ready -> NO_SESSION);
+                future = sequenced ? publisher.openSession(topic, segment) // without ids: only ready the producer
+                                   : publisher.prepare(topic)
+                                              .thenApply(ready -> OutboxPublisher.Session.NOTHING_STORED);
             } catch (RuntimeException e) {
                 future = CompletableFuture.failedFuture(e);
             }

@@ -85,12 +85,7 @@ class OutboxRelaySequenceIdTest {
 
     private OutboxPublisher transport(String failFirst, boolean failAtOnce) {
         AtomicInteger failures = new AtomicInteger();
-        return new OutboxPublisher() {
-            @Override
-            public CompletableFuture<?> publish(OutboxEntry entry, String destination) {
-                throw new AssertionError("sent without a sequence id");
-            }
-
+        return new SequencedPublisher() {
             @Override
             public CompletableFuture<?> publish(OutboxEntry entry, String destination, int segment, long sequenceId) {
                 sent.add(new Sent(entry.id(), sequenceId));
@@ -111,11 +106,6 @@ class OutboxRelaySequenceIdTest {
             @Override
             public FailureKind classify(Throwable failure) {
                 return failure instanceof TimeoutException ? FailureKind.TIMEOUT : FailureKind.TRANSIENT;
-            }
-
-            @Override
-            public boolean supportsSequenceIds() {
-                return true;
             }
 
             @Override
@@ -158,20 +148,10 @@ class OutboxRelaySequenceIdTest {
     @Test
     void aRefusalThatArrivesLaterParksTheRowOnce() {
         AtomicInteger openings = new AtomicInteger();
-        relay(new OutboxPublisher() {
-            @Override
-            public CompletableFuture<?> publish(OutboxEntry entry, String destination) {
-                throw new AssertionError("sent without a sequence id");
-            }
-
+        relay(new SequencedPublisher() {
             @Override
             public CompletableFuture<?> publish(OutboxEntry entry, String destination, int segment, long id) {
                 throw new AssertionError("sent to a topic whose producer never opened");
-            }
-
-            @Override
-            public boolean supportsSequenceIds() {
-                return true;
             }
 
             @Override
@@ -271,21 +251,11 @@ class OutboxRelaySequenceIdTest {
             locker.setAutoCommit(false);
             assertThat(lock.executeUpdate("UPDATE " + JdbcOutboxStore.DEFAULT_TABLE
                                                   + " SET last_error = 'locked' WHERE id = 'a-1'")).isEqualTo(1);
-            relay(new OutboxPublisher() {
-                @Override
-                public CompletableFuture<?> publish(OutboxEntry entry, String destination) {
-                    throw new AssertionError("sent without a sequence id");
-                }
-
+            relay(new SequencedPublisher() {
                 @Override
                 public CompletableFuture<?> publish(OutboxEntry entry, String destination, int segment, long id) {
                     CompletableFuture<?> ack = base.publish(entry, destination, segment, id);
                     return entry.id().equals("b-0") ? ack.thenCompose(ignored -> ackOfB) : ack;
-                }
-
-                @Override
-                public boolean supportsSequenceIds() {
-                    return true;
                 }
 
                 @Override
@@ -315,6 +285,19 @@ class OutboxRelaySequenceIdTest {
                                                        + "WHERE BLOCKER_ID = SESSION_ID()")) {
             rs.next();
             return rs.getInt(1);
+        }
+    }
+
+    /** A transport with sequence ids, in which a send without one fails the test. */
+    private abstract static class SequencedPublisher implements OutboxPublisher {
+        @Override
+        public CompletableFuture<?> publish(OutboxEntry entry, String destination) {
+            throw new AssertionError("sent without a sequence id");
+        }
+
+        @Override
+        public boolean supportsSequenceIds() {
+            return true;
         }
     }
 }

@@ -316,7 +316,8 @@ public final class PulsarBrokerLauncher {
         }
     }
 
-    private static int freePort() {
+    /** A loopback port free right now, for {@link #ports} (e.g. to restart a broker on the same ports). */
+    public static int freePort() {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             socket.setReuseAddress(true);
             return socket.getLocalPort();

@@ -232,13 +232,25 @@ final class RelayThroughput {
         }
 
         @Override
-        public Set<String> assignSequences(java.util.Map<String, Long> sequences) {
-            return timed("assignSequences", () -> delegate.assignSequences(sequences), r -> sequences.size());
+        public Set<String> assignSequences(java.util.Map<String, Long> sequences,
+                                           java.util.Map<String, Integer> partitions) {
+            return timed("assignSequences", () -> delegate.assignSequences(sequences, partitions),
+                         r -> sequences.size());
         }
 
         @Override
         public List<OutboxEntry> fetchSequenced(int segment) {
             return delegate.fetchSequenced(segment);
+        }
+
+        @Override
+        public List<Sequenced> fetchSequencedWithPartitions(int segment) {
+            return delegate.fetchSequencedWithPartitions(segment);
+        }
+
+        @Override
+        public void limitWaits(java.time.Duration lockWait, java.time.Duration idle) {
+            delegate.limitWaits(lockWait, idle);
         }
 
         @Override

@@ -248,12 +248,22 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         return new Session() {
             @Override
             public long lastStored(String key) {
-                return last[partitionOf(key, last.length)];
+                return last[PulsarOutboxPublisher.partitionOf(key, last.length)];
             }
 
             @Override
             public long highestStored() {
                 return highest;
+            }
+
+            @Override
+            public int partitionOf(String key) {
+                return PulsarOutboxPublisher.partitionOf(key, last.length);
+            }
+
+            @Override
+            public long lastStoredIn(int partition) {
+                return partition >= 0 && partition < last.length ? last[partition] : -1;
             }
         };
     }
@@ -383,7 +393,11 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         }
         if (cause instanceof PulsarClientException.ConnectException
                 || cause instanceof PulsarClientException.LookupException
-                || cause instanceof PulsarClientException.ProducerBusyException) {
+                || cause instanceof PulsarClientException.ProducerBusyException
+                // closed under the relay, or fenced by another node's producer: the relay opens the session again
+                || cause instanceof PulsarClientException.AlreadyClosedException
+                || cause instanceof PulsarClientException.ProducerFencedException
+                || unreachable(cause)) {
             return FailureKind.UNAVAILABLE;
         }
         if (cause instanceof PulsarClientException.TopicDoesNotExistException) {
@@ -423,6 +437,24 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         return cause instanceof PulsarClientException.InvalidMessageException
                 || cause instanceof PulsarClientException.ProducerQueueIsFullError
                 || cause instanceof PulsarClientException.AlreadyClosedException;
+    }
+
+    /**
+     * Whether a failure says the broker (or the lookup service) cannot be reached: a refused or timed-out connection,
+     * a host that does not resolve, a lost channel. The client often wraps these in a plain
+     * {@link PulsarClientException}, so the whole cause chain is looked at.
+     */
+    private static boolean unreachable(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            if (cause instanceof java.net.ConnectException
+                    || cause instanceof java.net.UnknownHostException
+                    || cause instanceof java.net.NoRouteToHostException
+                    || cause instanceof java.net.SocketTimeoutException
+                    || cause instanceof java.nio.channels.ClosedChannelException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Throwable unwrap(Throwable failure) {

@@ -74,6 +74,23 @@ public interface OutboxPublisher extends AutoCloseable {
         /** The highest sequence id stored under the name on any partition: later ids must be above it. */
         long highestStored();
 
+        /**
+         * The partition this session's producers send messages with {@code key} to: {@code 0} for a destination
+         * without partitions (the default).
+         */
+        default int partitionOf(String key) {
+            return 0;
+        }
+
+        /**
+         * The highest sequence id stored under the name in {@code partition}; {@code -1} when none, or when the
+         * destination has no such partition now. The default is for a destination without partitions: partition
+         * {@code 0} holds {@link #highestStored()}.
+         */
+        default long lastStoredIn(int partition) {
+            return partition == 0 ? highestStored() : -1;
+        }
+
         /** A session under whose name nothing is stored: every id is {@code -1}. */
         Session NOTHING_STORED = new Session() {
             @Override

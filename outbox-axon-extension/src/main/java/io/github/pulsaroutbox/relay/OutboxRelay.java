@@ -61,14 +61,18 @@ import static org.axonframework.common.BuilderUtils.assertThat;
  *     <li><b>Overlapped work, no round trip per row</b>: sends are asynchronous (at most {@code maxInFlight}
  *     unacknowledged); an aggregate's next row goes out as soon as the previous one is acknowledged; acknowledged
  *     rows are recorded SENT in set-sized batches by a recorder thread while this thread keeps sending, and the next
- *     rows are fetched while acknowledgements are outstanding. Every fetch is a full scan of due pending rows in
- *     position order (rows that commit late are found); rows already in flight or being recorded are skipped.</li>
+ *     rows are fetched while acknowledgements are outstanding. Full scans of due pending rows in position order
+ *     (which find rows that commit late) alternate with reads ahead of the highest position seen; rows already in
+ *     flight or being recorded are skipped.</li>
  *     <li><b>Current schema</b>: each row passes the {@link EntryUpcaster} first; a row that cannot be upcast is
  *     parked ({@link FailureKind#UPCAST_FAILED}) and its aggregate waits, the rest of the stream continues.</li>
  *     <li><b>Low latency</b>: {@link #wakeUp()} (called after a capturing unit of work commits) starts a pass at
  *     once; polling every {@code pollInterval} is the fallback for rows written by other nodes.</li>
+ *     <li><b>Several nodes</b>: with {@link SegmentClaims} each node relays only the segments it claims, and every
+ *     write it makes to a segment's rows (sequence ids, resolution outcomes, SENT, failures, cleared ids) commits only
+ *     while it holds that segment's claim, checked in the same transaction; a segment whose claim lapses locally has
+ *     its producers closed at once. Without claims, run one relay per outbox.</li>
  * </ul>
- * One relay per database is assumed in this version.
  */
 public final class OutboxRelay {
 
@@ -263,14 +267,14 @@ public final class OutboxRelay {
 
     private void run() {
         Thread self = Thread.currentThread();
-        Duration errorBackoff = pollInterval;
+        Duration errorBackoff = min(pollInterval, maxErrorBackoff());
         Pipeline pipeline = new Pipeline();
         current = pipeline;
         try {
             while (running && worker == self) {
                 try {
                     boolean caughtUp = pipeline.step();
-                    errorBackoff = pollInterval;
+                    errorBackoff = min(pollInterval, maxErrorBackoff());
                     if (caughtUp) {
                         // nothing in flight and the last fetch found no more: wait for a commit or the poll interval
                         awaitWork(claims == null ? pollInterval : min(pollInterval, claims.roundInterval()));
@@ -281,7 +285,7 @@ public final class OutboxRelay {
                     logger.warn("Outbox relay pass failed; retrying in {}", errorBackoff, e);
                     pipeline.abandon();
                     awaitWork(errorBackoff);
-                    errorBackoff = min(errorBackoff.multipliedBy(2), Duration.ofSeconds(30));
+                    errorBackoff = min(errorBackoff.multipliedBy(2), maxErrorBackoff());
                 }
             }
             pipeline.finish();
@@ -311,6 +315,34 @@ public final class OutboxRelay {
                 current = null;
             }
         }
+    }
+
+    /**
+     * Runs a write to rows of {@code segments} in one transaction. With segment claims its statements wait for a lock
+     * at most {@link SegmentClaims#lockWait()}, and it commits only while this node holds the claims of those
+     * segments: {@link SegmentClaims#fence} is its last statement, so a node that lost a claim (paused past its
+     * timeout, say) has the write rolled back instead of overwriting what the new owner wrote.
+     */
+    private <T> T write(Set<Integer> segments, Supplier<T> work) {
+        return transactionManager.fetchInTransaction(() -> {
+            if (claims != null) {
+                store.limitWaits(claims.lockWait(), claims.idleInTransactionLimit());
+            }
+            T result = work.get();
+            if (claims != null) {
+                claims.fence(segments);
+            }
+            return result;
+        });
+    }
+
+    /**
+     * The longest wait after a failed pass: 30 s, but with segment claims no longer than a claim round's interval, so
+     * that a few database hiccups never keep this node from extending its claims until they lapse.
+     */
+    Duration maxErrorBackoff() {
+        Duration longest = Duration.ofSeconds(30);
+        return claims == null ? longest : min(longest, claims.roundInterval());
     }
 
     private void awaitWork(Duration timeout) throws InterruptedException {
@@ -378,8 +410,8 @@ public final class OutboxRelay {
         private final Map<Integer, Long> resolveAfter = new HashMap<>();
         /** Segments lost or being released: their producers are closed (and claims released) once they are idle. */
         private final Set<Integer> closing = new HashSet<>();
-        /** Producer sessions opened since the segment was last resolved: topic + NUL + segment. */
-        private final Set<String> sessions = new HashSet<>();
+        /** Producer sessions opened since the segment was last resolved, by topic + NUL + segment. */
+        private final Map<String, OutboxPublisher.Session> sessions = new HashMap<>();
         /**
          * Sessions being opened, or whose opening failed (kept, with the failure, until it may be tried again): topic
          * + NUL + segment. Openings never block this thread: a topic whose lookup hangs holds up only its own rows.
@@ -796,11 +828,14 @@ public final class OutboxRelay {
                 return;
             }
             Map<String, Long> sequences = new LinkedHashMap<>();
+            Map<String, Integer> partitions = new HashMap<>();
             try {
                 claims.reserve(needed);
                 for (Row row : ready) {
                     row.sequence = claims.nextSequence(row.segment);
                     sequences.put(row.entry.id(), row.sequence);
+                    row.session = sessions.get(sessionKey(row.topic, row.segment));
+                    partitions.put(row.entry.id(), row.session.partitionOf(row.entry.aggregateId()));
                 }
             } catch (RuntimeException e) {
                 ready.forEach(this::retract); // ids may be taken: their segments are resolved first
@@ -808,9 +843,10 @@ public final class OutboxRelay {
             }
             CompletableFuture<Set<String>> result = new CompletableFuture<>();
             assigning.add(new Assignment(ready, result));
+            Set<Integer> segments = Set.copyOf(needed.keySet());
             Runnable persist = () -> {
                 try {
-                    result.complete(transactionManager.fetchInTransaction(() -> store.assignSequences(sequences)));
+                    result.complete(write(segments, () -> store.assignSequences(sequences, partitions)));
                 } catch (Throwable e) {
                     result.completeExceptionally(e);
                 }
@@ -842,9 +878,11 @@ public final class OutboxRelay {
                             : new IllegalStateException("Persisting broker sequence ids failed", cause);
                 }
                 for (Row row : done.rows()) {
-                    if (notAssigned.contains(row.entry.id()) || !stillSendable(row)) {
+                    if (notAssigned.contains(row.entry.id()) || !stillSendable(row)
+                            || row.session != sessions.get(sessionKey(row.topic, row.segment))) {
                         retract(row); // no longer pending, the claim lapsed, or an earlier row of its aggregate
-                                      // failed (or a send of its segment had an unknown outcome) meanwhile
+                                      // failed (or a send of its segment had an unknown outcome) meanwhile, or its
+                                      // session was opened again (its partition was stored for the old one)
                     } else {
                         send(row);
                     }
@@ -879,7 +917,7 @@ public final class OutboxRelay {
          */
         private boolean sessionOpen(Row row) {
             String session = sessionKey(row.topic, row.segment);
-            if (sessions.contains(session)) {
+            if (sessions.containsKey(session)) {
                 return true;
             }
             List<Row> alreadyWaiting = waitingForSession.get(session);
@@ -901,7 +939,7 @@ public final class OutboxRelay {
             if (sequenced) {
                 claims.raise(row.segment, opening.future.join().highestStored());
             }
-            sessions.add(session);
+            sessions.put(session, opening.future.join());
             openings.remove(session);
             transport.available(row.topic);
             return true;
@@ -1130,6 +1168,7 @@ public final class OutboxRelay {
             if (claims == null) {
                 return;
             }
+            closeLapsed(); // first: the round below fails while the database is unreachable
             if (claims.roundDue()) {
                 SegmentClaims.Changes changes = claims.round();
                 changes.lost().forEach(this::stopSegment);
@@ -1169,6 +1208,27 @@ public final class OutboxRelay {
             }
         }
 
+        /**
+         * Closes at once the producers of the segments whose claim lapsed locally (no successful round for half the
+         * claim timeout, e.g. the database is unreachable while the broker is not): another node may claim them soon,
+         * and its producers need the names this node's hold. Rows in flight there fail (their outcome is found out by
+         * a resolution); the segment is resolved again if its claim comes back.
+         */
+        private void closeLapsed() {
+            for (int segment = 0; segment < segmentCount; segment++) {
+                boolean open = active.contains(segment) || resolutionStarted.containsKey(segment);
+                if (open && claims.owns(segment) && !claims.isValid(segment)) {
+                    logger.info("Outbox relay: the claim of segment {} lapsed (no claim round succeeded in time); "
+                                        + "closing its producers", segment);
+                    active.remove(segment);
+                    resolving.add(segment); // resolved again before it sends, once its claim is extended
+                    resolutionStarted.remove(segment);
+                    dropQueuedOf(segment);
+                    closeSessions(segment);
+                }
+            }
+        }
+
         /** Stops sending a segment's rows (lost or released): queued ones are dropped, in-flight ones finish. */
         private void stopSegment(int segment) {
             active.remove(segment);
@@ -1192,7 +1252,7 @@ public final class OutboxRelay {
         }
 
         private void closeSessions(int segment) {
-            sessions.removeIf(session -> session.endsWith("\u0000" + segment));
+            sessions.keySet().removeIf(session -> session.endsWith("\u0000" + segment));
             openings.keySet().removeIf(session -> session.endsWith("\u0000" + segment));
             publisher.closeSegment(segment);
         }
@@ -1216,7 +1276,9 @@ public final class OutboxRelay {
                     return; // nothing new to learn yet: no database read per step while the broker is asked
                 }
             }
-            List<OutboxEntry> rows = transactionManager.fetchInTransaction(() -> store.fetchSequenced(segment));
+            List<OutboxStore.Sequenced> sequencedRows =
+                    transactionManager.fetchInTransaction(() -> store.fetchSequencedWithPartitions(segment));
+            List<OutboxEntry> rows = sequencedRows.stream().map(OutboxStore.Sequenced::entry).toList();
             Map<String, OutboxPublisher.Session> opened = new HashMap<>();
             try {
                 boolean waiting = false;
@@ -1252,29 +1314,48 @@ public final class OutboxRelay {
             }
             Map<String, Long> stored = new HashMap<>();
             Map<String, Long> notStored = new HashMap<>();
-            for (OutboxEntry entry : rows) {
+            int moved = 0;
+            for (OutboxStore.Sequenced row : sequencedRows) {
+                OutboxEntry entry = row.entry();
                 Optional<String> topic = topicOf(entry);
                 OutboxPublisher.Session session = topic.map(opened::get).orElse(null);
                 if (session == null) { // no topic, or the topic refuses producers: nothing can be stored there
                     notStored.put(entry.id(), entry.brokerSequence());
                     continue;
                 }
-                boolean wasStored = entry.brokerSequence() <= session.lastStored(entry.aggregateId())
+                // what the broker stored in the partition the row was sent to: the key may route elsewhere now
+                // (partitions added); a partition that no longer exists holds nothing (sent again: at least once)
+                long last;
+                if (row.partition() == OutboxStore.Sequenced.NO_PARTITION) {
+                    last = session.lastStored(entry.aggregateId()); // its id was stored by a version before schema 5
+                } else {
+                    last = session.lastStoredIn(row.partition());
+                    if (session.partitionOf(entry.aggregateId()) != row.partition()) {
+                        moved++;
+                    }
+                }
+                boolean wasStored = entry.brokerSequence() <= last
                         && !Long.valueOf(entry.brokerSequence()).equals(notStoredSequences.get(entry.id()));
                 (wasStored ? stored : notStored).put(entry.id(), entry.brokerSequence());
+            }
+            if (moved > 0) {
+                logger.info("Outbox relay: segment {}: {} row(s) were sent to a partition their key no longer routes "
+                                    + "to (partitions were added to their topic); resolved against that partition",
+                            segment, moved);
             }
             for (Map.Entry<String, OutboxPublisher.Session> session : opened.entrySet()) {
                 if (session.getValue() != null) {
                     String key = session.getKey() + '\u0000' + segment;
-                    sessions.add(key);
+                    sessions.put(key, session.getValue());
                     openings.remove(key);
                     transport.available(session.getKey());
                     claims.raise(segment, session.getValue().highestStored());
                 }
             }
-            transactionManager.executeInTransaction(() -> {
+            write(Set.of(segment), () -> {
                 store.markStored(stored, clock.instant());
                 store.clearSequences(notStored);
+                return null;
             });
             resolving.remove(segment);
             resolveAfter.remove(segment);
@@ -1403,6 +1484,11 @@ public final class OutboxRelay {
                 transport.failed(attempt.kind(), attempt.error(), clock.instant());
             }
             OutboxEntry entry = row.entry;
+            if (attempt.kind() == FailureKind.UNAVAILABLE && row.topic != null) {
+                // the connection or the producer itself is gone (closed under the relay, fenced): the next row of its
+                // topic opens the session again instead of failing against a producer that no longer sends
+                sessions.remove(sessionKey(row.topic, row.segment));
+            }
             if (sequenced && row.sequence != OutboxEntry.NO_SEQUENCE) {
                 if (attempt.kind().mayHaveBeenStored() && !row.notStored) {
                     startResolving(row.segment); // later sends of this segment wait until the broker says what it has
@@ -1412,7 +1498,10 @@ public final class OutboxRelay {
                     // failure's recording, and the segment resolved meanwhile
                     Map<String, Long> clear = Map.of(entry.id(), row.sequence);
                     try {
-                        transactionManager.executeInTransaction(() -> store.clearSequences(clear));
+                        write(Set.of(row.segment), () -> {
+                            store.clearSequences(clear);
+                            return null;
+                        });
                     } catch (RuntimeException e) {
                         logger.warn("Outbox relay: clearing the sequence id of refused row {} failed; resolving its "
                                             + "segment instead", entry.id(), e);
@@ -1460,7 +1549,8 @@ public final class OutboxRelay {
             }
             List<Row> rows = new ArrayList<>(acknowledged);
             Map<OutboxEntry, Attempt> failedRows = new LinkedHashMap<>(failed);
-            long fence = claims == null ? Long.MAX_VALUE : fenceOf(rows, failedRows.keySet());
+            Set<Integer> segments = claims == null ? Set.of() : segmentsOf(rows, failedRows.keySet());
+            long fence = claims == null ? Long.MAX_VALUE : fenceOf(segments);
             Map<String, Long> clear = new HashMap<>();
             failedRows.keySet().forEach(entry -> {
                 Long sequence = notStoredSequences.remove(entry.id());
@@ -1480,7 +1570,7 @@ public final class OutboxRelay {
                 Throwable error = null;
                 Set<String> notMarked = ConcurrentHashMap.newKeySet();
                 try {
-                    Set<String> unrecorded = transactionManager.fetchInTransaction(() -> {
+                    Set<String> unrecorded = write(segments, () -> {
                         Set<String> left = store.markSent(sentIds, clock.instant());
                         store.recordFailures(failures);
                         if (!clear.isEmpty()) {
@@ -1539,11 +1629,16 @@ public final class OutboxRelay {
             releaseBlockedKeys();
         }
 
-        /** The earliest moment a claim of the recorded rows' segments lapses: the recording must commit before. */
-        private long fenceOf(List<Row> rows, Set<OutboxEntry> failedRows) {
+        /** The segments of the rows a recording writes. */
+        private Set<Integer> segmentsOf(List<Row> rows, Set<OutboxEntry> failedRows) {
             Set<Integer> segments = new HashSet<>();
             rows.forEach(row -> segments.add(row.segment));
             failedRows.forEach(entry -> segments.add(OutboxSegments.of(entry.aggregateId(), segmentCount)));
+            return segments;
+        }
+
+        /** The earliest moment a claim of these segments lapses locally: the recording must commit before. */
+        private long fenceOf(Set<Integer> segments) {
             long fence = Long.MAX_VALUE;
             long now = System.nanoTime();
             for (Integer segment : segments) {
@@ -1702,6 +1797,9 @@ public final class OutboxRelay {
             queued.clear();
             ready.clear();
             queuedCount = 0;
+            // first what already arrived: its signal may have been taken by the pass that saw the relay stop
+            collect();
+            sendAssignedWhileStopping();
             while (inFlightCount > 0) {
                 awaitSignal(nextDeadlineNanos());
                 collect();
@@ -1771,6 +1869,8 @@ public final class OutboxRelay {
         private OutboxEntry sent;
         private String topic;
         private long sequence = OutboxEntry.NO_SEQUENCE;
+        /** The session its sequence id was assigned in (the partition stored with the id is that session's). */
+        private OutboxPublisher.Session session;
         private long deadlineNanos;
         private volatile Throwable error;
         /** Handled (acknowledged, failed, timed out or retracted); read by the sender thread too. */

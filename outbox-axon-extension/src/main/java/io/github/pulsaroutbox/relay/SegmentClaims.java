@@ -17,7 +17,9 @@ import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
@@ -47,17 +49,26 @@ import static org.axonframework.common.BuilderUtils.assertThat;
  *     work within a few rounds; a dead node's segments are taken over once its claims expire.</li>
  *     <li>Each segment's token holds the highest broker sequence id reserved for it, so sequence ids only grow per
  *     segment, across restarts and takeovers. Ids are reserved in blocks: the token is written once per block.</li>
+ *     <li>Every write a node makes to the outbox rows of a segment is fenced by its claim ({@link #fence}): the
+ *     claim is extended in the same database transaction, so the write commits only while this node holds the claim
+ *     (a node that lost it while paused has the write rolled back), and no other node can claim the segment until
+ *     that transaction ends.</li>
  * </ul>
- * All methods except {@link #ownedSegments()} are called from the relay's thread only.
+ * All methods except {@link #ownedSegments()} and {@link #fence} are called from the relay's thread only.
  */
 public final class SegmentClaims {
 
     private static final Logger logger = LoggerFactory.getLogger(SegmentClaims.class);
+    /** Heartbeats older than this many claim timeouts are removed from the node table. */
+    private static final long FORGET_AFTER_TIMEOUTS = 30;
+    /** How often a node removes such heartbeats. */
+    private static final Duration FORGET_INTERVAL = Duration.ofMinutes(1);
     /** Sequence ids reserved per token write. */
     static final long RESERVATION = 10_000;
 
     private final java.util.function.Supplier<TokenStore> tokenStores;
-    private TokenStore tokenStore;
+    /** Set by {@link #initialize()}; read by the relay's sequencer and recorder threads too ({@link #fence}). */
+    private volatile TokenStore tokenStore;
     private final TransactionManager transactionManager;
     private final OutboxNodes nodes;
     private final String processorName;
@@ -71,6 +82,7 @@ public final class SegmentClaims {
     private volatile Set<Integer> ownedView = Set.of();
     private volatile int liveNodes = 1;
     private long nextRoundNanos;
+    private Instant nextForgetting = Instant.MIN;
 
     private SegmentClaims(Builder builder) {
         builder.validate();
@@ -156,6 +168,7 @@ public final class SegmentClaims {
         Set<Integer> lost = new TreeSet<>();
         if (!owned.isEmpty()) {
             transactionManager.executeInTransaction(() -> {
+                limitWaits();
                 for (Integer segment : owned.keySet()) {
                     try {
                         tokenStore.extendClaim(processorName, segment);
@@ -171,10 +184,18 @@ public final class SegmentClaims {
         Instant now = clock.instant();
         if (nodes != null) {
             String mine = owned.keySet().stream().map(String::valueOf).collect(Collectors.joining(","));
+            boolean forget = now.isAfter(nextForgetting);
             List<OutboxNodes.Node> alive = transactionManager.fetchInTransaction(() -> {
+                limitWaits();
                 nodes.heartbeat(nodeId, now, mine);
+                if (forget) { // nodes killed without leaving: their rows would be listed as nodes for ever
+                    nodes.forgetNodes(now.minus(FORGET_AFTER_TIMEOUTS * claimTimeout.toMillis(), ChronoUnit.MILLIS));
+                }
                 return nodes.liveNodes(now.minus(claimTimeout));
             });
+            if (forget) {
+                nextForgetting = now.plus(FORGET_INTERVAL);
+            }
             liveNodes = Math.max(1, alive.size());
         }
         int share = (segmentCount + liveNodes - 1) / liveNodes;
@@ -194,8 +215,10 @@ public final class SegmentClaims {
                 }
                 long claimedAt = System.nanoTime();
                 try {
-                    TrackingToken token = transactionManager.fetchInTransaction(
-                            () -> tokenStore.fetchToken(processorName, segment));
+                    TrackingToken token = transactionManager.fetchInTransaction(() -> {
+                        limitWaits();
+                        return tokenStore.fetchToken(processorName, segment);
+                    });
                     Claim claim = new Claim(reservedIn(token));
                     claim.validUntilNanos = claimedAt + claimTimeout.toNanos() / 2;
                     owned.put(segment, claim);
@@ -229,7 +252,10 @@ public final class SegmentClaims {
     void release(int segment) {
         if (forget(segment)) {
             try {
-                transactionManager.executeInTransaction(() -> tokenStore.releaseClaim(processorName, segment));
+                transactionManager.executeInTransaction(() -> {
+                    limitWaits();
+                    tokenStore.releaseClaim(processorName, segment);
+                });
                 logger.info("Outbox relay node {} released segment {} (owns {})", nodeId, segment, owned.keySet());
             } catch (RuntimeException e) {
                 logger.warn("Releasing outbox segment {} failed; its claim expires instead", segment, e);
@@ -252,6 +278,24 @@ public final class SegmentClaims {
         }
     }
 
+    /**
+     * Fences a write to the rows of {@code segments}: extends this node's claim of each (in ascending order, so that
+     * two transactions of this node never wait for each other in a cycle) in the caller's transaction. Call it as the
+     * last statement before the commit: the token rows stay locked only until then. Safe from any thread.
+     *
+     * @throws UnableToClaimTokenException when another node holds (or nobody holds) the claim of one of them: the
+     *                                     caller's transaction must roll back
+     */
+    void fence(Collection<Integer> segments) {
+        TokenStore store = tokenStore;
+        if (store == null) {
+            throw new UnableToClaimTokenException("The outbox segment claims are not initialized");
+        }
+        for (Integer segment : new TreeSet<>(segments)) {
+            store.extendClaim(processorName, segment);
+        }
+    }
+
     /** Whether this node owns {@code segment} and may send its rows now (its claim was extended recently enough). */
     boolean isValid(int segment) {
         Claim claim = owned.get(segment);
@@ -262,6 +306,30 @@ public final class SegmentClaims {
     long validUntilNanos(int segment) {
         Claim claim = owned.get(segment);
         return claim == null ? System.nanoTime() : claim.validUntilNanos;
+    }
+
+    /**
+     * The longest a statement of a claim or relay write waits for a row lock: a quarter of the claim timeout, so that a
+     * lock held by a frozen node fails the statement (it is retried) well before this node's own claims lapse.
+     */
+    Duration lockWait() {
+        return claimTimeout.dividedBy(4);
+    }
+
+    /**
+     * The longest the database lets a session of this node sit idle inside a claim or relay write: half the claim
+     * timeout. A node frozen inside such a transaction has its session ended and its locks released by then, before
+     * another node can claim its segments.
+     */
+    Duration idleInTransactionLimit() {
+        return claimTimeout.dividedBy(2);
+    }
+
+    /** Bounds the waits of the current transaction (where the node table's database supports it). */
+    private void limitWaits() {
+        if (nodes != null) {
+            nodes.limitWaits(lockWait(), idleInTransactionLimit());
+        }
     }
 
     /** How often claims are extended: a fifth of the claim timeout (at least 50 ms). */
@@ -313,9 +381,11 @@ public final class SegmentClaims {
         if (writes.isEmpty()) {
             return;
         }
-        transactionManager.executeInTransaction(() -> writes.forEach(
-                (segment, reserved) -> tokenStore.storeToken(new GlobalSequenceTrackingToken(reserved),
-                                                             processorName, segment)));
+        transactionManager.executeInTransaction(() -> {
+            limitWaits();
+            writes.forEach((segment, reserved) -> tokenStore.storeToken(new GlobalSequenceTrackingToken(reserved),
+                                                                        processorName, segment));
+        });
         writes.forEach((segment, reserved) -> owned.get(segment).reserved = reserved);
     }
 

@@ -23,6 +23,16 @@ public interface OutboxNodes {
     void forgetNodes(Instant before);
 
     /**
+     * Bounds, for the rest of the caller's transaction, how long its statements wait for a row lock
+     * ({@code lockWait}) and how long the database lets the session sit idle inside the transaction ({@code idle})
+     * before it ends the session and releases its locks: a node frozen inside a transaction (GC, VM pause, SIGSTOP)
+     * then holds up nobody for longer. Does nothing where the database has no such per-transaction settings (the
+     * default).
+     */
+    default void limitWaits(java.time.Duration lockWait, java.time.Duration idle) {
+    }
+
+    /**
      * A relay node as it last reported itself.
      *
      * @param nodeId      the node's identifier

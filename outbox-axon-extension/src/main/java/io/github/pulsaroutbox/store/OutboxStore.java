@@ -98,6 +98,14 @@ public interface OutboxStore {
      * Returns the ids of rows it did not update (no longer pending): they must not be sent.
      */
     default Set<String> assignSequences(Map<String, Long> sequences) {
+        return assignSequences(sequences, Map.of());
+    }
+
+    /**
+     * As {@link #assignSequences(Map)}, also storing the partition each row is sent to ({@code partitions}, by row id;
+     * rows without an entry get none): a resolution compares a row's id with what the broker stored in that partition.
+     */
+    default Set<String> assignSequences(Map<String, Long> sequences, Map<String, Integer> partitions) {
         throw new UnsupportedOperationException("This outbox store does not persist broker sequence ids");
     }
 
@@ -107,6 +115,25 @@ public interface OutboxStore {
      */
     default List<OutboxEntry> fetchSequenced(int segment) {
         throw new UnsupportedOperationException("This outbox store does not persist broker sequence ids");
+    }
+
+    /**
+     * As {@link #fetchSequenced(int)}, each row with the partition it was sent to ({@link Sequenced#NO_PARTITION}
+     * when none was stored: rows given their id by a version before schema 5). The default knows no partitions.
+     */
+    default List<Sequenced> fetchSequencedWithPartitions(int segment) {
+        return fetchSequenced(segment).stream().map(entry -> new Sequenced(entry, Sequenced.NO_PARTITION)).toList();
+    }
+
+    /**
+     * A row carrying a broker sequence id, and the partition of its topic it was sent to.
+     *
+     * @param entry     the row
+     * @param partition the partition ({@code 0} for a topic without partitions), or {@link #NO_PARTITION}
+     */
+    record Sequenced(OutboxEntry entry, int partition) {
+        /** The partition of a row whose partition was not stored. */
+        public static final int NO_PARTITION = -1;
     }
 
     /**
@@ -120,6 +147,14 @@ public interface OutboxStore {
     /** Removes the broker sequence id of the given rows (the broker does not have them), each only if unchanged. */
     default void clearSequences(Map<String, Long> sequences) {
         throw new UnsupportedOperationException("This outbox store does not persist broker sequence ids");
+    }
+
+    /**
+     * Bounds, for the rest of the caller's transaction, how long its statements wait for a row lock and how long the
+     * session may sit idle inside it; see {@link OutboxNodes#limitWaits}. The relay calls it first in each
+     * transaction that writes rows when several nodes share the outbox. By default it does nothing.
+     */
+    default void limitWaits(java.time.Duration lockWait, java.time.Duration idle) {
     }
 
     /**

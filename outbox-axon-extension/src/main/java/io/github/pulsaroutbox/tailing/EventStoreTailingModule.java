@@ -36,10 +36,13 @@ import static org.axonframework.common.BuilderUtils.assertThat;
  * (same topics, key, properties, logical names), for event stores that cannot share the application's transaction
  * (Axon Server, an event store on another database).
  * <p>
- * Guarantees: the processor's token advances only after the broker acknowledged every event of its batch (so a crash
- * or a failed send re-sends from the last stored token: at least once; consumers deduplicate on {@code ce_id}); the
- * events of one aggregate are handled by one segment in order ({@link SequentialPerAggregatePolicy}) and their sends
- * are chained, so each key's first deliveries are in order; segments are claimed in Axon's {@code TokenStore}, so
+ * Guarantees: the processor's token advances only after the broker acknowledged every event of its batch, so a crash
+ * or a failed send re-sends from the last stored token; with broker deduplication and sequence ids derived from the
+ * events' positions the broker drops what it stored already (effectively once, except late commits and retried dead
+ * letters: at least once; consumers can deduplicate on {@code ce_id}). The events of one aggregate are handled by one
+ * segment in stream order ({@link SequentialPerAggregatePolicy}), so each key's first deliveries are in aggregate
+ * order when the store's positions follow aggregate sequences (not so for Hibernate's pooled {@code global_index}
+ * with several appending instances; see docs/dispatch-modes.md, Limits); segments are claimed in Axon's {@code TokenStore}, so
  * several instances share the work and take over a dead instance's segments when its claims expire. Events are read
  * through the application's upcaster chain (older stored revisions arrive as the current class) and are not upcast
  * again. A new processor starts at the head of the store (publishing only events stored from then on) unless
@@ -47,8 +50,8 @@ import static org.axonframework.common.BuilderUtils.assertThat;
  * processor with its back-off, holding up its segment only.
  * <p>
  * The token store must be transactional with the processor's transaction manager (Axon's JPA or JDBC token store on a
- * database with a transaction manager, or Axon Server's): the token is written in the batch's transaction, which
- * rolls back when a send fails.
+ * database with a transaction manager; Axon Framework 4 has no token store in Axon Server): the token is written in
+ * the batch's transaction, which rolls back when a send fails.
  */
 public final class EventStoreTailingModule implements ConfigurerModule {
 

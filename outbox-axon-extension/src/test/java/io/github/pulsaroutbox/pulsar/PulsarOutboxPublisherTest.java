@@ -5,6 +5,8 @@ import org.apache.pulsar.client.api.PulsarClientException;
 import org.axonframework.common.AxonConfigurationException;
 import io.github.pulsaroutbox.FailureKind;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import io.github.pulsaroutbox.OutboxEntry;
 import org.apache.pulsar.client.api.MessageId;
@@ -72,6 +74,46 @@ class PulsarOutboxPublisherTest {
                 .isEqualTo(FailureKind.UNAVAILABLE);
         assertThat(publisher.classify(new PulsarClientException.ProducerQueueIsFullError("full")))
                 .isEqualTo(FailureKind.TRANSIENT);
+    }
+
+    /**
+     * What a real client raises when no broker answers (nothing listens on the port, or the host does not resolve):
+     * an outage, retried until the broker is back, never a reason to park a row.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"pulsar://127.0.0.1:%d", "http://127.0.0.1:%d", "pulsar://no-such-host.invalid:%d"})
+    void anUnreachableBrokerIsAnOutageNeverARefusal(String url) throws Exception {
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            port = socket.getLocalPort(); // closed again: nothing listens there
+        }
+        try (PulsarClient client = PulsarClient.builder().serviceUrl(String.format(url, port))
+                                               .operationTimeout(3, java.util.concurrent.TimeUnit.SECONDS)
+                                               .lookupTimeout(3, java.util.concurrent.TimeUnit.SECONDS)
+                                               .connectionTimeout(1, java.util.concurrent.TimeUnit.SECONDS)
+                                               .build()) {
+            PulsarOutboxPublisher real = PulsarOutboxPublisher.builder().pulsarClient(client)
+                                                              .sendTimeout(Duration.ofSeconds(3)).build();
+            Throwable failure = real.prepare("persistent://public/default/unreachable")
+                                    .handle((ok, error) -> error).get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(failure).as("creating a producer without a broker").isNotNull();
+            assertThat(real.classify(failure)).as("%s", failure).isIn(FailureKind.UNAVAILABLE, FailureKind.TIMEOUT);
+            assertThat(real.classify(failure).isRetriedUntilResolved()).isTrue();
+        }
+    }
+
+    @Test
+    void aProducerClosedOrFencedUnderTheRelayIsAnOutageOfThatProducer() {
+        // the relay opens the session again (and asks the broker what it stored), instead of counting attempts
+        assertThat(publisher.classify(new PulsarClientException.AlreadyClosedException("closed")))
+                .isEqualTo(FailureKind.UNAVAILABLE);
+        assertThat(publisher.classify(new CompletionException(
+                new PulsarClientException.ProducerFencedException("fenced"))))
+                .isEqualTo(FailureKind.UNAVAILABLE);
+        assertThat(publisher.classify(new PulsarClientException(new java.net.ConnectException("Connection refused"))))
+                .isEqualTo(FailureKind.UNAVAILABLE);
+        assertThat(publisher.classify(new PulsarClientException(new java.net.UnknownHostException("nowhere"))))
+                .isEqualTo(FailureKind.UNAVAILABLE);
     }
 
     @Test

@@ -198,6 +198,59 @@ class OutboxRelaySequenceIdTest {
         assertThat(row("z-0").brokerSequence()).isEqualTo(sent.get(0).sequence());
     }
 
+    /**
+     * k-0 was sent with id 5 to partition 0 of a topic with one partition, and its outcome is unknown; then partitions
+     * were added, k now routes to partition 1, where the broker stored ids up to 10 (other keys). Partition 0, where
+     * k-0 went, holds ids up to 4 only: k-0 was not stored and must be sent again. Compared with the partition its key
+     * routes to now, it would be taken for stored and recorded SENT without ever reaching the broker.
+     */
+    @Test
+    void aRowIsResolvedAgainstThePartitionItWasSentToNotTheOneItsKeyRoutesToNow() {
+        append("k", 0);
+        tokens.initializeTokenSegments("outbox", 1, new GlobalSequenceTrackingToken(10));
+        assertThat(store.assignSequences(Map.of("k-0", 5L), Map.of("k-0", 0))).isEmpty();
+        assertThat(store.fetchSequencedWithPartitions(0)).singleElement()
+                                                         .satisfies(row -> assertThat(row.partition()).isZero());
+
+        relay(new SequencedPublisher() {
+            @Override
+            public CompletableFuture<?> publish(OutboxEntry entry, String destination, int segment, long id) {
+                sent.add(new Sent(entry.id(), id));
+                return CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            public CompletableFuture<Session> openSession(String destination, int segment) {
+                return CompletableFuture.completedFuture(new Session() { // two partitions now
+                    @Override
+                    public long lastStored(String key) {
+                        return lastStoredIn(partitionOf(key));
+                    }
+
+                    @Override
+                    public long highestStored() {
+                        return 10;
+                    }
+
+                    @Override
+                    public int partitionOf(String key) {
+                        return 1;
+                    }
+
+                    @Override
+                    public long lastStoredIn(int partition) {
+                        return partition == 0 ? 4 : 10;
+                    }
+                });
+            }
+        }).start();
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> store.count(OutboxStatus.SENT) == 1);
+        assertThat(sent).extracting(Sent::id).containsExactly("k-0"); // sent again: the broker never stored it
+        assertThat(sent.get(0).sequence()).isGreaterThan(10);
+        assertThat(row("k-0").brokerSequence()).isEqualTo(sent.get(0).sequence());
+    }
+
     @Test
     void aSendWithAnUnknownOutcomeHoldsItsSegmentUntilTheBrokerSaysWhatItStored() {
         append("a", 0);

@@ -379,6 +379,62 @@ class OutboxRelayTest {
         assertThat(entry("A", 0).attempts()).isEqualTo(3);
     }
 
+    /**
+     * A producer closed under the relay (by the client, or fenced) fails every send until it is opened again: the
+     * relay opens it again for the next row instead of counting attempts against the closed one until rows park.
+     */
+    @Test
+    void aProducerClosedUnderTheRelayIsOpenedAgainAndNoRowParks() {
+        append("A", 0, 1, 2, 3, 4, 5);
+        java.util.concurrent.atomic.AtomicBoolean open = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger opened = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger closings = new java.util.concurrent.atomic.AtomicInteger();
+        OutboxPublisher closingTransport = new OutboxPublisher() {
+            @Override
+            public CompletableFuture<Void> prepare(String destination) {
+                opened.incrementAndGet();
+                open.set(true);
+                return CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            public CompletableFuture<?> publish(OutboxEntry entry, String destination) {
+                if (entry.aggregateSequence() % 2 == 1 && closings.get() < 3 && open.get()) {
+                    closings.incrementAndGet();
+                    open.set(false); // the client closed the producer under the relay
+                }
+                if (!open.get()) {
+                    return CompletableFuture.failedFuture(new IllegalStateException("producer already closed"));
+                }
+                published.add(entry.aggregateId() + entry.aggregateSequence());
+                return CompletableFuture.completedFuture("ok");
+            }
+
+            @Override
+            public FailureKind classify(Throwable failure) {
+                return FailureKind.UNAVAILABLE;
+            }
+        };
+        OutboxRelay relay = OutboxRelay.builder()
+                                       .store(store)
+                                       .publisher(closingTransport)
+                                       .topicResolver((type, annotated) -> Optional.of("topic"))
+                                       .pollInterval(Duration.ofMillis(20))
+                                       .failurePolicy(BackoffFailurePolicy.builder().initialDelay(Duration.ofMillis(10))
+                                                                          .maxDelay(Duration.ofMillis(20))
+                                                                          .maxAttempts(1).build())
+                                       .build();
+        relay.start();
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> store.count(OutboxStatus.SENT) == 6);
+        } finally {
+            relay.shutdown();
+        }
+        assertThat(store.count(OutboxStatus.FAILED)).isZero();
+        assertThat(published).containsExactly("A0", "A1", "A2", "A3", "A4", "A5");
+        assertThat(opened.get()).isEqualTo(4); // once, and again after each of the three closings
+    }
+
     @Test
     void discardOutcomeLetsLaterRowsOfTheAggregateFlow() throws Exception {
         append("A", 0, 1);

@@ -14,14 +14,31 @@ import org.axonframework.spring.jdbc.SpringDataSourceConnectionProvider;
 import org.axonframework.spring.messaging.unitofwork.SpringTransactionManager;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 
+import io.github.pulsaroutbox.store.OutboxNodes;
+import io.github.pulsaroutbox.store.OutboxStore;
+
+import org.springframework.jdbc.datasource.DelegatingDataSource;
+
+import javax.sql.DataSource;
+import java.lang.reflect.InvocationTargetException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.lang.reflect.Proxy;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeUnit;
 
 /**
  * One relay node as its own JVM, for the replica tests: a relay with segment claims in a JDBC token store on
  * PostgreSQL, publishing to Pulsar, until it is killed (or stopped with SIGTERM: then it releases its claims).
  * <p>
- * Arguments: JDBC URL, user, Pulsar service URL, node id, outbox table, processor name, topic, claim timeout (ms).
+ * Arguments: JDBC URL, user, Pulsar service URL, node id, outbox table, processor name, topic, claim timeout (ms),
+ * and optionally a directory the test controls the node through: once a file {@code armed} exists there, the node's
+ * next recording of SENT rows stops inside its transaction, after its updates (holding their row locks), writes a file
+ * {@code inside-transaction} and waits for ever there (the test then freezes the whole JVM with SIGSTOP); while a file
+ * {@code database-down} exists, every new database connection fails (the node loses its database, not the broker).
  */
 public final class RelayNode {
 
@@ -35,10 +52,20 @@ public final class RelayNode {
         String topic = args[6];
         Duration claimTimeout = Duration.ofMillis(Long.parseLong(args[7]));
 
-        HikariDataSource dataSource = new HikariDataSource();
-        dataSource.setJdbcUrl(url);
-        dataSource.setUsername(user);
-        dataSource.setMaximumPoolSize(4);
+        HikariDataSource pool = new HikariDataSource();
+        pool.setJdbcUrl(url);
+        pool.setUsername(user);
+        pool.setMaximumPoolSize(4);
+        Path control = args.length > 8 ? Path.of(args[8]) : null;
+        DataSource dataSource = control == null ? pool : new DelegatingDataSource(pool) {
+            @Override
+            public Connection getConnection() throws SQLException {
+                if (Files.exists(control.resolve("database-down"))) {
+                    throw new SQLException("The database cannot be reached (test)");
+                }
+                return super.getConnection();
+            }
+        };
         SpringTransactionManager transactions =
                 new SpringTransactionManager(new DataSourceTransactionManager(dataSource));
         ConnectionProvider connections = new SpringDataSourceConnectionProvider(dataSource);
@@ -48,7 +75,8 @@ public final class RelayNode {
                                                   .claimTimeout(claimTimeout)
                                                   .nodeId(nodeId)
                                                   .build();
-        JdbcOutboxStore store = JdbcOutboxStore.builder().connectionProvider(connections).table(table).build();
+        JdbcOutboxStore jdbcStore = JdbcOutboxStore.builder().connectionProvider(connections).table(table).build();
+        OutboxStore store = control != null ? freezingInRecordings(jdbcStore, control) : jdbcStore;
         PulsarClient client = PulsarClient.builder()
                                           .serviceUrl(serviceUrl)
                                           .operationTimeout(10, TimeUnit.SECONDS)
@@ -72,7 +100,7 @@ public final class RelayNode {
                                        .segmentClaims(SegmentClaims.builder()
                                                                    .tokenStore(tokenStore)
                                                                    .transactionManager(transactions)
-                                                                   .nodes(store)
+                                                                   .nodes((OutboxNodes) store)
                                                                    .processorName(processor)
                                                                    .claimTimeout(claimTimeout)
                                                                    .nodeId(nodeId)
@@ -88,5 +116,30 @@ public final class RelayNode {
             Thread.sleep(5_000);
             System.out.println("RELAY-NODE " + nodeId + " owns " + relay.segmentClaims().orElseThrow().ownedSegments());
         }
+    }
+
+    /** The store, whose first recording of SENT rows once {@code directory/armed} exists never ends. */
+    private static OutboxStore freezingInRecordings(JdbcOutboxStore delegate, Path directory) {
+        AtomicBoolean frozen = new AtomicBoolean();
+        return (OutboxStore) Proxy.newProxyInstance(
+                RelayNode.class.getClassLoader(), new Class<?>[]{OutboxStore.class, OutboxNodes.class},
+                (proxy, method, arguments) -> {
+                    Object result;
+                    try {
+                        result = method.invoke(delegate, arguments);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                    if (method.getName().equals("markSent") && Files.exists(directory.resolve("armed"))
+                            && !((java.util.Collection<?>) arguments[0]).isEmpty() && frozen.compareAndSet(false, true)) {
+                        Files.writeString(directory.resolve("inside-transaction"), "frozen");
+                        System.out.println("RELAY-NODE frozen inside a recording of " + ((java.util.Collection<?>)
+                                arguments[0]).size() + " SENT row(s)");
+                        while (true) {
+                            Thread.sleep(1_000); // the test stops the JVM now; it never returns from here
+                        }
+                    }
+                    return result;
+                });
     }
 }

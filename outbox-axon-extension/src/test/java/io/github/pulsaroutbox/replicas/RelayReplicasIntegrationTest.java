@@ -250,6 +250,75 @@ class RelayReplicasIntegrationTest {
         assertDeliveredOnceInOrder("fencing", events);
     }
 
+    /**
+     * A node frozen (SIGSTOP) inside a transaction that holds row locks of its segments' rows: the database ends its
+     * session after half the claim timeout (the locks go with it), and the other node's statements wait for locks at
+     * most a quarter of the claim timeout, so it keeps its own claims, takes the frozen node's segments over once their
+     * claims expire, and delivers every event once, in order.
+     */
+    @Test
+    void aNodeFrozenInsideARowLockingTransactionHoldsUpNobody() throws Exception {
+        int events = 600;
+        Path control = twoNodesSharingTheSegments("frozen");
+        Set<Integer> ownedByB = ownedBy().get("b");
+        Files.writeString(control.resolve("armed"), "armed");
+        AtomicInteger produced = new AtomicInteger();
+        Thread producer = producer(events, Duration.ofSeconds(20), produced);
+        producer.start();
+        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(control.resolve("inside-transaction")));
+        signal("STOP", nodes.get("a").pid()); // frozen while its recording holds row locks
+        try {
+            await().atMost(Duration.ofSeconds(120)).untilAsserted(() -> assertThat(ownedBy())
+                    .containsOnlyKeys("b").allSatisfy((node, segments) -> assertThat(segments).hasSize(16)));
+            producer.join();
+            awaitAllSent(events);
+            String logOfB = Files.readString(logs.get(1));
+            assertThat(logOfB).as("b never lost a claim of its own").doesNotContainPattern("lost \\[[0-9]")
+                              .doesNotContain("lapsed");
+            assertThat(ownedBy().get("b")).containsAll(ownedByB);
+            assertDeliveredOnceInOrder("frozen", events);
+        } finally {
+            nodes.remove("a").destroyForcibly().waitFor(10, TimeUnit.SECONDS); // never resumed
+        }
+    }
+
+    /**
+     * A node that loses its database but not the broker: no claim round succeeds, so once its claims lapse locally it
+     * closes their producers, and the other node, which takes the segments over when the claims expire, gets the
+     * producer names, resolves the segments and delivers every event once, in order.
+     */
+    @Test
+    void aNodeThatLosesItsDatabaseButNotTheBrokerHandsItsSegmentsOver() throws Exception {
+        int events = 600;
+        Path control = twoNodesSharingTheSegments("nodb");
+        AtomicInteger produced = new AtomicInteger();
+        Thread producer = producer(events, Duration.ofSeconds(20), produced);
+        producer.start();
+        await().atMost(Duration.ofSeconds(60)).until(() -> produced.get() >= events / 4);
+        Files.writeString(control.resolve("database-down"), "down");
+        await().atMost(Duration.ofSeconds(120)).untilAsserted(() -> assertThat(ownedBy())
+                .containsOnlyKeys("b").allSatisfy((node, segments) -> assertThat(segments).hasSize(16)));
+        producer.join();
+        awaitAllSent(events);
+        assertThat(Files.readString(logs.get(0))).as("a closed the producers of the segments it could not keep")
+                                                 .contains("lapsed");
+        assertDeliveredOnceInOrder("nodb", events);
+    }
+
+    /**
+     * Starts node a, controlled through the returned directory (see {@link RelayNode}), and node b, and waits until
+     * they own 8 segments each.
+     */
+    private Path twoNodesSharingTheSegments(String run) throws Exception {
+        setUp(run);
+        Path control = Files.createTempDirectory("relay-node-control");
+        startNode("a", control.toString());
+        startNode("b");
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(ownedBy()).containsOnlyKeys("a", "b")
+                .allSatisfy((node, segments) -> assertThat(segments).hasSize(8)));
+        return control;
+    }
+
     /** Live nodes and the segments each reported owning in its last heartbeat. */
     private Map<String, Set<Integer>> ownedBy() {
         Map<String, Set<Integer>> owned = new HashMap<>();
@@ -365,14 +434,16 @@ class RelayReplicasIntegrationTest {
         return names.get(random.nextInt(names.size()));
     }
 
-    private void startNode(String nodeId) throws IOException {
+    private void startNode(String nodeId, String... extra) throws IOException {
         Path log = Files.createTempFile("relay-node-" + nodeId + "-", ".log");
         logs.add(log);
-        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                                       "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                                       "-cp", System.getProperty("java.class.path"),
-                                       RelayNode.class.getName(), URL, USER, broker.serviceUrl(), nodeId, table,
-                                       processor, topic, Long.toString(CLAIM_TIMEOUT_MS));
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-cp", System.getProperty("java.class.path"),
+                RelayNode.class.getName(), URL, USER, broker.serviceUrl(), nodeId, table,
+                processor, topic, Long.toString(CLAIM_TIMEOUT_MS)));
+        command.addAll(List.of(extra));
         nodes.put(nodeId, new ProcessBuilder(command).redirectErrorStream(true)
                                                     .redirectOutput(log.toFile()).start());
     }

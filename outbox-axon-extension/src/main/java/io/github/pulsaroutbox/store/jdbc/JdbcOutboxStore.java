@@ -154,6 +154,12 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
                             + "files (in the extension's jar) with your migrations (Flyway, Liquibase: "
                             + "docs/databases.md)", null);
         }
+        // a table from before versions were recorded lacks the columns of later versions: say that, not which column
+        if (installed == 0 && withConnection(connection -> tableExists(connection, table))) {
+            throw startupFailure(database[0], "the outbox table '" + table + "' records no schema version (its "
+                    + table + "_version table is missing): it was created before schema versions were recorded.",
+                                 null);
+        }
         try {
             withConnection(connection -> {
                 try (Statement statement = connection.createStatement()) {
@@ -403,7 +409,7 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
     }
 
     @Override
-    public Set<String> assignSequences(Map<String, Long> sequences) {
+    public Set<String> assignSequences(Map<String, Long> sequences, Map<String, Integer> partitions) {
         if (sequences.isEmpty()) {
             return Set.of();
         }
@@ -417,8 +423,16 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
                         String id = ids.get(Math.min(from + i, ids.size() - 1));
                         update.setString(1 + 2 * i, id);
                         update.setLong(2 + 2 * i, sequences.get(id));
+                        int partitionPair = 1 + 2 * OutboxSql.SET_SIZE + 2 * i;
+                        update.setString(partitionPair, id);
+                        Integer partition = partitions.get(id);
+                        if (partition == null || partition < 0) {
+                            update.setNull(partitionPair + 1, java.sql.Types.INTEGER);
+                        } else {
+                            update.setInt(partitionPair + 1, partition);
+                        }
                     }
-                    bindSet(update, 1 + 2 * OutboxSql.SET_SIZE, ids, from);
+                    bindSet(update, 1 + 4 * OutboxSql.SET_SIZE, ids, from);
                     update.addBatch();
                 }
                 counts = update.executeBatch();
@@ -449,7 +463,28 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
 
     @Override
     public List<OutboxEntry> fetchSequenced(int segment) {
-        return readEntries("fetchSequenced", 16, select -> select.setInt(1, segment));
+        return fetchSequencedWithPartitions(segment).stream().map(Sequenced::entry).toList();
+    }
+
+    @Override
+    public List<Sequenced> fetchSequencedWithPartitions(int segment) {
+        return withConnection(connection -> {
+            try (PreparedStatement select = connection.prepareStatement(sql(connection).get("fetchSequenced"))) {
+                select.setFetchSize(16);
+                select.setInt(1, segment);
+                List<Sequenced> rows = new ArrayList<>();
+                try (ResultSet rs = select.executeQuery()) {
+                    while (rs.next()) {
+                        int partition = rs.getInt("broker_partition");
+                        if (rs.wasNull()) {
+                            partition = Sequenced.NO_PARTITION;
+                        }
+                        rows.add(new Sequenced(readEntry(rs), partition));
+                    }
+                }
+                return rows;
+            }
+        });
     }
 
     @Override
@@ -479,6 +514,22 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
                     update.addBatch();
                 }
                 update.executeBatch();
+            }
+            return null;
+        });
+    }
+
+    /** On PostgreSQL: {@code lock_timeout} and {@code idle_in_transaction_session_timeout} for this transaction. */
+    @Override
+    public void limitWaits(java.time.Duration lockWait, java.time.Duration idle) {
+        withConnection(connection -> {
+            Optional<String> statement = sql(connection).find("limitWaits");
+            if (statement.isPresent()) {
+                try (PreparedStatement limit = connection.prepareStatement(statement.get())) {
+                    limit.setString(1, Math.max(1, lockWait.toMillis()) + "ms");
+                    limit.setString(2, Math.max(1, idle.toMillis()) + "ms");
+                    limit.executeQuery().close();
+                }
             }
             return null;
         });

@@ -24,6 +24,9 @@ final class OutboxSql {
     /** {@code ${cases}}: SET_SIZE pairs of bind parameters, {@code WHEN ? THEN ?} (id, value). */
     private static final String CASE_PARAMETERS = String.join(" ", java.util.Collections.nCopies(
             SET_SIZE, "WHEN ? THEN CAST(? AS BIGINT)"));
+    /** {@code ${partitionCases}}: SET_SIZE pairs of bind parameters, {@code WHEN ? THEN ?} (id, partition). */
+    private static final String PARTITION_CASE_PARAMETERS = String.join(" ", java.util.Collections.nCopies(
+            SET_SIZE, "WHEN ? THEN CAST(? AS INTEGER)"));
     /** How many bind parameters {@code ${segments}} stands for: every segment a relay can own. */
     static final int SEGMENT_SET_SIZE = io.github.pulsaroutbox.OutboxSegments.MAX_COUNT;
     private static final String SEGMENT_PARAMETERS = String.join(", ",
@@ -33,7 +36,8 @@ final class OutboxSql {
     static final List<String> MIGRATIONS = List.of("V1__pulsar_outbox_baseline.sql",
                                                    "V2__pulsar_outbox_schema_version.sql",
                                                    "V3__pulsar_outbox_relay_updates.sql",
-                                                   "V4__pulsar_outbox_pending_aggregate_key.sql");
+                                                   "V4__pulsar_outbox_pending_aggregate_key.sql",
+                                                   "V5__pulsar_outbox_broker_partition.sql");
     /** The schema version this code reads and writes: the last migration's. */
     static final int SCHEMA_VERSION = MIGRATIONS.size();
 
@@ -95,6 +99,11 @@ final class OutboxSql {
         return sql;
     }
 
+    /** The statement {@code name}, if this database has one (some are optional, e.g. {@code limitWaits}). */
+    java.util.Optional<String> find(String name) {
+        return java.util.Optional.ofNullable(statements.getProperty(name));
+    }
+
     /** The statements of migration {@code version} (1 to {@link #SCHEMA_VERSION}), placeholders substituted. */
     List<String> migration(int version) {
         return migrations.get(version - 1);
@@ -102,10 +111,12 @@ final class OutboxSql {
 
     private static String substitute(String sql, String table, String simpleName) {
         // ${name}: unqualified, for constraint and index names; ${archive}: the retention archive table
-        // ${ids}: SET_SIZE bind parameters; ${segments}: SEGMENT_SET_SIZE bind parameters; ${nodes}: the relay nodes
+        // ${ids}: SET_SIZE bind parameters; ${cases}/${partitionCases}: SET_SIZE (id, value) pairs;
+        // ${segments}: SEGMENT_SET_SIZE bind parameters; ${nodes}: the relay nodes
         return sql.replace("${archive}", table + "_archive").replace("${nodes}", table + "_node")
                   .replace("${name}", simpleName).replace("${table}", table)
-                  .replace("${ids}", SET_PARAMETERS).replace("${cases}", CASE_PARAMETERS).replace("${segments}", SEGMENT_PARAMETERS);
+                  .replace("${ids}", SET_PARAMETERS).replace("${partitionCases}", PARTITION_CASE_PARAMETERS)
+                  .replace("${cases}", CASE_PARAMETERS).replace("${segments}", SEGMENT_PARAMETERS);
     }
 
     private static InputStream resource(OutboxDatabase database, String name) {

@@ -416,6 +416,29 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
         assertThat(store.fetchPending(3, Instant.now())).extracting(OutboxEntry::id).containsExactly("a8", "b0", "a9");
     }
 
+    /**
+     * A row's broker sequence id and the partition it was sent to are written, read and cleared together: a resolution
+     * compares the id with what the broker stored in that partition; a cleared id leaves no partition behind.
+     */
+    @Test
+    void brokerSequenceIdsAndTheirPartitionsAreStoredAndClearedTogether() {
+        store.append(List.of(entry("a", "A", 0), entry("b", "A", 1), entry("c", "A", 2)));
+        int segment = io.github.pulsaroutbox.OutboxSegments.of("A", store.segmentCount());
+
+        assertThat(store.assignSequences(java.util.Map.of("a", 5L, "b", 6L, "c", 7L),
+                                         java.util.Map.of("a", 3, "b", 0))).isEmpty();
+        assertThat(store.fetchSequencedWithPartitions(segment))
+                .extracting(row -> row.entry().id() + "#" + row.entry().brokerSequence() + "@" + row.partition())
+                .containsExactly("a#5@3", "b#6@0", "c#7@-1"); // in id order; c was given no partition
+
+        store.clearSequences(java.util.Map.of("a", 5L));
+        store.assignSequences(java.util.Map.of("a", 8L), java.util.Map.of());
+        assertThat(store.fetchSequencedWithPartitions(segment))
+                .extracting(row -> row.entry().id() + "#" + row.entry().brokerSequence() + "@" + row.partition())
+                .containsExactly("b#6@0", "c#7@-1", "a#8@-1");
+        assertThat(store.fetchSequenced(segment)).extracting(OutboxEntry::id).containsExactly("b", "c", "a");
+    }
+
     private static OutboxEntry entry(String id, String aggregateId, long sequence) {
         return OutboxEntry.pending(id, Instant.now(), "Evt", "Order", aggregateId, sequence, "{}", "{}", "0", null);
     }

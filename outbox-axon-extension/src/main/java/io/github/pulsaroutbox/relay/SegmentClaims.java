@@ -54,7 +54,8 @@ import static org.axonframework.common.BuilderUtils.assertThat;
  *     (a node that lost it while paused has the write rolled back), and no other node can claim the segment until
  *     that transaction ends.</li>
  * </ul>
- * All methods except {@link #ownedSegments()} and {@link #fence} are called from the relay's thread only.
+ * All methods except {@link #ownedSegments()}, {@link #fence} and {@link #keep} are called from the relay's thread
+ * only.
  */
 public final class SegmentClaims {
 
@@ -77,7 +78,8 @@ public final class SegmentClaims {
     private final Duration claimTimeout;
     private final Clock clock;
 
-    private final Map<Integer, Claim> owned = new TreeMap<>();
+    /** Ascending by segment; read by the claim-keeping thread too ({@link #keep}). */
+    private final Map<Integer, Claim> owned = new java.util.concurrent.ConcurrentSkipListMap<>();
     private final Set<Integer> releasing = new TreeSet<>();
     private volatile Set<Integer> ownedView = Set.of();
     private volatile int liveNodes = 1;
@@ -246,6 +248,45 @@ public final class SegmentClaims {
         }
         releasing.addAll(surplus);
         return surplus;
+    }
+
+    /**
+     * Extends this node's claims between rounds, on the relay's claim-keeping thread, so that a relay thread that is
+     * slow for a while (a long statement, a burst of work) does not let them lapse. Only extends: a claim it cannot
+     * extend (another node holds it) is left for the next {@link #round()} to find lost; gaining and giving up segments
+     * stay with the rounds.
+     */
+    void keep() {
+        TokenStore store = tokenStore;
+        if (store == null || owned.isEmpty()) {
+            return;
+        }
+        long started = System.nanoTime();
+        List<Integer> kept = new ArrayList<>();
+        transactionManager.executeInTransaction(() -> {
+            limitWaits();
+            for (Integer segment : owned.keySet()) {
+                try {
+                    store.extendClaim(processorName, segment);
+                    kept.add(segment);
+                } catch (UnableToClaimTokenException e) {
+                    logger.trace("Outbox segment {}: claim not extended ({}); the next round finds it lost", segment,
+                                 e.getMessage());
+                }
+            }
+        });
+        long validUntil = started + claimTimeout.toNanos() / 2;
+        for (Integer segment : kept) {
+            Claim claim = owned.get(segment);
+            if (claim != null && validUntil - claim.validUntilNanos > 0) {
+                claim.validUntilNanos = validUntil;
+            }
+        }
+    }
+
+    /** The claim timeout (the token store's). */
+    Duration claimTimeout() {
+        return claimTimeout;
     }
 
     /** Releases a drained segment so that another node can claim it. */
@@ -422,7 +463,7 @@ public final class SegmentClaims {
     private static final class Claim {
         private long reserved;
         private long next;
-        private long validUntilNanos;
+        private volatile long validUntilNanos;
 
         private Claim(long reserved) {
             this.reserved = reserved;

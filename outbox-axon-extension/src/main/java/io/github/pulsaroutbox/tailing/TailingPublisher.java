@@ -61,8 +61,6 @@ import java.util.function.Supplier;
 final class TailingPublisher implements EventMessageHandler {
 
     private static final String BATCH = TailingPublisher.class.getName() + ".batch";
-    /** Room for late commits between two positions: ids are {@code position * SPREAD}. */
-    static final long SPREAD = 1024;
 
     private final Supplier<CapturedAggregates> captured;
     private final Function<String, String> topics;
@@ -79,7 +77,7 @@ final class TailingPublisher implements EventMessageHandler {
     private final Function<Integer, java.util.Optional<TrackingToken>> committedTokens;
     private final String segmentResource;
     /** Per processor segment: its producer sessions and what a failed batch left behind. */
-    private final Map<Integer, Map<String, TopicSession>> segments = new ConcurrentHashMap<>();
+    private final Map<Integer, Map<String, TopicSequence>> segments = new ConcurrentHashMap<>();
     /** Events whose sends failed, until sent or given up on. */
     private final Map<String, Failure> failures = new ConcurrentHashMap<>();
 
@@ -222,7 +220,7 @@ final class TailingPublisher implements EventMessageHandler {
         if (!sequenced || !(unitOfWork.resources().get(segmentResource) instanceof Integer segment)) {
             return new Batch(-1, null, -1);
         }
-        Map<String, TopicSession> sessions = segments.computeIfAbsent(segment, s -> new HashMap<>());
+        Map<String, TopicSequence> sessions = segments.computeIfAbsent(segment, s -> new HashMap<>());
         try {
             // the token this batch starts from: what comes at or below its position now is a late commit
             TrackingToken start = committedTokens.apply(segment)
@@ -235,57 +233,22 @@ final class TailingPublisher implements EventMessageHandler {
         }
     }
 
-    private static final class TopicSession {
-        final long highestStored;
-        long lastUsed = -1;
-
-        TopicSession(long highestStored) {
-            this.highestStored = highestStored;
-        }
-
-        long fresh() {
-            lastUsed = Math.max(lastUsed, highestStored) + 1;
-            return lastUsed;
-        }
-
-        /**
-         * The id of an event in stream order at {@code position} (the {@code sibling}-th of several events read from
-         * one stored entry, 0 otherwise): {@code position × 1024 + sibling}. At or below what the broker stored, it is
-         * a re-send of a stored message (stream order), sent unchanged for the broker to drop; above that but not
-         * above an id this session used already (after a late commit's fresh id), a fresh id.
-         */
-        long at(long position, int sibling) {
-            long id = position * SPREAD + sibling;
-            if (id <= highestStored) {
-                return id;
-            }
-            if (id <= lastUsed) {
-                return fresh();
-            }
-            lastUsed = id;
-            return id;
-        }
-    }
-
     /** The sends of one batch. */
     private final class Batch {
 
         private final int segment;
         /** The segment's open session per topic (kept across batches of this process); {@code null}: unsequenced. */
-        private final Map<String, TopicSession> sessions;
-        private long position;
-        private boolean late;
-        private TrackingToken previousToken;
-        private int sibling;
+        private final Map<String, TopicSequence> sessions;
+        private final StreamCursor cursor;
         /** Why this batch cannot succeed (a send refused at once, a session that did not open): it fails at its end. */
         private Throwable broken;
         private final Map<String, CompletableFuture<?>> lastByAggregate = new HashMap<>();
         private final Map<String, CompletableFuture<?>> sends = new java.util.LinkedHashMap<>();
 
-        Batch(int segment, Map<String, TopicSession> sessions, long storedPosition) {
+        Batch(int segment, Map<String, TopicSequence> sessions, long storedPosition) {
             this.segment = segment;
             this.sessions = sessions;
-            this.position = storedPosition;
+            this.cursor = new StreamCursor(storedPosition);
         }
 
         /** Notes the event's position in the stream, and whether it comes late (at or below what came before). */
@@ -293,17 +256,7 @@ final class TailingPublisher implements EventMessageHandler {
             if (sessions == null) {
                 return;
             }
-            TrackingToken token = event instanceof TrackedEventMessage<?> tracked ? tracked.trackingToken() : null;
-            long at = token == null ? -1 : token.position().orElse(-1);
-            if (token != null && token.equals(previousToken)) { // several events upcast from one stored entry
-                sibling++;
-                late = false;
-            } else {
-                sibling = 0;
-                late = at < 0 || at <= position;
-            }
-            previousToken = token;
-            position = Math.max(position, at);
+            cursor.advance(event instanceof TrackedEventMessage<?> tracked ? tracked.trackingToken() : null);
         }
 
         void broken(Throwable cause) {
@@ -324,7 +277,7 @@ final class TailingPublisher implements EventMessageHandler {
                         : previous.thenCompose(acknowledged -> publisher.publish(entry, topic));
                 lastByAggregate.put(entry.aggregateId(), sent);
             } else {
-                TopicSession session;
+                TopicSequence session;
                 try {
                     session = session(topic);
                 } catch (Exception e) {
@@ -334,7 +287,7 @@ final class TailingPublisher implements EventMessageHandler {
                 Failure failure = failures.get(entry.id());
                 // a send refused outright never reached the broker: a fresh id, so deduplication cannot drop it
                 boolean refusedBefore = failure != null && !failure.kind().mayHaveBeenStored();
-                long id = late || refusedBefore ? session.fresh() : session.at(position, sibling);
+                long id = session.idFor(cursor, refusedBefore);
                 sent = publisher.publish(entry, topic, segment, id);
             }
             sends.put(entry.id(), sent);
@@ -347,12 +300,12 @@ final class TailingPublisher implements EventMessageHandler {
             }
         }
 
-        private TopicSession session(String topic) throws Exception {
-            TopicSession session = sessions.get(topic);
+        private TopicSequence session(String topic) throws Exception {
+            TopicSequence session = sessions.get(topic);
             if (session == null) {
                 OutboxPublisher.Session opened = publisher.openSession(topic, segment)
                                                          .get(ackTimeout.toMillis(), TimeUnit.MILLISECONDS);
-                session = new TopicSession(opened.highestStored());
+                session = new TopicSequence(opened.highestStored());
                 sessions.put(topic, session);
             }
             return session;

@@ -35,6 +35,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Every write of the relay to a segment's rows is fenced by the segment's claim in the same transaction: a node that
@@ -157,6 +158,53 @@ class OutboxRelayFencingTest {
                 assertThat(rs.next()).isTrue();
                 return rs.getLong(1);
             }
+        }
+    }
+
+    /**
+     * The relay thread is held up inside a fetch for longer than a claim round's interval (a slow statement): the
+     * claim keeper extends the node's claims meanwhile, so they do not lapse (which would close the segment's
+     * producers and make it resolve the segment again).
+     */
+    @Test
+    void claimsAreKeptWhileTheRelayThreadIsHeldUp() throws Exception {
+        CountDownLatch fetching = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        OutboxStore slowFetches = (OutboxStore) Proxy.newProxyInstance(
+                OutboxStore.class.getClassLoader(), new Class<?>[]{OutboxStore.class}, (proxy, method, args) -> {
+                    if (method.getName().startsWith("fetchPending") && fetching.getCount() > 0
+                            && Thread.currentThread().getName().equals("outbox-relay")) {
+                        fetching.countDown();
+                        if (!release.await(60, TimeUnit.SECONDS)) {
+                            throw new IllegalStateException("not released");
+                        }
+                    }
+                    try {
+                        return method.invoke(store, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        SegmentClaims claims = SegmentClaims.builder().tokenStore(this::tokenStore).transactionManager(transactions)
+                                            .segmentCount(1).processorName(PROCESSOR).nodeId("a")
+                                            .claimTimeout(Duration.ofSeconds(5)).build();
+        relay = OutboxRelay.builder()
+                           .store(slowFetches)
+                           .publisher(new SequencedTransport())
+                           .topicResolver((type, annotated) -> Optional.of("topic"))
+                           .transactionManager(transactions)
+                           .pollInterval(Duration.ofMillis(50))
+                           .segmentClaims(claims)
+                           .build();
+        relay.start();
+        try {
+            assertThat(fetching.await(30, TimeUnit.SECONDS)).as("the relay thread is held up in a fetch").isTrue();
+            long heldUpWith = claims.validUntilNanos(0);
+            await().atMost(Duration.ofSeconds(4)) // within the claim timeout: the keeper stops after it
+                   .until(() -> claims.validUntilNanos(0) > heldUpWith);
+            assertThat(release.getCount()).as("still held up").isEqualTo(1);
+        } finally {
+            release.countDown();
         }
     }
 

@@ -87,6 +87,30 @@ class SegmentClaimsTest {
     }
 
     @Test
+    void keepingExtendsTheClaimsWithoutARoundAndLeavesALostOneToTheNextRound() {
+        SegmentClaims a = node("a", 2);
+        a.round();
+        await().atMost(Duration.ofSeconds(5)).until(() -> a.validSegments().isEmpty()); // no round: lapsed locally
+        long lapsed = a.validUntilNanos(0);
+
+        a.keep();
+
+        assertThat(a.validUntilNanos(0)).isGreaterThan(lapsed);
+        assertThat(a.validUntilNanos(1)).isGreaterThan(lapsed);
+
+        // once the claims expired, b takes them; keeping does not extend what a lost, the next round says so
+        SegmentClaims b = node("b", 2);
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            b.round();
+            return b.ownedSegments().size() == 2;
+        });
+        long before = a.validUntilNanos(0);
+        a.keep();
+        assertThat(a.validUntilNanos(0)).isEqualTo(before);
+        assertThat(a.round().lost()).containsExactly(0, 1);
+    }
+
+    @Test
     void sequenceIdsOfASegmentKeepGrowingAcrossOwners() {
         SegmentClaims a = node("a", 1);
         a.round();

@@ -1,0 +1,144 @@
+package io.github.pulsaroutbox.pulsar;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.pulsaroutbox.OutboxEntry;
+import org.apache.pulsar.client.api.MessageId;
+import org.apache.pulsar.client.api.Producer;
+import org.apache.pulsar.client.api.Schema;
+import org.apache.pulsar.client.api.TypedMessageBuilder;
+import org.apache.pulsar.client.api.schema.SchemaDefinition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * Turns an outbox row into a Pulsar message and sends it: key = aggregate id, value = payload JSON (UTF-8), event time
+ * = event timestamp, the properties of {@link OutboxMessageProperties} (and the configured metadata entries, then the
+ * customizer's changes), optionally with the JSON schema of the event's class; each send observed as
+ * {@link PublishObservations}. Holds no producers: the caller passes the one to send with.
+ */
+final class OutboxMessages {
+
+    private static final Logger logger = LoggerFactory.getLogger(OutboxMessages.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final String source;
+    private final Function<String, String> eventTypeNames;
+    private final Map<String, String> metadataProperties;
+    private final MessagePropertiesCustomizer propertiesCustomizer;
+    private final boolean registerSchemas;
+    private final Function<String, Class<?>> eventClasses;
+    private final PublishObservations observations;
+    private final Map<String, Optional<Schema<byte[]>>> schemas = new ConcurrentHashMap<>();
+
+    OutboxMessages(String source, Function<String, String> eventTypeNames, Map<String, String> metadataProperties,
+                   MessagePropertiesCustomizer propertiesCustomizer, boolean registerSchemas,
+                   Function<String, Class<?>> eventClasses, PublishObservations observations) {
+        this.source = source;
+        this.eventTypeNames = eventTypeNames;
+        this.metadataProperties = Map.copyOf(metadataProperties);
+        this.propertiesCustomizer = propertiesCustomizer;
+        this.registerSchemas = registerSchemas;
+        this.eventClasses = eventClasses;
+        this.observations = observations;
+    }
+
+    /** Sends the row through {@code producer}; completes when the broker acknowledged it. */
+    CompletableFuture<MessageId> send(Producer<byte[]> producer, OutboxEntry entry, String topic) {
+        return send(message(producer, entry), entry, topic);
+    }
+
+    /** Sends the row through {@code producer} with the given broker sequence id. */
+    CompletableFuture<MessageId> send(Producer<byte[]> producer, OutboxEntry entry, String topic, long sequenceId) {
+        return send(message(producer, entry).sequenceId(sequenceId), entry, topic);
+    }
+
+    private TypedMessageBuilder<byte[]> message(Producer<byte[]> producer, OutboxEntry entry) {
+        Optional<Schema<byte[]>> schema = registerSchemas ? schemaOf(entry.eventType()) : Optional.empty();
+        TypedMessageBuilder<byte[]> message = schema.isPresent() ? producer.newMessage(schema.get())
+                                                                 : producer.newMessage();
+        return message.key(entry.aggregateId())
+                      .value(entry.payload().getBytes(StandardCharsets.UTF_8))
+                      .eventTime(entry.timestamp().toEpochMilli());
+    }
+
+    /** Sends with the entry's properties, observed (and its trace context added) as {@link PublishObservations}. */
+    private CompletableFuture<MessageId> send(TypedMessageBuilder<byte[]> message, OutboxEntry entry, String topic) {
+        return observations.observe(entry, topic, properties(entry),
+                                    properties -> message.properties(properties).sendAsync());
+    }
+
+    /**
+     * The JSON schema of an event type's class (its current version: rows are upcast before they are sent), wrapped
+     * so that the JSON bytes are validated against it and sent with its schema version. Empty when the class is not
+     * on the classpath: such a message goes out without a schema.
+     */
+    private Optional<Schema<byte[]>> schemaOf(String eventType) {
+        return schemas.computeIfAbsent(eventType, type -> {
+            Class<?> eventClass;
+            try {
+                eventClass = eventClasses.apply(type);
+            } catch (RuntimeException | LinkageError e) {
+                logger.warn("No class for event type {}: its messages are sent without a schema", type);
+                return Optional.empty();
+            }
+            return Optional.of(Schema.AUTO_PRODUCE_BYTES(Schema.JSON(SchemaDefinition.builder()
+                                                                                     .withPojo(eventClass)
+                                                                                     .withAlwaysAllowNull(true)
+                                                                                     .build())));
+        });
+    }
+
+    /** The message properties of a row. */
+    Map<String, String> properties(OutboxEntry entry) {
+        Map<String, String> properties = new HashMap<>(16);
+        properties.put(OutboxMessageProperties.SPEC_VERSION, OutboxMessageProperties.SPEC_VERSION_VALUE);
+        properties.put(OutboxMessageProperties.ID, entry.id());
+        properties.put(OutboxMessageProperties.SOURCE, source);
+        properties.put(OutboxMessageProperties.TYPE, eventTypeNames.apply(entry.eventType()));
+        properties.put(OutboxMessageProperties.TIME, entry.timestamp().toString());
+        properties.put(OutboxMessageProperties.SUBJECT, entry.aggregateId());
+        properties.put(OutboxMessageProperties.DATA_CONTENT_TYPE, OutboxMessageProperties.DATA_CONTENT_TYPE_VALUE);
+        properties.put(OutboxMessageProperties.SCHEMA_VERSION, entry.version());
+        properties.put(OutboxMessageProperties.AGGREGATE_TYPE, entry.aggregateType());
+        properties.put(OutboxMessageProperties.AGGREGATE_ID, entry.aggregateId());
+        properties.put(OutboxMessageProperties.AGGREGATE_SEQUENCE, Long.toString(entry.aggregateSequence()));
+        if (entry.traceParent() != null) {
+            properties.put(OutboxMessageProperties.TRACE_PARENT, entry.traceParent());
+        }
+        if (!metadataProperties.isEmpty() && entry.metadata() != null && entry.metadata().length() > 2) {
+            metadataOf(entry).forEach((key, value) -> {
+                String property = metadataProperties.get(key);
+                if (property != null && value != null) {
+                    properties.put(property, value.isValueNode() ? value.asText() : value.toString());
+                }
+            });
+        }
+        propertiesCustomizer.customize(entry, properties);
+        return properties;
+    }
+
+    /** The row's Axon metadata (a JSON object), as a map; empty when it cannot be read. */
+    private static Map<String, JsonNode> metadataOf(OutboxEntry entry) {
+        try {
+            JsonNode tree = JSON.readTree(entry.metadata());
+            Map<String, JsonNode> fields = new HashMap<>();
+            if (tree != null && tree.isObject()) {
+                tree.fields().forEachRemaining(field -> fields.put(field.getKey(), field.getValue()));
+            }
+            return fields;
+        } catch (JsonProcessingException e) {
+            logger.debug("Metadata of row {} is not a JSON object: no metadata properties", entry.id());
+            return Map.of();
+        }
+    }
+}

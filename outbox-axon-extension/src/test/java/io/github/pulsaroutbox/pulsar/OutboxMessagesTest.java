@@ -1,0 +1,88 @@
+package io.github.pulsaroutbox.pulsar;
+
+import io.github.pulsaroutbox.OutboxEntry;
+import io.micrometer.observation.ObservationRegistry;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The properties {@link OutboxMessages} gives a row's message. */
+class OutboxMessagesTest {
+
+    private static final Instant AT = Instant.parse("2026-12-06T04:00:00.123456Z");
+
+    private static OutboxMessages messages(Map<String, String> metadataProperties,
+                                           MessagePropertiesCustomizer customizer) {
+        return new OutboxMessages("orders-service", type -> "OrderPlaced", metadataProperties, customizer, false,
+                                  type -> Object.class, new PublishObservations(ObservationRegistry.NOOP));
+    }
+
+    private static OutboxEntry row(String metadata, String traceParent) {
+        return OutboxEntry.pending("event-1", AT, "com.example.OrderPlaced", "Order", "order-7", 3, "{}", metadata,
+                                   "2", traceParent);
+    }
+
+    @Nested
+    class CloudEventsAndAggregate {
+
+        @Test
+        void everyMessageCarriesItsIdLogicalTypeSourceTimeAndAggregate() {
+            Map<String, String> properties = messages(Map.of(), (entry, p) -> {
+            }).properties(row("{}", null));
+
+            assertThat(properties).containsEntry(OutboxMessageProperties.ID, "event-1")
+                                  .containsEntry(OutboxMessageProperties.TYPE, "OrderPlaced")
+                                  .containsEntry(OutboxMessageProperties.SOURCE, "orders-service")
+                                  .containsEntry(OutboxMessageProperties.TIME, AT.toString())
+                                  .containsEntry(OutboxMessageProperties.SUBJECT, "order-7")
+                                  .containsEntry(OutboxMessageProperties.SCHEMA_VERSION, "2")
+                                  .containsEntry(OutboxMessageProperties.AGGREGATE_TYPE, "Order")
+                                  .containsEntry(OutboxMessageProperties.AGGREGATE_ID, "order-7")
+                                  .containsEntry(OutboxMessageProperties.AGGREGATE_SEQUENCE, "3")
+                                  .doesNotContainKey(OutboxMessageProperties.TRACE_PARENT);
+        }
+
+        @Test
+        void theCapturedTraceParentIsPassedOn() {
+            String traceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+            assertThat(messages(Map.of(), (entry, p) -> {
+            }).properties(row("{}", traceParent))).containsEntry(OutboxMessageProperties.TRACE_PARENT, traceParent);
+        }
+    }
+
+    @Nested
+    class Metadata {
+
+        @Test
+        void onlyTheListedMetadataEntriesLeaveTheServiceUnderTheirPropertyNames() {
+            Map<String, String> properties = messages(PulsarOutboxPublisher.DEFAULT_METADATA_PROPERTIES, (e, p) -> {
+            }).properties(row("{\"correlationId\":\"c-1\",\"traceId\":\"t-1\",\"secret\":\"s\"}", null));
+
+            assertThat(properties).containsEntry(OutboxMessageProperties.CORRELATION_ID, "c-1")
+                                  .containsEntry(OutboxMessageProperties.CAUSATION_ID, "t-1")
+                                  .doesNotContainValue("s");
+        }
+
+        @Test
+        void metadataThatIsNotAJsonObjectSendsNoMetadataAndFailsNothing() {
+            assertThat(messages(PulsarOutboxPublisher.DEFAULT_METADATA_PROPERTIES, (e, p) -> {
+            }).properties(row("not json", null))).doesNotContainKeys(OutboxMessageProperties.CORRELATION_ID,
+                                                                      OutboxMessageProperties.CAUSATION_ID);
+        }
+
+        @Test
+        void theCustomizerHasTheLastWord() {
+            Map<String, String> properties = messages(Map.of(), (entry, p) -> {
+                p.put("x-tenant", "acme");
+                p.remove(OutboxMessageProperties.AGGREGATE_TYPE);
+            }).properties(row("{}", null));
+
+            assertThat(properties).containsEntry("x-tenant", "acme")
+                                  .doesNotContainKey(OutboxMessageProperties.AGGREGATE_TYPE);
+        }
+    }
+}

@@ -170,21 +170,15 @@ class OutboxRelayFencingTest {
     void claimsAreKeptWhileTheRelayThreadIsHeldUp() throws Exception {
         CountDownLatch fetching = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        OutboxStore slowFetches = (OutboxStore) Proxy.newProxyInstance(
-                OutboxStore.class.getClassLoader(), new Class<?>[]{OutboxStore.class}, (proxy, method, args) -> {
-                    if (method.getName().startsWith("fetchPending") && fetching.getCount() > 0
-                            && Thread.currentThread().getName().equals("outbox-relay")) {
-                        fetching.countDown();
-                        if (!release.await(60, TimeUnit.SECONDS)) {
-                            throw new IllegalStateException("not released");
-                        }
-                    }
-                    try {
-                        return method.invoke(store, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+        OutboxStore slowFetches = before(store, method -> {
+            if (method.startsWith("fetchPending") && fetching.getCount() > 0
+                    && Thread.currentThread().getName().equals("outbox-relay")) {
+                fetching.countDown();
+                if (!release.await(60, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("not released");
+                }
+            }
+        });
         SegmentClaims claims = SegmentClaims.builder().tokenStore(this::tokenStore).transactionManager(transactions)
                                             .segmentCount(1).processorName(PROCESSOR).nodeId("a")
                                             .claimTimeout(Duration.ofSeconds(5)).build();
@@ -231,15 +225,28 @@ class OutboxRelayFencingTest {
 
     /** The store, whose sequence id assignments wait (inside their transaction) until the test resumes them. */
     private OutboxStore pausingAssignments(OutboxStore delegate) {
+        return before(delegate, method -> {
+            if (method.equals("assignSequences")) {
+                inAssignment.set(true);
+                assigning.countDown();
+                if (!resume.await(30, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("not resumed");
+                }
+            }
+        });
+    }
+
+    /** Something done before each call of the store's methods (by name), on the calling thread. */
+    @FunctionalInterface
+    private interface BeforeCall {
+        void before(String method) throws InterruptedException;
+    }
+
+    /** {@code delegate}, with {@code hook} run before each of its methods. */
+    private static OutboxStore before(OutboxStore delegate, BeforeCall hook) {
         return (OutboxStore) Proxy.newProxyInstance(
                 OutboxStore.class.getClassLoader(), new Class<?>[]{OutboxStore.class}, (proxy, method, args) -> {
-                    if (method.getName().equals("assignSequences")) {
-                        inAssignment.set(true);
-                        assigning.countDown();
-                        if (!resume.await(30, TimeUnit.SECONDS)) {
-                            throw new IllegalStateException("not resumed");
-                        }
-                    }
+                    hook.before(method.getName());
                     try {
                         return method.invoke(delegate, args);
                     } catch (InvocationTargetException e) {

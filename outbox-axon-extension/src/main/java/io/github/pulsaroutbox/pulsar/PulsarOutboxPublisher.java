@@ -185,11 +185,6 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         segmentProducers.closeSegment(segment);
     }
 
-    /** The stable producer name of a segment (unique per topic: one producer per segment and topic). */
-    String producerName(int segment) {
-        return segmentProducers.producerName(segment);
-    }
-
     @Override
     public Optional<Duration> sendTimeout() {
         return sendTimeout.isZero() ? Optional.empty() : Optional.of(sendTimeout);

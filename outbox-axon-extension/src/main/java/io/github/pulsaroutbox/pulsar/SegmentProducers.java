@@ -184,7 +184,7 @@ final class SegmentProducers {
     }
 
     /** The stable producer name of a segment (unique per topic: one producer per segment and topic). */
-    String producerName(int segment) {
+    private String producerName(int segment) {
         return producerNamePrefix + "-" + segment;
     }
 }

@@ -374,9 +374,7 @@ public final class OutboxRelay {
      */
     private <T> T write(Set<Integer> segments, Supplier<T> work) {
         return transactionManager.fetchInTransaction(() -> {
-            if (claims != null) {
-                store.limitWaits(claims.lockWait(), claims.idleInTransactionLimit());
-            }
+            limitWaits();
             T result = work.get();
             if (claims != null) {
                 claims.fence(segments);
@@ -397,11 +395,16 @@ public final class OutboxRelay {
      */
     private <T> T recordSent(Supplier<T> work) {
         return transactionManager.fetchInTransaction(() -> {
-            if (claims != null) {
-                store.limitWaits(claims.lockWait(), claims.idleInTransactionLimit());
-            }
+            limitWaits();
             return work.get();
         });
+    }
+
+    /** With segment claims, bounds the waits of the current transaction ({@link OutboxStore#limitWaits}). */
+    private void limitWaits() {
+        if (claims != null) {
+            store.limitWaits(claims.lockWait(), claims.idleInTransactionLimit());
+        }
     }
 
     /**

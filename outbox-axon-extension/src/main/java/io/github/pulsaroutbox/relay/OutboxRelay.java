@@ -98,10 +98,6 @@ public final class OutboxRelay {
     private static final int DISPATCH_GROUP = 64;
     /** With sequence ids: the longest a ready row waits for others to be sent with (one transaction for all). */
     private static final long DISPATCH_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
-    /** How far (in batches) a full scan reads past rows held back in memory before it gives up until the next. */
-    private static final int MAX_SKIP_AHEAD_BATCHES = 16;
-    /** The longest interval between full scans while they find every due row held back. */
-    static final int MAX_HELD_BACK_SCAN_SECONDS = 30;
     /** The longest wait before a producer that could not be opened is tried again. */
     private static final long MAX_OPEN_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(30);
     /** Marks a not-recorded row whose parking was recorded: only an operator's retry lets it be sent again. */
@@ -109,8 +105,7 @@ public final class OutboxRelay {
 
     private final OutboxStore store;
     private final OutboxPublisher publisher;
-    private final TopicResolver topicResolver;
-    private final Supplier<CapturedAggregates> capturedAggregates;
+    private final RowTopics topics;
     private final TransactionManager transactionManager;
     private final int batchSize;
     private final int maxInFlight;
@@ -128,12 +123,10 @@ public final class OutboxRelay {
     private final Set<Integer> allSegments;
 
     private final Semaphore wakeUps = new Semaphore(0);
-    /** When the relay thread last went round its loop (System.nanoTime): the claim keeper extends only while it does. */
-    private volatile long lastStepNanos = System.nanoTime();
-    /** With segment claims: extends the claims between rounds ({@link SegmentClaims#keep}). */
-    private volatile java.util.concurrent.ScheduledExecutorService claimKeeper;
+    /** With segment claims: extends them between the relay thread's rounds while that thread progresses. */
+    private final ClaimKeeper claimKeeper;
+    private final FencedWrites writes;
     private volatile boolean rescanRequested;
-    private final Map<String, Optional<String>> topicCache = new ConcurrentHashMap<>();
     private volatile boolean running;
     private volatile Thread worker;
     private volatile Pipeline current;
@@ -148,8 +141,7 @@ public final class OutboxRelay {
         builder.validate();
         this.store = builder.store;
         this.publisher = builder.publisher;
-        this.topicResolver = builder.topicResolver;
-        this.capturedAggregates = builder.capturedAggregates;
+        this.topics = new RowTopics(builder.topicResolver, builder.capturedAggregates);
         this.transactionManager = builder.transactionManager;
         this.batchSize = builder.batchSize;
         this.maxInFlight = builder.maxInFlight;
@@ -164,6 +156,8 @@ public final class OutboxRelay {
         this.sequenced = claims != null && publisher.supportsSequenceIds();
         this.segmentCount = claims != null ? claims.segmentCount() : store.segmentCount();
         this.allSegments = Set.copyOf(java.util.stream.IntStream.range(0, segmentCount).boxed().toList());
+        this.claimKeeper = claims == null ? null : new ClaimKeeper(claims, name, System::nanoTime);
+        this.writes = new FencedWrites(transactionManager, store, claims);
     }
 
     /** The segment claims of this relay, if it runs with them (several nodes); empty when it relays every segment. */
@@ -188,11 +182,10 @@ public final class OutboxRelay {
             claims.initialize();
         }
         running = true;
-        lastStepNanos = System.nanoTime();
-        if (claims != null) {
-            claimKeeper = keepClaims();
+        if (claimKeeper != null) {
+            claimKeeper.start();
         }
-        topicCache.clear();
+        topics.clear();
         Thread thread = new Thread(this::run, name);
         thread.setDaemon(true);
         worker = thread;
@@ -274,44 +267,6 @@ public final class OutboxRelay {
         }
     }
 
-    /**
-     * Starts the thread that extends this relay's claims every claim round interval between the relay thread's own
-     * rounds, while the relay thread makes progress (went round its loop within the claim timeout): a slow statement
-     * or a burst of work does not let the claims lapse, a relay thread that hangs does (another node takes over).
-     */
-    private java.util.concurrent.ScheduledExecutorService keepClaims() {
-        java.util.concurrent.ScheduledExecutorService keeper = Executors.newSingleThreadScheduledExecutor(task -> {
-            Thread thread = new Thread(task, name + "-claims");
-            thread.setDaemon(true);
-            return thread;
-        });
-        long interval = claims.roundInterval().toNanos();
-        keeper.scheduleWithFixedDelay(() -> {
-            if (System.nanoTime() - lastStepNanos < claims.claimTimeout().toNanos()) {
-                try {
-                    claims.keep();
-                } catch (RuntimeException e) {
-                    logger.debug("Outbox relay '{}': extending the segment claims failed; the next round tries again",
-                                 name, e);
-                }
-            }
-        }, interval, interval, TimeUnit.NANOSECONDS);
-        return keeper;
-    }
-
-    private void stopKeepingClaims() {
-        java.util.concurrent.ScheduledExecutorService keeper = claimKeeper;
-        if (keeper != null) {
-            keeper.shutdownNow();
-            try {
-                keeper.awaitTermination(5, TimeUnit.SECONDS); // no extension after the claims are released
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            claimKeeper = null;
-        }
-    }
-
     private void run() {
         Thread self = Thread.currentThread();
         Duration errorBackoff = min(pollInterval, maxErrorBackoff());
@@ -319,7 +274,9 @@ public final class OutboxRelay {
         current = pipeline;
         try {
             while (running && worker == self) {
-                lastStepNanos = System.nanoTime();
+                if (claimKeeper != null) {
+                    claimKeeper.progressed();
+                }
                 try {
                     boolean caughtUp = pipeline.step();
                     errorBackoff = min(pollInterval, maxErrorBackoff());
@@ -343,7 +300,9 @@ public final class OutboxRelay {
             logger.error("Outbox relay '{}' stopped by an unexpected error; pending rows wait for a restart", name, t);
         } finally {
             boolean idle = pipeline.close();
-            stopKeepingClaims();
+            if (claimKeeper != null) {
+                claimKeeper.stop();
+            }
             if (claims != null) {
                 try {
                     for (int segment = 0; segment < segmentCount; segment++) {
@@ -363,47 +322,6 @@ public final class OutboxRelay {
                 running = false;
                 current = null;
             }
-        }
-    }
-
-    /**
-     * Runs a write to rows of {@code segments} in one transaction. With segment claims its statements wait for a lock
-     * at most {@link SegmentClaims#lockWait()}, and it commits only while this node holds the claims of those
-     * segments: {@link SegmentClaims#fence} is its last statement, so a node that lost a claim (paused past its
-     * timeout, say) has the write rolled back instead of overwriting what the new owner wrote.
-     */
-    private <T> T write(Set<Integer> segments, Supplier<T> work) {
-        return transactionManager.fetchInTransaction(() -> {
-            limitWaits();
-            T result = work.get();
-            if (claims != null) {
-                claims.fence(segments);
-            }
-            return result;
-        });
-    }
-
-    /**
-     * Runs a recording of acknowledged rows only (SENT) in one transaction, its lock waits bounded as in
-     * {@link #write}, fenced by the local claim validity (checked by the caller just before the commit) instead of by
-     * the claims in the database, because what it writes is true whoever owns the segment now: a row acknowledged to
-     * this node was stored by the broker under this node's producer, a new owner's resolution (whose producers open
-     * only after this node's are closed) finds it stored too, and the update touches neither the row's sequence id
-     * nor a row that is no longer pending. Fencing it in the database would serialize the recorder's commits with the
-     * sequencer's on the token rows (measured: the drain with claims at 0.80× on PostgreSQL). Recordings with failures
-     * or cleared ids go through {@link #write}.
-     */
-    private <T> T recordSent(Supplier<T> work) {
-        return transactionManager.fetchInTransaction(() -> {
-            limitWaits();
-            return work.get();
-        });
-    }
-
-    /** With segment claims, bounds the waits of the current transaction ({@link OutboxStore#limitWaits}). */
-    private void limitWaits() {
-        if (claims != null) {
-            store.limitWaits(claims.lockWait(), claims.idleInTransactionLimit());
         }
     }
 
@@ -466,8 +384,8 @@ public final class OutboxRelay {
      */
     private final class Pipeline {
         private final boolean pipelinePerKey = publisher.failsLaterSendsAfterAFailure();
-        private final Map<String, ArrayDeque<Row>> queued = new HashMap<>();
-        private final Map<String, ArrayDeque<Row>> inFlight = new HashMap<>();
+        private final Map<String, ArrayDeque<RelayRow>> queued = new HashMap<>();
+        private final Map<String, ArrayDeque<RelayRow>> inFlight = new HashMap<>();
         private final Set<String> ready = new LinkedHashSet<>();
         /** Rows in the working set (fetched and not yet recorded), with their segment. */
         private final Map<String, Integer> known = new HashMap<>();
@@ -489,7 +407,7 @@ public final class OutboxRelay {
          */
         private final Map<String, Opening> openings = new HashMap<>();
         /** Rows (in flight, not yet sent, no sequence id yet) waiting for their session to open, by session. */
-        private final Map<String, List<Row>> waitingForSession = new LinkedHashMap<>();
+        private final Map<String, List<RelayRow>> waitingForSession = new LinkedHashMap<>();
         /**
          * Rows waiting for a session: kept out of {@code inFlightCount} (and the fetch limits), so that a topic whose
          * lookup hangs does not use up the working set of the topics that flow.
@@ -500,10 +418,10 @@ public final class OutboxRelay {
         /** Segments whose resolution started (their sessions were closed), with the openings it waits for. */
         private final Map<Integer, List<Opening>> resolutionStarted = new HashMap<>();
         private final Set<String> blockedKeys = new HashSet<>();
-        private final ArrayDeque<Row> sendOrder = new ArrayDeque<>();
-        private final Queue<Row> completions = new ConcurrentLinkedQueue<>();
+        private final ArrayDeque<RelayRow> sendOrder = new ArrayDeque<>();
+        private final Queue<RelayRow> completions = new ConcurrentLinkedQueue<>();
         private final Semaphore signals = new Semaphore(0);
-        private final List<Row> acknowledged = new ArrayList<>();
+        private final List<RelayRow> acknowledged = new ArrayList<>();
         private final Map<OutboxEntry, Attempt> failed = new LinkedHashMap<>();
         private final Queue<Recorded> recorded = new ConcurrentLinkedQueue<>();
         private ExecutorService recorderThread;
@@ -511,7 +429,7 @@ public final class OutboxRelay {
          * With sequence ids: prepared rows waiting while {@value #ASSIGNERS} assignments run; they get their ids (and
          * are sent) with the next one.
          */
-        private final List<Row> toAssign = new ArrayList<>();
+        private final List<RelayRow> toAssign = new ArrayList<>();
         /**
          * Assignments whose ids are being persisted on the sequencer threads, in id order: their rows are sent in this
          * order, each assignment once it and every earlier one are done, which keeps each segment's sends in id order.
@@ -525,26 +443,9 @@ public final class OutboxRelay {
         private final Map<String, Integer> unrecordedFailures = new HashMap<>();
         private int queuedCount;
         private int inFlightCount;
-        private boolean lastFetchFull;
-        private boolean fullScanDue = true;
-        private long epochStartNanos = System.nanoTime();
-        /**
-         * How long after a full scan the next one is due: {@code pollInterval}, or longer while full scans find every
-         * due row held back behind a parked or backing-off row of its aggregate (see {@link #heldBackScanInterval}).
-         */
-        private long fullScanIntervalNanos = pollInterval.toNanos();
-        /**
-         * Full scans read only rows above this position while every due row below it is held back behind a parked or
-         * backing-off row of its aggregate (the last complete scan found them so); {@code Long.MIN_VALUE}: from the
-         * lowest position. Complete scans still come, at a backed-off interval (see {@link #markHeldBackPrefix}).
-         */
-        private long heldBackBelow = Long.MIN_VALUE;
-        private Set<Integer> heldBackSegments = Set.of();
-        private long completeScanIntervalNanos = pollInterval.toNanos();
-        private long completeScanDueNanos = System.nanoTime();
-        private long highWater = Long.MIN_VALUE;
-        /** Per aggregate, the highest sequence this relay took (and did not see fail): continuations extend it. */
-        private final Map<String, Long> lastSequence = new HashMap<>();
+        /** Plans the reads of pending rows (full scans, continuations, the held-back prefix). */
+        private final FetchPlanner planner = new FetchPlanner(store, transactionManager, clock, System::nanoTime,
+                                                              batchSize, pollInterval, name);
         private long lastFlushNanos = System.nanoTime();
         private long lastDispatchNanos = System.nanoTime();
 
@@ -556,7 +457,7 @@ public final class OutboxRelay {
         boolean step() throws InterruptedException {
             if (rescanRequested) {
                 rescanRequested = false;
-                rescanFromStart();
+                planner.rescanFromStart();
             }
             collect();
             sendAssigned();
@@ -567,8 +468,7 @@ public final class OutboxRelay {
             }
             // fetch when the working set runs low, unless recording lags behind (then sending more only grows it)
             if (running && queuedCount + inFlightCount <= batchSize / 2 && known.size() - waitingCount <= 3 * batchSize
-                    && (lastFetchFull || !busy() || wakeUps.tryAcquire()
-                        || System.nanoTime() - epochStartNanos > fullScanIntervalNanos)) {
+                    && (planner.lastFetchFull() || !busy() || wakeUps.tryAcquire() || planner.fullScanOverdue())) {
                 fetch();
             }
             if (dispatchDue()) {
@@ -577,7 +477,7 @@ public final class OutboxRelay {
             if (!busy()) {
                 flush();
                 if (recordings == 0 && acknowledged.isEmpty() && failed.isEmpty()) {
-                    return !lastFetchFull;
+                    return !planner.lastFetchFull();
                 }
             }
             long wait = claims == null ? pollInterval.toNanos() : min(pollInterval, claims.roundInterval()).toNanos();
@@ -590,190 +490,68 @@ public final class OutboxRelay {
         }
 
         /**
-         * Fetches due pending rows and queues the ones not already in the working set; returns how many.
-         * <p>
-         * A <em>full scan</em> ({@link OutboxStore#fetchPending}) reads due pending rows from the lowest position,
-         * leaving out rows behind a parked or backing-off row of their aggregate: it finds rows that committed late
-         * and rows whose retry is due. Between full scans, a <em>continuation</em>
-         * ({@link OutboxStore#fetchPendingAfter}) reads only rows above the highest position seen, without any
-         * check of earlier rows; of those, a row is taken only when it directly follows (sequence + 1) the last row
-         * of its aggregate this relay took, so nothing can be missing before it. Any other row is left for the next
-         * full scan, which comes after at most {@code pollInterval}, when the continuation is caught up, or at once
-         * when the continuation had nothing else to take.
+         * Reads due pending rows as the {@link FetchPlanner} plans and queues the ones not already in the working set
+         * and not held back in memory; returns how many.
          */
         int fetch() {
-            return fetch(0);
-        }
-
-        /**
-         * @param skipAhead further rows a full scan reads, because the previous one read only rows already in the
-         *                  working set or held back in memory (behind a row waiting for its producer, or a failure
-         *                  being recorded): rows behind them are reached without waiting for those to clear
-         */
-        private int fetch(int skipAhead) {
-            boolean full = skipAhead > 0 || fullScanDue
-                    || System.nanoTime() - epochStartNanos > fullScanIntervalNanos;
-            Instant now = clock.instant();
-            int limit = full ? batchSize + known.size() + skipAhead : batchSize;
-            long after = highWater;
-            Set<Integer> segments = sendableSegments();
-            if (segments.isEmpty()) {
-                lastFetchFull = false;
-                return 0;
-            }
-            boolean complete = full && (heldBackBelow == Long.MIN_VALUE || !segments.equals(heldBackSegments)
-                    || System.nanoTime() - completeScanDueNanos >= 0);
-            long above = complete ? Long.MIN_VALUE : heldBackBelow;
-            List<OutboxEntry> rows = transactionManager.fetchInTransaction(
-                    () -> full ? store.fetchPending(limit, now, segments, above)
-                               : store.fetchPendingAfter(after, limit, now, segments));
-            if (complete) {
-                if (rows.isEmpty() && skipAhead == 0) {
-                    heldBackBelow = Long.MIN_VALUE;
-                    fullScanIntervalNanos = heldBackScanInterval(now, segments);
-                } else {
-                    fullScanIntervalNanos = pollInterval.toNanos();
-                    markHeldBackPrefix(rows, now, segments);
-                }
-            }
-            if (full) {
-                epochStartNanos = System.nanoTime();
-                if (lastSequence.size() > 4 * batchSize + known.size()) {
-                    lastSequence.clear(); // bounded; aggregates are learnt again from full scans
-                }
-            }
-            lastFetchFull = rows.size() >= limit;
-            int added = 0;
-            int deferred = 0;
-            for (OutboxEntry entry : rows) {
-                highWater = Math.max(highWater, entry.position());
-                String key = entry.aggregateKey();
-                if (known.containsKey(entry.id()) || blockedKeys.contains(key) || waitingKeys.contains(key)) {
-                    continue;
-                }
-                Integer mark = notRecorded.get(entry.id());
-                if (mark != null && mark == PARKED && entry.attempts() == 0) {
-                    notRecorded.remove(entry.id()); // parked, then retried by an operator: send it as asked
-                    mark = null;
-                }
-                Integer sightings = mark == null ? null : notRecorded.computeIfPresent(
-                        entry.id(), (id, n) -> n == PARKED ? PARKED : n + 1);
-                if (sightings != null) { // acknowledged before: never sent again; parked once seen pending again
-                    if (sightings == NOT_RECORDED_SIGHTINGS) {
-                        Row row = new Row(entry);
-                        remember(row);
-                        fail(key, row, new Attempt(FailureKind.NOT_RECORDED, "The broker acknowledged "
-                                + "this row, but recording it SENT changed nothing, and it is still read as pending: "
-                                + "it is not sent again. Check the row (and the table's indexes); discard it if it "
-                                + "was delivered"));
+            int skipAhead = 0;
+            while (true) {
+                FetchPlanner.Read read = planner.read(skipAhead, known.size(), sendableSegments());
+                int added = 0;
+                int deferred = 0;
+                for (OutboxEntry entry : read.rows()) {
+                    String key = entry.aggregateKey();
+                    if (known.containsKey(entry.id()) || blockedKeys.contains(key) || waitingKeys.contains(key)) {
+                        continue;
                     }
-                    continue;
+                    if (acknowledgedBefore(key, entry)) {
+                        continue;
+                    }
+                    if (!planner.takes(entry, read.full())) {
+                        deferred++;
+                        continue;
+                    }
+                    RelayRow row = new RelayRow(entry, segmentCount);
+                    remember(row);
+                    queued.computeIfAbsent(key, k -> new ArrayDeque<>()).add(row);
+                    queuedCount++;
+                    if (!inFlight.containsKey(key) || pipelinePerKey) {
+                        ready.add(key);
+                    }
+                    added++;
                 }
-                Long last = lastSequence.get(key);
-                if (!full && (last == null || entry.aggregateSequence() != last + 1)) {
-                    lastSequence.remove(key); // not a direct successor: this aggregate waits for a full scan
-                    deferred++;
-                    continue;
+                int next = planner.next(read, added, deferred, skipAhead);
+                if (next == FetchPlanner.DONE) {
+                    return added;
                 }
-                lastSequence.put(key, last == null ? entry.aggregateSequence()
-                                                   : Math.max(last, entry.aggregateSequence()));
-                Row row = new Row(entry);
+                skipAhead = next; // FULL_SCAN_NOW (0): the continuation could take nothing; else read further
+            }
+        }
+
+        /**
+         * Whether the broker acknowledged this row before and the store did not record it SENT: it is never sent
+         * again, and parked once it was read as pending {@value #NOT_RECORDED_SIGHTINGS} times.
+         */
+        private boolean acknowledgedBefore(String key, OutboxEntry entry) {
+            Integer mark = notRecorded.get(entry.id());
+            if (mark != null && mark == PARKED && entry.attempts() == 0) {
+                notRecorded.remove(entry.id()); // parked, then retried by an operator: send it as asked
+                mark = null;
+            }
+            Integer sightings = mark == null ? null : notRecorded.computeIfPresent(
+                    entry.id(), (id, n) -> n == PARKED ? PARKED : n + 1);
+            if (sightings == null) {
+                return false;
+            }
+            if (sightings == NOT_RECORDED_SIGHTINGS) {
+                RelayRow row = new RelayRow(entry, segmentCount);
                 remember(row);
-                queued.computeIfAbsent(key, k -> new ArrayDeque<>()).add(row);
-                queuedCount++;
-                if (!inFlight.containsKey(key) || pipelinePerKey) {
-                    ready.add(key);
-                }
-                added++;
+                fail(key, row, new Attempt(FailureKind.NOT_RECORDED, "The broker acknowledged "
+                        + "this row, but recording it SENT changed nothing, and it is still read as pending: "
+                        + "it is not sent again. Check the row (and the table's indexes); discard it if it "
+                        + "was delivered"));
             }
-            // a caught-up continuation asks for a full scan (late commits, due retries), except while full scans
-            // find everything held back: they then come at their longer interval
-            fullScanDue = !full && (deferred > 0
-                    || (rows.size() < limit && fullScanIntervalNanos <= pollInterval.toNanos()));
-            if (!full && deferred > 0 && added == 0) {
-                return fetch(); // the continuation could take nothing: scan in full now rather than later
-            }
-            if (full && added == 0 && lastFetchFull && skipAhead < MAX_SKIP_AHEAD_BATCHES * batchSize) {
-                return fetch(Math.max(batchSize, skipAhead * 4)); // everything read is held back: read further
-            }
-            return added;
-        }
-
-        /**
-         * After a full scan that returned nothing: when due pending rows exist all the same, every one of them waits
-         * behind a parked or backing-off row of its aggregate (a broker outage, mass parking), and scanning them again
-         * every {@code pollInterval} would only read them again. The next full scan then comes after twice the last
-         * interval (at most {@value #MAX_HELD_BACK_SCAN_SECONDS} s), or when the earliest retry is due if that is
-         * sooner. Continuations (new rows) go on every pass, new aggregates and this relay's own successful retries
-         * bring the full scans back at once. An empty outbox keeps the normal interval: that scan reads one index
-         * entry, and it is what finds rows that committed late below the highest position seen.
-         */
-        private long heldBackScanInterval(Instant now, Set<Integer> segments) {
-            long normal = pollInterval.toNanos();
-            if (lowestDuePosition(now, segments) == Long.MAX_VALUE) {
-                return normal; // nothing due at all: the outbox is empty (of due rows), not held back
-            }
-            if (fullScanIntervalNanos <= normal) {
-                logger.debug("Outbox relay '{}': every due row waits behind a parked or backing-off row of its "
-                                    + "aggregate; scanning for them less often (at most every {} s) until one moves",
-                            name, MAX_HELD_BACK_SCAN_SECONDS);
-            }
-            return backedOff(fullScanIntervalNanos, now, segments);
-        }
-
-        /**
-         * Twice {@code current} (at least twice {@code pollInterval}, at most {@value #MAX_HELD_BACK_SCAN_SECONDS} s),
-         * or sooner when the earliest retry in these segments is due, but never below {@code pollInterval}.
-         */
-        private long backedOff(long current, Instant now, Set<Integer> segments) {
-            long normal = pollInterval.toNanos();
-            long longest = Math.max(normal, TimeUnit.SECONDS.toNanos(MAX_HELD_BACK_SCAN_SECONDS));
-            long next = Math.min(Math.max(current * 2, normal * 2), longest);
-            Optional<Instant> retry = transactionManager.fetchInTransaction(() -> store.nextRetryAt(segments));
-            if (retry.isPresent()) {
-                next = Math.min(next, Math.max(0, Duration.between(now, retry.get()).toNanos()));
-            }
-            return Math.max(next, normal);
-        }
-
-        /**
-         * After a complete scan that returned rows: when due pending rows lie below the first of them, every one of
-         * those is held back behind a parked or backing-off row of its aggregate (the scan would have returned it
-         * otherwise), and the next full scans start above them instead of reading them again each time (with
-         * 100,000 such rows a PostgreSQL scan reads about 500,000 buffers). Complete scans, which see them again,
-         * come after twice the last interval (at most {@value #MAX_HELD_BACK_SCAN_SECONDS} s), or when the earliest
-         * retry is due if that is sooner; a change of the owned segments, a resolution or an error brings one at
-         * once. Order stays safe: a partial scan never returns a row whose aggregate has a pending row with a lower
-         * sequence below its start ({@link OutboxStore#fetchPending(int, Instant, Set, long)}).
-         */
-        private void markHeldBackPrefix(List<OutboxEntry> rows, Instant now, Set<Integer> segments) {
-            long first = rows.stream().mapToLong(OutboxEntry::position).min().orElse(Long.MAX_VALUE);
-            if (lowestDuePosition(now, segments) >= first) {
-                heldBackBelow = Long.MIN_VALUE; // nothing held back below the scan's first row
-                completeScanIntervalNanos = pollInterval.toNanos();
-                return;
-            }
-            heldBackBelow = first - 1;
-            heldBackSegments = segments;
-            completeScanIntervalNanos = backedOff(completeScanIntervalNanos, now, segments);
-            completeScanDueNanos = System.nanoTime() + completeScanIntervalNanos;
-        }
-
-        /**
-         * The position of the lowest due pending row in these segments, held back or not ({@code Long.MAX_VALUE}
-         * when there is none): one index entry.
-         */
-        private long lowestDuePosition(Instant now, Set<Integer> segments) {
-            List<OutboxEntry> lowest = transactionManager.fetchInTransaction(
-                    () -> store.fetchPendingAfter(Long.MIN_VALUE, 1, now, segments));
-            return lowest.isEmpty() ? Long.MAX_VALUE : lowest.get(0).position();
-        }
-
-        /** The next full scan starts from the lowest position (the working set changed in a way it must see). */
-        private void rescanFromStart() {
-            fullScanDue = true;
-            heldBackBelow = Long.MIN_VALUE;
-            completeScanIntervalNanos = pollInterval.toNanos();
+            return true;
         }
 
         /**
@@ -789,18 +567,18 @@ public final class OutboxRelay {
         /** Sends the next row of every aggregate that may send, up to {@code maxInFlight} unacknowledged rows. */
         void dispatch() {
             lastDispatchNanos = System.nanoTime();
-            List<Row> outgoing = new ArrayList<>();
+            List<RelayRow> outgoing = new ArrayList<>();
             Iterator<String> keys = ready.iterator();
             while (keys.hasNext() && inFlightCount < maxInFlight) {
                 String key = keys.next();
                 keys.remove();
-                ArrayDeque<Row> rows = queued.get(key);
+                ArrayDeque<RelayRow> rows = queued.get(key);
                 if (rows != null && !rows.isEmpty() && !mayStillSend(rows.peek().segment)) {
                     dropQueued(key); // segment lost, released, or its claim not extended in time: fetched again later
                     continue;
                 }
                 while (rows != null && !rows.isEmpty() && inFlightCount < maxInFlight && !blockedKeys.contains(key)) {
-                    Row row = rows.poll();
+                    RelayRow row = rows.poll();
                     queuedCount--;
                     if (prepare(key, row)) {
                         if (sequenced) {
@@ -828,7 +606,7 @@ public final class OutboxRelay {
          * Readies a row for sending: upcasts it and resolves its topic (a failure there fails the row), and counts it
          * in flight. Returns whether it is to be sent.
          */
-        private boolean prepare(String key, Row row) {
+        private boolean prepare(String key, RelayRow row) {
             OutboxEntry entry = row.entry;
             if (PARKED_AT_CAPTURE.equals(entry.payload())) {
                 fail(key, row, new Attempt(FailureKind.UNREADABLE_PAYLOAD, "The payload could not be serialized "
@@ -843,7 +621,7 @@ public final class OutboxRelay {
             }
             Optional<String> topic;
             try {
-                topic = topicOf(entry);
+                topic = topics.of(entry);
             } catch (RuntimeException e) {
                 fail(key, row, new Attempt(FailureKind.NO_ROUTE, "Resolving the topic of aggregate type '"
                         + entry.aggregateType() + "' failed: " + e.getMessage()));
@@ -867,7 +645,7 @@ public final class OutboxRelay {
          * persisted on the sequencer thread while this thread goes on collecting acknowledgements and recording them;
          * the rows are sent by {@link #sendAssigned} once the ids are committed.
          */
-        private void transmit(List<Row> rows) {
+        private void transmit(List<RelayRow> rows) {
             toAssign.addAll(rows);
             assignNext();
         }
@@ -881,11 +659,11 @@ public final class OutboxRelay {
             if (assigning.size() >= ASSIGNERS || toAssign.isEmpty()) {
                 return;
             }
-            List<Row> rows = new ArrayList<>(toAssign);
+            List<RelayRow> rows = new ArrayList<>(toAssign);
             toAssign.clear();
             Map<Integer, Integer> needed = new HashMap<>();
-            List<Row> ready = new ArrayList<>(rows.size());
-            for (Row row : rows) {
+            List<RelayRow> ready = new ArrayList<>(rows.size());
+            for (RelayRow row : rows) {
                 if (!stillSendable(row)) {
                     retract(row);
                 } else if (!sessionOpen(row)) {
@@ -902,7 +680,7 @@ public final class OutboxRelay {
             Map<String, Integer> partitions = new HashMap<>();
             try {
                 claims.reserve(needed);
-                for (Row row : ready) {
+                for (RelayRow row : ready) {
                     row.sequence = claims.nextSequence(row.segment);
                     sequences.put(row.entry.id(), row.sequence);
                     row.session = sessions.get(sessionKey(row.topic, row.segment));
@@ -917,7 +695,7 @@ public final class OutboxRelay {
             Set<Integer> segments = Set.copyOf(needed.keySet());
             Runnable persist = () -> {
                 try {
-                    result.complete(write(segments, () -> store.assignSequences(sequences, partitions)));
+                    result.complete(writes.write(segments, () -> store.assignSequences(sequences, partitions)));
                 } catch (Throwable e) {
                     result.completeExceptionally(e);
                 }
@@ -948,7 +726,7 @@ public final class OutboxRelay {
                     throw cause instanceof RuntimeException runtime ? runtime
                             : new IllegalStateException("Persisting broker sequence ids failed", cause);
                 }
-                for (Row row : done.rows()) {
+                for (RelayRow row : done.rows()) {
                     if (notAssigned.contains(row.entry.id()) || !stillSendable(row)
                             || row.session != sessions.get(sessionKey(row.topic, row.segment))) {
                         retract(row); // no longer pending, the claim lapsed, or an earlier row of its aggregate
@@ -966,7 +744,7 @@ public final class OutboxRelay {
          * Whether a prepared row may still be sent: not done or voided, no earlier row of its aggregate failed (or a
          * send of its segment had an unknown outcome) meanwhile, and its segment may still be sent.
          */
-        private boolean stillSendable(Row row) {
+        private boolean stillSendable(RelayRow row) {
             return !row.done && !row.voided && !blockedKeys.contains(row.entry.aggregateKey())
                     && mayStillSend(row.segment);
         }
@@ -986,12 +764,12 @@ public final class OutboxRelay {
          * it got a sequence id; the failure is remembered for the topic and segment until the opening may be tried
          * again, so that other rows of it fail at once instead of each waiting for the broker.
          */
-        private boolean sessionOpen(Row row) {
+        private boolean sessionOpen(RelayRow row) {
             String session = sessionKey(row.topic, row.segment);
             if (sessions.containsKey(session)) {
                 return true;
             }
-            List<Row> alreadyWaiting = waitingForSession.get(session);
+            List<RelayRow> alreadyWaiting = waitingForSession.get(session);
             if (alreadyWaiting != null) { // behind the rows already waiting for it, in order
                 startWaiting(row, alreadyWaiting);
                 return false;
@@ -1021,7 +799,7 @@ public final class OutboxRelay {
             return sequenced ? topic + '\u0000' + segment : topic;
         }
 
-        private void startWaiting(Row row, List<Row> waiting) {
+        private void startWaiting(RelayRow row, List<RelayRow> waiting) {
             waiting.add(row);
             row.waiting = true;
             inFlightCount--; // still in inFlight: its aggregate waits with it
@@ -1031,7 +809,7 @@ public final class OutboxRelay {
             dropQueued(key); // its later rows are read again once it is sent: they hold no working set meanwhile
         }
 
-        private void stopWaiting(Row row) {
+        private void stopWaiting(RelayRow row) {
             if (row.waiting) {
                 row.waiting = false;
                 inFlightCount++;
@@ -1112,9 +890,9 @@ public final class OutboxRelay {
                 return;
             }
             long now = System.nanoTime();
-            List<Row> admitted = new ArrayList<>();
-            for (Iterator<Map.Entry<String, List<Row>>> it = waitingForSession.entrySet().iterator(); it.hasNext(); ) {
-                Map.Entry<String, List<Row>> waiting = it.next();
+            List<RelayRow> admitted = new ArrayList<>();
+            for (Iterator<Map.Entry<String, List<RelayRow>>> it = waitingForSession.entrySet().iterator(); it.hasNext(); ) {
+                Map.Entry<String, List<RelayRow>> waiting = it.next();
                 Opening opening = openings.get(waiting.getKey());
                 if (opening != null) {
                     settle(opening, now);
@@ -1123,7 +901,7 @@ public final class OutboxRelay {
                     }
                 }
                 it.remove();
-                for (Row row : waiting.getValue()) {
+                for (RelayRow row : waiting.getValue()) {
                     stopWaiting(row);
                     if (opening != null && opening.failure != null && mayStillSend(row.segment)) {
                         opening.reported = true;
@@ -1137,7 +915,7 @@ public final class OutboxRelay {
             if (!admitted.isEmpty() && sequenced) {
                 transmit(admitted);
             } else {
-                for (Row row : admitted) {
+                for (RelayRow row : admitted) {
                     if (sessionOpen(row)) {
                         send(row);
                     }
@@ -1151,17 +929,17 @@ public final class OutboxRelay {
                 stopWaiting(row);
                 leaveInFlight(row);
                 row.done = true;
-                lastSequence.remove(row.entry.aggregateKey());
+                planner.forget(row.entry.aggregateKey());
                 forget(row.entry.id());
             }));
             waitingForSession.clear();
-            rescanFromStart();
+            planner.rescanFromStart();
         }
 
         /** Takes a row out of its aggregate's in-flight rows (if it is there). */
-        private void leaveInFlight(Row row) {
+        private void leaveInFlight(RelayRow row) {
             String key = row.entry.aggregateKey();
-            ArrayDeque<Row> rows = inFlight.get(key);
+            ArrayDeque<RelayRow> rows = inFlight.get(key);
             if (rows != null && rows.remove(row)) {
                 inFlightCount--;
                 if (rows.isEmpty()) {
@@ -1171,12 +949,12 @@ public final class OutboxRelay {
         }
 
         /** A prepared row that is not sent after all: it leaves the working set and is fetched again later. */
-        private void retract(Row row) {
+        private void retract(RelayRow row) {
             String key = row.entry.aggregateKey();
             leaveInFlight(row);
             row.done = true;
-            lastSequence.remove(key);
-            rescanFromStart();
+            planner.forget(key);
+            planner.rescanFromStart();
             dropQueued(key);
             forget(row.entry.id());
             if (row.sequence != OutboxEntry.NO_SEQUENCE) {
@@ -1186,7 +964,7 @@ public final class OutboxRelay {
             }
         }
 
-        private void send(Row row) {
+        private void send(RelayRow row) {
             String key = row.entry.aggregateKey();
             CompletableFuture<?> ack;
             try {
@@ -1355,7 +1133,7 @@ public final class OutboxRelay {
                 boolean waiting = false;
                 awaited.clear();
                 for (OutboxEntry entry : rows) {
-                    Optional<String> topic = topicOf(entry); // a failure: resolved again later
+                    Optional<String> topic = topics.of(entry); // a failure: resolved again later
                     if (topic.isEmpty() || opened.containsKey(topic.get())) {
                         continue;
                     }
@@ -1388,7 +1166,7 @@ public final class OutboxRelay {
             int moved = 0;
             for (OutboxStore.Sequenced row : sequencedRows) {
                 OutboxEntry entry = row.entry();
-                Optional<String> topic = topicOf(entry);
+                Optional<String> topic = topics.of(entry);
                 OutboxPublisher.Session session = topic.map(opened::get).orElse(null);
                 if (session == null) { // no topic, or the topic refuses producers: nothing can be stored there
                     notStored.put(entry.id(), entry.brokerSequence());
@@ -1423,7 +1201,7 @@ public final class OutboxRelay {
                     claims.raise(segment, session.getValue().highestStored());
                 }
             }
-            write(Set.of(segment), () -> {
+            writes.write(Set.of(segment), () -> {
                 store.markStored(stored, clock.instant());
                 store.clearSequences(notStored);
                 return null;
@@ -1431,7 +1209,7 @@ public final class OutboxRelay {
             resolving.remove(segment);
             resolveAfter.remove(segment);
             active.add(segment);
-            rescanFromStart();
+            planner.rescanFromStart();
             if (!rows.isEmpty()) {
                 logger.info("Outbox relay: segment {} resolved: {} row(s) the broker had stored recorded SENT, {} "
                                     + "row(s) it had not get new sequence ids", segment, stored.size(),
@@ -1459,7 +1237,7 @@ public final class OutboxRelay {
 
         private void dropQueuedOf(int segment) {
             for (String key : new ArrayList<>(queued.keySet())) {
-                ArrayDeque<Row> rows = queued.get(key);
+                ArrayDeque<RelayRow> rows = queued.get(key);
                 if (!rows.isEmpty() && rows.peek().segment == segment) {
                     dropQueued(key);
                 }
@@ -1467,16 +1245,16 @@ public final class OutboxRelay {
         }
 
         private void dropQueued(String key) {
-            ArrayDeque<Row> rows = queued.remove(key);
+            ArrayDeque<RelayRow> rows = queued.remove(key);
             ready.remove(key);
-            lastSequence.remove(key);
+            planner.forget(key);
             if (rows != null) {
                 queuedCount -= rows.size();
                 rows.forEach(r -> forget(r.entry.id()));
             }
         }
 
-        private void remember(Row row) {
+        private void remember(RelayRow row) {
             if (known.put(row.entry.id(), row.segment) == null) {
                 busy[row.segment]++;
             }
@@ -1490,20 +1268,19 @@ public final class OutboxRelay {
         }
 
         private Attempt attemptOf(Throwable error) {
-            return error == null ? null : new Attempt(publisher.classify(error),
-                                                      error.getClass().getSimpleName() + ": " + error.getMessage());
+            return Attempt.of(error, publisher);
         }
 
         /** Handles the acknowledgements and failures that arrived, and sends that have timed out. */
         void collect() {
             applyRecorded();
-            Row row;
+            RelayRow row;
             while ((row = completions.poll()) != null) {
                 complete(row, attemptOf(row.error));
             }
             long now = System.nanoTime();
             while (!sendOrder.isEmpty() && (sendOrder.peek().done || sendOrder.peek().deadlineNanos <= now)) {
-                Row head = sendOrder.poll();
+                RelayRow head = sendOrder.poll();
                 if (!head.done) {
                     complete(head, new Attempt(FailureKind.TIMEOUT, "Not acknowledged within the relay's ack "
                             + "timeout of " + ackTimeout));
@@ -1511,16 +1288,16 @@ public final class OutboxRelay {
             }
         }
 
-        private void complete(Row row, Attempt failure) {
+        private void complete(RelayRow row, Attempt failure) {
             if (row.done) {
                 return; // timed out before: already handled
             }
             row.done = true;
             String key = row.entry.aggregateKey();
-            ArrayDeque<Row> rows = inFlight.get(key);
+            ArrayDeque<RelayRow> rows = inFlight.get(key);
             if (failure != null && rows != null) {
                 boolean after = false;
-                for (Row other : rows) { // sent after the failed row: acknowledged or not, they must not count
+                for (RelayRow other : rows) { // sent after the failed row: acknowledged or not, they must not count
                     if (after) {
                         other.voided = true;
                     }
@@ -1549,7 +1326,7 @@ public final class OutboxRelay {
          * A row failed: it is recorded with the failure policy's decision and the aggregate's queued rows are dropped,
          * so that none overtakes it (rows of it sent after it were voided by {@link #complete}).
          */
-        private void fail(String key, Row row, Attempt attempt) {
+        private void fail(String key, RelayRow row, Attempt attempt) {
             row.done = true;
             if (attempt.kind().isRetryable()) { // the broker or a topic is unavailable (refusals are parked instead)
                 transport.failed(attempt.kind(), attempt.error(), clock.instant());
@@ -1569,7 +1346,7 @@ public final class OutboxRelay {
                     // failure's recording, and the segment resolved meanwhile
                     Map<String, Long> clear = Map.of(entry.id(), row.sequence);
                     try {
-                        write(Set.of(row.segment), () -> {
+                        writes.write(Set.of(row.segment), () -> {
                             store.clearSequences(clear);
                             return null;
                         });
@@ -1582,12 +1359,12 @@ public final class OutboxRelay {
                 }
                 entry = entry.withBrokerSequence(row.sequence);
             }
-            lastSequence.remove(key);
+            planner.forget(key);
             failed.put(entry, attempt);
             unrecordedFailures.merge(key, 1, Integer::sum);
             blockedKeys.add(key);
             ready.remove(key);
-            ArrayDeque<Row> dropped = queued.remove(key);
+            ArrayDeque<RelayRow> dropped = queued.remove(key);
             if (dropped != null) {
                 queuedCount -= dropped.size();
                 dropped.forEach(r -> forget(r.entry.id()));
@@ -1618,7 +1395,7 @@ public final class OutboxRelay {
             if (claims != null) {
                 dropUnowned();
             }
-            List<Row> rows = new ArrayList<>(acknowledged);
+            List<RelayRow> rows = new ArrayList<>(acknowledged);
             Map<OutboxEntry, Attempt> failedRows = new LinkedHashMap<>(failed);
             Set<Integer> segments = claims == null ? Set.of() : segmentsOf(rows, failedRows.keySet());
             long fence = claims == null ? Long.MAX_VALUE : fenceOf(segments);
@@ -1655,8 +1432,8 @@ public final class OutboxRelay {
                     };
                     // SENT alone is true whoever owns the segment now; failures and cleared ids change what a new
                     // owner relies on (attempts, parking, the row's sequence id): fenced by the claims
-                    Set<String> unrecorded = failures.isEmpty() && clear.isEmpty() ? recordSent(recording)
-                                                                                   : write(segments, recording);
+                    Set<String> unrecorded = failures.isEmpty() && clear.isEmpty() ? writes.recordSent(recording)
+                                                                                   : writes.write(segments, recording);
                     notMarked.addAll(unrecorded);
                 } catch (Throwable e) {
                     error = e;
@@ -1705,7 +1482,7 @@ public final class OutboxRelay {
         }
 
         /** The segments of the rows a recording writes. */
-        private Set<Integer> segmentsOf(List<Row> rows, Set<OutboxEntry> failedRows) {
+        private Set<Integer> segmentsOf(List<RelayRow> rows, Set<OutboxEntry> failedRows) {
             Set<Integer> segments = new HashSet<>();
             rows.forEach(row -> segments.add(row.segment));
             failedRows.forEach(entry -> segments.add(OutboxSegments.of(entry.aggregateId(), segmentCount)));
@@ -1848,7 +1625,7 @@ public final class OutboxRelay {
         }
 
         long nextDeadlineNanos() {
-            Row oldest = sendOrder.peek();
+            RelayRow oldest = sendOrder.peek();
             long deadline = oldest == null ? System.nanoTime() + ackTimeout.toNanos() : oldest.deadlineNanos;
             for (String session : waitingForSession.keySet()) {
                 Opening opening = openings.get(session);
@@ -1898,8 +1675,8 @@ public final class OutboxRelay {
          * the next flush, and rows still in flight are awaited as usual.
          */
         void abandon() {
-            queued.keySet().forEach(lastSequence::remove); // their rows were dropped: reading ahead must not skip them
-            rescanFromStart();
+            queued.keySet().forEach(planner::forget); // their rows were dropped: reading ahead must not skip them
+            planner.rescanFromStart();
             queued.values().forEach(rows -> rows.forEach(r -> forget(r.entry.id())));
             queued.clear();
             ready.clear();
@@ -1908,11 +1685,11 @@ public final class OutboxRelay {
     }
 
     /** Rows given sequence ids that are being persisted (before any of them is sent), and the outcome. */
-    private record Assignment(List<Row> rows, CompletableFuture<Set<String>> result) {
+    private record Assignment(List<RelayRow> rows, CompletableFuture<Set<String>> result) {
     }
 
     /** A recording that finished: what it covered, and its error if it failed. */
-    private record Recorded(List<Row> rows, Map<OutboxEntry, Attempt> failedRows, List<Failure> failures,
+    private record Recorded(List<RelayRow> rows, Map<OutboxEntry, Attempt> failedRows, List<Failure> failures,
                             Set<String> notRecorded, Map<String, Long> cleared, Throwable error) {
     }
 
@@ -1937,55 +1714,8 @@ public final class OutboxRelay {
         }
     }
 
-    /** A fetched row on its way through the pipeline. */
-    private final class Row {
-        private final OutboxEntry entry;
-        private final int segment;
-        private OutboxEntry sent;
-        private String topic;
-        private long sequence = OutboxEntry.NO_SEQUENCE;
-        /** The session its sequence id was assigned in (the partition stored with the id is that session's). */
-        private OutboxPublisher.Session session;
-        private long deadlineNanos;
-        private volatile Throwable error;
-        /** Handled (acknowledged, failed, timed out or retracted); read by the sender thread too. */
-        private volatile boolean done;
-        private boolean voided;
-        /** Waiting for its producer session to open (in flight, not counted in {@code inFlightCount}). */
-        private boolean waiting;
-        /** The send failed before the transport returned: the broker never saw it. */
-        private volatile boolean notStored;
-
-        private Row(OutboxEntry entry) {
-            this.entry = entry;
-            this.segment = OutboxSegments.of(entry.aggregateId(), segmentCount);
-            this.sent = entry;
-        }
-    }
-
-    /** The row's topic: the one stored at capture, else the one configured now. */
-    private Optional<String> topicOf(OutboxEntry entry) {
-        return entry.topic() != null ? Optional.of(entry.topic()) : topicFor(entry.aggregateType());
-    }
-
-    private Optional<String> topicFor(String aggregateType) {
-        Optional<String> cached = topicCache.get(aggregateType);
-        if (cached != null) {
-            return cached;
-        }
-        Optional<String> topic = topicResolver.resolve(aggregateType,
-                                                       capturedAggregates.get().annotatedTopic(aggregateType));
-        if (topic.isPresent()) {
-            topicCache.put(aggregateType, topic); // only found topics are cached: a missing one is asked again
-        }
-        return topic;
-    }
-
     private static Duration min(Duration a, Duration b) {
         return a.compareTo(b) <= 0 ? a : b;
-    }
-
-    private record Attempt(FailureKind kind, String error) {
     }
 
     /** The outcome of one pass: rows fetched, rows marked sent, rows left for the next pass to keep order. */

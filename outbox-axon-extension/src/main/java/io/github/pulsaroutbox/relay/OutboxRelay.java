@@ -80,15 +80,6 @@ public final class OutboxRelay {
     private static final Logger logger = LoggerFactory.getLogger(OutboxRelay.class);
     /** The payload of a row whose payload could not be serialized at capture. */
     private static final String PARKED_AT_CAPTURE = "null";
-    /** Acknowledged rows are recorded at least this often while others are still in flight. */
-    private static final long FLUSH_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
-    /**
-     * Recordings (status updates) that may run at once, each in its own transaction on disjoint rows. Measured with
-     * the benchmark, a second one gained nothing on this project's 2-core machine (the database is CPU-bound there).
-     */
-    private static final int RECORDERS = 1;
-    /** How often a row that was acknowledged but not recorded SENT is read as pending again before it is parked. */
-    private static final int NOT_RECORDED_SIGHTINGS = 3;
     /**
      * With sequence ids: assignments (transactions persisting the ids of a group of rows before they are sent) that
      * may run at once; their rows are sent in id order whichever commits first.
@@ -100,8 +91,6 @@ public final class OutboxRelay {
     private static final long DISPATCH_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
     /** The longest wait before a producer that could not be opened is tried again. */
     private static final long MAX_OPEN_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(30);
-    /** Marks a not-recorded row whose parking was recorded: only an operator's retry lets it be sent again. */
-    private static final int PARKED = -1;
 
     private final OutboxStore store;
     private final OutboxPublisher publisher;
@@ -130,11 +119,8 @@ public final class OutboxRelay {
     private volatile boolean running;
     private volatile Thread worker;
     private volatile Pipeline current;
-    /**
-     * Rows the broker acknowledged that the store did not record SENT, with how often they were read as pending
-     * since: this relay never sends them again.
-     */
-    private final Map<String, Integer> notRecorded = new ConcurrentHashMap<>();
+    /** Rows the broker acknowledged that the store did not record SENT: this relay never sends them again. */
+    private final NotRecordedRows notRecorded = new NotRecordedRows();
     private final TransportWatch transport = new TransportWatch();
 
     private OutboxRelay(Builder builder) {
@@ -382,7 +368,7 @@ public final class OutboxRelay {
      * Fetching alternates full scans and reads ahead by position; see {@link #fetch()} for why reading ahead never
      * lets a row overtake an earlier one of its aggregate.
      */
-    private final class Pipeline {
+    private final class Pipeline implements OutcomeRecorder.WorkingSet {
         private final boolean pipelinePerKey = publisher.failsLaterSendsAfterAFailure();
         private final Map<String, ArrayDeque<RelayRow>> queued = new HashMap<>();
         private final Map<String, ArrayDeque<RelayRow>> inFlight = new HashMap<>();
@@ -421,10 +407,10 @@ public final class OutboxRelay {
         private final ArrayDeque<RelayRow> sendOrder = new ArrayDeque<>();
         private final Queue<RelayRow> completions = new ConcurrentLinkedQueue<>();
         private final Semaphore signals = new Semaphore(0);
-        private final List<RelayRow> acknowledged = new ArrayList<>();
-        private final Map<OutboxEntry, Attempt> failed = new LinkedHashMap<>();
-        private final Queue<Recorded> recorded = new ConcurrentLinkedQueue<>();
-        private ExecutorService recorderThread;
+        /** Records the outcomes (SENT, failures) on a thread of its own. */
+        private final OutcomeRecorder recorder = new OutcomeRecorder(
+                store, transactionManager, writes, claims, failurePolicy, clock, System::nanoTime, segmentCount,
+                batchSize, name, metrics, transport, notRecorded, this, signals::release);
         /**
          * With sequence ids: prepared rows waiting while {@value #ASSIGNERS} assignments run; they get their ids (and
          * are sent) with the next one.
@@ -436,9 +422,6 @@ public final class OutboxRelay {
          */
         private final ArrayDeque<Assignment> assigning = new ArrayDeque<>();
         private ExecutorService sequencerThread;
-        private int recordings;
-        /** Rows whose send failed before reaching the broker, with the sequence id to clear with their recording. */
-        private final Map<String, Long> notStoredSequences = new HashMap<>();
         /** Per aggregate, failures not yet committed: its later rows must not be fetched before they are. */
         private final Map<String, Integer> unrecordedFailures = new HashMap<>();
         private int queuedCount;
@@ -446,7 +429,6 @@ public final class OutboxRelay {
         /** Plans the reads of pending rows (full scans, continuations, the held-back prefix). */
         private final FetchPlanner planner = new FetchPlanner(store, transactionManager, clock, System::nanoTime,
                                                               batchSize, pollInterval, name);
-        private long lastFlushNanos = System.nanoTime();
         private long lastDispatchNanos = System.nanoTime();
 
         /**
@@ -463,7 +445,7 @@ public final class OutboxRelay {
             sendAssigned();
             maintainSegments();
             admitWaiting();
-            if (shouldFlush()) {
+            if (recorder.shouldFlush(inFlightCount)) {
                 flush();
             }
             // fetch when the working set runs low, unless recording lags behind (then sending more only grows it)
@@ -476,7 +458,7 @@ public final class OutboxRelay {
             }
             if (!busy()) {
                 flush();
-                if (recordings == 0 && acknowledged.isEmpty() && failed.isEmpty()) {
+                if (recorder.idle()) {
                     return !planner.lastFetchFull();
                 }
             }
@@ -530,20 +512,11 @@ public final class OutboxRelay {
 
         /**
          * Whether the broker acknowledged this row before and the store did not record it SENT: it is never sent
-         * again, and parked once it was read as pending {@value #NOT_RECORDED_SIGHTINGS} times.
+         * again, and parked once it was read as pending {@value NotRecordedRows#SIGHTINGS} times.
          */
         private boolean acknowledgedBefore(String key, OutboxEntry entry) {
-            Integer mark = notRecorded.get(entry.id());
-            if (mark != null && mark == PARKED && entry.attempts() == 0) {
-                notRecorded.remove(entry.id()); // parked, then retried by an operator: send it as asked
-                mark = null;
-            }
-            Integer sightings = mark == null ? null : notRecorded.computeIfPresent(
-                    entry.id(), (id, n) -> n == PARKED ? PARKED : n + 1);
-            if (sightings == null) {
-                return false;
-            }
-            if (sightings == NOT_RECORDED_SIGHTINGS) {
+            NotRecordedRows.Sighting sighting = notRecorded.sighted(entry);
+            if (sighting == NotRecordedRows.Sighting.PARK) {
                 RelayRow row = new RelayRow(entry, segmentCount);
                 remember(row);
                 fail(key, row, new Attempt(FailureKind.NOT_RECORDED, "The broker acknowledged "
@@ -551,7 +524,7 @@ public final class OutboxRelay {
                         + "it is not sent again. Check the row (and the table's indexes); discard it if it "
                         + "was delivered"));
             }
-            return true;
+            return sighting != NotRecordedRows.Sighting.SEND;
         }
 
         /**
@@ -751,7 +724,7 @@ public final class OutboxRelay {
 
         private ExecutorService sequencer() {
             if (sequencerThread == null) {
-                sequencerThread = daemonThreads(ASSIGNERS, "-sequencer");
+                sequencerThread = RelayThreads.daemons(ASSIGNERS, name, "-sequencer");
             }
             return sequencerThread;
         }
@@ -1184,7 +1157,7 @@ public final class OutboxRelay {
                     }
                 }
                 boolean wasStored = entry.brokerSequence() <= last
-                        && !Long.valueOf(entry.brokerSequence()).equals(notStoredSequences.get(entry.id()));
+                        && !recorder.neverStored(entry.id(), entry.brokerSequence());
                 (wasStored ? stored : notStored).put(entry.id(), entry.brokerSequence());
             }
             if (moved > 0) {
@@ -1254,13 +1227,19 @@ public final class OutboxRelay {
             }
         }
 
+        @Override
+        public void failureSettled(OutboxEntry entry) {
+            unrecordedFailures.computeIfPresent(entry.aggregateKey(), (key, count) -> count > 1 ? count - 1 : null);
+        }
+
         private void remember(RelayRow row) {
             if (known.put(row.entry.id(), row.segment) == null) {
                 busy[row.segment]++;
             }
         }
 
-        private void forget(String id) {
+        @Override
+        public void forget(String id) {
             Integer segment = known.remove(id);
             if (segment != null) {
                 busy[segment]--;
@@ -1313,7 +1292,7 @@ public final class OutboxRelay {
                 fail(key, row, failure);
                 return;
             }
-            acknowledged.add(row);
+            recorder.acknowledged(row);
             Instant now = clock.instant();
             transport.acknowledged(now);
             metrics.published(row.sent, now);
@@ -1353,14 +1332,14 @@ public final class OutboxRelay {
                     } catch (RuntimeException e) {
                         logger.warn("Outbox relay: clearing the sequence id of refused row {} failed; resolving its "
                                             + "segment instead", entry.id(), e);
-                        notStoredSequences.put(entry.id(), row.sequence);
+                        recorder.clearLater(entry.id(), row.sequence);
                         startResolving(row.segment);
                     }
                 }
                 entry = entry.withBrokerSequence(row.sequence);
             }
             planner.forget(key);
-            failed.put(entry, attempt);
+            recorder.failed(entry, attempt);
             unrecordedFailures.merge(key, 1, Integer::sum);
             blockedKeys.add(key);
             ready.remove(key);
@@ -1371,217 +1350,22 @@ public final class OutboxRelay {
             }
         }
 
-        private boolean shouldFlush() {
-            int unrecorded = acknowledged.size() + failed.size();
-            return unrecorded >= batchSize / 2 || (unrecorded > 0 && (inFlightCount == 0
-                    || System.nanoTime() - lastFlushNanos > FLUSH_INTERVAL_NANOS));
-        }
-
-        /**
-         * Hands acknowledged rows (to be recorded SENT) and failed ones (with the failure policy's decision) to the
-         * recorder threads, which write them in one transaction per recording while this thread goes on sending.
-         * Up to {@value #RECORDERS} recordings run at once, on disjoint rows; rows stay in the working set (so no
-         * fetch sends them again), and an aggregate with a failure stays blocked, until their recording committed.
-         */
         void flush() {
-            lastFlushNanos = System.nanoTime();
-            if (recordings >= RECORDERS) {
-                return;
-            }
-            if (acknowledged.isEmpty() && failed.isEmpty()) {
-                releaseBlockedKeys();
-                return;
-            }
-            if (claims != null) {
-                dropUnowned();
-            }
-            List<RelayRow> rows = new ArrayList<>(acknowledged);
-            Map<OutboxEntry, Attempt> failedRows = new LinkedHashMap<>(failed);
-            Set<Integer> segments = claims == null ? Set.of() : segmentsOf(rows, failedRows.keySet());
-            long fence = claims == null ? Long.MAX_VALUE : fenceOf(segments);
-            Map<String, Long> clear = new HashMap<>();
-            failedRows.keySet().forEach(entry -> {
-                Long sequence = notStoredSequences.remove(entry.id());
-                if (sequence != null) {
-                    clear.put(entry.id(), sequence);
-                }
-            });
-            List<String> sentIds = new ArrayList<>(rows.size());
-            rows.forEach(r -> sentIds.add(r.entry.id()));
-            Instant failedAt = clock.instant();
-            List<Failure> failures = new ArrayList<>(failedRows.size());
-            failedRows.forEach((entry, attempt) -> failures.add(decide(entry, attempt, failedAt)));
-            acknowledged.clear();
-            failed.clear();
-            recordings++;
-            recorder().execute(() -> {
-                Throwable error = null;
-                Set<String> notMarked = ConcurrentHashMap.newKeySet();
-                try {
-                    Supplier<Set<String>> recording = () -> {
-                        Set<String> left = store.markSent(sentIds, clock.instant());
-                        store.recordFailures(failures);
-                        if (!clear.isEmpty()) {
-                            store.clearSequences(clear);
-                        }
-                        if (fence != Long.MAX_VALUE && System.nanoTime() - fence >= 0) {
-                            throw new IllegalStateException("The claim of a segment lapsed before its outcomes were "
-                                                                    + "recorded: not recording them");
-                        }
-                        return left;
-                    };
-                    // SENT alone is true whoever owns the segment now; failures and cleared ids change what a new
-                    // owner relies on (attempts, parking, the row's sequence id): fenced by the claims
-                    Set<String> unrecorded = failures.isEmpty() && clear.isEmpty() ? writes.recordSent(recording)
-                                                                                   : writes.write(segments, recording);
-                    notMarked.addAll(unrecorded);
-                } catch (Throwable e) {
-                    error = e;
-                }
-                recorded.add(new Recorded(rows, failedRows, failures, notMarked, clear, error));
-                signals.release();
-            });
+            recorder.flush();
         }
 
-        /**
-         * Leaves out of the next recording the rows of segments this node no longer owns: the broker's answer to
-         * their sends is for the new owner to find out (it resolves the segment), not for this node to record.
-         */
-        private void dropUnowned() {
-            // a refused (never stored) row of a lost segment: its id is cleared first, unfenced but only if it is
-            // still the one this node gave it, and before this node's producers of the segment close (the new owner
-            // resolves only after that), so that the new owner does not take it for stored
-            Map<String, Long> refused = new HashMap<>();
-            failed.forEach((entry, attempt) -> {
-                boolean unowned = !claims.owns(OutboxSegments.of(entry.aggregateId(), segmentCount));
-                if (unowned && entry.brokerSequence() != OutboxEntry.NO_SEQUENCE
-                        && (!attempt.kind().mayHaveBeenStored() || notStoredSequences.containsKey(entry.id()))) {
-                    refused.put(entry.id(), entry.brokerSequence());
-                }
-            });
-            if (!refused.isEmpty()) {
-                transactionManager.executeInTransaction(() -> store.clearSequences(refused));
-                refused.keySet().forEach(notStoredSequences::remove);
-            }
-            acknowledged.removeIf(row -> {
-                boolean unowned = !claims.owns(row.segment);
-                if (unowned) {
-                    forget(row.entry.id());
-                }
-                return unowned;
-            });
-            failed.keySet().removeIf(entry -> {
-                boolean unowned = !claims.owns(OutboxSegments.of(entry.aggregateId(), segmentCount));
-                if (unowned) {
-                    forget(entry.id());
-                    unrecordedFailures.computeIfPresent(entry.aggregateKey(), (k, n) -> n > 1 ? n - 1 : null);
-                }
-                return unowned;
-            });
-            releaseBlockedKeys();
-        }
-
-        /** The segments of the rows a recording writes. */
-        private Set<Integer> segmentsOf(List<RelayRow> rows, Set<OutboxEntry> failedRows) {
-            Set<Integer> segments = new HashSet<>();
-            rows.forEach(row -> segments.add(row.segment));
-            failedRows.forEach(entry -> segments.add(OutboxSegments.of(entry.aggregateId(), segmentCount)));
-            return segments;
-        }
-
-        /** The earliest moment a claim of these segments lapses locally: the recording must commit before. */
-        private long fenceOf(Set<Integer> segments) {
-            long fence = Long.MAX_VALUE;
-            long now = System.nanoTime();
-            for (Integer segment : segments) {
-                long until = claims.validUntilNanos(segment);
-                fence = fence == Long.MAX_VALUE || until - fence < 0 ? until : fence;
-            }
-            return fence == Long.MAX_VALUE ? now + Long.MAX_VALUE / 2 : fence;
-        }
-
-        /** The failure policy's decision; a policy that fails or decides nothing parks the row (nothing is lost). */
-        private Failure decide(OutboxEntry entry, Attempt attempt, Instant at) {
-            FailurePolicy.Decision decision;
-            try {
-                decision = failurePolicy.decide(entry, attempt.kind(), entry.attempts() + 1);
-            } catch (RuntimeException e) {
-                logger.error("Outbox failure policy failed for row {}; parking it", entry.id(), e);
-                decision = null;
-            }
-            if (decision == null || decision.outcome() == null
-                    || (decision.outcome() == Outcome.RETRY && decision.delay() == null)) {
-                return new Failure(entry.id(), attempt.kind(), attempt.error(), Outcome.PARK, at, at);
-            }
-            Duration delay = decision.delay() == null ? Duration.ZERO : decision.delay();
-            return new Failure(entry.id(), attempt.kind(), attempt.error(), decision.outcome(), at.plus(delay), at);
-        }
-
-        /** Applies finished recordings: their rows leave the working set; a failed one is retried. */
         private void applyRecorded() {
-            Recorded done;
-            while ((done = recorded.poll()) != null) {
-                recordings--;
-                if (done.error() != null) {
-                    notStoredSequences.putAll(done.cleared());
-                    acknowledged.addAll(0, done.rows());
-                    Map<OutboxEntry, Attempt> retry = new LinkedHashMap<>(done.failedRows());
-                    retry.putAll(failed);
-                    failed.clear();
-                    failed.putAll(retry);
-                    throw new IllegalStateException("Recording the outcome of " + done.rows().size()
-                            + " acknowledged and " + done.failures().size() + " failed row(s) failed; retrying",
-                                                    done.error());
-                }
-                done.rows().forEach(r -> forget(r.entry.id()));
-                done.failures().forEach(f -> forget(f.id()));
-                done.failedRows().keySet().forEach(entry -> unrecordedFailures.computeIfPresent(
-                        entry.aggregateKey(), (key, count) -> count > 1 ? count - 1 : null));
-                done.failures().stream().filter(f -> f.kind() == FailureKind.NOT_RECORDED)
-                    .forEach(f -> notRecorded.put(f.id(), PARKED));
-                releaseBlockedKeys();
-                done.failures().forEach(f -> metrics.failed(f.kind(), f.outcome()));
-                done.failures().stream().filter(f -> f.outcome() == Outcome.PARK)
-                    .forEach(f -> transport.parked(f.kind()));
-                if (!done.failures().isEmpty()) {
-                    Failure first = done.failures().get(0);
-                    logger.warn("Outbox relay: {} row(s) not acknowledged; first: row {} {} ({}) -> {}",
-                                done.failures().size(), first.id(), first.kind(), first.error(), first.outcome());
-                }
-                if (!done.notRecorded().isEmpty()) {
-                    logger.warn("Outbox relay: {} row(s) acknowledged by the broker were not recorded SENT (no longer "
-                                        + "pending where the update looked); they are not sent again and will be "
-                                        + "parked as NOT_RECORDED: {}", done.notRecorded().size(),
-                                done.notRecorded());
-                    metrics.notRecorded(done.notRecorded().size());
-                    done.notRecorded().forEach(id -> notRecorded.putIfAbsent(id, 0));
-                }
-            }
+            recorder.applyFinished();
         }
 
         /** Records everything acknowledged or failed so far and waits until it has committed. */
         void flushAndWait() throws InterruptedException {
-            while (recordings > 0 || !acknowledged.isEmpty() || !failed.isEmpty()) {
+            while (!recorder.idle()) {
                 flush();
                 awaitSignal(System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
                 applyRecorded();
             }
             releaseBlockedKeys();
-        }
-
-        private ExecutorService recorder() {
-            if (recorderThread == null) {
-                recorderThread = daemonThreads(RECORDERS, "-recorder");
-            }
-            return recorderThread;
-        }
-
-        private ExecutorService daemonThreads(int count, String suffix) {
-            return Executors.newFixedThreadPool(count, task -> {
-                Thread thread = new Thread(task, name + suffix);
-                thread.setDaemon(true);
-                return thread;
-            });
         }
 
         /**
@@ -1590,9 +1374,7 @@ public final class OutboxRelay {
          * claims must not be released, or a new owner could resolve a segment before those ids are committed.
          */
         boolean close() {
-            if (recorderThread != null) {
-                recorderThread.shutdown();
-            }
+            recorder.close();
             if (sequencerThread == null) {
                 return true;
             }
@@ -1608,7 +1390,8 @@ public final class OutboxRelay {
         }
 
         /** Once their failures are recorded, aggregates may be fetched again (the query holds back what must wait). */
-        private void releaseBlockedKeys() {
+        @Override
+        public void releaseBlockedKeys() {
             blockedKeys.removeIf(key -> !inFlight.containsKey(key) && !unrecordedFailures.containsKey(key));
         }
 
@@ -1617,11 +1400,11 @@ public final class OutboxRelay {
         }
 
         int acknowledgedCount() {
-            return acknowledged.size();
+            return recorder.acknowledgedCount();
         }
 
         int failedCount() {
-            return failed.size();
+            return recorder.failedCount();
         }
 
         long nextDeadlineNanos() {
@@ -1686,11 +1469,6 @@ public final class OutboxRelay {
 
     /** Rows given sequence ids that are being persisted (before any of them is sent), and the outcome. */
     private record Assignment(List<RelayRow> rows, CompletableFuture<Set<String>> result) {
-    }
-
-    /** A recording that finished: what it covered, and its error if it failed. */
-    private record Recorded(List<RelayRow> rows, Map<OutboxEntry, Attempt> failedRows, List<Failure> failures,
-                            Set<String> notRecorded, Map<String, Long> cleared, Throwable error) {
     }
 
     /** A producer session being opened (or whose opening failed), for {@link Pipeline#sessionOpen}. */

@@ -89,8 +89,6 @@ public final class OutboxRelay {
     private static final int DISPATCH_GROUP = 64;
     /** With sequence ids: the longest a ready row waits for others to be sent with (one transaction for all). */
     private static final long DISPATCH_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
-    /** The longest wait before a producer that could not be opened is tried again. */
-    private static final long MAX_OPEN_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(30);
 
     private final OutboxStore store;
     private final OutboxPublisher publisher;
@@ -368,7 +366,7 @@ public final class OutboxRelay {
      * Fetching alternates full scans and reads ahead by position; see {@link #fetch()} for why reading ahead never
      * lets a row overtake an earlier one of its aggregate.
      */
-    private final class Pipeline implements OutcomeRecorder.WorkingSet {
+    private final class Pipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycle.WorkingSet {
         private final boolean pipelinePerKey = publisher.failsLaterSendsAfterAFailure();
         private final Map<String, ArrayDeque<RelayRow>> queued = new HashMap<>();
         private final Map<String, ArrayDeque<RelayRow>> inFlight = new HashMap<>();
@@ -377,21 +375,6 @@ public final class OutboxRelay {
         private final Map<String, Integer> known = new HashMap<>();
         /** Per segment, how many rows of it are in the working set. */
         private final int[] busy = new int[segmentCount];
-        /** Owned segments whose rows may be sent (claims mode; every segment otherwise). */
-        private final Set<Integer> active = new HashSet<>();
-        /** Owned segments to be resolved (ask the broker what it stored) before their rows are sent. */
-        private final Set<Integer> resolving = new HashSet<>();
-        /** Per resolving segment, when to try again after a failed resolution. */
-        private final Map<Integer, Long> resolveAfter = new HashMap<>();
-        /** Segments lost or being released: their producers are closed (and claims released) once they are idle. */
-        private final Set<Integer> closing = new HashSet<>();
-        /** Producer sessions opened since the segment was last resolved, by topic + NUL + segment. */
-        private final Map<String, OutboxPublisher.Session> sessions = new HashMap<>();
-        /**
-         * Sessions being opened, or whose opening failed (kept, with the failure, until it may be tried again): topic
-         * + NUL + segment. Openings never block this thread: a topic whose lookup hangs holds up only its own rows.
-         */
-        private final Map<String, Opening> openings = new HashMap<>();
         /** Rows (in flight, not yet sent, no sequence id yet) waiting for their session to open, by session. */
         private final Map<String, List<RelayRow>> waitingForSession = new LinkedHashMap<>();
         /**
@@ -401,16 +384,27 @@ public final class OutboxRelay {
         private int waitingCount;
         /** Aggregates with a row waiting for its session: their later rows are not queued meanwhile. */
         private final Set<String> waitingKeys = new HashSet<>();
-        /** Segments whose resolution started (their sessions were closed), with the openings it waits for. */
-        private final Map<Integer, List<Opening>> resolutionStarted = new HashMap<>();
         private final Set<String> blockedKeys = new HashSet<>();
         private final ArrayDeque<RelayRow> sendOrder = new ArrayDeque<>();
         private final Queue<RelayRow> completions = new ConcurrentLinkedQueue<>();
         private final Semaphore signals = new Semaphore(0);
+        /** The producer sessions per topic (and segment), opened without blocking this thread. */
+        private final ProducerSessions sessions = new ProducerSessions(publisher, sequenced, ackTimeout, pollInterval,
+                                                                       transport, System::nanoTime, signals::release);
+        /** Plans the reads of pending rows (full scans, continuations, the held-back prefix). */
+        private final FetchPlanner planner = new FetchPlanner(store, transactionManager, clock, System::nanoTime,
+                                                              batchSize, pollInterval, name);
+        private long lastDispatchNanos = System.nanoTime();
         /** Records the outcomes (SENT, failures) on a thread of its own. */
         private final OutcomeRecorder recorder = new OutcomeRecorder(
                 store, transactionManager, writes, claims, failurePolicy, clock, System::nanoTime, segmentCount,
                 batchSize, name, metrics, transport, notRecorded, this, signals::release);
+        /** Which owned segments may send, are resolving or closing (claims mode). */
+        private final SegmentLifecycle lifecycle = new SegmentLifecycle(
+                claims, segmentCount, allSegments, sessions,
+                new SegmentResolver(store, transactionManager, writes, claims, sessions, topics, recorder::neverStored,
+                                    clock, System::nanoTime, ackTimeout),
+                planner, pollInterval, System::nanoTime, this);
         /**
          * With sequence ids: prepared rows waiting while {@value #ASSIGNERS} assignments run; they get their ids (and
          * are sent) with the next one.
@@ -426,10 +420,6 @@ public final class OutboxRelay {
         private final Map<String, Integer> unrecordedFailures = new HashMap<>();
         private int queuedCount;
         private int inFlightCount;
-        /** Plans the reads of pending rows (full scans, continuations, the held-back prefix). */
-        private final FetchPlanner planner = new FetchPlanner(store, transactionManager, clock, System::nanoTime,
-                                                              batchSize, pollInterval, name);
-        private long lastDispatchNanos = System.nanoTime();
 
         /**
          * Collects acknowledgements, records them, fetches when the working set runs low, sends what may be sent,
@@ -443,7 +433,7 @@ public final class OutboxRelay {
             }
             collect();
             sendAssigned();
-            maintainSegments();
+            lifecycle.maintain();
             admitWaiting();
             if (recorder.shouldFlush(inFlightCount)) {
                 flush();
@@ -478,7 +468,7 @@ public final class OutboxRelay {
         int fetch() {
             int skipAhead = 0;
             while (true) {
-                FetchPlanner.Read read = planner.read(skipAhead, known.size(), sendableSegments());
+                FetchPlanner.Read read = planner.read(skipAhead, known.size(), lifecycle.sendableSegments());
                 int added = 0;
                 int deferred = 0;
                 for (OutboxEntry entry : read.rows()) {
@@ -546,7 +536,7 @@ public final class OutboxRelay {
                 String key = keys.next();
                 keys.remove();
                 ArrayDeque<RelayRow> rows = queued.get(key);
-                if (rows != null && !rows.isEmpty() && !mayStillSend(rows.peek().segment)) {
+                if (rows != null && !rows.isEmpty() && !lifecycle.mayStillSend(rows.peek().segment)) {
                     dropQueued(key); // segment lost, released, or its claim not extended in time: fetched again later
                     continue;
                 }
@@ -656,7 +646,7 @@ public final class OutboxRelay {
                 for (RelayRow row : ready) {
                     row.sequence = claims.nextSequence(row.segment);
                     sequences.put(row.entry.id(), row.sequence);
-                    row.session = sessions.get(sessionKey(row.topic, row.segment));
+                    row.session = sessions.get(row.topic, row.segment);
                     partitions.put(row.entry.id(), row.session.partitionOf(row.entry.aggregateId()));
                 }
             } catch (RuntimeException e) {
@@ -701,7 +691,7 @@ public final class OutboxRelay {
                 }
                 for (RelayRow row : done.rows()) {
                     if (notAssigned.contains(row.entry.id()) || !stillSendable(row)
-                            || row.session != sessions.get(sessionKey(row.topic, row.segment))) {
+                            || row.session != sessions.get(row.topic, row.segment)) {
                         retract(row); // no longer pending, the claim lapsed, or an earlier row of its aggregate
                                       // failed (or a send of its segment had an unknown outcome) meanwhile, or its
                                       // session was opened again (its partition was stored for the old one)
@@ -719,7 +709,7 @@ public final class OutboxRelay {
          */
         private boolean stillSendable(RelayRow row) {
             return !row.done && !row.voided && !blockedKeys.contains(row.entry.aggregateKey())
-                    && mayStillSend(row.segment);
+                    && lifecycle.mayStillSend(row.segment);
         }
 
         private ExecutorService sequencer() {
@@ -738,8 +728,8 @@ public final class OutboxRelay {
          * again, so that other rows of it fail at once instead of each waiting for the broker.
          */
         private boolean sessionOpen(RelayRow row) {
-            String session = sessionKey(row.topic, row.segment);
-            if (sessions.containsKey(session)) {
+            String session = sessions.key(row.topic, row.segment);
+            if (sessions.isOpen(session)) {
                 return true;
             }
             List<RelayRow> alreadyWaiting = waitingForSession.get(session);
@@ -747,7 +737,7 @@ public final class OutboxRelay {
                 startWaiting(row, alreadyWaiting);
                 return false;
             }
-            Opening opening = opening(row.topic, row.segment);
+            ProducerSessions.Opening opening = sessions.opening(row.topic, row.segment);
             if (opening.failure != null) {
                 opening.reported = true;
                 leaveInFlight(row);
@@ -761,15 +751,8 @@ public final class OutboxRelay {
             if (sequenced) {
                 claims.raise(row.segment, opening.future.join().highestStored());
             }
-            sessions.put(session, opening.future.join());
-            openings.remove(session);
-            transport.available(row.topic);
+            sessions.opened(session, row.topic, opening.future.join());
             return true;
-        }
-
-        /** Sessions are per topic and segment with sequence ids, per topic (one shared producer) without. */
-        private String sessionKey(String topic, int segment) {
-            return sequenced ? topic + '\u0000' + segment : topic;
         }
 
         private void startWaiting(RelayRow row, List<RelayRow> waiting) {
@@ -792,69 +775,6 @@ public final class OutboxRelay {
         }
 
         /**
-         * The opening of a session, started when none runs or a failed one may be tried again, with its outcome
-         * settled: a failure (or no answer within the ack timeout) is recorded with when to try again (backing off
-         * from {@code pollInterval} up to 30 seconds).
-         */
-        private Opening opening(String topic, int segment) {
-            String session = sessionKey(topic, segment);
-            long now = System.nanoTime();
-            Opening opening = openings.get(session);
-            if (opening != null) {
-                settle(opening, now);
-                if (opening.failure == null || !opening.reported || now - opening.retryAfterNanos < 0) {
-                    return opening; // a failure is handed to the rows (or resolution) waiting for it before a retry
-                }
-            }
-            CompletableFuture<OutboxPublisher.Session> future;
-            try {
-                future = sequenced ? publisher.openSession(topic, segment) // without ids: only ready the producer
-                                   : publisher.prepare(topic)
-                                              .thenApply(ready -> OutboxPublisher.Session.NOTHING_STORED);
-            } catch (RuntimeException e) {
-                future = CompletableFuture.failedFuture(e);
-            }
-            Opening started = new Opening(topic, future, now, opening == null ? 0 : opening.failures + 1);
-            future.whenComplete((result, error) -> signals.release());
-            openings.put(session, started);
-            settle(started, now);
-            if (opening != null && started.failure == null) {
-                logger.debug("Outbox relay: opening the producer for {} (segment {}) again", topic, segment);
-            }
-            return started;
-        }
-
-        private void settle(Opening opening, long now) {
-            if (opening.failure != null) {
-                return;
-            }
-            if (!opening.future.isDone()) {
-                if (now - opening.startedNanos - ackTimeout.toNanos() < 0) {
-                    return;
-                }
-                opening.failure = new Attempt(FailureKind.TIMEOUT, "Opening the producer did not complete within the "
-                        + "relay's ack timeout of " + ackTimeout);
-            } else if (opening.future.isCompletedExceptionally()) {
-                Throwable error = opening.future.handle((result, e) -> e).join();
-                opening.failure = attemptOf(error instanceof CompletionException && error.getCause() != null
-                                                    ? error.getCause() : error);
-            } else {
-                return;
-            }
-            // a refusal (e.g. the topic does not exist) is asked again by the next row: an operator may have fixed it
-            long backoff = !opening.failure.kind().isRetryable() ? 0
-                    : Math.min(pollInterval.toNanos() << Math.min(opening.failures, 5), MAX_OPEN_BACKOFF_NANOS);
-            opening.retryAfterNanos = now + backoff;
-            if (opening.failure.kind().isRetryable()) { // a refusal parks its rows instead
-                transport.unavailable(opening.destination, opening.failure.kind() + ": " + opening.failure.error());
-            }
-            if (opening.failures == 0 && backoff > 0) {
-                logger.warn("Outbox relay: could not open a producer ({}); its rows are failed until it is tried "
-                                    + "again in {} ms", opening.failure.error(), TimeUnit.NANOSECONDS.toMillis(backoff));
-            }
-        }
-
-        /**
          * Sends the rows whose session opened, and fails those whose session could not be opened with that failure
          * (once: the next row asks again after the backoff); the others keep waiting.
          */
@@ -862,21 +782,17 @@ public final class OutboxRelay {
             if (waitingForSession.isEmpty()) {
                 return;
             }
-            long now = System.nanoTime();
             List<RelayRow> admitted = new ArrayList<>();
             for (Iterator<Map.Entry<String, List<RelayRow>>> it = waitingForSession.entrySet().iterator(); it.hasNext(); ) {
                 Map.Entry<String, List<RelayRow>> waiting = it.next();
-                Opening opening = openings.get(waiting.getKey());
-                if (opening != null) {
-                    settle(opening, now);
-                    if (opening.failure == null && !opening.future.isDone()) {
-                        continue;
-                    }
+                ProducerSessions.Opening opening = sessions.settled(waiting.getKey());
+                if (opening != null && opening.underWay()) {
+                    continue;
                 }
                 it.remove();
                 for (RelayRow row : waiting.getValue()) {
                     stopWaiting(row);
-                    if (opening != null && opening.failure != null && mayStillSend(row.segment)) {
+                    if (opening != null && opening.failure != null && lifecycle.mayStillSend(row.segment)) {
                         opening.reported = true;
                         leaveInFlight(row);
                         fail(row.entry.aggregateKey(), row, opening.failure);
@@ -933,7 +849,7 @@ public final class OutboxRelay {
             if (row.sequence != OutboxEntry.NO_SEQUENCE) {
                 // its id may be persisted but was never sent: no higher id of the segment may be stored before the
                 // segment is resolved (which clears it), or a later resolution would take it for stored
-                startResolving(row.segment);
+                lifecycle.startResolving(row.segment);
             }
         }
 
@@ -966,249 +882,13 @@ public final class OutboxRelay {
             }
         }
 
-        /** Whether rows of {@code segment} may be sent now: owned, resolved, and its claim recently extended. */
-        private boolean mayStillSend(int segment) {
-            return claims == null || (active.contains(segment) && claims.isValid(segment));
+        @Override
+        public boolean idle(int segment) {
+            return busy[segment] == 0;
         }
 
-        /** The segments whose rows are fetched: every one without claims, else the active ones with a valid claim. */
-        private Set<Integer> sendableSegments() {
-            if (claims == null) {
-                return allSegments;
-            }
-            Set<Integer> sendable = new HashSet<>(active);
-            sendable.removeIf(segment -> !claims.isValid(segment));
-            return sendable;
-        }
-
-        /**
-         * Claim work and segment transitions (claims mode): a round of claims when due; lost and surplus segments
-         * stop sending and, once idle, have their producers closed (and surplus claims released); gained segments
-         * and segments with a send of unknown outcome are resolved once idle.
-         */
-        private void maintainSegments() {
-            if (claims == null) {
-                return;
-            }
-            closeLapsed(); // first: the round below fails while the database is unreachable
-            if (claims.roundDue()) {
-                SegmentClaims.Changes changes = claims.round();
-                changes.lost().forEach(this::stopSegment);
-                changes.gained().forEach(segment -> {
-                    closing.remove(segment); // lost and claimed again: its producers are reopened by the resolution
-                    startResolving(segment);
-                });
-                claims.surplus().forEach(this::stopSegment);
-            }
-            // also after a round that failed half-way: owned segments are resolved, others stop
-            for (int segment = 0; segment < segmentCount; segment++) {
-                boolean owned = claims.owns(segment) && !claims.isReleasing(segment);
-                boolean tracked = active.contains(segment) || resolving.contains(segment);
-                if (owned && !tracked && !closing.contains(segment)) {
-                    startResolving(segment);
-                } else if (!owned && tracked) {
-                    stopSegment(segment);
-                }
-            }
-            for (Iterator<Integer> it = closing.iterator(); it.hasNext(); ) {
-                int segment = it.next();
-                if (busy[segment] == 0) {
-                    it.remove();
-                    closeSessions(segment);
-                    if (claims.owns(segment)) {
-                        claims.release(segment);
-                    }
-                }
-            }
-            long now = System.nanoTime();
-            for (Integer segment : new ArrayList<>(resolving)) {
-                Long after = resolveAfter.get(segment);
-                if (busy[segment] == 0 && claims.isValid(segment)
-                        && (after == null || now - after >= 0)) {
-                    resolve(segment);
-                }
-            }
-        }
-
-        /**
-         * Closes at once the producers of the segments whose claim lapsed locally (no successful round for half the
-         * claim timeout, e.g. the database is unreachable while the broker is not): another node may claim them soon,
-         * and its producers need the names this node's hold. Rows in flight there fail (their outcome is found out by
-         * a resolution); the segment is resolved again if its claim comes back.
-         */
-        private void closeLapsed() {
-            for (int segment = 0; segment < segmentCount; segment++) {
-                boolean open = active.contains(segment) || resolutionStarted.containsKey(segment);
-                if (open && claims.owns(segment) && !claims.isValid(segment)) {
-                    logger.info("Outbox relay: the claim of segment {} lapsed (no claim round succeeded in time); "
-                                        + "closing its producers", segment);
-                    active.remove(segment);
-                    resolving.add(segment); // resolved again before it sends, once its claim is extended
-                    resolutionStarted.remove(segment);
-                    dropQueuedOf(segment);
-                    closeSessions(segment);
-                }
-            }
-        }
-
-        /** Stops sending a segment's rows (lost or released): queued ones are dropped, in-flight ones finish. */
-        private void stopSegment(int segment) {
-            active.remove(segment);
-            resolving.remove(segment);
-            resolutionStarted.remove(segment);
-            resolveAfter.remove(segment);
-            closing.add(segment);
-            dropQueuedOf(segment);
-        }
-
-        /**
-         * Stops sending a segment's rows until it is resolved: a segment just claimed, or one with a send whose
-         * outcome is unknown (its later sends on the same producer must wait until the broker says what it stored).
-         */
-        private void startResolving(int segment) {
-            if (claims.owns(segment) && !closing.contains(segment)) {
-                active.remove(segment);
-                resolving.add(segment);
-                dropQueuedOf(segment);
-            }
-        }
-
-        private void closeSessions(int segment) {
-            sessions.keySet().removeIf(session -> session.endsWith("\u0000" + segment));
-            openings.keySet().removeIf(session -> session.endsWith("\u0000" + segment));
-            publisher.closeSegment(segment);
-        }
-
-        /**
-         * Asks the broker what it stored of the segment's rows that carry a sequence id: a new session per topic
-         * returns the last sequence id stored under the segment's producer name. Rows at or below it were stored
-         * (recorded SENT now, never sent again); rows above it were not (their id is cleared: they get a new one).
-         * Nothing of an earlier session can be stored after the new one opened, so the answer is final.
-         */
-        private void resolve(int segment) {
-            List<Opening> awaited = resolutionStarted.get(segment);
-            if (awaited == null) {
-                closeSessions(segment); // nothing sent before can be stored once the new sessions are open
-                awaited = new ArrayList<>();
-                resolutionStarted.put(segment, awaited);
-            } else {
-                long now = System.nanoTime();
-                if (!awaited.isEmpty() && awaited.stream().noneMatch(o -> o.future.isDone()
-                        || now - o.startedNanos - ackTimeout.toNanos() >= 0)) {
-                    return; // nothing new to learn yet: no database read per step while the broker is asked
-                }
-            }
-            List<OutboxStore.Sequenced> sequencedRows =
-                    transactionManager.fetchInTransaction(() -> store.fetchSequencedWithPartitions(segment));
-            List<OutboxEntry> rows = sequencedRows.stream().map(OutboxStore.Sequenced::entry).toList();
-            Map<String, OutboxPublisher.Session> opened = new HashMap<>();
-            try {
-                boolean waiting = false;
-                awaited.clear();
-                for (OutboxEntry entry : rows) {
-                    Optional<String> topic = topics.of(entry); // a failure: resolved again later
-                    if (topic.isEmpty() || opened.containsKey(topic.get())) {
-                        continue;
-                    }
-                    Opening opening = opening(topic.get(), segment);
-                    if (opening.failure == null && !opening.future.isDone()) {
-                        waiting = true; // asked again at a later step: this thread never waits for the broker
-                        awaited.add(opening);
-                        continue;
-                    }
-                    opened.put(topic.get(), sessionFor(opening));
-                }
-                if (waiting) {
-                    return;
-                }
-            } catch (RuntimeException e) {
-                resolutionStarted.remove(segment);
-                closeSessions(segment);
-                resolveAfter.put(segment, System.nanoTime() + pollInterval.toNanos());
-                logger.info("Outbox relay: resolving segment {} failed ({}); trying again in {}", segment,
-                            e.getMessage(), pollInterval);
-                return;
-            }
-            resolutionStarted.remove(segment);
-            if (!claims.isValid(segment)) {
-                closeSessions(segment);
-                return;
-            }
-            Map<String, Long> stored = new HashMap<>();
-            Map<String, Long> notStored = new HashMap<>();
-            int moved = 0;
-            for (OutboxStore.Sequenced row : sequencedRows) {
-                OutboxEntry entry = row.entry();
-                Optional<String> topic = topics.of(entry);
-                OutboxPublisher.Session session = topic.map(opened::get).orElse(null);
-                if (session == null) { // no topic, or the topic refuses producers: nothing can be stored there
-                    notStored.put(entry.id(), entry.brokerSequence());
-                    continue;
-                }
-                // what the broker stored in the partition the row was sent to: the key may route elsewhere now
-                // (partitions added); a partition that no longer exists holds nothing (sent again: at least once)
-                long last;
-                if (row.partition() == OutboxStore.Sequenced.NO_PARTITION) {
-                    last = session.lastStored(entry.aggregateId()); // its id was stored by a version before schema 5
-                } else {
-                    last = session.lastStoredIn(row.partition());
-                    if (session.partitionOf(entry.aggregateId()) != row.partition()) {
-                        moved++;
-                    }
-                }
-                boolean wasStored = entry.brokerSequence() <= last
-                        && !recorder.neverStored(entry.id(), entry.brokerSequence());
-                (wasStored ? stored : notStored).put(entry.id(), entry.brokerSequence());
-            }
-            if (moved > 0) {
-                logger.info("Outbox relay: segment {}: {} row(s) were sent to a partition their key no longer routes "
-                                    + "to (partitions were added to their topic); resolved against that partition",
-                            segment, moved);
-            }
-            for (Map.Entry<String, OutboxPublisher.Session> session : opened.entrySet()) {
-                if (session.getValue() != null) {
-                    String key = session.getKey() + '\u0000' + segment;
-                    sessions.put(key, session.getValue());
-                    openings.remove(key);
-                    transport.available(session.getKey());
-                    claims.raise(segment, session.getValue().highestStored());
-                }
-            }
-            writes.write(Set.of(segment), () -> {
-                store.markStored(stored, clock.instant());
-                store.clearSequences(notStored);
-                return null;
-            });
-            resolving.remove(segment);
-            resolveAfter.remove(segment);
-            active.add(segment);
-            planner.rescanFromStart();
-            if (!rows.isEmpty()) {
-                logger.info("Outbox relay: segment {} resolved: {} row(s) the broker had stored recorded SENT, {} "
-                                    + "row(s) it had not get new sequence ids", segment, stored.size(),
-                            notStored.size());
-            }
-        }
-
-        /**
-         * The session an opening for a resolution gave; {@code null} when the topic refuses producers for good
-         * (unknown, refused): then none of the segment's rows can have been stored there since. A failure that may
-         * pass (broker unreachable, the name still held by another node, not authorized or not found yet) is thrown:
-         * the resolution is retried.
-         */
-        private OutboxPublisher.Session sessionFor(Opening opening) {
-            if (opening.failure == null) {
-                return opening.future.join();
-            }
-            opening.reported = true;
-            FailureKind kind = opening.failure.kind();
-            if (kind.mayHaveBeenStored() || kind == FailureKind.NOT_AUTHORIZED || kind == FailureKind.NOT_FOUND) {
-                throw new IllegalStateException(opening.failure.error());
-            }
-            return null;
-        }
-
-        private void dropQueuedOf(int segment) {
+        @Override
+        public void dropQueuedOf(int segment) {
             for (String key : new ArrayList<>(queued.keySet())) {
                 ArrayDeque<RelayRow> rows = queued.get(key);
                 if (!rows.isEmpty() && rows.peek().segment == segment) {
@@ -1314,11 +994,11 @@ public final class OutboxRelay {
             if (attempt.kind() == FailureKind.UNAVAILABLE && row.topic != null) {
                 // the connection or the producer itself is gone (closed under the relay, fenced): the next row of its
                 // topic opens the session again instead of failing against a producer that no longer sends
-                sessions.remove(sessionKey(row.topic, row.segment));
+                sessions.lost(row.topic, row.segment);
             }
             if (sequenced && row.sequence != OutboxEntry.NO_SEQUENCE) {
                 if (attempt.kind().mayHaveBeenStored() && !row.notStored) {
-                    startResolving(row.segment); // later sends of this segment wait until the broker says what it has
+                    lifecycle.startResolving(row.segment); // later sends of this segment wait until the broker says what it has
                 } else {
                     // refused, or never sent: later ids of its segment may be stored, so a resolution would take it
                     // for stored; its id is cleared now, or (database trouble) kept known here and cleared with the
@@ -1333,7 +1013,7 @@ public final class OutboxRelay {
                         logger.warn("Outbox relay: clearing the sequence id of refused row {} failed; resolving its "
                                             + "segment instead", entry.id(), e);
                         recorder.clearLater(entry.id(), row.sequence);
-                        startResolving(row.segment);
+                        lifecycle.startResolving(row.segment);
                     }
                 }
                 entry = entry.withBrokerSequence(row.sequence);
@@ -1410,13 +1090,7 @@ public final class OutboxRelay {
         long nextDeadlineNanos() {
             RelayRow oldest = sendOrder.peek();
             long deadline = oldest == null ? System.nanoTime() + ackTimeout.toNanos() : oldest.deadlineNanos;
-            for (String session : waitingForSession.keySet()) {
-                Opening opening = openings.get(session);
-                if (opening != null && opening.failure == null) {
-                    deadline = Math.min(deadline, opening.startedNanos + ackTimeout.toNanos());
-                }
-            }
-            return deadline;
+            return sessions.earliestDeadline(waitingForSession.keySet(), deadline);
         }
 
         void awaitSignal(long deadlineNanos) throws InterruptedException {
@@ -1469,27 +1143,6 @@ public final class OutboxRelay {
 
     /** Rows given sequence ids that are being persisted (before any of them is sent), and the outcome. */
     private record Assignment(List<RelayRow> rows, CompletableFuture<Set<String>> result) {
-    }
-
-    /** A producer session being opened (or whose opening failed), for {@link Pipeline#sessionOpen}. */
-    private static final class Opening {
-        private final String destination;
-        private final CompletableFuture<OutboxPublisher.Session> future;
-        private final long startedNanos;
-        /** Failed openings of the same session right before this one (for the backoff). */
-        private final int failures;
-        private Attempt failure;
-        private long retryAfterNanos;
-        /** Whether its failure was handed to a row or a resolution: only then is the opening tried again. */
-        private boolean reported;
-
-        private Opening(String destination, CompletableFuture<OutboxPublisher.Session> future, long startedNanos,
-                        int failures) {
-            this.destination = destination;
-            this.future = future;
-            this.startedNanos = startedNanos;
-            this.failures = failures;
-        }
     }
 
     private static Duration min(Duration a, Duration b) {

@@ -80,11 +80,6 @@ public final class OutboxRelay {
     private static final Logger logger = LoggerFactory.getLogger(OutboxRelay.class);
     /** The payload of a row whose payload could not be serialized at capture. */
     private static final String PARKED_AT_CAPTURE = "null";
-    /**
-     * With sequence ids: assignments (transactions persisting the ids of a group of rows before they are sent) that
-     * may run at once; their rows are sent in id order whichever commits first.
-     */
-    private static final int ASSIGNERS = 2;
     /** With sequence ids: rows sent together once this many aggregates are ready (see {@code dispatchDue}). */
     private static final int DISPATCH_GROUP = 64;
     /** With sequence ids: the longest a ready row waits for others to be sent with (one transaction for all). */
@@ -405,17 +400,28 @@ public final class OutboxRelay {
                 new SegmentResolver(store, transactionManager, writes, claims, sessions, topics, recorder::neverStored,
                                     clock, System::nanoTime, ackTimeout),
                 planner, pollInterval, System::nanoTime, this);
-        /**
-         * With sequence ids: prepared rows waiting while {@value #ASSIGNERS} assignments run; they get their ids (and
-         * are sent) with the next one.
-         */
-        private final List<RelayRow> toAssign = new ArrayList<>();
-        /**
-         * Assignments whose ids are being persisted on the sequencer threads, in id order: their rows are sent in this
-         * order, each assignment once it and every earlier one are done, which keeps each segment's sends in id order.
-         */
-        private final ArrayDeque<Assignment> assigning = new ArrayDeque<>();
-        private ExecutorService sequencerThread;
+        /** With sequence ids: gives prepared rows their ids, persisted before they are sent. */
+        private final Sequencer sequencer = new Sequencer(store, writes, claims, sessions, name, new Sequencer.Rows() {
+            @Override
+            public boolean stillSendable(RelayRow row) {
+                return Pipeline.this.stillSendable(row);
+            }
+
+            @Override
+            public boolean sessionOpen(RelayRow row) {
+                return Pipeline.this.sessionOpen(row);
+            }
+
+            @Override
+            public void retract(RelayRow row) {
+                Pipeline.this.retract(row);
+            }
+
+            @Override
+            public void send(RelayRow row) {
+                Pipeline.this.send(row);
+            }
+        }, signals::release);
         /** Per aggregate, failures not yet committed: its later rows must not be fetched before they are. */
         private final Map<String, Integer> unrecordedFailures = new HashMap<>();
         private int queuedCount;
@@ -601,106 +607,14 @@ public final class OutboxRelay {
             return true;
         }
 
-        /**
-         * Sends prepared rows, in order, with segment claims and a transport with sequence ids: each row first gets the
-         * next sequence id of its segment, persisted (with the segment's reservation in the token store, when it runs
-         * out) before it is sent: a re-send after a crash reuses it, and the broker drops the copy. The ids are
-         * persisted on the sequencer thread while this thread goes on collecting acknowledgements and recording them;
-         * the rows are sent by {@link #sendAssigned} once the ids are committed.
-         */
+        /** With sequence ids: prepared rows get their ids, persisted, and are sent once those committed. */
         private void transmit(List<RelayRow> rows) {
-            toAssign.addAll(rows);
-            assignNext();
+            sequencer.add(rows);
         }
 
-        /**
-         * Gives the rows waiting for ids their ids and starts persisting them, unless {@value #ASSIGNERS} assignments
-         * are in progress.
-         * Rows whose segment may no longer be sent, or whose aggregate failed meanwhile, are not sent (retracted).
-         */
-        private void assignNext() {
-            if (assigning.size() >= ASSIGNERS || toAssign.isEmpty()) {
-                return;
-            }
-            List<RelayRow> rows = new ArrayList<>(toAssign);
-            toAssign.clear();
-            Map<Integer, Integer> needed = new HashMap<>();
-            List<RelayRow> ready = new ArrayList<>(rows.size());
-            for (RelayRow row : rows) {
-                if (!stillSendable(row)) {
-                    retract(row);
-                } else if (!sessionOpen(row)) {
-                    continue; // failed (e.g. unknown topic), or waits for its session to open
-                } else {
-                    ready.add(row);
-                    needed.merge(row.segment, 1, Integer::sum);
-                }
-            }
-            if (ready.isEmpty()) {
-                return;
-            }
-            Map<String, Long> sequences = new LinkedHashMap<>();
-            Map<String, Integer> partitions = new HashMap<>();
-            try {
-                claims.reserve(needed);
-                for (RelayRow row : ready) {
-                    row.sequence = claims.nextSequence(row.segment);
-                    sequences.put(row.entry.id(), row.sequence);
-                    row.session = sessions.get(row.topic, row.segment);
-                    partitions.put(row.entry.id(), row.session.partitionOf(row.entry.aggregateId()));
-                }
-            } catch (RuntimeException e) {
-                ready.forEach(this::retract); // ids may be taken: their segments are resolved first
-                throw e;
-            }
-            CompletableFuture<Set<String>> result = new CompletableFuture<>();
-            assigning.add(new Assignment(ready, result));
-            Set<Integer> segments = Set.copyOf(needed.keySet());
-            Runnable persist = () -> {
-                try {
-                    result.complete(writes.write(segments, () -> store.assignSequences(sequences, partitions)));
-                } catch (Throwable e) {
-                    result.completeExceptionally(e);
-                }
-                signals.release();
-            };
-            try {
-                sequencer().execute(persist);
-            } catch (RuntimeException e) {
-                result.completeExceptionally(e);
-            }
-        }
-
-        /**
-         * Sends the rows of the finished assignments, oldest first (one waits for every earlier one), in order: each
-         * only if its segment may still be sent, it is still pending, and no earlier row of its aggregate failed
-         * meanwhile. Then starts the next assignment. Without sequence ids there is none: nothing to do.
-         * A failed assignment retracts its rows (their ids may be persisted: their segments are resolved first).
-         */
+        /** Sends the rows whose sequence ids committed (nothing to do without sequence ids). */
         void sendAssigned() {
-            while (!assigning.isEmpty() && assigning.peek().result().isDone()) {
-                Assignment done = assigning.poll();
-                Set<String> notAssigned;
-                try {
-                    notAssigned = done.result().join();
-                } catch (RuntimeException e) {
-                    done.rows().forEach(this::retract);
-                    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-                    throw cause instanceof RuntimeException runtime ? runtime
-                            : new IllegalStateException("Persisting broker sequence ids failed", cause);
-                }
-                for (RelayRow row : done.rows()) {
-                    if (notAssigned.contains(row.entry.id()) || !stillSendable(row)
-                            || row.session != sessions.get(row.topic, row.segment)) {
-                        retract(row); // no longer pending, the claim lapsed, or an earlier row of its aggregate
-                                      // failed (or a send of its segment had an unknown outcome) meanwhile, or its
-                                      // session was opened again (its partition was stored for the old one)
-                    } else {
-                        send(row);
-                    }
-                }
-            }
-            assignNext();
+            sequencer.sendFinished();
         }
 
         /**
@@ -710,13 +624,6 @@ public final class OutboxRelay {
         private boolean stillSendable(RelayRow row) {
             return !row.done && !row.voided && !blockedKeys.contains(row.entry.aggregateKey())
                     && lifecycle.mayStillSend(row.segment);
-        }
-
-        private ExecutorService sequencer() {
-            if (sequencerThread == null) {
-                sequencerThread = RelayThreads.daemons(ASSIGNERS, name, "-sequencer");
-            }
-            return sequencerThread;
         }
 
         /**
@@ -1055,18 +962,7 @@ public final class OutboxRelay {
          */
         boolean close() {
             recorder.close();
-            if (sequencerThread == null) {
-                return true;
-            }
-            sequencerThread.shutdown();
-            try {
-                if (sequencerThread.awaitTermination(ackTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                    return true;
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return sequencerThread.isTerminated();
+            return sequencer.close(ackTimeout);
         }
 
         /** Once their failures are recorded, aggregates may be fetched again (the query holds back what must wait). */
@@ -1139,10 +1035,6 @@ public final class OutboxRelay {
             ready.clear();
             queuedCount = 0;
         }
-    }
-
-    /** Rows given sequence ids that are being persisted (before any of them is sent), and the outcome. */
-    private record Assignment(List<RelayRow> rows, CompletableFuture<Set<String>> result) {
     }
 
     private static Duration min(Duration a, Duration b) {

@@ -90,37 +90,19 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
     private final TransportWatch transport;
     private final Control control;
 
-    private final boolean pipelinePerKey;
-    private final Map<String, ArrayDeque<RelayRow>> queued = new HashMap<>();
-    private final Map<String, ArrayDeque<RelayRow>> inFlight = new HashMap<>();
-    private final Set<String> ready = new LinkedHashSet<>();
-    /** Rows in the working set (fetched and not yet recorded), with their segment. */
-    private final Map<String, Integer> known = new HashMap<>();
-    /** Per segment, how many rows of it are in the working set. */
-    private final int[] busy;
-    /** Rows (in flight, not yet sent, no sequence id yet) waiting for their session to open, by session. */
-    private final Map<String, List<RelayRow>> waitingForSession = new LinkedHashMap<>();
-    /**
-     * Rows waiting for a session: kept out of {@code inFlightCount} (and the fetch limits), so that a topic whose
-     * lookup hangs does not use up the working set of the topics that flow.
-     */
-    private int waitingCount;
-    /** Aggregates with a row waiting for its session: their later rows are not queued meanwhile. */
-    private final Set<String> waitingKeys = new HashSet<>();
-    private final Set<String> blockedKeys = new HashSet<>();
     private final ArrayDeque<RelayRow> sendOrder = new ArrayDeque<>();
     private final Queue<RelayRow> completions = new ConcurrentLinkedQueue<>();
     private final Semaphore signals = new Semaphore(0);
-    /** Per aggregate, failures not yet committed: its later rows must not be fetched before they are. */
-    private final Map<String, Integer> unrecordedFailures = new HashMap<>();
-    private int queuedCount;
-    private int inFlightCount;
+    /** Rows (in flight, not yet sent, no sequence id yet) waiting for their session to open, by session. */
+    private final Map<String, List<RelayRow>> waitingForSession = new LinkedHashMap<>();
     private long lastDispatchNanos;
 
     /** The producer sessions per topic (and segment), opened without blocking this thread. */
     private final ProducerSessions sessions;
     /** Plans the reads of pending rows (full scans, continuations, the held-back prefix). */
     private final FetchPlanner planner;
+    /** The working set per aggregate: queued, in flight, ready, blocked. */
+    private final AggregateQueues queues;
     /** Records the outcomes (SENT, failures) on a thread of its own. */
     private final OutcomeRecorder recorder;
     /** Which owned segments may send, are resolving or closing (claims mode). */
@@ -148,14 +130,13 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
         this.notRecorded = setup.notRecorded();
         this.transport = setup.transport();
         this.control = control;
-        this.pipelinePerKey = publisher.failsLaterSendsAfterAFailure();
-        this.busy = new int[segmentCount];
         this.lastDispatchNanos = nanoTime.getAsLong();
         TransactionManager transactionManager = setup.transactionManager();
         this.sessions = new ProducerSessions(publisher, sequenced, ackTimeout, setup.pollInterval(), transport,
                                              nanoTime, signals::release);
         this.planner = new FetchPlanner(store, transactionManager, clock, nanoTime, batchSize, setup.pollInterval(),
                                         name);
+        this.queues = new AggregateQueues(segmentCount, publisher.failsLaterSendsAfterAFailure(), planner::forget);
         this.recorder = new OutcomeRecorder(store, transactionManager, writes, claims, setup.failurePolicy(), clock,
                                             nanoTime, segmentCount, batchSize, name, metrics, transport, notRecorded,
                                             this, signals::release);
@@ -206,11 +187,12 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
         sendAssigned();
         lifecycle.maintain();
         admitWaiting();
-        if (recorder.shouldFlush(inFlightCount)) {
+        if (recorder.shouldFlush(queues.inFlightCount())) {
             flush();
         }
         // fetch when the working set runs low, unless recording lags behind (then sending more only grows it)
-        if (control.running() && queuedCount + inFlightCount <= batchSize / 2 && known.size() - waitingCount <= 3 * batchSize
+        if (control.running() && queues.queuedCount() + queues.inFlightCount() <= batchSize / 2
+                && queues.size() - queues.waitingCount() <= 3 * batchSize
                 && (planner.lastFetchFull() || !busy() || control.takeWakeUp() || planner.fullScanOverdue())) {
             fetch();
         }
@@ -224,7 +206,7 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
             }
         }
         long until = Math.min(nextDeadlineNanos(), nanoTime.getAsLong() + stepWait.toNanos());
-        if (sequenced && !ready.isEmpty() && inFlightCount < maxInFlight) {
+        if (sequenced && queues.readyCount() > 0 && queues.inFlightCount() < maxInFlight) {
             until = Math.min(until, lastDispatchNanos + DISPATCH_DELAY_NANOS);
         }
         awaitSignal(until);
@@ -238,12 +220,12 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
     int fetch() {
         int skipAhead = 0;
         while (true) {
-            FetchPlanner.Read read = planner.read(skipAhead, known.size(), lifecycle.sendableSegments());
+            FetchPlanner.Read read = planner.read(skipAhead, queues.size(), lifecycle.sendableSegments());
             int added = 0;
             int deferred = 0;
             for (OutboxEntry entry : read.rows()) {
                 String key = entry.aggregateKey();
-                if (known.containsKey(entry.id()) || blockedKeys.contains(key) || waitingKeys.contains(key)) {
+                if (queues.holds(entry.id()) || !queues.admits(key)) {
                     continue;
                 }
                 if (acknowledgedBefore(key, entry)) {
@@ -253,13 +235,7 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
                     deferred++;
                     continue;
                 }
-                RelayRow row = new RelayRow(entry, segmentCount);
-                remember(row);
-                queued.computeIfAbsent(key, k -> new ArrayDeque<>()).add(row);
-                queuedCount++;
-                if (!inFlight.containsKey(key) || pipelinePerKey) {
-                    ready.add(key);
-                }
+                queues.queue(new RelayRow(entry, segmentCount));
                 added++;
             }
             int next = planner.next(read, added, deferred, skipAhead);
@@ -278,7 +254,7 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
         NotRecordedRows.Sighting sighting = notRecorded.sighted(entry);
         if (sighting == NotRecordedRows.Sighting.PARK) {
             RelayRow row = new RelayRow(entry, segmentCount);
-            remember(row);
+            queues.remember(row);
             fail(key, row, new Attempt(FailureKind.NOT_RECORDED, "The broker acknowledged "
                     + "this row, but recording it SENT changed nothing, and it is still read as pending: "
                     + "it is not sent again. Check the row (and the table's indexes); discard it if it "
@@ -293,43 +269,24 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
      * transaction per acknowledgement. Without, at once.
      */
     private boolean dispatchDue() {
-        return !sequenced || ready.size() >= DISPATCH_GROUP || inFlightCount == 0
-                || (inFlightCount < maxInFlight && nanoTime.getAsLong() - lastDispatchNanos >= DISPATCH_DELAY_NANOS);
+        int inFlight = queues.inFlightCount();
+        return !sequenced || queues.readyCount() >= DISPATCH_GROUP || inFlight == 0
+                || (inFlight < maxInFlight && nanoTime.getAsLong() - lastDispatchNanos >= DISPATCH_DELAY_NANOS);
     }
 
     /** Sends the next row of every aggregate that may send, up to {@code maxInFlight} unacknowledged rows. */
     void dispatch() {
         lastDispatchNanos = nanoTime.getAsLong();
         List<RelayRow> outgoing = new ArrayList<>();
-        Iterator<String> keys = ready.iterator();
-        while (keys.hasNext() && inFlightCount < maxInFlight) {
-            String key = keys.next();
-            keys.remove();
-            ArrayDeque<RelayRow> rows = queued.get(key);
-            if (rows != null && !rows.isEmpty() && !lifecycle.mayStillSend(rows.peek().segment)) {
-                dropQueued(key); // segment lost, released, or its claim not extended in time: fetched again later
-                continue;
-            }
-            while (rows != null && !rows.isEmpty() && inFlightCount < maxInFlight && !blockedKeys.contains(key)) {
-                RelayRow row = rows.poll();
-                queuedCount--;
-                if (prepare(key, row)) {
-                    if (sequenced) {
-                        outgoing.add(row); // sent together once their sequence ids are persisted
-                    } else if (sessionOpen(row)) {
-                        send(row); // its topic's producer is open (else it waits, or failed)
-                    }
-                }
-                if (!pipelinePerKey) {
-                    break;
+        queues.dispatch(maxInFlight, lifecycle::mayStillSend, (key, row) -> {
+            if (prepare(key, row)) {
+                if (sequenced) {
+                    outgoing.add(row); // sent together once their sequence ids are persisted
+                } else if (sessionOpen(row)) {
+                    send(row); // its topic's producer is open (else it waits, or failed)
                 }
             }
-            if (rows != null && rows.isEmpty()) {
-                queued.remove(key);
-            } else if (rows != null && pipelinePerKey && !blockedKeys.contains(key)) {
-                ready.add(key); // stopped by maxInFlight: continue later
-            }
-        }
+        });
         if (!outgoing.isEmpty()) {
             transmit(outgoing);
         }
@@ -366,8 +323,7 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
             return false;
         }
         row.topic = topic.get();
-        inFlight.computeIfAbsent(key, k -> new ArrayDeque<>()).add(row);
-        inFlightCount++;
+        queues.enterInFlight(key, row);
         return true;
     }
 
@@ -386,7 +342,7 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
      * send of its segment had an unknown outcome) meanwhile, and its segment may still be sent.
      */
     private boolean stillSendable(RelayRow row) {
-        return !row.done && !row.voided && !blockedKeys.contains(row.entry.aggregateKey())
+        return !row.done && !row.voided && !queues.blocked(row.entry.aggregateKey())
                 && lifecycle.mayStillSend(row.segment);
     }
 
@@ -411,7 +367,7 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
         ProducerSessions.Opening opening = sessions.opening(row.topic, row.segment);
         if (opening.failure != null) {
             opening.reported = true;
-            leaveInFlight(row);
+            queues.leaveInFlight(row);
             fail(row.entry.aggregateKey(), row, opening.failure);
             return false;
         }
@@ -428,21 +384,7 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
 
     private void startWaiting(RelayRow row, List<RelayRow> waiting) {
         waiting.add(row);
-        row.waiting = true;
-        inFlightCount--; // still in inFlight: its aggregate waits with it
-        waitingCount++;
-        String key = row.entry.aggregateKey();
-        waitingKeys.add(key);
-        dropQueued(key); // its later rows are read again once it is sent: they hold no working set meanwhile
-    }
-
-    private void stopWaiting(RelayRow row) {
-        if (row.waiting) {
-            row.waiting = false;
-            inFlightCount++;
-            waitingCount--;
-            waitingKeys.remove(row.entry.aggregateKey());
-        }
+        queues.startWaiting(row);
     }
 
     /**
@@ -462,10 +404,10 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
             }
             it.remove();
             for (RelayRow row : waiting.getValue()) {
-                stopWaiting(row);
+                queues.stopWaiting(row);
                 if (opening != null && opening.failure != null && lifecycle.mayStillSend(row.segment)) {
                     opening.reported = true;
-                    leaveInFlight(row);
+                    queues.leaveInFlight(row);
                     fail(row.entry.aggregateKey(), row, opening.failure);
                 } else {
                     admitted.add(row); // opened (sent), or its segment stopped meanwhile (retracted)
@@ -486,8 +428,8 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
     /** Rows waiting for a session are not sent after all (the relay stops): they stay pending. */
     private void dropWaiting() {
         waitingForSession.values().forEach(rows -> rows.forEach(row -> {
-            stopWaiting(row);
-            leaveInFlight(row);
+            queues.stopWaiting(row);
+            queues.leaveInFlight(row);
             row.done = true;
             planner.forget(row.entry.aggregateKey());
             forget(row.entry.id());
@@ -496,27 +438,15 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
         planner.rescanFromStart();
     }
 
-    /** Takes a row out of its aggregate's in-flight rows (if it is there). */
-    private void leaveInFlight(RelayRow row) {
-        String key = row.entry.aggregateKey();
-        ArrayDeque<RelayRow> rows = inFlight.get(key);
-        if (rows != null && rows.remove(row)) {
-            inFlightCount--;
-            if (rows.isEmpty()) {
-                inFlight.remove(key);
-            }
-        }
-    }
-
     /** A prepared row that is not sent after all: it leaves the working set and is fetched again later. */
     private void retract(RelayRow row) {
         String key = row.entry.aggregateKey();
-        leaveInFlight(row);
+        queues.leaveInFlight(row);
         row.done = true;
         planner.forget(key);
         planner.rescanFromStart();
-        dropQueued(key);
-        forget(row.entry.id());
+        queues.dropQueued(key);
+        queues.forget(row.entry.id());
         if (row.sequence != OutboxEntry.NO_SEQUENCE) {
             // its id may be persisted but was never sent: no higher id of the segment may be stored before the
             // segment is resolved (which clears it), or a later resolution would take it for stored
@@ -555,46 +485,22 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
 
     @Override
     public boolean idle(int segment) {
-        return busy[segment] == 0;
+        return queues.idle(segment);
     }
 
     @Override
     public void dropQueuedOf(int segment) {
-        for (String key : new ArrayList<>(queued.keySet())) {
-            ArrayDeque<RelayRow> rows = queued.get(key);
-            if (!rows.isEmpty() && rows.peek().segment == segment) {
-                dropQueued(key);
-            }
-        }
-    }
-
-    private void dropQueued(String key) {
-        ArrayDeque<RelayRow> rows = queued.remove(key);
-        ready.remove(key);
-        planner.forget(key);
-        if (rows != null) {
-            queuedCount -= rows.size();
-            rows.forEach(r -> forget(r.entry.id()));
-        }
+        queues.dropQueuedOf(segment);
     }
 
     @Override
     public void failureSettled(OutboxEntry entry) {
-        unrecordedFailures.computeIfPresent(entry.aggregateKey(), (key, count) -> count > 1 ? count - 1 : null);
-    }
-
-    private void remember(RelayRow row) {
-        if (known.put(row.entry.id(), row.segment) == null) {
-            busy[row.segment]++;
-        }
+        queues.failureSettled(entry);
     }
 
     @Override
     public void forget(String id) {
-        Integer segment = known.remove(id);
-        if (segment != null) {
-            busy[segment]--;
-        }
+        queues.forget(id);
     }
 
     private Attempt attemptOf(Throwable error) {
@@ -624,17 +530,10 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
         }
         row.done = true;
         String key = row.entry.aggregateKey();
-        ArrayDeque<RelayRow> rows = inFlight.get(key);
-        if (failure != null && rows != null) {
-            boolean after = false;
-            for (RelayRow other : rows) { // sent after the failed row: acknowledged or not, they must not count
-                if (after) {
-                    other.voided = true;
-                }
-                after |= other == row;
-            }
+        if (failure != null) {
+            queues.voidLaterThan(row); // sent after the failed row: acknowledged or not, they must not count
         }
-        leaveInFlight(row);
+        queues.leaveInFlight(row);
         if (row.voided) {
             forget(row.entry.id()); // sent after a failure of its aggregate: stays pending, fetched again
             return;
@@ -647,9 +546,7 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
         Instant now = clock.instant();
         transport.acknowledged(now);
         metrics.published(row.sent, now);
-        if (!pipelinePerKey && queued.containsKey(key)) {
-            ready.add(key);
-        }
+        queues.acknowledged(key);
     }
 
     /**
@@ -691,14 +588,7 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
         }
         planner.forget(key);
         recorder.failed(entry, attempt);
-        unrecordedFailures.merge(key, 1, Integer::sum);
-        blockedKeys.add(key);
-        ready.remove(key);
-        ArrayDeque<RelayRow> dropped = queued.remove(key);
-        if (dropped != null) {
-            queuedCount -= dropped.size();
-            dropped.forEach(r -> forget(r.entry.id()));
-        }
+        queues.failed(key);
     }
 
     void flush() {
@@ -732,11 +622,11 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
     /** Once their failures are recorded, aggregates may be fetched again (the query holds back what must wait). */
     @Override
     public void releaseBlockedKeys() {
-        blockedKeys.removeIf(key -> !inFlight.containsKey(key) && !unrecordedFailures.containsKey(key));
+        queues.releaseBlockedKeys();
     }
 
     boolean busy() {
-        return inFlightCount > 0 || waitingCount > 0 || (queuedCount > 0 && !ready.isEmpty());
+        return queues.busy();
     }
 
     int acknowledgedCount() {
@@ -763,13 +653,11 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
     /** Waits (up to the ack timeout) for what is in flight and records it: used when the relay stops. */
     void finish() throws InterruptedException {
         dropWaiting();
-        queued.clear();
-        ready.clear();
-        queuedCount = 0;
+        queues.dropAllQueued();
         // first what already arrived: its signal may have been taken by the pass that saw the relay stop
         collect();
         sendAssignedWhileStopping();
-        while (inFlightCount > 0) {
+        while (queues.inFlightCount() > 0) {
             awaitSignal(nextDeadlineNanos());
             collect();
             sendAssignedWhileStopping();
@@ -792,11 +680,7 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
      * the next flush, and rows still in flight are awaited as usual.
      */
     void abandon() {
-        queued.keySet().forEach(planner::forget); // their rows were dropped: reading ahead must not skip them
+        queues.dropAllQueued();
         planner.rescanFromStart();
-        queued.values().forEach(rows -> rows.forEach(r -> forget(r.entry.id())));
-        queued.clear();
-        ready.clear();
-        queuedCount = 0;
     }
 }

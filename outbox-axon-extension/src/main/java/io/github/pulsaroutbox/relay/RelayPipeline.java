@@ -11,25 +11,13 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Queue;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
-import java.util.function.Supplier;
 
 /**
  * The relay's working set, owned by one thread: rows fetched and not yet recorded, per aggregate. Broker
@@ -47,7 +35,8 @@ import java.util.function.Supplier;
  * Fetching alternates full scans and reads ahead by position; see {@link #fetch()} for why reading ahead never
  * lets a row overtake an earlier one of its aggregate.
  */
-final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycle.WorkingSet {
+final class RelayPipeline
+        implements OutcomeRecorder.WorkingSet, SegmentLifecycle.WorkingSet, Sequencer.Rows, SessionGate.Rows {
 
     /** What the pipeline is told by the relay that runs it. */
     interface Control {
@@ -63,8 +52,6 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
     }
 
     private static final Logger logger = LoggerFactory.getLogger(RelayPipeline.class);
-    /** The payload of a row whose payload could not be serialized at capture. */
-    private static final String PARKED_AT_CAPTURE = "null";
     /** With sequence ids: rows sent together once this many aggregates are ready (see {@code dispatchDue}). */
     private static final int DISPATCH_GROUP = 64;
     /** With sequence ids: the longest a ready row waits for others to be sent with (one transaction for all). */
@@ -81,7 +68,6 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
     private final LongSupplier nanoTime;
     private final String name;
     private final OutboxMetrics metrics;
-    private final Supplier<EntryUpcaster> upcaster;
     private final SegmentClaims claims;
     private final boolean sequenced;
     private final int segmentCount;
@@ -90,11 +76,7 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
     private final TransportWatch transport;
     private final Control control;
 
-    private final ArrayDeque<RelayRow> sendOrder = new ArrayDeque<>();
-    private final Queue<RelayRow> completions = new ConcurrentLinkedQueue<>();
     private final Semaphore signals = new Semaphore(0);
-    /** Rows (in flight, not yet sent, no sequence id yet) waiting for their session to open, by session. */
-    private final Map<String, List<RelayRow>> waitingForSession = new LinkedHashMap<>();
     private long lastDispatchNanos;
 
     /** The producer sessions per topic (and segment), opened without blocking this thread. */
@@ -109,6 +91,12 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
     private final SegmentLifecycle lifecycle;
     /** With sequence ids: gives prepared rows their ids, persisted before they are sent. */
     private final Sequencer sequencer;
+    /** Upcasts rows and resolves their topics. */
+    private final RowPreparation preparation;
+    /** Lets rows through once their producer session is open. */
+    private final SessionGate gate;
+    /** Sends awaiting the broker's answer. */
+    private final PendingAcks acks;
 
     RelayPipeline(RelaySetup setup, Control control) {
         this.store = setup.store();
@@ -122,7 +110,6 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
         this.nanoTime = setup.nanoTime();
         this.name = setup.name();
         this.metrics = setup.metrics();
-        this.upcaster = setup.upcaster();
         this.claims = setup.claims();
         this.sequenced = setup.sequenced();
         this.segmentCount = setup.segmentCount();
@@ -145,27 +132,10 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
                 new SegmentResolver(store, transactionManager, writes, claims, sessions, topics,
                                     recorder::neverStored, clock, nanoTime, ackTimeout),
                 planner, setup.pollInterval(), nanoTime, this);
-        this.sequencer = new Sequencer(store, writes, claims, sessions, name, new Sequencer.Rows() {
-            @Override
-            public boolean stillSendable(RelayRow row) {
-                return RelayPipeline.this.stillSendable(row);
-            }
-
-            @Override
-            public boolean sessionOpen(RelayRow row) {
-                return RelayPipeline.this.sessionOpen(row);
-            }
-
-            @Override
-            public void retract(RelayRow row) {
-                RelayPipeline.this.retract(row);
-            }
-
-            @Override
-            public void send(RelayRow row) {
-                RelayPipeline.this.send(row);
-            }
-        }, signals::release);
+        this.sequencer = new Sequencer(store, writes, claims, sessions, name, this, signals::release);
+        this.preparation = new RowPreparation(setup.upcaster(), topics);
+        this.gate = new SessionGate(sessions, queues, claims, sequenced, this);
+        this.acks = new PendingAcks(publisher, sequenced, ackTimeout, nanoTime, signals::release);
     }
 
     /** Wakes the relay thread (new rows, or an acknowledgement may be awaited no longer). */
@@ -297,32 +267,11 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
      * in flight. Returns whether it is to be sent.
      */
     private boolean prepare(String key, RelayRow row) {
-        OutboxEntry entry = row.entry;
-        if (PARKED_AT_CAPTURE.equals(entry.payload())) {
-            fail(key, row, new Attempt(FailureKind.UNREADABLE_PAYLOAD, "The payload could not be serialized "
-                    + "at capture: there is nothing to publish; discard the row"));
+        Attempt failure = preparation.prepare(row);
+        if (failure != null) {
+            fail(key, row, failure);
             return false;
         }
-        try {
-            row.sent = upcaster.get().upcast(entry);
-        } catch (RuntimeException | LinkageError | StackOverflowError e) {
-            fail(key, row, new Attempt(FailureKind.UPCAST_FAILED, String.valueOf(e.getMessage())));
-            return false;
-        }
-        Optional<String> topic;
-        try {
-            topic = topics.of(entry);
-        } catch (RuntimeException e) {
-            fail(key, row, new Attempt(FailureKind.NO_ROUTE, "Resolving the topic of aggregate type '"
-                    + entry.aggregateType() + "' failed: " + e.getMessage()));
-            return false;
-        }
-        if (topic.isEmpty()) {
-            fail(key, row, new Attempt(FailureKind.NO_ROUTE, "No topic is configured for aggregate type '"
-                    + entry.aggregateType() + "'"));
-            return false;
-        }
-        row.topic = topic.get();
         queues.enterInFlight(key, row);
         return true;
     }
@@ -341,50 +290,26 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
      * Whether a prepared row may still be sent: not done or voided, no earlier row of its aggregate failed (or a
      * send of its segment had an unknown outcome) meanwhile, and its segment may still be sent.
      */
-    private boolean stillSendable(RelayRow row) {
+    @Override
+    public boolean stillSendable(RelayRow row) {
         return !row.done && !row.voided && !queues.blocked(row.entry.aggregateKey())
                 && lifecycle.mayStillSend(row.segment);
     }
 
-    /**
-     * Whether the producer session of the row's topic and segment is open, starting to open it if needed (never
-     * blocking). While it opens, the row waits (in flight, so its aggregate waits too) and is sent once it is open
-     * ({@link #admitWaiting}). When it cannot be opened, the row counts as a failed attempt of the transport's kind
-     * (an unknown topic parks it; an unreachable broker, or a name another node still holds, is retried), before
-     * it got a sequence id; the failure is remembered for the topic and segment until the opening may be tried
-     * again, so that other rows of it fail at once instead of each waiting for the broker.
-     */
-    private boolean sessionOpen(RelayRow row) {
-        String session = sessions.key(row.topic, row.segment);
-        if (sessions.isOpen(session)) {
-            return true;
-        }
-        List<RelayRow> alreadyWaiting = waitingForSession.get(session);
-        if (alreadyWaiting != null) { // behind the rows already waiting for it, in order
-            startWaiting(row, alreadyWaiting);
-            return false;
-        }
-        ProducerSessions.Opening opening = sessions.opening(row.topic, row.segment);
-        if (opening.failure != null) {
-            opening.reported = true;
-            queues.leaveInFlight(row);
-            fail(row.entry.aggregateKey(), row, opening.failure);
-            return false;
-        }
-        if (!opening.future.isDone()) {
-            startWaiting(row, waitingForSession.computeIfAbsent(session, k -> new ArrayList<>()));
-            return false;
-        }
-        if (sequenced) {
-            claims.raise(row.segment, opening.future.join().highestStored());
-        }
-        sessions.opened(session, row.topic, opening.future.join());
-        return true;
+    /** Whether the row's producer session is open (else it waits for it, or failed): {@link SessionGate#open}. */
+    @Override
+    public boolean sessionOpen(RelayRow row) {
+        return gate.open(row);
     }
 
-    private void startWaiting(RelayRow row, List<RelayRow> waiting) {
-        waiting.add(row);
-        queues.startWaiting(row);
+    @Override
+    public void fail(RelayRow row, Attempt attempt) {
+        fail(row.entry.aggregateKey(), row, attempt);
+    }
+
+    @Override
+    public boolean mayStillSend(int segment) {
+        return lifecycle.mayStillSend(segment);
     }
 
     /**
@@ -392,54 +317,33 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
      * (once: the next row asks again after the backoff); the others keep waiting.
      */
     void admitWaiting() {
-        if (waitingForSession.isEmpty()) {
+        List<RelayRow> admitted = gate.admit();
+        if (sequenced) {
+            if (!admitted.isEmpty()) {
+                transmit(admitted);
+            }
             return;
         }
-        List<RelayRow> admitted = new ArrayList<>();
-        for (Iterator<Map.Entry<String, List<RelayRow>>> it = waitingForSession.entrySet().iterator(); it.hasNext(); ) {
-            Map.Entry<String, List<RelayRow>> waiting = it.next();
-            ProducerSessions.Opening opening = sessions.settled(waiting.getKey());
-            if (opening != null && opening.underWay()) {
-                continue;
-            }
-            it.remove();
-            for (RelayRow row : waiting.getValue()) {
-                queues.stopWaiting(row);
-                if (opening != null && opening.failure != null && lifecycle.mayStillSend(row.segment)) {
-                    opening.reported = true;
-                    queues.leaveInFlight(row);
-                    fail(row.entry.aggregateKey(), row, opening.failure);
-                } else {
-                    admitted.add(row); // opened (sent), or its segment stopped meanwhile (retracted)
-                }
-            }
-        }
-        if (!admitted.isEmpty() && sequenced) {
-            transmit(admitted);
-        } else {
-            for (RelayRow row : admitted) {
-                if (sessionOpen(row)) {
-                    send(row);
-                }
+        for (RelayRow row : admitted) {
+            if (sessionOpen(row)) {
+                send(row);
             }
         }
     }
 
     /** Rows waiting for a session are not sent after all (the relay stops): they stay pending. */
     private void dropWaiting() {
-        waitingForSession.values().forEach(rows -> rows.forEach(row -> {
-            queues.stopWaiting(row);
-            queues.leaveInFlight(row);
+        for (RelayRow row : gate.dropAll()) {
             row.done = true;
             planner.forget(row.entry.aggregateKey());
             forget(row.entry.id());
-        }));
-        waitingForSession.clear();
+        }
         planner.rescanFromStart();
     }
 
     /** A prepared row that is not sent after all: it leaves the working set and is fetched again later. */
-    private void retract(RelayRow row) {
+    @Override
+    public void retract(RelayRow row) {
         String key = row.entry.aggregateKey();
         queues.leaveInFlight(row);
         row.done = true;
@@ -454,32 +358,11 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
         }
     }
 
-    private void send(RelayRow row) {
-        String key = row.entry.aggregateKey();
-        CompletableFuture<?> ack;
-        try {
-            ack = sequenced ? publisher.publish(row.sent, row.topic, row.segment, row.sequence)
-                            : publisher.publish(row.sent, row.topic);
-        } catch (Throwable e) {
-            ack = CompletableFuture.failedFuture(e);
-        }
-        row.deadlineNanos = nanoTime.getAsLong() + ackTimeout.toNanos();
-        sendOrder.add(row);
-        ack.whenComplete((result, error) -> {
-            row.error = error;
-            completions.add(row);
-            signals.release();
-        });
-        if (ack.isCompletedExceptionally()) {
-            // refused at once: no later row of the aggregate is sent. The error comes from the future itself: the
-            // callback above may not have run yet on the thread that completed it. Failed before the transport
-            // returned with a cause the transport says never leaves the client: the broker never saw it
-            Throwable error = ack.handle((result, e) -> e).join();
-            Throwable cause = error instanceof CompletionException && error.getCause() != null
-                    ? error.getCause() : error;
-            row.notStored = publisher.neverSent(cause);
-            complete(row, attemptOf(error instanceof CompletionException && error.getCause() != null
-                                            ? error.getCause() : error));
+    @Override
+    public void send(RelayRow row) {
+        Attempt refused = acks.send(row);
+        if (refused != null) {
+            complete(row, refused); // refused at once: no later row of the aggregate is sent
         }
     }
 
@@ -511,16 +394,13 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
     void collect() {
         applyRecorded();
         RelayRow row;
-        while ((row = completions.poll()) != null) {
+        while ((row = acks.nextArrived()) != null) {
             complete(row, attemptOf(row.error));
         }
         long now = nanoTime.getAsLong();
-        while (!sendOrder.isEmpty() && (sendOrder.peek().done || sendOrder.peek().deadlineNanos <= now)) {
-            RelayRow head = sendOrder.poll();
-            if (!head.done) {
-                complete(head, new Attempt(FailureKind.TIMEOUT, "Not acknowledged within the relay's ack "
-                        + "timeout of " + ackTimeout));
-            }
+        while ((row = acks.nextTimedOut(now)) != null) {
+            complete(row, new Attempt(FailureKind.TIMEOUT, "Not acknowledged within the relay's ack timeout of "
+                    + ackTimeout));
         }
     }
 
@@ -638,9 +518,7 @@ final class RelayPipeline implements OutcomeRecorder.WorkingSet, SegmentLifecycl
     }
 
     long nextDeadlineNanos() {
-        RelayRow oldest = sendOrder.peek();
-        long deadline = oldest == null ? nanoTime.getAsLong() + ackTimeout.toNanos() : oldest.deadlineNanos;
-        return sessions.earliestDeadline(waitingForSession.keySet(), deadline);
+        return gate.earliestDeadline(acks.nextDeadline());
     }
 
     void awaitSignal(long deadlineNanos) throws InterruptedException {

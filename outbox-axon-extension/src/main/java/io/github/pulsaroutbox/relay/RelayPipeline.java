@@ -13,17 +13,20 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * The relay's working set, owned by one thread: rows fetched and not yet recorded, per aggregate. Broker
- * acknowledgements arrive on the transport's threads and are only queued here; everything else happens on the
- * owning thread. Sending, acknowledging, recording and fetching overlap: while acknowledgements of earlier rows
- * are awaited, acknowledged rows are recorded SENT and the next rows are fetched and sent.
+ * One run of the relay thread: wires the relay's stages and moves each row through them, on that one thread. A row is
+ * read into the working set ({@link RowIntake}, as the {@link FetchPlanner} plans), queued behind its aggregate
+ * ({@link AggregateQueues}), handed out when its aggregate may send and its segment is active
+ * ({@link SegmentLifecycle}), readied ({@link RowPreparation}), given a sequence id ({@link Sequencer}) once its
+ * producer session is open ({@link SessionGate}, {@link ProducerSessions}), sent ({@link PendingAcks}), and its
+ * outcome recorded ({@link OutcomeRecorder}; a failure through {@link RowFailures}). Broker answers, finished
+ * assignments, recordings and openings arrive on other threads and only wake this one; everything else happens here.
+ * Sending, acknowledging, recording and fetching overlap: while acknowledgements of earlier rows are awaited,
+ * acknowledged rows are recorded SENT and the next rows are fetched and sent.
  * <p>
  * Order: rows of an aggregate are queued in fetch (position) order; at most one is unacknowledged at a time,
  * unless the publisher fails every later send of a failed one
@@ -32,7 +35,7 @@ import java.util.function.LongSupplier;
  * pending and are fetched again, behind the failed row, once its failure is recorded (and the database query
  * holds them back while it waits or is parked).
  * <p>
- * Fetching alternates full scans and reads ahead by position; see {@link #fetch()} for why reading ahead never
+ * Fetching alternates full scans and reads ahead by position; see {@link FetchPlanner} for why reading ahead never
  * lets a row overtake an earlier one of its aggregate.
  */
 final class RelayPipeline
@@ -57,9 +60,7 @@ final class RelayPipeline
     /** With sequence ids: the longest a ready row waits for others to be sent with (one transaction for all). */
     private static final long DISPATCH_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
-    private final OutboxStore store;
     private final OutboxPublisher publisher;
-    private final RowTopics topics;
     private final int batchSize;
     private final int maxInFlight;
     private final Duration ackTimeout;
@@ -68,11 +69,7 @@ final class RelayPipeline
     private final LongSupplier nanoTime;
     private final String name;
     private final OutboxMetrics metrics;
-    private final SegmentClaims claims;
     private final boolean sequenced;
-    private final int segmentCount;
-    private final FencedWrites writes;
-    private final NotRecordedRows notRecorded;
     private final TransportWatch transport;
     private final Control control;
 
@@ -97,11 +94,13 @@ final class RelayPipeline
     private final SessionGate gate;
     /** Sends awaiting the broker's answer. */
     private final PendingAcks acks;
+    /** What happens to a row that failed. */
+    private final RowFailures failures;
+    /** Reads due pending rows into the working set. */
+    private final RowIntake intake;
 
     RelayPipeline(RelaySetup setup, Control control) {
-        this.store = setup.store();
         this.publisher = setup.publisher();
-        this.topics = setup.topics();
         this.batchSize = setup.batchSize();
         this.maxInFlight = setup.maxInFlight();
         this.ackTimeout = setup.ackTimeout();
@@ -110,23 +109,24 @@ final class RelayPipeline
         this.nanoTime = setup.nanoTime();
         this.name = setup.name();
         this.metrics = setup.metrics();
-        this.claims = setup.claims();
         this.sequenced = setup.sequenced();
-        this.segmentCount = setup.segmentCount();
-        this.writes = setup.writes();
-        this.notRecorded = setup.notRecorded();
         this.transport = setup.transport();
         this.control = control;
         this.lastDispatchNanos = nanoTime.getAsLong();
+        OutboxStore store = setup.store();
         TransactionManager transactionManager = setup.transactionManager();
+        SegmentClaims claims = setup.claims();
+        FencedWrites writes = setup.writes();
+        RowTopics topics = setup.topics();
+        int segmentCount = setup.segmentCount();
         this.sessions = new ProducerSessions(publisher, sequenced, ackTimeout, setup.pollInterval(), transport,
                                              nanoTime, signals::release);
         this.planner = new FetchPlanner(store, transactionManager, clock, nanoTime, batchSize, setup.pollInterval(),
                                         name);
         this.queues = new AggregateQueues(segmentCount, publisher.failsLaterSendsAfterAFailure(), planner::forget);
         this.recorder = new OutcomeRecorder(store, transactionManager, writes, claims, setup.failurePolicy(), clock,
-                                            nanoTime, segmentCount, batchSize, name, metrics, transport, notRecorded,
-                                            this, signals::release);
+                                            nanoTime, segmentCount, batchSize, name, metrics, transport,
+                                            setup.notRecorded(), this, signals::release);
         this.lifecycle = new SegmentLifecycle(
                 claims, segmentCount, setup.allSegments(), sessions,
                 new SegmentResolver(store, transactionManager, writes, claims, sessions, topics,
@@ -136,13 +136,16 @@ final class RelayPipeline
         this.preparation = new RowPreparation(setup.upcaster(), topics);
         this.gate = new SessionGate(sessions, queues, claims, sequenced, this);
         this.acks = new PendingAcks(publisher, sequenced, ackTimeout, nanoTime, signals::release);
+        this.failures = new RowFailures(store, writes, sequenced, clock, transport, sessions, lifecycle, recorder,
+                                        planner, queues);
+        this.intake = new RowIntake(planner, queues, lifecycle::sendableSegments, setup.notRecorded(),
+                                    segmentCount, failures);
     }
 
     /** Wakes the relay thread (new rows, or an acknowledgement may be awaited no longer). */
     void signal() {
         signals.release();
     }
-
 
     /**
      * Collects acknowledgements, records them, fetches when the working set runs low, sends what may be sent,
@@ -183,54 +186,9 @@ final class RelayPipeline
         return false;
     }
 
-    /**
-     * Reads due pending rows as the {@link FetchPlanner} plans and queues the ones not already in the working set
-     * and not held back in memory; returns how many.
-     */
+    /** Reads due pending rows into the working set ({@link RowIntake}); returns how many were queued. */
     int fetch() {
-        int skipAhead = 0;
-        while (true) {
-            FetchPlanner.Read read = planner.read(skipAhead, queues.size(), lifecycle.sendableSegments());
-            int added = 0;
-            int deferred = 0;
-            for (OutboxEntry entry : read.rows()) {
-                String key = entry.aggregateKey();
-                if (queues.holds(entry.id()) || !queues.admits(key)) {
-                    continue;
-                }
-                if (acknowledgedBefore(key, entry)) {
-                    continue;
-                }
-                if (!planner.takes(entry, read.full())) {
-                    deferred++;
-                    continue;
-                }
-                queues.queue(new RelayRow(entry, segmentCount));
-                added++;
-            }
-            int next = planner.next(read, added, deferred, skipAhead);
-            if (next == FetchPlanner.DONE) {
-                return added;
-            }
-            skipAhead = next; // FULL_SCAN_NOW (0): the continuation could take nothing; else read further
-        }
-    }
-
-    /**
-     * Whether the broker acknowledged this row before and the store did not record it SENT: it is never sent
-     * again, and parked once it was read as pending {@value NotRecordedRows#SIGHTINGS} times.
-     */
-    private boolean acknowledgedBefore(String key, OutboxEntry entry) {
-        NotRecordedRows.Sighting sighting = notRecorded.sighted(entry);
-        if (sighting == NotRecordedRows.Sighting.PARK) {
-            RelayRow row = new RelayRow(entry, segmentCount);
-            queues.remember(row);
-            fail(key, row, new Attempt(FailureKind.NOT_RECORDED, "The broker acknowledged "
-                    + "this row, but recording it SENT changed nothing, and it is still read as pending: "
-                    + "it is not sent again. Check the row (and the table's indexes); discard it if it "
-                    + "was delivered"));
-        }
-        return sighting != NotRecordedRows.Sighting.SEND;
+        return intake.fetch();
     }
 
     /**
@@ -429,46 +387,9 @@ final class RelayPipeline
         queues.acknowledged(key);
     }
 
-    /**
-     * A row failed: it is recorded with the failure policy's decision and the aggregate's queued rows are dropped,
-     * so that none overtakes it (rows of it sent after it were voided by {@link #complete}).
-     */
+    /** A row failed ({@link RowFailures}): none of its aggregate's later rows overtakes it. */
     private void fail(String key, RelayRow row, Attempt attempt) {
-        row.done = true;
-        if (attempt.kind().isRetryable()) { // the broker or a topic is unavailable (refusals are parked instead)
-            transport.failed(attempt.kind(), attempt.error(), clock.instant());
-        }
-        OutboxEntry entry = row.entry;
-        if (attempt.kind() == FailureKind.UNAVAILABLE && row.topic != null) {
-            // the connection or the producer itself is gone (closed under the relay, fenced): the next row of its
-            // topic opens the session again instead of failing against a producer that no longer sends
-            sessions.lost(row.topic, row.segment);
-        }
-        if (sequenced && row.sequence != OutboxEntry.NO_SEQUENCE) {
-            if (attempt.kind().mayHaveBeenStored() && !row.notStored) {
-                lifecycle.startResolving(row.segment); // later sends of this segment wait until the broker says what it has
-            } else {
-                // refused, or never sent: later ids of its segment may be stored, so a resolution would take it
-                // for stored; its id is cleared now, or (database trouble) kept known here and cleared with the
-                // failure's recording, and the segment resolved meanwhile
-                Map<String, Long> clear = Map.of(entry.id(), row.sequence);
-                try {
-                    writes.write(Set.of(row.segment), () -> {
-                        store.clearSequences(clear);
-                        return null;
-                    });
-                } catch (RuntimeException e) {
-                    logger.warn("Outbox relay: clearing the sequence id of refused row {} failed; resolving its "
-                                        + "segment instead", entry.id(), e);
-                    recorder.clearLater(entry.id(), row.sequence);
-                    lifecycle.startResolving(row.segment);
-                }
-            }
-            entry = entry.withBrokerSequence(row.sequence);
-        }
-        planner.forget(key);
-        recorder.failed(entry, attempt);
-        queues.failed(key);
+        failures.fail(row, attempt);
     }
 
     void flush() {

@@ -16,8 +16,6 @@ import org.slf4j.LoggerFactory;
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -25,9 +23,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.stream.Collectors;
 
 import static org.axonframework.common.BuilderUtils.assertNonNull;
 import static org.axonframework.common.BuilderUtils.assertThat;
@@ -60,18 +56,12 @@ import static org.axonframework.common.BuilderUtils.assertThat;
 public final class SegmentClaims {
 
     private static final Logger logger = LoggerFactory.getLogger(SegmentClaims.class);
-    /** Heartbeats older than this many claim timeouts are removed from the node table. */
-    private static final long FORGET_AFTER_TIMEOUTS = 30;
-    /** How often a node removes such heartbeats. */
-    private static final Duration FORGET_INTERVAL = Duration.ofMinutes(1);
-    /** Sequence ids reserved per token write. */
-    static final long RESERVATION = 10_000;
 
     private final java.util.function.Supplier<TokenStore> tokenStores;
     /** Set by {@link #initialize()}; read by the relay's sequencer and recorder threads too ({@link #fence}). */
     private volatile TokenStore tokenStore;
     private final TransactionManager transactionManager;
-    private final OutboxNodes nodes;
+    private final NodeHeartbeats nodes;
     private final String processorName;
     private final int segmentCount;
     private final String nodeId;
@@ -82,19 +72,19 @@ public final class SegmentClaims {
     private final Map<Integer, Claim> owned = new java.util.concurrent.ConcurrentSkipListMap<>();
     private final Set<Integer> releasing = new TreeSet<>();
     private volatile Set<Integer> ownedView = Set.of();
-    private volatile int liveNodes = 1;
+    /** The broker sequence ids of the owned segments. */
+    private final SequenceReservations sequences = new SequenceReservations();
     private long nextRoundNanos;
-    private Instant nextForgetting = Instant.MIN;
 
     private SegmentClaims(Builder builder) {
         builder.validate();
         this.tokenStores = builder.tokenStore;
         this.transactionManager = builder.transactionManager;
-        this.nodes = builder.nodes;
         this.processorName = builder.processorName;
         this.segmentCount = builder.segmentCount;
         this.nodeId = builder.nodeId;
         this.claimTimeout = builder.claimTimeout;
+        this.nodes = new NodeHeartbeats(builder.nodes, transactionManager, nodeId, claimTimeout);
         this.clock = builder.clock;
     }
 
@@ -124,7 +114,7 @@ public final class SegmentClaims {
 
     /** How many nodes were alive at the last round (this one included). */
     public int liveNodes() {
-        return liveNodes;
+        return nodes.liveNodes();
     }
 
     /**
@@ -183,23 +173,8 @@ public final class SegmentClaims {
             owned.forEach((segment, claim) -> claim.validUntilNanos = validUntil);
             lost.forEach(this::forget);
         }
-        Instant now = clock.instant();
-        if (nodes != null) {
-            String mine = owned.keySet().stream().map(String::valueOf).collect(Collectors.joining(","));
-            boolean forget = now.isAfter(nextForgetting);
-            List<OutboxNodes.Node> alive = transactionManager.fetchInTransaction(() -> {
-                limitWaits();
-                nodes.heartbeat(nodeId, now, mine);
-                if (forget) { // nodes killed without leaving: their rows would be listed as nodes for ever
-                    nodes.forgetNodes(now.minus(FORGET_AFTER_TIMEOUTS * claimTimeout.toMillis(), ChronoUnit.MILLIS));
-                }
-                return nodes.liveNodes(now.minus(claimTimeout));
-            });
-            if (forget) {
-                nextForgetting = now.plus(FORGET_INTERVAL);
-            }
-            liveNodes = Math.max(1, alive.size());
-        }
+        nodes.beat(clock.instant(), owned.keySet(), lockWait(), idleInTransactionLimit());
+        int liveNodes = nodes.liveNodes();
         int share = (segmentCount + liveNodes - 1) / liveNodes;
         Set<Integer> gained = new TreeSet<>();
         if (owned.size() < share) {
@@ -221,8 +196,9 @@ public final class SegmentClaims {
                         limitWaits();
                         return tokenStore.fetchToken(processorName, segment);
                     });
-                    Claim claim = new Claim(reservedIn(token));
+                    Claim claim = new Claim();
                     claim.validUntilNanos = claimedAt + claimTimeout.toNanos() / 2;
+                    sequences.start(segment, reservedIn(token));
                     owned.put(segment, claim);
                     gained.add(segment);
                 } catch (UnableToClaimTokenException e) {
@@ -240,6 +216,7 @@ public final class SegmentClaims {
 
     /** The owned segments above this node's fair share that it should drain and release (highest first). */
     Set<Integer> surplus() {
+        int liveNodes = nodes.liveNodes();
         int share = (segmentCount + liveNodes - 1) / liveNodes;
         Set<Integer> surplus = new TreeSet<>(releasing);
         List<Integer> mine = new ArrayList<>(owned.keySet());
@@ -310,13 +287,7 @@ public final class SegmentClaims {
         for (Integer segment : new ArrayList<>(owned.keySet())) {
             release(segment);
         }
-        if (nodes != null) {
-            try {
-                transactionManager.executeInTransaction(() -> nodes.leave(nodeId));
-            } catch (RuntimeException e) {
-                logger.debug("Removing the heartbeat of outbox relay node {} failed", nodeId, e);
-            }
-        }
+        nodes.leave();
     }
 
     /**
@@ -368,9 +339,7 @@ public final class SegmentClaims {
 
     /** Bounds the waits of the current transaction (where the node table's database supports it). */
     private void limitWaits() {
-        if (nodes != null) {
-            nodes.limitWaits(lockWait(), idleInTransactionLimit());
-        }
+        nodes.limitWaits(lockWait(), idleInTransactionLimit());
     }
 
     /** How often claims are extended: a fifth of the claim timeout (at least 50 ms). */
@@ -401,10 +370,7 @@ public final class SegmentClaims {
 
     /** Makes every later sequence id of {@code segment} higher than {@code stored}. */
     void raise(int segment, long stored) {
-        Claim claim = owned.get(segment);
-        if (claim != null && stored >= claim.next) {
-            claim.next = stored + 1;
-        }
+        sequences.raise(segment, stored);
     }
 
     /**
@@ -412,13 +378,7 @@ public final class SegmentClaims {
      * in one transaction (the token store refuses if a claim was lost).
      */
     void reserve(Map<Integer, Integer> needed) {
-        Map<Integer, Long> writes = new TreeMap<>();
-        needed.forEach((segment, count) -> {
-            Claim claim = owned.get(segment);
-            if (claim != null && claim.next + count - 1 > claim.reserved) {
-                writes.put(segment, claim.next + count - 1 + RESERVATION);
-            }
-        });
+        Map<Integer, Long> writes = sequences.toReserve(needed);
         if (writes.isEmpty()) {
             return;
         }
@@ -427,20 +387,17 @@ public final class SegmentClaims {
             writes.forEach((segment, reserved) -> tokenStore.storeToken(new GlobalSequenceTrackingToken(reserved),
                                                                         processorName, segment));
         });
-        writes.forEach((segment, reserved) -> owned.get(segment).reserved = reserved);
+        sequences.reserved(writes);
     }
 
     /** The next sequence id of {@code segment}; {@link #reserve} must have made room for it. */
     long nextSequence(int segment) {
-        Claim claim = owned.get(segment);
-        if (claim.next > claim.reserved) {
-            throw new IllegalStateException("No sequence id reserved for segment " + segment);
-        }
-        return claim.next++;
+        return sequences.next(segment);
     }
 
     private boolean forget(int segment) {
         releasing.remove(segment);
+        sequences.forget(segment);
         return owned.remove(segment) != null;
     }
 
@@ -460,15 +417,9 @@ public final class SegmentClaims {
     record Changes(Set<Integer> gained, Set<Integer> lost) {
     }
 
+    /** A claim this node holds: until when it may send the segment's rows. */
     private static final class Claim {
-        private long reserved;
-        private long next;
         private volatile long validUntilNanos;
-
-        private Claim(long reserved) {
-            this.reserved = reserved;
-            this.next = reserved + 1; // ids up to the reservation may have been used by an earlier owner
-        }
     }
 
     /**

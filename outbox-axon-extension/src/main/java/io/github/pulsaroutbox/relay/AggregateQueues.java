@@ -121,7 +121,8 @@ final class AggregateQueues {
                 dropQueued(key); // segment lost, released, or its claim not extended in time: fetched again later
                 continue;
             }
-            while (rows != null && !rows.isEmpty() && inFlightCount < maxInFlight && !blockedKeys.contains(key)) {
+            // stops when the row handed out blocked its aggregate: it failed, or it waits for its session
+            while (rows != null && !rows.isEmpty() && inFlightCount < maxInFlight && admits(key)) {
                 RelayRow row = rows.poll();
                 queuedCount--;
                 handOut.accept(key, row);
@@ -131,7 +132,7 @@ final class AggregateQueues {
             }
             if (rows != null && rows.isEmpty()) {
                 queued.remove(key);
-            } else if (rows != null && pipelinePerKey && !blockedKeys.contains(key)) {
+            } else if (rows != null && pipelinePerKey && admits(key)) {
                 ready.add(key); // stopped by maxInFlight: continue later
             }
         }

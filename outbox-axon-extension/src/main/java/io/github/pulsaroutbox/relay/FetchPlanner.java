@@ -251,7 +251,7 @@ final class FetchPlanner {
      */
     private void markHeldBackPrefix(List<OutboxEntry> rows, Instant now, Set<Integer> segments) {
         long first = rows.stream().mapToLong(OutboxEntry::position).min().orElse(Long.MAX_VALUE);
-        if (lowestDuePosition(now, segments) >= first) {
+        if (rows.isEmpty() || lowestDuePosition(now, segments) >= first) {
             heldBackBelow = Long.MIN_VALUE; // nothing held back below the scan's first row
             completeScanIntervalNanos = pollIntervalNanos;
             return;

@@ -119,7 +119,7 @@ public final class OutboxRelay {
                                     builder.failurePolicy, builder.metrics, builder.upcaster, claims,
                                     claims != null && publisher.supportsSequenceIds(), segmentCount, allSegments,
                                     new FencedWrites(builder.transactionManager, builder.store, claims), notRecorded,
-                                    transport);
+                                    transport, RelayThreads.DAEMONS);
     }
 
     /** The segment claims of this relay, if it runs with them (several nodes); empty when it relays every segment. */

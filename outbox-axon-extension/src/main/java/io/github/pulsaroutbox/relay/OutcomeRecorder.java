@@ -85,6 +85,7 @@ final class OutcomeRecorder {
     private final OutboxMetrics metrics;
     private final TransportWatch transport;
     private final NotRecordedRows notRecorded;
+    private final RelayThreads threads;
     private final WorkingSet workingSet;
     /** Wakes the relay thread when a recording finished. */
     private final Runnable signal;
@@ -102,7 +103,8 @@ final class OutcomeRecorder {
     OutcomeRecorder(OutboxStore store, TransactionManager transactionManager, FencedWrites writes,
                     SegmentClaims claims, FailurePolicy failurePolicy, Clock clock, LongSupplier nanoTime,
                     int segmentCount, int batchSize, String relayName, OutboxMetrics metrics,
-                    TransportWatch transport, NotRecordedRows notRecorded, WorkingSet workingSet, Runnable signal) {
+                    TransportWatch transport, NotRecordedRows notRecorded, RelayThreads threads,
+                    WorkingSet workingSet, Runnable signal) {
         this.store = store;
         this.transactionManager = transactionManager;
         this.writes = writes;
@@ -116,6 +118,7 @@ final class OutcomeRecorder {
         this.metrics = metrics;
         this.transport = transport;
         this.notRecorded = notRecorded;
+        this.threads = threads;
         this.workingSet = workingSet;
         this.signal = signal;
         this.lastFlushNanos = nanoTime.getAsLong();
@@ -362,7 +365,7 @@ final class OutcomeRecorder {
 
     private ExecutorService recorder() {
         if (recorderThread == null) {
-            recorderThread = RelayThreads.daemons(RECORDERS, relayName, "-recorder");
+            recorderThread = threads.pool(RECORDERS, relayName, "-recorder");
         }
         return recorderThread;
     }

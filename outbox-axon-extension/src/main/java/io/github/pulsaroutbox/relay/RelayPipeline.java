@@ -71,6 +71,7 @@ final class RelayPipeline
     private final OutboxMetrics metrics;
     private final boolean sequenced;
     private final TransportWatch transport;
+    private final RelayThreads threads;
     private final Control control;
 
     private final Semaphore signals = new Semaphore(0);
@@ -111,6 +112,7 @@ final class RelayPipeline
         this.metrics = setup.metrics();
         this.sequenced = setup.sequenced();
         this.transport = setup.transport();
+        this.threads = setup.threads();
         this.control = control;
         this.lastDispatchNanos = nanoTime.getAsLong();
         OutboxStore store = setup.store();
@@ -126,13 +128,13 @@ final class RelayPipeline
         this.queues = new AggregateQueues(segmentCount, publisher.failsLaterSendsAfterAFailure(), planner::forget);
         this.recorder = new OutcomeRecorder(store, transactionManager, writes, claims, setup.failurePolicy(), clock,
                                             nanoTime, segmentCount, batchSize, name, metrics, transport,
-                                            setup.notRecorded(), this, signals::release);
+                                            setup.notRecorded(), threads, this, signals::release);
         this.lifecycle = new SegmentLifecycle(
                 claims, segmentCount, setup.allSegments(), sessions,
                 new SegmentResolver(store, transactionManager, writes, claims, sessions, topics,
                                     recorder::neverStored, clock, nanoTime, ackTimeout),
                 planner, setup.pollInterval(), nanoTime, this);
-        this.sequencer = new Sequencer(store, writes, claims, sessions, name, this, signals::release);
+        this.sequencer = new Sequencer(store, writes, claims, sessions, name, threads, this, signals::release);
         this.preparation = new RowPreparation(setup.upcaster(), topics);
         this.gate = new SessionGate(sessions, queues, claims, sequenced, this);
         this.acks = new PendingAcks(publisher, sequenced, ackTimeout, nanoTime, signals::release);
@@ -443,10 +445,7 @@ final class RelayPipeline
     }
 
     void awaitSignal(long deadlineNanos) throws InterruptedException {
-        long wait = deadlineNanos - nanoTime.getAsLong();
-        if (wait > 0 && signals.tryAcquire(wait, TimeUnit.NANOSECONDS)) {
-            signals.drainPermits();
-        }
+        threads.await(signals, deadlineNanos - nanoTime.getAsLong());
     }
 
     /** Waits (up to the ack timeout) for what is in flight and records it: used when the relay stops. */

@@ -17,6 +17,7 @@ import java.util.function.Supplier;
  * @param claims    the segment claims, {@code null} without (one relay per outbox)
  * @param sequenced whether rows are sent with persisted broker sequence ids (claims and a transport that has them)
  * @param nanoTime  the monotonic clock of timeouts and intervals ({@code System::nanoTime})
+ * @param threads   the stages' worker threads and waits ({@link RelayThreads#DAEMONS})
  */
 record RelaySetup(OutboxStore store,
                   OutboxPublisher publisher,
@@ -38,7 +39,8 @@ record RelaySetup(OutboxStore store,
                   Set<Integer> allSegments,
                   FencedWrites writes,
                   NotRecordedRows notRecorded,
-                  TransportWatch transport) {
+                  TransportWatch transport,
+                  RelayThreads threads) {
 
     /** The longest a step waits for a signal: the poll interval, with claims no longer than a claim round. */
     Duration stepWait() {

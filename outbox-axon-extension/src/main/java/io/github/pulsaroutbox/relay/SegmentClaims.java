@@ -67,6 +67,8 @@ public final class SegmentClaims {
     private final String nodeId;
     private final Duration claimTimeout;
     private final Clock clock;
+    /** The monotonic clock of claim validity ({@code System::nanoTime}; a simulated one in simulations). */
+    private final java.util.function.LongSupplier nanoTime;
 
     /** Ascending by segment; read by the claim-keeping thread too ({@link #keep}). */
     private final Map<Integer, Claim> owned = new java.util.concurrent.ConcurrentSkipListMap<>();
@@ -86,6 +88,7 @@ public final class SegmentClaims {
         this.claimTimeout = builder.claimTimeout;
         this.nodes = new NodeHeartbeats(builder.nodes, transactionManager, nodeId, claimTimeout);
         this.clock = builder.clock;
+        this.nanoTime = builder.nanoTime;
     }
 
     public static Builder builder() {
@@ -146,7 +149,7 @@ public final class SegmentClaims {
 
     /** Whether a round of claim work is due. */
     boolean roundDue() {
-        return System.nanoTime() - nextRoundNanos >= 0;
+        return nanoTime.getAsLong() - nextRoundNanos >= 0;
     }
 
     /**
@@ -155,7 +158,7 @@ public final class SegmentClaims {
      * @return what changed: segments gained (they must be resolved before sending) and segments lost (stop at once)
      */
     Changes round() {
-        long started = System.nanoTime();
+        long started = nanoTime.getAsLong();
         nextRoundNanos = started + roundInterval().toNanos();
         Set<Integer> lost = new TreeSet<>();
         if (!owned.isEmpty()) {
@@ -190,7 +193,7 @@ public final class SegmentClaims {
                 if (owned.size() >= share) {
                     break;
                 }
-                long claimedAt = System.nanoTime();
+                long claimedAt = nanoTime.getAsLong();
                 try {
                     TrackingToken token = transactionManager.fetchInTransaction(() -> {
                         limitWaits();
@@ -238,7 +241,7 @@ public final class SegmentClaims {
         if (store == null || owned.isEmpty()) {
             return;
         }
-        long started = System.nanoTime();
+        long started = nanoTime.getAsLong();
         List<Integer> kept = new ArrayList<>();
         transactionManager.executeInTransaction(() -> {
             limitWaits();
@@ -311,13 +314,13 @@ public final class SegmentClaims {
     /** Whether this node owns {@code segment} and may send its rows now (its claim was extended recently enough). */
     boolean isValid(int segment) {
         Claim claim = owned.get(segment);
-        return claim != null && !releasing.contains(segment) && System.nanoTime() - claim.validUntilNanos < 0;
+        return claim != null && !releasing.contains(segment) && nanoTime.getAsLong() - claim.validUntilNanos < 0;
     }
 
     /** When (System.nanoTime) the claim of {@code segment} lapses locally unless extended; now if not owned. */
     long validUntilNanos(int segment) {
         Claim claim = owned.get(segment);
-        return claim == null ? System.nanoTime() : claim.validUntilNanos;
+        return claim == null ? nanoTime.getAsLong() : claim.validUntilNanos;
     }
 
     /**
@@ -437,6 +440,7 @@ public final class SegmentClaims {
         private String nodeId = ManagementFactory.getRuntimeMXBean().getName();
         private Duration claimTimeout = Duration.ofSeconds(10);
         private Clock clock = Clock.systemUTC();
+        private java.util.function.LongSupplier nanoTime = System::nanoTime;
 
         private Builder() {
         }
@@ -500,6 +504,13 @@ public final class SegmentClaims {
         public Builder clock(Clock clock) {
             assertNonNull(clock, "Clock may not be null");
             this.clock = clock;
+            return this;
+        }
+
+        /** The monotonic clock of claim validity (default {@code System::nanoTime}); for simulations. */
+        Builder nanoTime(java.util.function.LongSupplier nanoTime) {
+            assertNonNull(nanoTime, "nanoTime may not be null");
+            this.nanoTime = nanoTime;
             return this;
         }
 

@@ -59,6 +59,7 @@ final class Sequencer {
     private final SegmentClaims claims;
     private final ProducerSessions sessions;
     private final String relayName;
+    private final RelayThreads threads;
     private final Rows rows;
     /** Wakes the relay thread when an assignment finished. */
     private final Runnable signal;
@@ -69,12 +70,13 @@ final class Sequencer {
     private ExecutorService sequencerThreads;
 
     Sequencer(OutboxStore store, FencedWrites writes, SegmentClaims claims, ProducerSessions sessions,
-              String relayName, Rows rows, Runnable signal) {
+              String relayName, RelayThreads threads, Rows rows, Runnable signal) {
         this.store = store;
         this.writes = writes;
         this.claims = claims;
         this.sessions = sessions;
         this.relayName = relayName;
+        this.threads = threads;
         this.rows = rows;
         this.signal = signal;
     }
@@ -192,7 +194,7 @@ final class Sequencer {
 
     private ExecutorService threads() {
         if (sequencerThreads == null) {
-            sequencerThreads = RelayThreads.daemons(ASSIGNERS, relayName, "-sequencer");
+            sequencerThreads = threads.pool(ASSIGNERS, relayName, "-sequencer");
         }
         return sequencerThreads;
     }

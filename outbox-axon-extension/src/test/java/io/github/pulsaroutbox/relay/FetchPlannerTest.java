@@ -1,0 +1,374 @@
+package io.github.pulsaroutbox.relay;
+
+import io.github.pulsaroutbox.FailureKind;
+import io.github.pulsaroutbox.OutboxEntry;
+import io.github.pulsaroutbox.OutboxSegments;
+import io.github.pulsaroutbox.store.OutboxStore;
+import org.axonframework.common.transaction.NoTransactionManager;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import java.util.stream.LongStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** How the relay plans its reads: full scans, continuations above the highest position seen, and held-back rows. */
+class FetchPlannerTest {
+
+    private static final Instant NOW = Instant.parse("2024-05-01T12:00:00Z");
+    private static final Duration POLL = Duration.ofSeconds(1);
+    private static final long POLL_NANOS = POLL.toNanos();
+    private static final int BATCH = 10;
+    private static final Set<Integer> ALL = IntStream.range(0, OutboxSegments.DEFAULT_COUNT).boxed()
+                                                     .collect(Collectors.toUnmodifiableSet());
+
+    private final RecordingStore store = new RecordingStore();
+    private long nanos = 5_000_000_000L;
+    private final FetchPlanner planner = new FetchPlanner(store, NoTransactionManager.instance(),
+                                                          Clock.fixed(NOW, ZoneOffset.UTC), () -> nanos, BATCH, POLL,
+                                                          "test");
+
+    @Nested
+    class FullScans {
+
+        @Test
+        void firstReadIsACompleteFullScanTakingEveryRow() {
+            append("A", 0, 1);
+            append("B", 5);
+
+            FetchPlanner.Read read = planner.read(0, 0, ALL);
+
+            assertThat(read.full()).isTrue();
+            assertThat(read.limit()).isEqualTo(BATCH);
+            assertThat(store.fullScansAbove).containsExactly(Long.MIN_VALUE);
+            assertThat(take(read)).containsExactly("A-0", "A-1", "B-5");
+        }
+
+        @Test
+        void fullScanReadsPastTheWorkingSetAndFurtherWhenSkippingAhead() {
+            FetchPlanner.Read read = planner.read(5, 7, ALL);
+
+            assertThat(read.full()).isTrue();
+            assertThat(read.limit()).isEqualTo(BATCH + 7 + 5);
+        }
+
+        @Test
+        void noSegmentsReadsNothingAndIsDone() {
+            FetchPlanner.Read read = planner.read(0, 0, Set.of());
+
+            assertThat(read.rows()).isEmpty();
+            assertThat(store.reads).isZero();
+            assertThat(planner.lastFetchFull()).isFalse();
+            assertThat(planner.next(read, 0, 0, 0)).isEqualTo(FetchPlanner.DONE);
+        }
+
+        @Test
+        void fullScanThatReadOnlyHeldRowsReadsFurtherUpToALimit() {
+            append("A", sequencesUpTo(BATCH));
+            FetchPlanner.Read read = planner.read(0, 0, ALL); // all of them already in the working set, say
+            assertThat(planner.lastFetchFull()).isTrue();
+
+            assertThat(planner.next(read, 0, 0, 0)).isEqualTo(BATCH);
+            assertThat(planner.next(read, 0, 0, BATCH)).isEqualTo(4 * BATCH);
+            assertThat(planner.next(read, 0, 0, 16 * BATCH - 1)).isEqualTo(4 * (16 * BATCH - 1));
+            assertThat(planner.next(read, 0, 0, 16 * BATCH)).isEqualTo(FetchPlanner.DONE);
+        }
+
+        @Test
+        void fullScanThatReadLessThanItsLimitIsDoneWhetherOrNotItTookRows() {
+            append("A", 0);
+            FetchPlanner.Read read = planner.read(0, 0, ALL);
+
+            assertThat(planner.next(read, 0, 0, 0)).isEqualTo(FetchPlanner.DONE);
+            assertThat(planner.next(read, 1, 0, 0)).isEqualTo(FetchPlanner.DONE);
+        }
+    }
+
+    @Nested
+    class Continuations {
+
+        @Test
+        void readAfterAFullScanContinuesAboveTheHighestPositionSeen() {
+            append("A", 0);
+            fullScanTakingAll();
+            append("A", 1);
+            append("B", 0);
+
+            FetchPlanner.Read read = planner.read(0, 1, ALL);
+
+            assertThat(read.full()).isFalse();
+            assertThat(read.limit()).isEqualTo(BATCH);
+            assertThat(ids(read)).containsExactly("A-1", "B-0");
+        }
+
+        @Test
+        void takesOnlyDirectSuccessorsOfTheLastRowTaken() {
+            append("A", 0);
+            append("C", 4);
+            fullScanTakingAll();
+
+            assertThat(planner.takes(entry("A", 1), false)).isTrue();
+            assertThat(planner.takes(entry("A", 2), false)).isTrue();
+            assertThat(planner.takes(entry("C", 6), false)).as("gap").isFalse();
+            assertThat(planner.takes(entry("C", 5), false)).as("deferred aggregate waits").isFalse();
+            assertThat(planner.takes(entry("B", 0), false)).as("unknown aggregate").isFalse();
+        }
+
+        @Test
+        void forgottenAggregateIsNotExtended() {
+            append("A", 0);
+            fullScanTakingAll();
+
+            planner.forget(entry("A", 0).aggregateKey());
+
+            assertThat(planner.takes(entry("A", 1), false)).isFalse();
+        }
+
+        @Test
+        void continuationThatCouldTakeNothingAsksForAFullScanNow() {
+            append("A", 0);
+            fullScanTakingAll();
+            append("B", 0);
+            FetchPlanner.Read read = planner.read(0, 1, ALL);
+
+            assertThat(take(read)).isEmpty();
+            assertThat(planner.next(read, 0, 1, 0)).isEqualTo(FetchPlanner.FULL_SCAN_NOW);
+            assertThat(planner.read(FetchPlanner.FULL_SCAN_NOW, 1, ALL).full()).isTrue();
+        }
+
+        @Test
+        void continuationThatDeferredSomeRowsIsFollowedByAFullScan() {
+            append("A", 0);
+            fullScanTakingAll();
+            append("A", 1);
+            append("B", 0);
+            FetchPlanner.Read read = planner.read(0, 1, ALL);
+
+            assertThat(take(read)).containsExactly("A-1");
+            assertThat(planner.next(read, 1, 1, 0)).isEqualTo(FetchPlanner.DONE);
+            assertThat(planner.read(0, 2, ALL).full()).isTrue();
+        }
+
+        @Test
+        void continuationKeepsGoingWhileItReadsFullBatches() {
+            append("A", 0);
+            fullScanTakingAll();
+            append("A", sequencesUpTo(BATCH + 1));
+            FetchPlanner.Read read = planner.read(0, 1, ALL);
+
+            assertThat(take(read)).hasSize(BATCH);
+            assertThat(planner.lastFetchFull()).isTrue();
+            assertThat(planner.next(read, BATCH, 0, 0)).isEqualTo(FetchPlanner.DONE);
+            assertThat(planner.read(0, BATCH + 1, ALL).full()).isFalse();
+        }
+
+        @Test
+        void caughtUpContinuationIsFollowedByAFullScan() {
+            append("A", 0);
+            fullScanTakingAll();
+            append("A", 1);
+            FetchPlanner.Read read = planner.read(0, 1, ALL);
+
+            assertThat(planner.next(read, take(read).size(), 0, 0)).isEqualTo(FetchPlanner.DONE);
+            assertThat(planner.read(0, 2, ALL).full()).isTrue();
+        }
+
+        @Test
+        void fullScanComesOncePollIntervalPassed() { // the outbox is empty: not held back
+            fullScanTakingAll();
+            nanos += POLL_NANOS;
+            assertThat(planner.fullScanOverdue()).isFalse();
+            assertThat(planner.read(0, 0, ALL).full()).isFalse();
+
+            nanos += 1;
+            assertThat(planner.fullScanOverdue()).isTrue();
+            assertThat(planner.read(0, 0, ALL).full()).isTrue();
+        }
+
+        @Test
+        void rescanFromStartMakesTheNextReadAFullScan() {
+            fullScanTakingAll();
+            assertThat(planner.read(0, 0, ALL).full()).isFalse();
+
+            planner.rescanFromStart();
+
+            assertThat(planner.read(0, 0, ALL).full()).isTrue();
+        }
+    }
+
+    @Nested
+    class HeldBackRows {
+
+        @Test
+        void newAggregateIsFoundAfterASkipAheadScanThatReadNothing() {
+            appendParked("A", 0);
+            append("A", 1);
+            FetchPlanner.Read skipped = planner.read(BATCH, 0, ALL); // the rows read before were recorded meanwhile
+            assertThat(planner.next(skipped, 0, 0, BATCH)).isEqualTo(FetchPlanner.DONE);
+            append("B", 0);
+            FetchPlanner.Read continuation = planner.read(0, 0, ALL);
+            List<String> taken = take(continuation);
+            assertThat(planner.next(continuation, taken.size(), continuation.rows().size() - taken.size(), 0))
+                    .isEqualTo(FetchPlanner.FULL_SCAN_NOW);
+            assertThat(ids(planner.read(0, 0, ALL))).containsExactly("B-0");
+        }
+
+        @Test
+        void fullScansFindingEveryRowHeldBackComeLessOftenUpToALimit() {
+            appendParked("A", 0);
+            append("A", 1);
+
+            for (long seconds : new long[] {2, 4, 8, 16, 30, 30}) {
+                assertThat(fullScanTakingAll()).isEmpty();
+                nanos += Duration.ofSeconds(seconds).toNanos();
+                assertThat(planner.fullScanOverdue()).as("%d s after", seconds).isFalse();
+                nanos += 1;
+                assertThat(planner.fullScanOverdue()).isTrue();
+            }
+        }
+
+        @Test
+        void caughtUpContinuationDoesNotBringTheFullScanBackWhileRowsAreHeldBack() {
+            appendParked("A", 0);
+            append("A", 1);
+            fullScanTakingAll();
+            FetchPlanner.Read continuation = planner.read(0, 0, ALL); // reads A-1, which it cannot take
+            assertThat(planner.next(continuation, take(continuation).size(), 1, 0))
+                    .isEqualTo(FetchPlanner.FULL_SCAN_NOW);
+            assertThat(fullScanTakingAll()).isEmpty();
+
+            nanos += POLL_NANOS + 1;
+            FetchPlanner.Read caughtUp = planner.read(0, 0, ALL);
+            assertThat(caughtUp.full()).isFalse();
+            assertThat(caughtUp.rows()).isEmpty();
+            planner.next(caughtUp, 0, 0, 0);
+
+            assertThat(planner.read(0, 0, ALL).full()).isFalse();
+        }
+
+        @Test
+        void fullScanFindingEveryRowHeldBackComesWhenTheEarliestRetryIsDue() {
+            append("A", 0, 1);
+            store.recordFailures(List.of(new OutboxStore.Failure("A-0", FailureKind.TRANSIENT, "down",
+                                                                 OutboxStore.Outcome.RETRY, NOW.plusMillis(1500),
+                                                                 NOW)));
+            assertThat(fullScanTakingAll()).isEmpty();
+
+            nanos += Duration.ofMillis(1500).toNanos();
+            assertThat(planner.fullScanOverdue()).isFalse();
+            nanos += 1;
+            assertThat(planner.fullScanOverdue()).isTrue();
+        }
+
+        @Test
+        void fullScansSkipAHeldBackPrefixUntilACompleteScanIsDue() {
+            appendParked("A", 0);
+            append("A", 1);                        // position 2: held back
+            append("B", 0);                        // position 3
+            assertThat(fullScanTakingAll()).containsExactly("B-0");
+
+            nanos += POLL_NANOS + 1;
+            assertThat(planner.read(0, 1, ALL).full()).isTrue();
+            nanos += POLL_NANOS + 1;
+            assertThat(planner.read(0, 1, ALL).full()).isTrue();
+
+            assertThat(store.fullScansAbove).containsExactly(Long.MIN_VALUE, 2L, Long.MIN_VALUE);
+        }
+
+        @Test
+        void rescanFromStartBringsACompleteScanAtOnce() {
+            appendParked("A", 0);
+            append("A", 1);
+            append("B", 0);
+            fullScanTakingAll();
+
+            planner.read(1, 1, ALL);
+            planner.rescanFromStart();
+            planner.read(0, 1, ALL);
+
+            assertThat(store.fullScansAbove).containsExactly(Long.MIN_VALUE, 2L, Long.MIN_VALUE);
+        }
+
+        @Test
+        void otherSegmentsBringACompleteScanAtOnce() {
+            appendParked("A", 0);
+            append("A", 1);
+            append("B", 0);
+            fullScanTakingAll();
+            Set<Integer> fewer = ALL.stream().filter(segment -> segment > 0).collect(Collectors.toSet());
+
+            planner.read(1, 1, fewer);
+
+            assertThat(store.fullScansAbove).containsExactly(Long.MIN_VALUE, Long.MIN_VALUE);
+        }
+    }
+
+    /** A full scan (due or overdue), every row taken; returns their ids. */
+    private List<String> fullScanTakingAll() {
+        FetchPlanner.Read read = planner.read(0, 0, ALL);
+        assertThat(read.full()).isTrue();
+        List<String> taken = take(read);
+        assertThat(planner.next(read, taken.size(), 0, 0)).isEqualTo(FetchPlanner.DONE);
+        return taken;
+    }
+
+    private List<String> take(FetchPlanner.Read read) {
+        List<String> taken = new ArrayList<>();
+        read.rows().stream().filter(row -> planner.takes(row, read.full())).forEach(row -> taken.add(row.id()));
+        return taken;
+    }
+
+    private static List<String> ids(FetchPlanner.Read read) {
+        return read.rows().stream().map(OutboxEntry::id).toList();
+    }
+
+    private static long[] sequencesUpTo(int count) {
+        return LongStream.rangeClosed(1, count).toArray();
+    }
+
+    private void append(String aggregateId, long... sequences) {
+        for (long sequence : sequences) {
+            store.append(List.of(entry(aggregateId, sequence)));
+        }
+    }
+
+    private void appendParked(String aggregateId, long sequence) {
+        store.append(List.of(entry(aggregateId, sequence).parked(FailureKind.REFUSED, "refused")));
+    }
+
+    private static OutboxEntry entry(String aggregateId, long sequence) {
+        return OutboxEntry.pending(aggregateId + "-" + sequence, NOW, "Evt", "Order", aggregateId, sequence, "{}",
+                                   "{}", OutboxEntry.NO_REVISION, null);
+    }
+
+    /** Records the full scans asked for (with the position they start above) and counts every read. */
+    private static final class RecordingStore extends InMemoryOutboxStore {
+
+        final List<Long> fullScansAbove = new ArrayList<>();
+        int reads;
+
+        @Override
+        public synchronized List<OutboxEntry> fetchPending(int limit, Instant now, Set<Integer> segments,
+                                                           long abovePosition) {
+            reads++;
+            fullScansAbove.add(abovePosition);
+            return super.fetchPending(limit, now, segments, abovePosition);
+        }
+
+        @Override
+        public synchronized List<OutboxEntry> fetchPendingAfter(long afterPosition, int limit, Instant now,
+                                                                Set<Integer> segments) {
+            reads++;
+            return super.fetchPendingAfter(afterPosition, limit, now, segments);
+        }
+    }
+}

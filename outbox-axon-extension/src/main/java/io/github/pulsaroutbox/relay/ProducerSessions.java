@@ -6,7 +6,9 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -68,6 +70,8 @@ final class ProducerSessions {
     private final Map<String, OutboxPublisher.Session> sessions = new HashMap<>();
     /** Sessions being opened, or whose opening failed (kept until it may be tried again), by {@link #key}. */
     private final Map<String, Opening> openings = new HashMap<>();
+    /** Segments whose producers were opened (or are opening) since they were last closed. */
+    private final Set<Integer> opened = new HashSet<>();
 
     ProducerSessions(OutboxPublisher publisher, boolean sequenced, Duration ackTimeout, Duration pollInterval,
                      TransportWatch transport, LongSupplier nanoTime, Runnable signal) {
@@ -107,8 +111,14 @@ final class ProducerSessions {
         sessions.remove(key(topic, segment));
     }
 
+    /** Whether producers of the segment may be open: an opening was started since it was last closed. */
+    boolean mayHoldProducers(int segment) {
+        return opened.contains(segment);
+    }
+
     /** Forgets the segment's sessions and openings and closes its producers. */
     void closeSegment(int segment) {
+        opened.remove(segment);
         sessions.keySet().removeIf(session -> session.endsWith("\u0000" + segment));
         openings.keySet().removeIf(session -> session.endsWith("\u0000" + segment));
         publisher.closeSegment(segment);
@@ -137,6 +147,7 @@ final class ProducerSessions {
                 return opening; // a failure is handed to the rows (or resolution) waiting for it before a retry
             }
         }
+        opened.add(segment);
         CompletableFuture<OutboxPublisher.Session> future;
         try {
             future = sequenced ? publisher.openSession(topic, segment) // without ids: only ready the producer

@@ -164,12 +164,13 @@ final class SegmentLifecycle {
     /**
      * Closes at once the producers of the segments whose claim lapsed locally (no successful round for half the
      * claim timeout, e.g. the database is unreachable while the broker is not): another node may claim them soon,
-     * and its producers need the names this node's hold. Rows in flight there fail (their outcome is found out by
-     * a resolution); the segment is resolved again if its claim comes back.
+     * and its producers need the names this node's hold. That includes a segment waiting to be resolved whose rows
+     * cannot leave the working set (their outcomes cannot be recorded without the database). Rows in flight there
+     * fail (their outcome is found out by a resolution); the segment is resolved again if its claim comes back.
      */
     private void closeLapsed() {
         for (int segment = 0; segment < segmentCount; segment++) {
-            boolean open = active.contains(segment) || resolver.started(segment);
+            boolean open = active.contains(segment) || resolver.started(segment) || sessions.mayHoldProducers(segment);
             if (open && claims.owns(segment) && !claims.isValid(segment)) {
                 logger.info("Outbox relay: the claim of segment {} lapsed (no claim round succeeded in time); "
                                     + "closing its producers", segment);

@@ -139,10 +139,14 @@ final class RelaySimulation {
                 tick(true);
             }
             heal();
+            boolean cutOff = nodes.size() > 1 && random.nextBoolean();
             int idleTicks = 0;
             for (int i = 0; i < 200_000 && idleTicks < 2_000; i++) {
+                if (cutOff && i == 1_000) {
+                    cutOffBusiestNode();
+                }
                 tick(false);
-                idleTicks = pending() == 0 && !broker.hasPending() ? idleTicks + 1 : 0;
+                idleTicks = i > 1_000 && pending() == 0 && !broker.hasPending() ? idleTicks + 1 : 0;
             }
             return report();
         } finally {
@@ -253,6 +257,19 @@ final class RelaySimulation {
         }
     }
 
+    /**
+     * The node owning the most segments loses its database for good while it still reaches the broker (its producers
+     * stay open): the others must take its segments over.
+     */
+    private void cutOffBusiestNode() {
+        nodes.stream().filter(node -> node.started && node.alive)
+             .max(java.util.Comparator.comparingInt(node -> node.claims.ownedSegments().size()))
+             .ifPresent(node -> {
+                 node.databaseDownUntil = Long.MAX_VALUE;
+                 event(node.id + " loses its database for good, owning " + node.claims.ownedSegments());
+             });
+    }
+
     private void heal() {
         broker.setDown(false);
         nodes.forEach(node -> {
@@ -280,6 +297,8 @@ final class RelaySimulation {
 
     private Report report() {
         List<String> violations = new ArrayList<>();
+        nodes.forEach(node -> event(node.id + (node.alive ? "" : " (dead)") + (node.databaseDown() ? " (no database)" : "")
+                + " owns " + (node.started ? node.claims.ownedSegments() : "nothing (not started)")));
         Map<String, OutboxStatus> statuses = new HashMap<>();
         try (Connection connection = dataSource.getConnection();
              PreparedStatement select = connection.prepareStatement(
@@ -416,9 +435,10 @@ final class RelaySimulation {
         private long pausedUntil;
         private long databaseDownUntil;
         private long backoffUntil;
+        private int debugged;
         /** This node's transactions: they fail while it cannot reach the database. */
         private final TransactionManager nodeTransactions = () -> {
-            if (nanos - databaseDownUntil < 0) {
+            if (databaseDown()) {
                 throw new IllegalStateException("database unreachable");
             }
             return transactions.startTransaction();
@@ -451,12 +471,16 @@ final class RelaySimulation {
             event(id + " started");
         }
 
+        private boolean databaseDown() {
+            return databaseDownUntil == Long.MAX_VALUE || nanos - databaseDownUntil < 0;
+        }
+
         private boolean runnable() {
             if (!alive || nanos - pausedUntil < 0) {
                 return false;
             }
             if (!started) {
-                if (nanos - startAfter < 0 || nanos - databaseDownUntil < 0) {
+                if (nanos - startAfter < 0 || databaseDown()) {
                     return false;
                 }
                 start();
@@ -474,7 +498,11 @@ final class RelaySimulation {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException(e);
             } catch (RuntimeException e) {
-                event(id + " step failed: " + e);
+                if (!databaseDown()) {
+                    event(id + " step failed: " + e);
+                } else if (Boolean.getBoolean("simulation.debug") && debugged++ < 3) {
+                    e.printStackTrace(System.out);
+                }
                 pipeline.abandon();
                 backoffUntil = nanos + claims.roundInterval().toNanos();
             }
@@ -493,7 +521,9 @@ final class RelaySimulation {
                 try {
                     claims.keep();
                 } catch (RuntimeException e) {
-                    event(id + " keep failed: " + e);
+                    if (!databaseDown()) {
+                        event(id + " keep failed: " + e);
+                    }
                 }
             }
         }

@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class RelaySimulationTest {
 
     private static final long FIRST_SEED = Long.getLong("simulation.firstSeed", 1);
-    private static final int SEEDS = Integer.getInteger("simulation.seeds", 200);
+    private static final int SEEDS = Integer.getInteger("simulation.seeds", 1_000);
     private static final int STEPS = Integer.getInteger("simulation.steps", 2_000);
 
     @Test

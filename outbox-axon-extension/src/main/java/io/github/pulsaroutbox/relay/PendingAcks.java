@@ -12,9 +12,10 @@ import java.util.function.LongSupplier;
  * The relay's sends awaiting the broker's answer: hands rows to the {@link OutboxPublisher}, and gives back, on the
  * relay thread, the answers that arrived (on the transport's threads) and the sends whose ack timeout passed.
  * <p>
- * Guarantees: every row sent is answered exactly once to the relay thread, as arrived ({@link #nextArrived}, with its
- * error if it failed), as timed out ({@link #nextTimedOut}) or as refused at once by {@link #send}; a row already
- * handled ({@link RelayRow#done}) is never reported as timed out. Each arrival wakes the relay thread.
+ * Guarantees: every row sent is answered to the relay thread, as arrived ({@link #nextArrived}, with its error if it
+ * failed), as timed out ({@link #nextTimedOut}) or as refused at once by {@link #send}, and once the relay thread
+ * handled it ({@link RelayRow#done}, set by the caller) it is never reported again: an answer arriving after a time-out,
+ * or the callback of a send refused at once, is skipped. Each arrival wakes the relay thread.
  */
 final class PendingAcks {
 
@@ -69,9 +70,16 @@ final class PendingAcks {
         return Attempt.of(cause, publisher);
     }
 
-    /** The next row whose answer arrived (its {@link RelayRow#error} set if it failed), or {@code null}. */
+    /**
+     * The next row whose answer arrived (its {@link RelayRow#error} set if it failed) and that was not handled yet, or
+     * {@code null}.
+     */
     RelayRow nextArrived() {
-        return arrived.poll();
+        RelayRow row;
+        do {
+            row = arrived.poll();
+        } while (row != null && row.done);
+        return row;
     }
 
     /** The next row, not yet handled, whose ack deadline passed by {@code now}, or {@code null}. */
@@ -87,6 +95,9 @@ final class PendingAcks {
 
     /** The deadline of the oldest send awaiting its answer, or one ack timeout from now when there is none. */
     long nextDeadline() {
+        while (!sendOrder.isEmpty() && sendOrder.peek().done) {
+            sendOrder.poll(); // handled already: its deadline no longer matters
+        }
         RelayRow oldest = sendOrder.peek();
         return oldest == null ? nanoTime.getAsLong() + ackTimeoutNanos : oldest.deadlineNanos;
     }

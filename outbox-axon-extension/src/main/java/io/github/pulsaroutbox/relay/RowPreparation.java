@@ -36,7 +36,8 @@ final class RowPreparation {
         try {
             row.sent = upcaster.get().upcast(entry);
         } catch (RuntimeException | LinkageError | StackOverflowError e) {
-            return new Attempt(FailureKind.UPCAST_FAILED, String.valueOf(e.getMessage()));
+            // the upcaster's own message says what is wrong; without one, at least what was thrown
+            return new Attempt(FailureKind.UPCAST_FAILED, e.getMessage() != null ? e.getMessage() : e.toString());
         }
         Optional<String> topic;
         try {

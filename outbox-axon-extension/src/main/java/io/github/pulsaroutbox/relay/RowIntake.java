@@ -3,6 +3,8 @@ package io.github.pulsaroutbox.relay;
 import io.github.pulsaroutbox.FailureKind;
 import io.github.pulsaroutbox.OutboxEntry;
 
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 
@@ -36,12 +38,14 @@ final class RowIntake {
     /** Reads and queues due pending rows; returns how many were queued by the last read. */
     int fetch() {
         int skipAhead = 0;
+        Map<String, Boolean> sighted = new HashMap<>(); // a row read again by the same fetch is one sighting
         while (true) {
             FetchPlanner.Read read = planner.read(skipAhead, queues.size(), sendableSegments.get());
             int added = 0;
             int deferred = 0;
             for (OutboxEntry entry : read.rows()) {
-                if (queues.holds(entry.id()) || !queues.admits(entry.aggregateKey()) || acknowledgedBefore(entry)) {
+                if (queues.holds(entry.id()) || !queues.admits(entry.aggregateKey())
+                        || sighted.computeIfAbsent(entry.id(), id -> acknowledgedBefore(entry))) {
                     continue;
                 }
                 if (!planner.takes(entry, read.full())) {

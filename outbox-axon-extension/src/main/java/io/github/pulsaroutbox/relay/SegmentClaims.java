@@ -317,7 +317,16 @@ public final class SegmentClaims {
         return claim != null && !releasing.contains(segment) && nanoTime.getAsLong() - claim.validUntilNanos < 0;
     }
 
-    /** When (System.nanoTime) the claim of {@code segment} lapses locally unless extended; now if not owned. */
+    /**
+     * Whether this node owns {@code segment} and its claim lapsed locally (not extended for half the claim timeout),
+     * whether or not the segment is being released.
+     */
+    boolean lapsed(int segment) {
+        Claim claim = owned.get(segment);
+        return claim != null && nanoTime.getAsLong() - claim.validUntilNanos >= 0;
+    }
+
+    /** When (on the relay's monotonic clock) the claim of {@code segment} lapses locally unless extended; now if not owned. */
     long validUntilNanos(int segment) {
         Claim claim = owned.get(segment);
         return claim == null ? nanoTime.getAsLong() : claim.validUntilNanos;

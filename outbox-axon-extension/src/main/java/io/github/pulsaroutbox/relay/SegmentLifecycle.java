@@ -20,7 +20,8 @@ import java.util.function.LongSupplier;
  * <p>
  * Guarantees: no row of a segment is sent unless the segment is active and its claim valid ({@link #mayStillSend});
  * a segment whose claim lapses locally has its producers closed at once, before another node can claim it
- * ({@link #maintain}); a segment is resolved only when none of its rows is in the working set. Without claims every
+ * ({@link #maintain}), also one being drained to be released; a segment is resolved only when none of its rows is in the
+ * working set. Without claims every
  * segment is always sendable. Owned by the relay thread.
  */
 final class SegmentLifecycle {
@@ -171,11 +172,13 @@ final class SegmentLifecycle {
     private void closeLapsed() {
         for (int segment = 0; segment < segmentCount; segment++) {
             boolean open = active.contains(segment) || resolver.started(segment) || sessions.mayHoldProducers(segment);
-            if (open && claims.owns(segment) && !claims.isValid(segment)) {
+            if (open && claims.lapsed(segment)) {
                 logger.info("Outbox relay: the claim of segment {} lapsed (no claim round succeeded in time); "
                                     + "closing its producers", segment);
-                active.remove(segment);
-                resolving.add(segment); // resolved again before it sends, once its claim is extended
+                if (!closing.contains(segment)) {
+                    active.remove(segment);
+                    resolving.add(segment); // resolved again before it sends, once its claim is extended
+                }
                 resolver.abandon(segment);
                 rows.dropQueuedOf(segment);
                 sessions.closeSegment(segment);

@@ -45,7 +45,8 @@ final class RowIntake {
             int deferred = 0;
             for (OutboxEntry entry : read.rows()) {
                 if (queues.holds(entry.id()) || !queues.admits(entry.aggregateKey())
-                        || sighted.computeIfAbsent(entry.id(), id -> acknowledgedBefore(entry))) {
+                        || (notRecorded.size() > 0 && sighted.computeIfAbsent(entry.id(),
+                                                                               id -> acknowledgedBefore(entry)))) {
                     continue;
                 }
                 if (!planner.takes(entry, read.full())) {

@@ -295,16 +295,6 @@ class PendingAcksTest {
         }
     }
 
-    /** A failure its publisher classifies as {@code kind}. */
-    static final class KindedFailure extends RuntimeException {
-        final FailureKind kind;
-
-        KindedFailure(FailureKind kind, String message) {
-            super(message);
-            this.kind = kind;
-        }
-    }
-
     /** A publisher whose acks stay open until the test completes them (or that answers as {@link #answer} says). */
     private static final class FakePublisher implements OutboxPublisher {
         final List<String> sends = new ArrayList<>();

@@ -279,16 +279,6 @@ class ProducerSessionsTest {
         }
     }
 
-    /** A failure its publisher classifies as {@code kind}. */
-    static final class KindedFailure extends RuntimeException {
-        final FailureKind kind;
-
-        KindedFailure(FailureKind kind, String message) {
-            super(message);
-            this.kind = kind;
-        }
-    }
-
     /** A publisher whose session openings and preparations stay under way until the test completes them. */
     private static final class FakePublisher implements OutboxPublisher {
         final List<String> asked = new ArrayList<>();

@@ -66,19 +66,7 @@ class RowFailuresTest {
                 handedOver.add(entry);
                 return FailurePolicy.Decision.park();
             }, clock, nanos::get, SEGMENTS, 100, "test", OutboxMetrics.NOOP, transport, new NotRecordedRows(),
-            RelayThreads.DAEMONS, new OutcomeRecorder.WorkingSet() {
-                @Override
-                public void forget(String rowId) {
-                }
-
-                @Override
-                public void failureSettled(OutboxEntry entry) {
-                }
-
-                @Override
-                public void releaseBlockedKeys() {
-                }
-            }, () -> { });
+            RelayThreads.DAEMONS, new NoWorkingSet(), () -> { });
     private final SegmentLifecycle lifecycle = new SegmentLifecycle(
             claims, SEGMENTS, Set.of(0, 1, 2, 3), sessions,
             new SegmentResolver(store, NoTransactionManager.instance(), writes, claims, sessions,

@@ -246,18 +246,4 @@ class RowIntakeTest {
             return super.fetchPendingAfter(afterPosition, limit, now, segments);
         }
     }
-
-    private static final class NoWorkingSet implements OutcomeRecorder.WorkingSet {
-        @Override
-        public void forget(String rowId) {
-        }
-
-        @Override
-        public void failureSettled(OutboxEntry entry) {
-        }
-
-        @Override
-        public void releaseBlockedKeys() {
-        }
-    }
 }

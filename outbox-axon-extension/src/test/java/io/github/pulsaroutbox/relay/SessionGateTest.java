@@ -292,16 +292,6 @@ class SessionGateTest {
         }
     }
 
-    /** A failure its publisher classifies as {@code kind}. */
-    static final class KindedFailure extends RuntimeException {
-        final FailureKind kind;
-
-        KindedFailure(FailureKind kind, String message) {
-            super(message);
-            this.kind = kind;
-        }
-    }
-
     /** A publisher with sequence ids whose session openings stay under way until the test answers them. */
     private static final class FakePublisher implements OutboxPublisher {
         final List<String> opened = new ArrayList<>();

@@ -416,9 +416,22 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
         return withConnection(connection -> {
             OutboxSql statements = sql(connection);
             List<String> ids = List.copyOf(sequences.keySet());
+            Integer onePartition = onePartition(ids, partitions);
             int[] counts;
-            try (PreparedStatement update = connection.prepareStatement(statements.get("assignSequences"))) {
+            try (PreparedStatement update = connection.prepareStatement(statements.get(
+                    onePartition != null ? "assignSequencesOnePartition" : "assignSequences"))) {
                 for (int from = 0; from < ids.size(); from += OutboxSql.SET_SIZE) {
+                    if (onePartition != null) { // (id, sequence) pairs, one partition, the ids
+                        for (int i = 0; i < OutboxSql.SET_SIZE; i++) {
+                            String id = ids.get(Math.min(from + i, ids.size() - 1));
+                            update.setString(1 + 2 * i, id);
+                            update.setLong(2 + 2 * i, sequences.get(id));
+                        }
+                        update.setInt(1 + 2 * OutboxSql.SET_SIZE, onePartition);
+                        bindSet(update, 2 + 2 * OutboxSql.SET_SIZE, ids, from);
+                        update.addBatch();
+                        continue;
+                    }
                     for (int i = 0; i < OutboxSql.SET_SIZE; i++) { // pairs; the last one repeated to fill the set
                         String id = ids.get(Math.min(from + i, ids.size() - 1));
                         update.setString(1 + 2 * i, id);
@@ -459,6 +472,20 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
             }
             return notAssigned;
         });
+    }
+
+    /** The partition of every id when they all have the same (known) one, else {@code null}. */
+    private static Integer onePartition(List<String> ids, Map<String, Integer> partitions) {
+        Integer first = partitions.get(ids.get(0));
+        if (first == null || first < 0) {
+            return null;
+        }
+        for (String id : ids) {
+            if (!first.equals(partitions.get(id))) {
+                return null;
+            }
+        }
+        return first;
     }
 
     @Override

@@ -439,6 +439,29 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
         assertThat(store.fetchSequenced(segment)).extracting(OutboxEntry::id).containsExactly("b", "c", "a");
     }
 
+    /** Rows all sent to one partition (a topic without partitions) take the statement with one partition value. */
+    @Test
+    void brokerSequenceIdsOfRowsSentToOnePartitionAreStoredWithIt() {
+        List<OutboxEntry> rows = new java.util.ArrayList<>();
+        java.util.Map<String, Long> sequences = new java.util.LinkedHashMap<>();
+        java.util.Map<String, Integer> partitions = new java.util.HashMap<>();
+        for (int i = 0; i < 150; i++) { // more than one set of the set-based statement
+            rows.add(entry("r" + i, "A", i));
+            sequences.put("r" + i, 100L + i);
+            partitions.put("r" + i, 2);
+        }
+        store.append(rows);
+        int segment = io.github.pulsaroutbox.OutboxSegments.of("A", store.segmentCount());
+
+        assertThat(store.assignSequences(sequences, partitions)).isEmpty();
+
+        assertThat(store.fetchSequencedWithPartitions(segment)).hasSize(150)
+                .allSatisfy(row -> {
+                    assertThat(row.partition()).isEqualTo(2);
+                    assertThat(row.entry().brokerSequence()).isEqualTo(sequences.get(row.entry().id()));
+                });
+    }
+
     private static OutboxEntry entry(String id, String aggregateId, long sequence) {
         return OutboxEntry.pending(id, Instant.now(), "Evt", "Order", aggregateId, sequence, "{}", "{}", "0", null);
     }

@@ -167,8 +167,8 @@ final class OutcomeRecorder {
      */
     boolean shouldFlush(int inFlight) {
         int unrecorded = acknowledged.size() + failed.size();
-        return unrecorded >= batchSize / 2 || (unrecorded > 0 && (inFlight == 0
-                || nanoTime.getAsLong() - lastFlushNanos > FLUSH_INTERVAL_NANOS));
+        return unrecorded > 0 && (unrecorded >= batchSize / 2 || inFlight == 0
+                || nanoTime.getAsLong() - lastFlushNanos > FLUSH_INTERVAL_NANOS);
     }
 
     /**

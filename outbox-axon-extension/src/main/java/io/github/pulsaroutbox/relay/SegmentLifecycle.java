@@ -140,7 +140,7 @@ final class SegmentLifecycle {
      * outcome is unknown (its later sends on the same producer must wait until the broker says what it stored).
      */
     void startResolving(int segment) {
-        if (claims.owns(segment) && !closing.contains(segment)) {
+        if (claims != null && claims.owns(segment) && !closing.contains(segment)) {
             active.remove(segment);
             resolving.add(segment);
             rows.dropQueuedOf(segment);

@@ -298,6 +298,14 @@ class OutcomeRecorderTest {
         }
 
         @Test
+        void neverWithNothingToRecordEvenWithABatchSizeOfOne() {
+            recorder(null, 1);
+            assertThat(recorder.shouldFlush(1)).isFalse();
+            acknowledge(1);
+            assertThat(recorder.shouldFlush(1)).isTrue();
+        }
+
+        @Test
         void whenSomethingWaitsAndNothingIsInFlight() {
             nanos.addAndGet(FLUSH_INTERVAL * 10);
             assertThat(recorder.shouldFlush(0)).isFalse(); // nothing waits

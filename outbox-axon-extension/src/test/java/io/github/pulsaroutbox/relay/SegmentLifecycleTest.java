@@ -83,6 +83,7 @@ class SegmentLifecycleTest {
                                                           nanos::get, rows);
 
         unclaimed.maintain();
+        unclaimed.startResolving(1); // nothing to resolve without claims: every segment keeps sending
 
         assertThat(unclaimed.sendableSegments()).isEqualTo(ALL);
         assertThat(IntStream.range(0, 4)).allMatch(unclaimed::mayStillSend);

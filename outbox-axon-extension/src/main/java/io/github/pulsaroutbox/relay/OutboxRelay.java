@@ -244,7 +244,7 @@ public final class OutboxRelay {
                     errorBackoff = min(pollInterval, maxErrorBackoff());
                     if (caughtUp) {
                         // nothing in flight and the last fetch found no more: wait for a commit or the poll interval
-                        awaitWork(claims == null ? pollInterval : min(pollInterval, claims.roundInterval()));
+                        awaitWork(setup.stepWait());
                     }
                 } catch (InterruptedException e) {
                     throw e;

@@ -218,7 +218,7 @@ final class RelayPipeline
             }
         });
         if (!outgoing.isEmpty()) {
-            transmit(outgoing);
+            sequencer.add(outgoing);
         }
     }
 
@@ -229,16 +229,11 @@ final class RelayPipeline
     private boolean prepare(String key, RelayRow row) {
         Attempt failure = preparation.prepare(row);
         if (failure != null) {
-            fail(key, row, failure);
+            failures.fail(row, failure);
             return false;
         }
         queues.enterInFlight(key, row);
         return true;
-    }
-
-    /** With sequence ids: prepared rows get their ids, persisted, and are sent once those committed. */
-    private void transmit(List<RelayRow> rows) {
-        sequencer.add(rows);
     }
 
     /** Sends the rows whose sequence ids committed (nothing to do without sequence ids). */
@@ -264,7 +259,7 @@ final class RelayPipeline
 
     @Override
     public void fail(RelayRow row, Attempt attempt) {
-        fail(row.entry.aggregateKey(), row, attempt);
+        failures.fail(row, attempt);
     }
 
     @Override
@@ -280,7 +275,7 @@ final class RelayPipeline
         List<RelayRow> admitted = gate.admit();
         if (sequenced) {
             if (!admitted.isEmpty()) {
-                transmit(admitted);
+                sequencer.add(admitted);
             }
             return;
         }
@@ -346,16 +341,12 @@ final class RelayPipeline
         queues.forget(id);
     }
 
-    private Attempt attemptOf(Throwable error) {
-        return Attempt.of(error, publisher);
-    }
-
     /** Handles the acknowledgements and failures that arrived, and sends that have timed out. */
     void collect() {
-        applyRecorded();
+        recorder.applyFinished();
         RelayRow row;
         while ((row = acks.nextArrived()) != null) {
-            complete(row, attemptOf(row.error));
+            complete(row, Attempt.of(row.error, publisher));
         }
         long now = nanoTime.getAsLong();
         while ((row = acks.nextTimedOut(now)) != null) {
@@ -379,7 +370,7 @@ final class RelayPipeline
             return;
         }
         if (failure != null) {
-            fail(key, row, failure);
+            failures.fail(row, failure);
             return;
         }
         recorder.acknowledged(row);
@@ -389,17 +380,8 @@ final class RelayPipeline
         queues.acknowledged(key);
     }
 
-    /** A row failed ({@link RowFailures}): none of its aggregate's later rows overtakes it. */
-    private void fail(String key, RelayRow row, Attempt attempt) {
-        failures.fail(row, attempt);
-    }
-
     void flush() {
         recorder.flush();
-    }
-
-    private void applyRecorded() {
-        recorder.applyFinished();
     }
 
     /** Records everything acknowledged or failed so far and waits until it has committed. */
@@ -407,7 +389,7 @@ final class RelayPipeline
         while (!recorder.idle()) {
             flush();
             awaitSignal(nanoTime.getAsLong() + TimeUnit.SECONDS.toNanos(1));
-            applyRecorded();
+            recorder.applyFinished();
         }
         releaseBlockedKeys();
     }

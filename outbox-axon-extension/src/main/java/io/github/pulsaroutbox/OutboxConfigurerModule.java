@@ -199,6 +199,9 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
         OutboxCaptureInterceptor interceptor = new OutboxCaptureInterceptor(
                 () -> capturedAggregates, store, serializer, relay::wakeUp, traceParentProvider, metrics,
                 this::topicAtCapture);
+        if (serializer == config.eventSerializer()) { // what it cannot serialize, the event store cannot store
+            interceptor = interceptor.failingOnUnserializableEvents();
+        }
         if (interceptorRegistration == null) { // once: it is never removed (see shutdown)
             interceptorRegistration = config.eventStore().registerDispatchInterceptor(interceptor);
         }

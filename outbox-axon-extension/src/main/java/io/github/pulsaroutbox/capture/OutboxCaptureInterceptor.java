@@ -9,6 +9,7 @@ import io.github.pulsaroutbox.store.OutboxStore;
 import org.axonframework.messaging.MessageDispatchInterceptor;
 import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
 import org.axonframework.messaging.unitofwork.UnitOfWork;
+import org.axonframework.serialization.SerializationException;
 import org.axonframework.serialization.SerializedType;
 import org.axonframework.serialization.Serializer;
 
@@ -29,9 +30,12 @@ import java.util.function.Supplier;
  * serialize or insert fails the unit of work, and with it the command.
  * <p>
  * Only {@link DomainEventMessage}s of captured aggregate types are written; other events pass untouched. Messages
- * are never modified. An event that cannot be serialized to JSON (payload or metadata) does not fail the unit of
- * work: its row is written parked ({@link FailureKind#UNREADABLE_PAYLOAD}) so that it is visible to operators and later rows of its
- * aggregate wait behind it. Each row stores the unit of work's {@code traceparent} when there is one. After the unit
+ * are never modified. An event that cannot be serialized to JSON (payload or metadata) by a serializer other than the
+ * event store's does not fail the unit of work: its row is written parked ({@link FailureKind#UNREADABLE_PAYLOAD})
+ * so that it is visible to operators and later rows of its aggregate wait behind it. When the serializer is the event
+ * store's own ({@link #failingOnUnserializableEvents()}), the event store cannot store the event either: the unit of
+ * work fails with a {@link SerializationException} naming the event, its aggregate and the cause (instead of the
+ * event store's generic "was already inserted" message). Each row stores the unit of work's {@code traceparent} when there is one. After the unit
  * of work commits, {@code onCommit} runs once (used to wake the relay).
  */
 public final class OutboxCaptureInterceptor implements MessageDispatchInterceptor<EventMessage<?>> {
@@ -45,6 +49,7 @@ public final class OutboxCaptureInterceptor implements MessageDispatchIntercepto
     private final TraceParentProvider traceParentProvider;
     private final OutboxMetrics metrics;
     private final java.util.function.Function<String, java.util.Optional<String>> topics;
+    private final boolean failOnUnserializable;
 
     /**
      * @param capturedAggregates  which aggregate types to capture (consulted on every call)
@@ -71,6 +76,15 @@ public final class OutboxCaptureInterceptor implements MessageDispatchIntercepto
                                     Serializer serializer, Runnable onCommit,
                                     TraceParentProvider traceParentProvider, OutboxMetrics metrics,
                                     java.util.function.Function<String, java.util.Optional<String>> topics) {
+        this(capturedAggregates, store, serializer, onCommit, traceParentProvider, metrics, topics, false);
+    }
+
+    private OutboxCaptureInterceptor(Supplier<CapturedAggregates> capturedAggregates, OutboxStore store,
+                                     Serializer serializer, Runnable onCommit,
+                                     TraceParentProvider traceParentProvider, OutboxMetrics metrics,
+                                     java.util.function.Function<String, java.util.Optional<String>> topics,
+                                     boolean failOnUnserializable) {
+        this.failOnUnserializable = failOnUnserializable;
         this.topics = Objects.requireNonNull(topics, "topics");
         this.capturedAggregates = Objects.requireNonNull(capturedAggregates, "capturedAggregates");
         this.store = Objects.requireNonNull(store, "store");
@@ -80,6 +94,17 @@ public final class OutboxCaptureInterceptor implements MessageDispatchIntercepto
         this.metrics = Objects.requireNonNull(metrics, "metrics");
     }
 
+
+    /**
+     * This interceptor, failing the unit of work on an event it cannot serialize instead of parking its row: for a
+     * serializer that is the event store's own, which cannot store the event either.
+     *
+     * @return a copy that fails on unserializable events
+     */
+    public OutboxCaptureInterceptor failingOnUnserializableEvents() {
+        return new OutboxCaptureInterceptor(capturedAggregates, store, serializer, onCommit, traceParentProvider,
+                                            metrics, topics, true);
+    }
 
     @Override
     public BiFunction<Integer, EventMessage<?>, EventMessage<?>> handle(
@@ -104,6 +129,13 @@ public final class OutboxCaptureInterceptor implements MessageDispatchIntercepto
         try {
             return EventEntries.of(event, serializer, traceParent);
         } catch (RuntimeException e) {
+            if (failOnUnserializable) {
+                throw new SerializationException(
+                        "The event " + event.getPayloadType().getName() + " of aggregate " + event.getType() + " "
+                                + event.getAggregateIdentifier() + " (sequence " + event.getSequenceNumber()
+                                + ") cannot be serialized to JSON by the event serializer, so neither the outbox nor "
+                                + "the event store can store it: " + rootMessage(e), e);
+            }
             // the event store may still store it (another serializer): keep the row, parked, so nothing is lost
             String metadata = "{}";
             try {
@@ -122,6 +154,14 @@ public final class OutboxCaptureInterceptor implements MessageDispatchIntercepto
                               .parked(FailureKind.UNREADABLE_PAYLOAD,
                                       "The event could not be serialized to JSON: " + e.getMessage());
         }
+    }
+
+    private static String rootMessage(Throwable failure) {
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getClass().getSimpleName() + ": " + root.getMessage();
     }
 
     private void signalAfterCommit() {

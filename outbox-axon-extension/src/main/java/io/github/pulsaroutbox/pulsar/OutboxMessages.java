@@ -98,6 +98,19 @@ final class OutboxMessages {
         });
     }
 
+    /**
+     * {@code ce_time}: RFC 3339 in UTC with exactly six fractional digits (microseconds), whatever the dispatch mode:
+     * {@code 2026-01-01T10:00:00.123456Z}. A timestamp known to the millisecond only (an event read back from Axon's
+     * JPA or JDBC event store) ends in {@code 000}.
+     */
+    static String time(java.time.Instant timestamp) {
+        return CE_TIME.format(timestamp.truncatedTo(java.time.temporal.ChronoUnit.MICROS));
+    }
+
+    private static final java.time.format.DateTimeFormatter CE_TIME =
+            java.time.format.DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'")
+                                             .withZone(java.time.ZoneOffset.UTC);
+
     /** The message properties of a row. */
     Map<String, String> properties(OutboxEntry entry) {
         Map<String, String> properties = new HashMap<>(16);
@@ -105,7 +118,7 @@ final class OutboxMessages {
         properties.put(OutboxMessageProperties.ID, entry.id());
         properties.put(OutboxMessageProperties.SOURCE, source);
         properties.put(OutboxMessageProperties.TYPE, eventTypeNames.apply(entry.eventType()));
-        properties.put(OutboxMessageProperties.TIME, entry.timestamp().toString());
+        properties.put(OutboxMessageProperties.TIME, time(entry.timestamp()));
         properties.put(OutboxMessageProperties.SUBJECT, entry.aggregateId());
         properties.put(OutboxMessageProperties.DATA_CONTENT_TYPE, OutboxMessageProperties.DATA_CONTENT_TYPE_VALUE);
         properties.put(OutboxMessageProperties.SCHEMA_VERSION, entry.version());

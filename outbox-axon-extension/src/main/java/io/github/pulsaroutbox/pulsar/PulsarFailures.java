@@ -24,7 +24,9 @@ final class PulsarFailures {
      */
     static FailureKind classify(Throwable failure) {
         Throwable cause = unwrap(failure);
-        if (cause instanceof PulsarClientException.TimeoutException) {
+        if (cause instanceof PulsarClientException.TimeoutException
+                // the publisher's own bound on an operation the client may not bound (creating a producer)
+                || cause instanceof java.util.concurrent.TimeoutException) {
             return FailureKind.TIMEOUT;
         }
         if (cause instanceof PulsarClientException.ConnectException

@@ -3,13 +3,10 @@ package io.github.pulsaroutbox.pulsar;
 import io.github.pulsaroutbox.FailureKind;
 import io.github.pulsaroutbox.OutboxEntry;
 import io.github.pulsaroutbox.relay.OutboxPublisher;
-import org.apache.pulsar.client.api.BatcherBuilder;
-import org.apache.pulsar.client.api.HashingScheme;
 import org.apache.pulsar.client.api.Producer;
 import org.apache.pulsar.client.api.ProducerBuilder;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.PulsarClientException;
-import org.apache.pulsar.client.api.Schema;
 import org.axonframework.common.AxonConfigurationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,7 +38,8 @@ import static org.axonframework.common.BuilderUtils.assertThat;
  * <p>
  * Its parts: {@code OutboxMessages} maps a row to a message and sends it (observed), {@code TopicProducers} keeps the
  * shared producers per topic, {@code SegmentProducers} the named producers of the segment sessions, and
- * {@code PulsarFailures} says what a failure of the client means for the row.
+ * {@code PulsarFailures} says what a failure of the client means for the row; {@code PublisherSettings} holds the
+ * settings and builds the producers.
  */
 public final class PulsarOutboxPublisher implements OutboxPublisher {
 
@@ -53,45 +51,23 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
     public static final Map<String, String> DEFAULT_METADATA_PROPERTIES = Map.of(
             "correlationId", OutboxMessageProperties.CORRELATION_ID, "traceId", OutboxMessageProperties.CAUSATION_ID);
 
-    private final PulsarClient client;
-    private final String source;
-    private final Duration sendTimeout;
-    private final boolean batching;
-    private final Duration batchingMaxPublishDelay;
-    private final int maxPendingMessages;
-    private final Consumer<ProducerBuilder<byte[]>> producerCustomizer;
-    private final boolean registerSchemas;
-    private final Function<String, Class<?>> eventClasses;
-    private final String producerNamePrefix;
-    private final Function<String, String> eventTypeNames;
-    private final Map<String, String> metadataProperties;
-    private final MessagePropertiesCustomizer propertiesCustomizer;
-    private final io.micrometer.observation.ObservationRegistry observationRegistry;
+    private final PublisherSettings settings;
     private final OutboxMessages messages;
     private final TopicProducers producers;
     private final SegmentProducers segmentProducers;
 
     private PulsarOutboxPublisher(Builder builder) {
         builder.validate();
-        this.client = builder.client;
-        this.source = builder.source;
-        this.sendTimeout = builder.sendTimeout;
-        this.batching = builder.batching;
-        this.batchingMaxPublishDelay = builder.batchingMaxPublishDelay;
-        this.maxPendingMessages = builder.maxPendingMessages;
-        this.producerCustomizer = builder.producerCustomizer;
-        this.registerSchemas = builder.registerSchemas;
-        this.eventClasses = builder.eventClasses;
-        this.producerNamePrefix = builder.producerNamePrefix != null ? builder.producerNamePrefix : builder.source;
-        this.eventTypeNames = builder.eventTypeNames;
-        this.metadataProperties = Map.copyOf(builder.metadataProperties);
-        this.propertiesCustomizer = builder.propertiesCustomizer;
-        this.observationRegistry = builder.observationRegistry;
-        this.messages = new OutboxMessages(source, eventTypeNames, metadataProperties, propertiesCustomizer,
-                                           registerSchemas, eventClasses,
-                                           new PublishObservations(builder.observationRegistry));
-        this.producers = new TopicProducers(this::newProducer, sendTimeout);
-        this.segmentProducers = new SegmentProducers(client, this::newProducer, producerNamePrefix);
+        this.settings = new PublisherSettings(
+                builder.client, builder.source, builder.sendTimeout, builder.batching, builder.batchingMaxPublishDelay,
+                builder.maxPendingMessages, builder.producerCustomizer, builder.registerSchemas, builder.eventClasses,
+                builder.producerNamePrefix != null ? builder.producerNamePrefix : builder.source,
+                builder.eventTypeNames, builder.metadataProperties, builder.propertiesCustomizer,
+                builder.observationRegistry);
+        this.messages = settings.messages();
+        this.producers = new TopicProducers(settings::newProducer, settings.sendTimeout());
+        this.segmentProducers = new SegmentProducers(settings.client(), settings::newProducer,
+                                                     settings.producerNamePrefix());
     }
 
     public static Builder builder() {
@@ -122,13 +98,14 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
      */
     @Override
     public PulsarOutboxPublisher forStream(String stream) {
-        return builder().pulsarClient(client).source(source).sendTimeout(sendTimeout).batching(batching)
-                        .batchingMaxPublishDelay(batchingMaxPublishDelay).maxPendingMessages(maxPendingMessages)
-                        .producerCustomizer(producerCustomizer).registerSchemas(registerSchemas)
-                        .eventClasses(eventClasses).eventTypeNames(eventTypeNames)
-                        .metadataProperties(metadataProperties).propertiesCustomizer(propertiesCustomizer)
-                        .observationRegistry(observationRegistry)
-                        .producerNamePrefix(producerNamePrefix + "-" + stream)
+        PublisherSettings s = settings;
+        return builder().pulsarClient(s.client()).source(s.source()).sendTimeout(s.sendTimeout())
+                        .batching(s.batching()).batchingMaxPublishDelay(s.batchingMaxPublishDelay())
+                        .maxPendingMessages(s.maxPendingMessages()).producerCustomizer(s.producerCustomizer())
+                        .registerSchemas(s.registerSchemas()).eventClasses(s.eventClasses())
+                        .eventTypeNames(s.eventTypeNames()).metadataProperties(s.metadataProperties())
+                        .propertiesCustomizer(s.propertiesCustomizer()).observationRegistry(s.observationRegistry())
+                        .producerNamePrefix(s.producerNamePrefix() + "-" + stream)
                         .build();
     }
 
@@ -187,6 +164,7 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
 
     @Override
     public Optional<Duration> sendTimeout() {
+        Duration sendTimeout = settings.sendTimeout();
         return sendTimeout.isZero() ? Optional.empty() : Optional.of(sendTimeout);
     }
 
@@ -217,22 +195,6 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         return PulsarFailures.neverSent(failure);
     }
 
-    /** A producer builder for {@code topic} with this publisher's settings (the customizer applied last). */
-    private ProducerBuilder<byte[]> newProducer(String topic) {
-        ProducerBuilder<byte[]> builder = client.newProducer(Schema.BYTES)
-                                                .topic(topic)
-                                                .hashingScheme(HashingScheme.Murmur3_32Hash)
-                                                .enableBatching(batching)
-                                                .batcherBuilder(BatcherBuilder.KEY_BASED)
-                                                .batchingMaxPublishDelay(batchingMaxPublishDelay.toNanos(),
-                                                                         TimeUnit.NANOSECONDS)
-                                                .blockIfQueueFull(true)
-                                                .maxPendingMessages(maxPendingMessages)
-                                                .sendTimeout((int) sendTimeout.toMillis(), TimeUnit.MILLISECONDS);
-        producerCustomizer.accept(builder);
-        return builder;
-    }
-
     @Override
     public void close() {
         List<CompletableFuture<?>> closing = new ArrayList<>(segmentProducers.closeAll());
@@ -261,7 +223,7 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         private Consumer<ProducerBuilder<byte[]>> producerCustomizer = b -> {
         };
         private boolean registerSchemas = false;
-        private Function<String, Class<?>> eventClasses = Builder::loadClass;
+        private Function<String, Class<?>> eventClasses = PublisherSettings::loadClass;
         private String producerNamePrefix;
         private Function<String, String> eventTypeNames = io.github.pulsaroutbox.EventTypeNames.defaults();
         private Map<String, String> metadataProperties = DEFAULT_METADATA_PROPERTIES;
@@ -269,16 +231,6 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
         };
         private io.micrometer.observation.ObservationRegistry observationRegistry =
                 io.micrometer.observation.ObservationRegistry.NOOP;
-
-        private static Class<?> loadClass(String name) {
-            ClassLoader context = Thread.currentThread().getContextClassLoader();
-            try {
-                return Class.forName(name, false, context != null ? context
-                                                                  : PulsarOutboxPublisher.class.getClassLoader());
-            } catch (ClassNotFoundException e) {
-                throw new IllegalArgumentException("No class " + name, e);
-            }
-        }
 
         private Builder() {
         }

@@ -14,8 +14,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
 
@@ -54,48 +52,26 @@ import static org.axonframework.common.BuilderUtils.assertThat;
  *     SENT rows only while the claim is valid locally (it is true whoever owns the segment); a segment whose claim
  *     lapses locally has its producers closed at once. Without claims, run one relay per outbox.</li>
  * </ul>
+ * Its parts: {@code RelayWorker} is the relay's thread, {@code RelayLoop} drives a {@code RelayPipeline} on it (which
+ * wires the stages a row goes through), {@code RelaySignals} carries wake-ups and rescan requests to it.
  */
 public final class OutboxRelay {
 
     private static final Logger logger = LoggerFactory.getLogger(OutboxRelay.class);
 
-    private final OutboxPublisher publisher;
-    private final RowTopics topics;
-    private final int batchSize;
-    private final int maxInFlight;
-    private final Duration pollInterval;
-    private final Duration ackTimeout;
     private final String name;
     private final SegmentClaims claims;
-    private final int segmentCount;
-
-    private final Semaphore wakeUps = new Semaphore(0);
+    private volatile boolean running;
+    /** Wake-ups and rescan requests for the relay thread: what a pipeline asks of this relay. */
+    private final RelaySignals signals = new RelaySignals(() -> running);
     /** With segment claims: extends them between the relay thread's rounds while that thread progresses. */
     private final ClaimKeeper claimKeeper;
     /** What each pipeline is built from. */
     private final RelaySetup setup;
-    /** What a pipeline asks of this relay. */
-    private final RelayPipeline.Control control = new RelayPipeline.Control() {
-        @Override
-        public boolean running() {
-            return running;
-        }
-
-        @Override
-        public boolean takeRescanRequest() {
-            boolean requested = rescanRequested;
-            rescanRequested = false;
-            return requested;
-        }
-
-        @Override
-        public boolean takeWakeUp() {
-            return wakeUps.tryAcquire();
-        }
-    };
-    private volatile boolean rescanRequested;
-    private volatile boolean running;
-    private volatile Thread worker;
+    /** Runs a pipeline on the relay thread and hands the segments back when it ends. */
+    private final RelayLoop loop;
+    /** The relay thread. */
+    private final RelayWorker worker;
     private volatile RelayPipeline current;
     /** Rows the broker acknowledged that the store did not record SENT: this relay never sends them again. */
     private final NotRecordedRows notRecorded = new NotRecordedRows();
@@ -103,23 +79,23 @@ public final class OutboxRelay {
 
     private OutboxRelay(Builder builder) {
         builder.validate();
-        this.publisher = builder.publisher;
-        this.topics = new RowTopics(builder.topicResolver, builder.capturedAggregates);
-        this.batchSize = builder.batchSize;
-        this.maxInFlight = builder.maxInFlight;
-        this.pollInterval = builder.pollInterval;
-        this.ackTimeout = builder.ackTimeout;
+        OutboxPublisher publisher = builder.publisher;
         this.name = builder.name;
         this.claims = builder.claims;
-        this.segmentCount = claims != null ? claims.segmentCount() : builder.store.segmentCount();
+        int segmentCount = claims != null ? claims.segmentCount() : builder.store.segmentCount();
         this.claimKeeper = claims == null ? null : new ClaimKeeper(claims, name, System::nanoTime);
         Set<Integer> allSegments = Set.copyOf(IntStream.range(0, segmentCount).boxed().toList());
-        this.setup = new RelaySetup(builder.store, publisher, topics, builder.transactionManager, batchSize,
-                                    maxInFlight, pollInterval, ackTimeout, builder.clock, System::nanoTime, name,
+        this.setup = new RelaySetup(builder.store, publisher,
+                                    new RowTopics(builder.topicResolver, builder.capturedAggregates),
+                                    builder.transactionManager, builder.batchSize, builder.maxInFlight,
+                                    builder.pollInterval, builder.ackTimeout, builder.clock, System::nanoTime, name,
                                     builder.failurePolicy, builder.metrics, builder.upcaster, claims,
                                     claims != null && publisher.supportsSequenceIds(), segmentCount, allSegments,
                                     new FencedWrites(builder.transactionManager, builder.store, claims), notRecorded,
                                     transport, RelayThreads.DAEMONS);
+        this.loop = new RelayLoop(publisher, claims, claimKeeper, signals, builder.pollInterval, setup.stepWait(),
+                                  segmentCount, name);
+        this.worker = new RelayWorker(name, builder.ackTimeout.plusSeconds(10));
     }
 
     /** The segment claims of this relay, if it runs with them (several nodes); empty when it relays every segment. */
@@ -136,10 +112,7 @@ public final class OutboxRelay {
         if (running) {
             return;
         }
-        Thread previous = worker;
-        if (previous != null && previous.isAlive()) {
-            throw new IllegalStateException("Outbox relay '" + name + "' is still stopping; not starting a second one");
-        }
+        worker.checkStopped();
         if (claims != null) {
             claims.initialize();
         }
@@ -147,13 +120,10 @@ public final class OutboxRelay {
         if (claimKeeper != null) {
             claimKeeper.start();
         }
-        topics.clear();
-        Thread thread = new Thread(this::run, name);
-        thread.setDaemon(true);
-        worker = thread;
-        thread.start();
+        setup.topics().clear();
+        worker.start(this::run);
         logger.info("Outbox relay '{}' started (batch size {}, max in flight {}, poll interval {})",
-                    name, batchSize, maxInFlight, pollInterval);
+                    name, setup.batchSize(), setup.maxInFlight(), setup.pollInterval());
     }
 
     /**
@@ -164,33 +134,12 @@ public final class OutboxRelay {
     public synchronized void shutdown() {
         running = false;
         wakeUp();
-        Thread thread = worker;
-        if (thread == null) {
-            return;
-        }
-        try {
-            thread.join(ackTimeout.plusSeconds(10).toMillis());
-            if (thread.isAlive()) {
-                logger.warn("Outbox relay '{}' did not finish its pass in time; interrupting it", name);
-                thread.interrupt();
-                thread.join(10_000);
-            }
-        } catch (InterruptedException e) {
-            thread.interrupt();
-            Thread.currentThread().interrupt();
-        }
-        if (thread.isAlive()) {
-            logger.error("Outbox relay '{}' thread did not stop", name);
-        } else {
-            worker = null;
-            logger.info("Outbox relay '{}' stopped", name);
-        }
+        worker.stop();
     }
 
     /** Whether the relay thread is running (false once it stopped, also after an unexpected error). */
     public boolean isRunning() {
-        Thread thread = worker;
-        return running && thread != null && thread.isAlive();
+        return running && worker.isAlive();
     }
 
     /**
@@ -214,15 +163,13 @@ public final class OutboxRelay {
      * rows: rows the relay skipped as held back may now be due. Cheap; never blocks.
      */
     public void rescan() {
-        rescanRequested = true;
+        signals.requestRescan();
         wakeUp();
     }
 
     /** Asks for a pass now, e.g. because rows were just committed. Cheap; never blocks. */
     public void wakeUp() {
-        if (wakeUps.availablePermits() == 0) {
-            wakeUps.release();
-        }
+        signals.wakeUp();
         RelayPipeline pipeline = current;
         if (pipeline != null) {
             pipeline.signal(); // also ends a wait for acknowledgements: new rows may be sent meanwhile
@@ -231,74 +178,16 @@ public final class OutboxRelay {
 
     private void run() {
         Thread self = Thread.currentThread();
-        Duration errorBackoff = min(pollInterval, maxErrorBackoff());
-        RelayPipeline pipeline = new RelayPipeline(setup, control);
+        RelayPipeline pipeline = new RelayPipeline(setup, signals);
         current = pipeline;
         try {
-            while (running && worker == self) {
-                if (claimKeeper != null) {
-                    claimKeeper.progressed();
-                }
-                try {
-                    boolean caughtUp = pipeline.step();
-                    errorBackoff = min(pollInterval, maxErrorBackoff());
-                    if (caughtUp) {
-                        // nothing in flight and the last fetch found no more: wait for a commit or the poll interval
-                        awaitWork(setup.stepWait());
-                    }
-                } catch (InterruptedException e) {
-                    throw e;
-                } catch (Exception e) {
-                    logger.warn("Outbox relay pass failed; retrying in {}", errorBackoff, e);
-                    pipeline.abandon();
-                    awaitWork(errorBackoff);
-                    errorBackoff = min(errorBackoff.multipliedBy(2), maxErrorBackoff());
-                }
-            }
-            pipeline.finish();
-        } catch (InterruptedException e) {
-            logger.debug("Outbox relay '{}' interrupted", name);
-        } catch (Throwable t) {
-            logger.error("Outbox relay '{}' stopped by an unexpected error; pending rows wait for a restart", name, t);
+            loop.run(pipeline, () -> running && worker.is(self));
         } finally {
-            boolean idle = pipeline.close();
-            if (claimKeeper != null) {
-                claimKeeper.stop();
-            }
-            if (claims != null) {
-                try {
-                    for (int segment = 0; segment < segmentCount; segment++) {
-                        publisher.closeSegment(segment); // before the claims go: no producer may hold the names
-                    }
-                    if (idle) {
-                        claims.releaseAll();
-                    } else {
-                        logger.warn("Outbox relay '{}': a transaction persisting broker sequence ids is still running; "
-                                            + "its segment claims are left to expire instead of being released", name);
-                    }
-                } catch (RuntimeException e) {
-                    logger.warn("Outbox relay '{}' could not release its segment claims; they expire", name, e);
-                }
-            }
-            if (worker == self) {
+            loop.end(pipeline);
+            if (worker.is(self)) {
                 running = false;
                 current = null;
             }
-        }
-    }
-
-    /**
-     * The longest wait after a failed pass: 30 s, but with segment claims no longer than a claim round's interval, so
-     * that a few database hiccups never keep this node from extending its claims until they lapse.
-     */
-    Duration maxErrorBackoff() {
-        Duration longest = Duration.ofSeconds(30);
-        return claims == null ? longest : min(longest, claims.roundInterval());
-    }
-
-    private void awaitWork(Duration timeout) throws InterruptedException {
-        if (wakeUps.tryAcquire(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-            wakeUps.drainPermits();
         }
     }
 
@@ -308,7 +197,7 @@ public final class OutboxRelay {
      * outcome.
      */
     PassResult relayPass() throws InterruptedException {
-        RelayPipeline pipeline = new RelayPipeline(setup, control);
+        RelayPipeline pipeline = new RelayPipeline(setup, signals);
         int fetched = pipeline.fetch();
         pipeline.dispatch();
         while (pipeline.busy()) {
@@ -326,10 +215,6 @@ public final class OutboxRelay {
             pipeline.close();
         }
         return new PassResult(fetched, sent, fetched - sent - failed);
-    }
-
-    private static Duration min(Duration a, Duration b) {
-        return a.compareTo(b) <= 0 ? a : b;
     }
 
     /** The outcome of one pass: rows fetched, rows marked sent, rows left for the next pass to keep order. */
@@ -480,19 +365,7 @@ public final class OutboxRelay {
             assertNonNull(store, "The OutboxStore is a hard requirement and should be provided");
             assertNonNull(publisher, "The OutboxPublisher is a hard requirement and should be provided");
             assertNonNull(topicResolver, "The TopicResolver is a hard requirement and should be provided");
-            if (claims != null && claims.segmentCount() != store.segmentCount()) {
-                throw new AxonConfigurationException("The segment claims count " + claims.segmentCount()
-                                                             + " segments but the outbox store " + store.segmentCount()
-                                                             + ": both must use the same pulsar-outbox.segments");
-            }
-            publisher.sendTimeout().ifPresent(sendTimeout -> {
-                if (ackTimeout.compareTo(sendTimeout) <= 0) {
-                    throw new AxonConfigurationException(
-                            "The relay's ackTimeout (" + ackTimeout + ") must be longer than the publisher's send "
-                                    + "timeout (" + sendTimeout + "): otherwise the relay gives up on sends the "
-                                    + "transport is still retrying, and sends them again");
-                }
-            });
+            RelayChecks.consistent(store, publisher, claims, ackTimeout);
         }
     }
 }

@@ -155,6 +155,7 @@ final class ProducerSessions {
         } catch (RuntimeException e) {
             future = CompletableFuture.failedFuture(e);
         }
+        transport.opening(topic);
         Opening started = new Opening(topic, future, now, opening == null ? 0 : opening.failures + 1);
         future.whenComplete((result, error) -> signal.run());
         openings.put(session, started);

@@ -1,8 +1,6 @@
 package io.github.pulsaroutbox.relay;
 
-import io.github.pulsaroutbox.FailureKind;
 import io.github.pulsaroutbox.OutboxEntry;
-import io.github.pulsaroutbox.metrics.OutboxMetrics;
 import io.github.pulsaroutbox.store.OutboxStore;
 import org.axonframework.common.transaction.TransactionManager;
 import org.slf4j.Logger;
@@ -10,8 +8,6 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -21,12 +17,13 @@ import java.util.function.LongSupplier;
  * One run of the relay thread: wires the relay's stages and moves each row through them, on that one thread. A row is
  * read into the working set ({@link RowIntake}, as the {@link FetchPlanner} plans), queued behind its aggregate
  * ({@link AggregateQueues}), handed out when its aggregate may send and its segment is active
- * ({@link SegmentLifecycle}), readied ({@link RowPreparation}), given a sequence id ({@link Sequencer}) once its
- * producer session is open ({@link SessionGate}, {@link ProducerSessions}), sent ({@link PendingAcks}), and its
- * outcome recorded ({@link OutcomeRecorder}; a failure through {@link RowFailures}). Broker answers, finished
- * assignments, recordings and openings arrive on other threads and only wake this one; everything else happens here.
- * Sending, acknowledging, recording and fetching overlap: while acknowledgements of earlier rows are awaited,
- * acknowledged rows are recorded SENT and the next rows are fetched and sent.
+ * ({@link SegmentLifecycle}, {@link Dispatcher}), readied ({@link RowPreparation}), given a sequence id
+ * ({@link Sequencer}) once its producer session is open ({@link SessionGate}, {@link ProducerSessions}), sent
+ * ({@link PendingAcks}), its answer settled ({@link SendOutcomes}) and its outcome recorded ({@link OutcomeRecorder};
+ * a failure through {@link RowFailures}). Broker answers, finished assignments, recordings and openings arrive on
+ * other threads and only wake this one; everything else happens here. Sending, acknowledging, recording and fetching
+ * overlap: while acknowledgements of earlier rows are awaited, acknowledged rows are recorded SENT and the next rows
+ * are fetched and sent.
  * <p>
  * Order: rows of an aggregate are queued in fetch (position) order; at most one is unacknowledged at a time,
  * unless the publisher fails every later send of a failed one
@@ -41,41 +38,18 @@ import java.util.function.LongSupplier;
 final class RelayPipeline
         implements OutcomeRecorder.WorkingSet, SegmentLifecycle.WorkingSet, Sequencer.Rows, SessionGate.Rows {
 
-    /** What the pipeline is told by the relay that runs it. */
-    interface Control {
-
-        /** Whether the relay is still running (else no more rows are fetched). */
-        boolean running();
-
-        /** Whether a rescan from the lowest position was asked for since the last call. */
-        boolean takeRescanRequest();
-
-        /** Whether new rows were signalled since the last call. */
-        boolean takeWakeUp();
-    }
-
     private static final Logger logger = LoggerFactory.getLogger(RelayPipeline.class);
-    /** With sequence ids: rows sent together once this many aggregates are ready (see {@code dispatchDue}). */
-    private static final int DISPATCH_GROUP = 64;
-    /** With sequence ids: the longest a ready row waits for others to be sent with (one transaction for all). */
-    private static final long DISPATCH_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
-    private final OutboxPublisher publisher;
     private final int batchSize;
-    private final int maxInFlight;
     private final Duration ackTimeout;
     private final Duration stepWait;
-    private final Clock clock;
     private final LongSupplier nanoTime;
     private final String name;
-    private final OutboxMetrics metrics;
     private final boolean sequenced;
-    private final TransportWatch transport;
     private final RelayThreads threads;
-    private final Control control;
+    private final RelayControl control;
 
     private final Semaphore signals = new Semaphore(0);
-    private long lastDispatchNanos;
 
     /** The producer sessions per topic (and segment), opened without blocking this thread. */
     private final ProducerSessions sessions;
@@ -99,22 +73,23 @@ final class RelayPipeline
     private final RowFailures failures;
     /** Reads due pending rows into the working set. */
     private final RowIntake intake;
+    /** Hands out the rows to send, readied; with sequence ids in groups. */
+    private final Dispatcher dispatcher;
+    /** Sends rows and settles their answers. */
+    private final SendOutcomes outcomes;
 
-    RelayPipeline(RelaySetup setup, Control control) {
-        this.publisher = setup.publisher();
+    RelayPipeline(RelaySetup setup, RelayControl control) {
+        OutboxPublisher publisher = setup.publisher();
         this.batchSize = setup.batchSize();
-        this.maxInFlight = setup.maxInFlight();
         this.ackTimeout = setup.ackTimeout();
         this.stepWait = setup.stepWait();
-        this.clock = setup.clock();
+        Clock clock = setup.clock();
         this.nanoTime = setup.nanoTime();
         this.name = setup.name();
-        this.metrics = setup.metrics();
         this.sequenced = setup.sequenced();
-        this.transport = setup.transport();
+        TransportWatch transport = setup.transport();
         this.threads = setup.threads();
         this.control = control;
-        this.lastDispatchNanos = nanoTime.getAsLong();
         OutboxStore store = setup.store();
         TransactionManager transactionManager = setup.transactionManager();
         SegmentClaims claims = setup.claims();
@@ -127,7 +102,7 @@ final class RelayPipeline
                                         name);
         this.queues = new AggregateQueues(segmentCount, publisher.failsLaterSendsAfterAFailure(), planner::forget);
         this.recorder = new OutcomeRecorder(store, transactionManager, writes, claims, setup.failurePolicy(), clock,
-                                            nanoTime, segmentCount, batchSize, name, metrics, transport,
+                                            nanoTime, segmentCount, batchSize, name, setup.metrics(), transport,
                                             setup.notRecorded(), threads, this, signals::release);
         this.lifecycle = new SegmentLifecycle(
                 claims, segmentCount, setup.allSegments(), sessions,
@@ -142,6 +117,14 @@ final class RelayPipeline
                                         planner, queues);
         this.intake = new RowIntake(planner, queues, lifecycle::sendableSegments, setup.notRecorded(),
                                     segmentCount, failures);
+        this.outcomes = new SendOutcomes(publisher, acks, queues, failures::fail, recorder::acknowledged, ackTimeout,
+                                         clock, nanoTime, transport, setup.metrics());
+        this.dispatcher = new Dispatcher(queues, preparation, failures::fail, lifecycle::mayStillSend, sequencer::add,
+                                         row -> {
+                                             if (sessionOpen(row)) {
+                                                 send(row); // its topic's producer is open (else it waits, or failed)
+                                             }
+                                         }, sequenced, setup.maxInFlight(), nanoTime);
     }
 
     /** Wakes the relay thread (new rows, or an acknowledgement may be awaited no longer). */
@@ -171,7 +154,7 @@ final class RelayPipeline
                 && (planner.lastFetchFull() || !busy() || control.takeWakeUp() || planner.fullScanOverdue())) {
             fetch();
         }
-        if (dispatchDue()) {
+        if (dispatcher.due()) {
             dispatch();
         }
         if (!busy()) {
@@ -180,11 +163,7 @@ final class RelayPipeline
                 return !planner.lastFetchFull();
             }
         }
-        long until = Math.min(nextDeadlineNanos(), nanoTime.getAsLong() + stepWait.toNanos());
-        if (sequenced && queues.readyCount() > 0 && queues.inFlightCount() < maxInFlight) {
-            until = Math.min(until, lastDispatchNanos + DISPATCH_DELAY_NANOS);
-        }
-        awaitSignal(until);
+        awaitSignal(dispatcher.waitUntil(Math.min(nextDeadlineNanos(), nanoTime.getAsLong() + stepWait.toNanos())));
         return false;
     }
 
@@ -193,47 +172,9 @@ final class RelayPipeline
         return intake.fetch();
     }
 
-    /**
-     * With sequence ids every dispatch persists them in one transaction: rows are sent in groups (at least
-     * {@value #DISPATCH_GROUP} aggregates ready, nothing in flight, or {@code DISPATCH_DELAY} passed), not one
-     * transaction per acknowledgement. Without, at once.
-     */
-    private boolean dispatchDue() {
-        int inFlight = queues.inFlightCount();
-        return !sequenced || queues.readyCount() >= DISPATCH_GROUP || inFlight == 0
-                || (inFlight < maxInFlight && nanoTime.getAsLong() - lastDispatchNanos >= DISPATCH_DELAY_NANOS);
-    }
-
-    /** Sends the next row of every aggregate that may send, up to {@code maxInFlight} unacknowledged rows. */
+    /** Hands out the next row of every aggregate that may send ({@link Dispatcher}). */
     void dispatch() {
-        lastDispatchNanos = nanoTime.getAsLong();
-        List<RelayRow> outgoing = new ArrayList<>();
-        queues.dispatch(maxInFlight, lifecycle::mayStillSend, (key, row) -> {
-            if (prepare(key, row)) {
-                if (sequenced) {
-                    outgoing.add(row); // sent together once their sequence ids are persisted
-                } else if (sessionOpen(row)) {
-                    send(row); // its topic's producer is open (else it waits, or failed)
-                }
-            }
-        });
-        if (!outgoing.isEmpty()) {
-            sequencer.add(outgoing);
-        }
-    }
-
-    /**
-     * Readies a row for sending: upcasts it and resolves its topic (a failure there fails the row), and counts it
-     * in flight. Returns whether it is to be sent.
-     */
-    private boolean prepare(String key, RelayRow row) {
-        Attempt failure = preparation.prepare(row);
-        if (failure != null) {
-            failures.fail(row, failure);
-            return false;
-        }
-        queues.enterInFlight(key, row);
-        return true;
+        dispatcher.dispatch();
     }
 
     /** Sends the rows whose sequence ids committed (nothing to do without sequence ids). */
@@ -315,10 +256,7 @@ final class RelayPipeline
 
     @Override
     public void send(RelayRow row) {
-        Attempt refused = acks.send(row);
-        if (refused != null) {
-            complete(row, refused); // refused at once: no later row of the aggregate is sent
-        }
+        outcomes.send(row); // refused at once: settled now, no later row of the aggregate is sent
     }
 
     @Override
@@ -341,43 +279,10 @@ final class RelayPipeline
         queues.forget(id);
     }
 
-    /** Handles the acknowledgements and failures that arrived, and sends that have timed out. */
+    /** Applies finished recordings, then settles the answers that arrived and the sends that timed out. */
     void collect() {
         recorder.applyFinished();
-        RelayRow row;
-        while ((row = acks.nextArrived()) != null) {
-            complete(row, Attempt.of(row.error, publisher));
-        }
-        long now = nanoTime.getAsLong();
-        while ((row = acks.nextTimedOut(now)) != null) {
-            complete(row, new Attempt(FailureKind.TIMEOUT, "Not acknowledged within the relay's ack timeout of "
-                    + ackTimeout));
-        }
-    }
-
-    private void complete(RelayRow row, Attempt failure) {
-        if (row.done) {
-            return; // timed out before: already handled
-        }
-        row.done = true;
-        String key = row.entry.aggregateKey();
-        if (failure != null) {
-            queues.voidLaterThan(row); // sent after the failed row: acknowledged or not, they must not count
-        }
-        queues.leaveInFlight(row);
-        if (row.voided) {
-            forget(row.entry.id()); // sent after a failure of its aggregate: stays pending, fetched again
-            return;
-        }
-        if (failure != null) {
-            failures.fail(row, failure);
-            return;
-        }
-        recorder.acknowledged(row);
-        Instant now = clock.instant();
-        transport.acknowledged(now);
-        metrics.published(row.sent, now);
-        queues.acknowledged(key);
+        outcomes.collect();
     }
 
     void flush() {

@@ -5,25 +5,17 @@ import io.github.pulsaroutbox.store.OutboxNodes;
 import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.common.transaction.NoTransactionManager;
 import org.axonframework.common.transaction.TransactionManager;
-import org.axonframework.eventhandling.GlobalSequenceTrackingToken;
-import org.axonframework.eventhandling.Segment;
-import org.axonframework.eventhandling.TrackingToken;
 import org.axonframework.eventhandling.tokenstore.TokenStore;
 import org.axonframework.eventhandling.tokenstore.UnableToClaimTokenException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Collections;
-import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 import static org.axonframework.common.BuilderUtils.assertNonNull;
 import static org.axonframework.common.BuilderUtils.assertThat;
@@ -52,43 +44,40 @@ import static org.axonframework.common.BuilderUtils.assertThat;
  * </ul>
  * All methods except {@link #ownedSegments()}, {@link #fence} and {@link #keep} are called from the relay's thread
  * only.
+ * <p>
+ * Its parts: {@code ClaimTokens} reads and writes the segments' tokens, {@code OwnedClaims} holds the owned claims and
+ * their local validity, {@code ClaimRounds} extends, gains and gives them up, {@code ClaimTiming} derives the
+ * intervals from the claim timeout, {@code NodeHeartbeats} counts the live nodes and {@code SequenceReservations}
+ * keeps the sequence ids.
  */
 public final class SegmentClaims {
 
-    private static final Logger logger = LoggerFactory.getLogger(SegmentClaims.class);
-
-    private final java.util.function.Supplier<TokenStore> tokenStores;
-    /** Set by {@link #initialize()}; read by the relay's sequencer and recorder threads too ({@link #fence}). */
-    private volatile TokenStore tokenStore;
-    private final TransactionManager transactionManager;
     private final NodeHeartbeats nodes;
     private final String processorName;
     private final int segmentCount;
     private final String nodeId;
-    private final Duration claimTimeout;
-    private final Clock clock;
-    /** The monotonic clock of claim validity ({@code System::nanoTime}; a simulated one in simulations). */
-    private final java.util.function.LongSupplier nanoTime;
-
-    /** Ascending by segment; read by the claim-keeping thread too ({@link #keep}). */
-    private final Map<Integer, Claim> owned = new java.util.concurrent.ConcurrentSkipListMap<>();
-    private final Set<Integer> releasing = new TreeSet<>();
-    private volatile Set<Integer> ownedView = Set.of();
+    private final ClaimTiming timing;
+    /** The segments' tokens in the token store (read by the sequencer and recorder threads too: {@link #fence}). */
+    private final ClaimTokens tokens;
+    /** The owned segments and until when each may be sent (read by the claim-keeping thread too: {@link #keep}). */
+    private final OwnedClaims owned;
     /** The broker sequence ids of the owned segments. */
     private final SequenceReservations sequences = new SequenceReservations();
-    private long nextRoundNanos;
+    /** Extends, gains, gives up and releases the claims. */
+    private final ClaimRounds rounds;
 
     private SegmentClaims(Builder builder) {
         builder.validate();
-        this.tokenStores = builder.tokenStore;
-        this.transactionManager = builder.transactionManager;
         this.processorName = builder.processorName;
         this.segmentCount = builder.segmentCount;
         this.nodeId = builder.nodeId;
-        this.claimTimeout = builder.claimTimeout;
-        this.nodes = new NodeHeartbeats(builder.nodes, transactionManager, nodeId, claimTimeout);
-        this.clock = builder.clock;
-        this.nanoTime = builder.nanoTime;
+        this.timing = new ClaimTiming(builder.claimTimeout);
+        this.nodes = new NodeHeartbeats(builder.nodes, builder.transactionManager, nodeId, builder.claimTimeout);
+        this.tokens = new ClaimTokens(builder.tokenStore, builder.transactionManager, processorName,
+                                      () -> nodes.limitWaits(lockWait(), idleInTransactionLimit()));
+        this.owned = new OwnedClaims(builder.nanoTime);
+        this.rounds = new ClaimRounds(tokens, owned, sequences, nodes, timing, segmentCount, nodeId, builder.clock,
+                                      builder.nanoTime);
     }
 
     public static Builder builder() {
@@ -112,7 +101,7 @@ public final class SegmentClaims {
 
     /** The segments this node owns now (a snapshot; safe from any thread). */
     public Set<Integer> ownedSegments() {
-        return ownedView;
+        return owned.view();
     }
 
     /** How many nodes were alive at the last round (this one included). */
@@ -127,29 +116,12 @@ public final class SegmentClaims {
      * @throws AxonConfigurationException when the token store has another number of segments for the processor
      */
     void initialize() {
-        tokenStore = tokenStores.get();
-        int[] existing = transactionManager.fetchInTransaction(() -> tokenStore.fetchSegments(processorName));
-        if (existing.length == 0) {
-            try {
-                transactionManager.executeInTransaction(() -> tokenStore.initializeTokenSegments(
-                        processorName, segmentCount, new GlobalSequenceTrackingToken(0)));
-            } catch (RuntimeException e) {
-                logger.debug("Initializing the outbox segments failed; another node may have done it", e);
-            }
-            existing = transactionManager.fetchInTransaction(() -> tokenStore.fetchSegments(processorName));
-        }
-        if (existing.length != segmentCount) {
-            throw new AxonConfigurationException(
-                    "The token store holds " + existing.length + " segment(s) for outbox processor '" + processorName
-                            + "' but the outbox is configured with " + segmentCount + " (pulsar-outbox.segments). "
-                            + "Rows keep the segment they were written with: configure " + existing.length
-                            + " segments, or change the count only as described in docs/guarantees.md");
-        }
+        tokens.initialize(segmentCount);
     }
 
     /** Whether a round of claim work is due. */
     boolean roundDue() {
-        return nanoTime.getAsLong() - nextRoundNanos >= 0;
+        return rounds.due();
     }
 
     /**
@@ -158,76 +130,12 @@ public final class SegmentClaims {
      * @return what changed: segments gained (they must be resolved before sending) and segments lost (stop at once)
      */
     Changes round() {
-        long started = nanoTime.getAsLong();
-        nextRoundNanos = started + roundInterval().toNanos();
-        Set<Integer> lost = new TreeSet<>();
-        if (!owned.isEmpty()) {
-            transactionManager.executeInTransaction(() -> {
-                limitWaits();
-                for (Integer segment : owned.keySet()) {
-                    try {
-                        tokenStore.extendClaim(processorName, segment);
-                    } catch (UnableToClaimTokenException e) {
-                        lost.add(segment);
-                    }
-                }
-            });
-            long validUntil = started + claimTimeout.toNanos() / 2;
-            owned.forEach((segment, claim) -> claim.validUntilNanos = validUntil);
-            lost.forEach(this::forget);
-        }
-        nodes.beat(clock.instant(), owned.keySet(), lockWait(), idleInTransactionLimit());
-        int liveNodes = nodes.liveNodes();
-        int share = (segmentCount + liveNodes - 1) / liveNodes;
-        Set<Integer> gained = new TreeSet<>();
-        if (owned.size() < share) {
-            List<Integer> candidates = new ArrayList<>();
-            for (Segment segment : transactionManager.fetchInTransaction(
-                    () -> tokenStore.fetchAvailableSegments(processorName))) {
-                if (!owned.containsKey(segment.getSegmentId())) {
-                    candidates.add(segment.getSegmentId());
-                }
-            }
-            Collections.shuffle(candidates);
-            for (Integer segment : candidates) {
-                if (owned.size() >= share) {
-                    break;
-                }
-                long claimedAt = nanoTime.getAsLong();
-                try {
-                    TrackingToken token = transactionManager.fetchInTransaction(() -> {
-                        limitWaits();
-                        return tokenStore.fetchToken(processorName, segment);
-                    });
-                    Claim claim = new Claim();
-                    claim.validUntilNanos = claimedAt + claimTimeout.toNanos() / 2;
-                    sequences.start(segment, reservedIn(token));
-                    owned.put(segment, claim);
-                    gained.add(segment);
-                } catch (UnableToClaimTokenException e) {
-                    logger.trace("Outbox segment {} is claimed by another node", segment);
-                }
-            }
-        }
-        if (!gained.isEmpty() || !lost.isEmpty()) {
-            logger.info("Outbox relay node {} owns segments {} of {} ({} live node(s)); gained {}, lost {}",
-                        nodeId, owned.keySet(), segmentCount, liveNodes, gained, lost);
-        }
-        ownedView = Set.copyOf(owned.keySet());
-        return new Changes(gained, lost);
+        return rounds.round();
     }
 
     /** The owned segments above this node's fair share that it should drain and release (highest first). */
     Set<Integer> surplus() {
-        int liveNodes = nodes.liveNodes();
-        int share = (segmentCount + liveNodes - 1) / liveNodes;
-        Set<Integer> surplus = new TreeSet<>(releasing);
-        List<Integer> mine = new ArrayList<>(owned.keySet());
-        for (int i = mine.size() - 1; i >= 0 && mine.size() - surplus.size() > share; i--) {
-            surplus.add(mine.get(i));
-        }
-        releasing.addAll(surplus);
-        return surplus;
+        return rounds.surplus();
     }
 
     /**
@@ -237,60 +145,17 @@ public final class SegmentClaims {
      * stay with the rounds.
      */
     void keep() {
-        TokenStore store = tokenStore;
-        if (store == null || owned.isEmpty()) {
-            return;
-        }
-        long started = nanoTime.getAsLong();
-        List<Integer> kept = new ArrayList<>();
-        transactionManager.executeInTransaction(() -> {
-            limitWaits();
-            for (Integer segment : owned.keySet()) {
-                try {
-                    store.extendClaim(processorName, segment);
-                    kept.add(segment);
-                } catch (UnableToClaimTokenException e) {
-                    logger.trace("Outbox segment {}: claim not extended ({}); the next round finds it lost", segment,
-                                 e.getMessage());
-                }
-            }
-        });
-        long validUntil = started + claimTimeout.toNanos() / 2;
-        for (Integer segment : kept) {
-            Claim claim = owned.get(segment);
-            if (claim != null && validUntil - claim.validUntilNanos > 0) {
-                claim.validUntilNanos = validUntil;
-            }
-        }
-    }
-
-    /** The claim timeout (the token store's). */
-    Duration claimTimeout() {
-        return claimTimeout;
+        rounds.keep();
     }
 
     /** Releases a drained segment so that another node can claim it. */
     void release(int segment) {
-        if (forget(segment)) {
-            try {
-                transactionManager.executeInTransaction(() -> {
-                    limitWaits();
-                    tokenStore.releaseClaim(processorName, segment);
-                });
-                logger.info("Outbox relay node {} released segment {} (owns {})", nodeId, segment, owned.keySet());
-            } catch (RuntimeException e) {
-                logger.warn("Releasing outbox segment {} failed; its claim expires instead", segment, e);
-            }
-        }
-        ownedView = Set.copyOf(owned.keySet());
+        rounds.release(segment);
     }
 
     /** Releases every claim and removes this node's heartbeat (the relay stopped). */
     void releaseAll() {
-        for (Integer segment : new ArrayList<>(owned.keySet())) {
-            release(segment);
-        }
-        nodes.leave();
+        rounds.releaseAll();
     }
 
     /**
@@ -302,19 +167,12 @@ public final class SegmentClaims {
      *                                     caller's transaction must roll back
      */
     void fence(Collection<Integer> segments) {
-        TokenStore store = tokenStore;
-        if (store == null) {
-            throw new UnableToClaimTokenException("The outbox segment claims are not initialized");
-        }
-        for (Integer segment : new TreeSet<>(segments)) {
-            store.extendClaim(processorName, segment);
-        }
+        tokens.fence(segments);
     }
 
     /** Whether this node owns {@code segment} and may send its rows now (its claim was extended recently enough). */
     boolean isValid(int segment) {
-        Claim claim = owned.get(segment);
-        return claim != null && !releasing.contains(segment) && nanoTime.getAsLong() - claim.validUntilNanos < 0;
+        return owned.isValid(segment);
     }
 
     /**
@@ -322,62 +180,47 @@ public final class SegmentClaims {
      * whether or not the segment is being released.
      */
     boolean lapsed(int segment) {
-        Claim claim = owned.get(segment);
-        return claim != null && nanoTime.getAsLong() - claim.validUntilNanos >= 0;
+        return owned.lapsed(segment);
     }
 
     /** When (on the relay's monotonic clock) the claim of {@code segment} lapses locally unless extended; now if not owned. */
     long validUntilNanos(int segment) {
-        Claim claim = owned.get(segment);
-        return claim == null ? nanoTime.getAsLong() : claim.validUntilNanos;
-    }
-
-    /**
-     * The longest a statement of a claim or relay write waits for a row lock: a quarter of the claim timeout, so that a
-     * lock held by a frozen node fails the statement (it is retried) well before this node's own claims lapse.
-     */
-    Duration lockWait() {
-        return claimTimeout.dividedBy(4);
-    }
-
-    /**
-     * The longest the database lets a session of this node sit idle inside a claim or relay write: half the claim
-     * timeout. A node frozen inside such a transaction has its session ended and its locks released by then, before
-     * another node can claim its segments.
-     */
-    Duration idleInTransactionLimit() {
-        return claimTimeout.dividedBy(2);
-    }
-
-    /** Bounds the waits of the current transaction (where the node table's database supports it). */
-    private void limitWaits() {
-        nodes.limitWaits(lockWait(), idleInTransactionLimit());
-    }
-
-    /** How often claims are extended: a fifth of the claim timeout (at least 50 ms). */
-    Duration roundInterval() {
-        return Duration.ofNanos(Math.max(claimTimeout.toNanos() / 5, 50_000_000L));
+        return owned.validUntilNanos(segment);
     }
 
     /** Whether {@code segment} is being drained to be released. */
     boolean isReleasing(int segment) {
-        return releasing.contains(segment);
+        return owned.isReleasing(segment);
     }
 
     /** Whether this node owns {@code segment}, draining or not. */
     boolean owns(int segment) {
-        return owned.containsKey(segment);
+        return owned.owns(segment);
     }
 
     /** The segments this node may send from now. */
     Set<Integer> validSegments() {
-        Set<Integer> valid = new HashSet<>();
-        owned.keySet().forEach(segment -> {
-            if (isValid(segment)) {
-                valid.add(segment);
-            }
-        });
-        return valid;
+        return owned.valid();
+    }
+
+    /** The claim timeout (the token store's). */
+    Duration claimTimeout() {
+        return timing.claimTimeout();
+    }
+
+    /** How often claims are extended: {@link ClaimTiming#roundInterval()}. */
+    Duration roundInterval() {
+        return timing.roundInterval();
+    }
+
+    /** The longest a statement of a claim or relay write waits for a row lock: {@link ClaimTiming#lockWait()}. */
+    Duration lockWait() {
+        return timing.lockWait();
+    }
+
+    /** The longest a session may sit idle in a claim or relay write: {@link ClaimTiming#idleInTransactionLimit()}. */
+    Duration idleInTransactionLimit() {
+        return timing.idleInTransactionLimit();
     }
 
     /** Makes every later sequence id of {@code segment} higher than {@code stored}. */
@@ -394,11 +237,7 @@ public final class SegmentClaims {
         if (writes.isEmpty()) {
             return;
         }
-        transactionManager.executeInTransaction(() -> {
-            limitWaits();
-            writes.forEach((segment, reserved) -> tokenStore.storeToken(new GlobalSequenceTrackingToken(reserved),
-                                                                        processorName, segment));
-        });
+        tokens.storeReserved(writes);
         sequences.reserved(writes);
     }
 
@@ -407,31 +246,8 @@ public final class SegmentClaims {
         return sequences.next(segment);
     }
 
-    private boolean forget(int segment) {
-        releasing.remove(segment);
-        sequences.forget(segment);
-        return owned.remove(segment) != null;
-    }
-
-    private long reservedIn(TrackingToken token) {
-        if (token == null) {
-            return 0;
-        }
-        if (token instanceof GlobalSequenceTrackingToken global) {
-            return global.getGlobalIndex();
-        }
-        throw new AxonConfigurationException("The token store holds a " + token.getClass().getSimpleName()
-                                                     + " for processor '" + processorName + "': that name belongs to "
-                                                     + "an event processor; give the outbox relay another one");
-    }
-
     /** Segments gained and lost in a round. */
     record Changes(Set<Integer> gained, Set<Integer> lost) {
-    }
-
-    /** A claim this node holds: until when it may send the segment's rows. */
-    private static final class Claim {
-        private volatile long validUntilNanos;
     }
 
     /**
@@ -441,7 +257,7 @@ public final class SegmentClaims {
      * claims all segments it can get: no rebalancing), {@link NoTransactionManager}.
      */
     public static final class Builder {
-        private java.util.function.Supplier<TokenStore> tokenStore;
+        private Supplier<TokenStore> tokenStore;
         private TransactionManager transactionManager = NoTransactionManager.instance();
         private OutboxNodes nodes;
         private String processorName = "pulsar-outbox";
@@ -449,7 +265,7 @@ public final class SegmentClaims {
         private String nodeId = ManagementFactory.getRuntimeMXBean().getName();
         private Duration claimTimeout = Duration.ofSeconds(10);
         private Clock clock = Clock.systemUTC();
-        private java.util.function.LongSupplier nanoTime = System::nanoTime;
+        private LongSupplier nanoTime = System::nanoTime;
 
         private Builder() {
         }
@@ -462,7 +278,7 @@ public final class SegmentClaims {
         }
 
         /** The token store, looked up when the relay starts (e.g. from Axon's configuration). */
-        public Builder tokenStore(java.util.function.Supplier<TokenStore> tokenStore) {
+        public Builder tokenStore(Supplier<TokenStore> tokenStore) {
             assertNonNull(tokenStore, "TokenStore supplier may not be null");
             this.tokenStore = tokenStore;
             return this;
@@ -517,7 +333,7 @@ public final class SegmentClaims {
         }
 
         /** The monotonic clock of claim validity (default {@code System::nanoTime}); for simulations. */
-        Builder nanoTime(java.util.function.LongSupplier nanoTime) {
+        Builder nanoTime(LongSupplier nanoTime) {
             assertNonNull(nanoTime, "nanoTime may not be null");
             this.nanoTime = nanoTime;
             return this;

@@ -9,10 +9,8 @@ import org.axonframework.config.AggregateConfiguration;
 import org.axonframework.config.Configuration;
 import org.axonframework.config.Configurer;
 import org.axonframework.config.ConfigurerModule;
-import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.eventhandling.PropagatingErrorHandler;
 import org.axonframework.eventhandling.async.SequentialPerAggregatePolicy;
-import org.axonframework.eventhandling.tokenstore.TokenStore;
 import org.axonframework.eventhandling.pooled.PooledStreamingEventProcessor;
 import org.axonframework.lifecycle.Phase;
 import org.axonframework.messaging.StreamableMessageSource;
@@ -23,7 +21,6 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 
@@ -84,14 +81,10 @@ public final class EventStoreTailingModule implements ConfigurerModule {
 
     private final boolean sequenced;
     private final OutboxPublisher streamPublisher;
-    private volatile TokenStore tokenStore;
-    private volatile TailingInvoker invoker;
-    private volatile TailingDeadLetters operations;
-    private volatile TailingBalancer balancer;
-    private volatile PooledStreamingEventProcessor processor;
-    private final Duration balanceHeartbeat;
-    private volatile CapturedAggregates captured = CapturedAggregates.none();
-    private volatile Map<String, String> topics = Map.of();
+    /** The processor's parts, built when Axon builds the processor. */
+    private final TailingProcessorParts parts;
+    /** The aggregate types published and their topics, resolved at start. */
+    private final TailingTopics topics = new TailingTopics();
 
     private EventStoreTailingModule(Builder builder) {
         builder.validate();
@@ -107,13 +100,13 @@ public final class EventStoreTailingModule implements ConfigurerModule {
         this.ackTimeout = builder.ackTimeout;
         this.processorCustomizer = builder.processorCustomizer;
         this.registerProcessor = builder.registerProcessor;
-        this.balanceHeartbeat = builder.balanceHeartbeat;
+        this.parts = new TailingProcessorParts(processorName, builder.balanceHeartbeat);
         this.sequenced = builder.sequenceIds && publisher.supportsSequenceIds();
         // producer names of this processor's own: a replay under another processor name is not dropped as copies
         this.streamPublisher = sequenced ? publisher.forStream(processorName) : publisher;
-        this.handler = new TailingPublisher(() -> captured, this::topicOf, serializer, streamPublisher,
+        this.handler = new TailingPublisher(topics::captured, topics::topicOf, serializer, streamPublisher,
                                             traceParentProvider, ackTimeout, sequenced, processorName,
-                                            () -> tokenStore, builder.maxAttempts, this::committedToken);
+                                            parts::tokenStore, builder.maxAttempts, parts::committedToken);
     }
 
     public static Builder builder() {
@@ -130,25 +123,7 @@ public final class EventStoreTailingModule implements ConfigurerModule {
                   .registerErrorHandler(processorName, config -> PropagatingErrorHandler.instance());
         org.axonframework.config.EventProcessingConfigurer.PooledStreamingProcessorConfiguration customization =
                 (config, processor) -> {
-                    EventProcessingConfiguration processing = config.eventProcessingConfiguration();
-                    tokenStore = processing.tokenStore(processorName);
-                    TailingInvoker.DeadLetters deadLetters = processing.deadLetterQueue(processorName)
-                            .map(queue -> new TailingInvoker.DeadLetters(
-                                    queue, processing.deadLetterPolicy(processorName).orElse(null),
-                                    processing.transactionManager(processorName)))
-                            .orElse(null);
-                    invoker = new TailingInvoker(handler, deadLetters);
-                    handler.deadLettering(deadLetters != null);
-                    if (balanceHeartbeat != null) {
-                        balancer = new TailingBalancer(processorName, tokenStore,
-                                                       processing.transactionManager(processorName), balanceHeartbeat);
-                        processor.maxSegmentProvider(balancer);
-                    }
-                    if (deadLetters != null) {
-                        operations = new TailingDeadLetters(deadLetters.queue(),
-                                                            invoker.deadLetterProcessor().orElseThrow(),
-                                                            deadLetters.transactionManager());
-                    }
+                    TailingInvoker invoker = parts.build(config, processor, handler);
                     processor.eventHandlerInvoker(invoker)
                              // claims stay extended while a batch waits for its acknowledgements
                              .enableCoordinatorClaimExtension()
@@ -171,10 +146,7 @@ public final class EventStoreTailingModule implements ConfigurerModule {
             // before the processors start (inbound event connectors); the publisher closes after they stopped
             config.onStart(Phase.OUTBOUND_EVENT_CONNECTORS, () -> start(config));
             config.onShutdown(Phase.OUTBOUND_EVENT_CONNECTORS, () -> {
-                TailingBalancer current = balancer;
-                if (current != null) {
-                    current.stop();
-                }
+                parts.stop();
                 if (streamPublisher != publisher) {
                     streamPublisher.close();
                 }
@@ -199,8 +171,15 @@ public final class EventStoreTailingModule implements ConfigurerModule {
      */
     public java.util.Optional<org.axonframework.messaging.deadletter.SequencedDeadLetterProcessor<
             org.axonframework.eventhandling.EventMessage<?>>> deadLetterProcessor() {
-        TailingInvoker current = invoker;
-        return current == null ? java.util.Optional.empty() : current.deadLetterProcessor().map(p -> p);
+        return parts.deadLetterProcessor();
+    }
+
+    /**
+     * What this node's tailing publisher saw of the broker lately, for health checks: batches waiting for the broker
+     * per segment ({@link RelayHealth#openingSince()}), failures since the last acknowledged batch. Never blocks.
+     */
+    public io.github.pulsaroutbox.relay.RelayHealth health() {
+        return handler.watch().snapshot();
     }
 
     /**
@@ -208,12 +187,12 @@ public final class EventStoreTailingModule implements ConfigurerModule {
      * queue (after the processor was built).
      */
     public java.util.Optional<TailingDeadLetters> deadLetters() {
-        return java.util.Optional.ofNullable(operations);
+        return parts.deadLetters();
     }
 
     /** The aggregate types being published (empty before start). */
     public CapturedAggregates capturedAggregates() {
-        return captured;
+        return topics.captured();
     }
 
     private void start(Configuration config) {
@@ -221,38 +200,12 @@ public final class EventStoreTailingModule implements ConfigurerModule {
         for (AggregateConfiguration<?> aggregate : config.findModules(AggregateConfiguration.class)) {
             aggregateClasses.add(aggregate.aggregateType());
         }
-        CapturedAggregates found = CapturedAggregates.of(aggregateClasses);
-        Map<String, String> resolved = found.resolveTopics(topicResolver);
-        topics = resolved;
-        captured = found;
-        // built now (its balancer exists); its status holds each segment's last committed token
-        processor = config.eventProcessingConfiguration()
-                          .eventProcessor(processorName, PooledStreamingEventProcessor.class).orElse(null);
-        TailingBalancer current = balancer;
-        if (current != null) {
-            current.start(); // before the processor starts (inbound event connectors): it claims only its share
-        }
+        topics.resolve(aggregateClasses, topicResolver);
+        // the processor is built now; its balancer starts before it does (inbound event connectors)
+        parts.start(config);
         logger.info("Outbox tailing processor '{}' publishes the events of {} to {} (starting at the {} of the event "
-                            + "store when it has no token)", processorName, new TreeSet<>(found.types()),
-                    new TreeSet<>(resolved.values()), startPosition.name().toLowerCase());
-    }
-
-    /** The token the segment's work package started from or committed last, from the processor's status. */
-    private java.util.Optional<org.axonframework.eventhandling.TrackingToken> committedToken(int segment) {
-        PooledStreamingEventProcessor current = processor;
-        if (current == null) {
-            return java.util.Optional.empty();
-        }
-        org.axonframework.eventhandling.EventTrackerStatus status = current.processingStatus().get(segment);
-        return status == null ? java.util.Optional.empty() : java.util.Optional.ofNullable(status.getTrackingToken());
-    }
-
-    private String topicOf(String aggregateType) {
-        String topic = topics.get(aggregateType);
-        if (topic == null) {
-            throw new IllegalStateException("No topic for aggregate type '" + aggregateType + "'");
-        }
-        return topic;
+                            + "store when it has no token)", processorName, new TreeSet<>(topics.captured().types()),
+                    new TreeSet<>(topics.topics().values()), startPosition.name().toLowerCase());
     }
 
     /** Builds an {@link EventStoreTailingModule}; serializer, publisher and topic resolver are required. */

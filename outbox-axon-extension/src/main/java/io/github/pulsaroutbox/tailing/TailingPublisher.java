@@ -80,6 +80,8 @@ final class TailingPublisher implements EventMessageHandler {
     private final Map<Integer, Map<String, TopicSequence>> segments = new ConcurrentHashMap<>();
     /** Events whose sends failed, until sent or given up on. */
     private final Map<String, Failure> failures = new ConcurrentHashMap<>();
+    /** What health checks see: batches waiting for the broker, failures since the last acknowledged batch. */
+    private final TailingWatch watch = new TailingWatch(java.time.Clock.systemUTC());
 
     TailingPublisher(Supplier<CapturedAggregates> captured, Function<String, String> topics, Serializer serializer,
                      OutboxPublisher publisher, TraceParentProvider traceParents, Duration ackTimeout,
@@ -209,8 +211,14 @@ final class TailingPublisher implements EventMessageHandler {
     private record Failure(io.github.pulsaroutbox.FailureKind kind, Throwable cause, int attempts) {
     }
 
+    /** What this publisher saw of the broker lately. */
+    TailingWatch watch() {
+        return watch;
+    }
+
     /** The processor released {@code segment}: its producers close, so that another node can open them. */
     void segmentReleased(int segment) {
+        watch.released(segment);
         if (segments.remove(segment) != null) {
             publisher.closeSegment(segment);
         }
@@ -269,6 +277,7 @@ final class TailingPublisher implements EventMessageHandler {
             if (broken != null) {
                 return; // the batch fails at its end; later sends would overtake the one that could not go
             }
+            watch.waiting(segment);
             CompletableFuture<?> sent;
             if (sessions == null) {
                 CompletableFuture<?> previous = lastByAggregate.get(entry.aggregateId());
@@ -327,6 +336,8 @@ final class TailingPublisher implements EventMessageHandler {
                 succeeded();
             } catch (ExecutionException e) {
                 failed();
+                watch.failed(publisher.classify(e.getCause()), e.getCause().getClass().getSimpleName() + ": "
+                        + e.getCause().getMessage());
                 throw new TailingPublishException("Publishing a batch of events to Pulsar failed; the processor "
                                                           + "retries it from its last token", e.getCause());
             } catch (InterruptedException e) {
@@ -335,6 +346,7 @@ final class TailingPublisher implements EventMessageHandler {
                 throw new TailingPublishException("Interrupted while waiting for the broker's acknowledgements", e);
             } catch (TimeoutException e) {
                 failed();
+                watch.failed(io.github.pulsaroutbox.FailureKind.TIMEOUT, "no acknowledgement within " + ackTimeout);
                 throw new TailingPublishException("The broker did not acknowledge a batch of events within "
                                                           + ackTimeout + "; the processor retries it from its last "
                                                           + "token", e);
@@ -342,6 +354,7 @@ final class TailingPublisher implements EventMessageHandler {
         }
 
         private void succeeded() {
+            watch.acknowledged(segment);
             sends.keySet().forEach(failures::remove);
             sends.clear();
             lastByAggregate.clear();

@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
@@ -76,6 +77,23 @@ class OutboxCaptureInterceptorTest {
         assertThat(appended.get(1).status()).isEqualTo(OutboxStatus.PENDING);
         assertThat(appended.get(1).payload()).isEqualTo("{\"name\":\"ok\"}");
         assertThat(signals).hasValue(1);
+    }
+
+    @Test
+    void withTheEventStoresOwnSerializerAnUnserializableEventFailsTheUnitOfWorkNamingTheEventAndTheCause() {
+        OutboxCaptureInterceptor strict = interceptor(TraceParentProvider.fromMetadata())
+                .failingOnUnserializableEvents();
+        List<GenericDomainEventMessage<?>> events = List.of(
+                new GenericDomainEventMessage<>("ShopOrder", "A", 0, new Named("ok")),
+                new GenericDomainEventMessage<>("ShopOrder", "A", 1, new Opaque()));
+
+        assertThatThrownBy(() -> strict.handle(events))
+                .isInstanceOf(org.axonframework.serialization.SerializationException.class)
+                .hasMessageContaining("The event " + Opaque.class.getName() + " of aggregate ShopOrder A (sequence 1)")
+                .hasMessageContaining("cannot be serialized to JSON")
+                .hasMessageContaining("InvalidDefinitionException: No serializer found for class");
+        assertThat(appended).isEmpty();
+        assertThat(signals).hasValue(0);
     }
 
     @Test

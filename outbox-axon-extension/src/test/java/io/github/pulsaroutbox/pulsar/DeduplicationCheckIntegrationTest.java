@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -44,11 +45,44 @@ class DeduplicationCheckIntegrationTest {
     }
 
     @Test
-    void aBrokerItCannotAskIsReportedAsUnchecked() {
+    void aTopicNotCreatedYetGetsTheBrokerLevelSettingWhenItsNamespaceSetsNone() {
+        // the shared broker runs with brokerDeduplicationEnabled=true; the namespace has no policy of its own
+        String namespace = "brokerdedup-" + UUID.randomUUID().toString().substring(0, 8);
+        BrokerAdmin.send("PUT", "/admin/v2/namespaces/public/" + namespace, "{}");
+        String topic = "persistent://public/" + namespace + "/not-created-yet";
+        assertThatCode(() -> new DeduplicationCheck(admin, DeduplicationCheck.Mode.REQUIRE).accept(List.of(topic)))
+                .doesNotThrowAnyException();
+        assertThat(BrokerAdmin.call("GET", "/admin/v2/persistent/public/" + namespace + "/not-created-yet/stats",
+                                    null).statusCode())
+                .as("the check creates no topic").isEqualTo(404);
+    }
+
+    @Test
+    void aTopicNotCreatedYetInANamespaceWithDeduplicationOffIsReportedOff() {
+        String namespace = "nsdedupoff-" + UUID.randomUUID().toString().substring(0, 8);
+        BrokerAdmin.send("PUT", "/admin/v2/namespaces/public/" + namespace, "{}");
+        BrokerAdmin.send("POST", "/admin/v2/namespaces/public/" + namespace + "/deduplication", "false");
+        String topic = "persistent://public/" + namespace + "/not-created-yet";
+        assertThatThrownBy(() -> new DeduplicationCheck(admin, DeduplicationCheck.Mode.REQUIRE)
+                .accept(List.of(topic)))
+                .hasMessageContaining("deduplication is off for outbox topic(s) [" + topic + "]");
+    }
+
+    @Test
+    void aBrokerItCannotAskIsReportedAsUncheckedWithTheReason() {
         assertThatThrownBy(() -> new DeduplicationCheck("http://127.0.0.1:1", DeduplicationCheck.Mode.REQUIRE)
                 .accept(List.of("orders")))
                 .isInstanceOf(AxonConfigurationException.class)
+                .hasMessageContaining("Could not check broker deduplication (admin API at http://127.0.0.1:1)")
+                .hasMessageContaining("for orders (ConnectException");
+    }
+
+    @Test
+    void aNamespaceThatDoesNotExistIsReportedAsUncheckedWithTheAdminApisAnswer() {
+        String topic = "persistent://public/no-such-namespace-" + UUID.randomUUID().toString().substring(0, 8) + "/t";
+        assertThatThrownBy(() -> new DeduplicationCheck(admin, DeduplicationCheck.Mode.REQUIRE)
+                .accept(List.of(topic)))
                 .hasMessageContaining("Could not check broker deduplication")
-                .hasMessageContaining("[orders]");
+                .hasMessageContaining("answered HTTP 404");
     }
 }

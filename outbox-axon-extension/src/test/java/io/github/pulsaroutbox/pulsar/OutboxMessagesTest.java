@@ -47,6 +47,16 @@ class OutboxMessagesTest {
         }
 
         @Test
+        void ceTimeHasMicrosecondsWhateverThePrecisionOfTheTimestamp() {
+            assertThat(OutboxMessages.time(Instant.parse("2026-12-06T04:00:00Z")))
+                    .isEqualTo("2026-12-06T04:00:00.000000Z");
+            assertThat(OutboxMessages.time(Instant.parse("2026-12-06T04:00:00.123Z"))) // an event store's millis
+                    .isEqualTo("2026-12-06T04:00:00.123000Z");
+            assertThat(OutboxMessages.time(Instant.parse("2026-12-06T04:00:00.123456789Z")))
+                    .isEqualTo("2026-12-06T04:00:00.123456Z");
+        }
+
+        @Test
         void theCapturedTraceParentIsPassedOn() {
             String traceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
             assertThat(messages(Map.of(), (entry, p) -> {

@@ -49,6 +49,19 @@ class PulsarFailuresTest {
     }
 
     @Nested
+    class TimeOuts {
+
+        @Test
+        void theClientsTimeOutAndThePublishersOwnBoundAreBothTimeOutsRetriedUntilTheBrokerAnswers() {
+            assertThat(PulsarFailures.classify(new PulsarClientException.TimeoutException("x")))
+                    .isEqualTo(io.github.pulsaroutbox.FailureKind.TIMEOUT);
+            // CompletableFuture#orTimeout on producer creation: a plain TimeoutException, wrapped
+            assertThat(PulsarFailures.classify(new CompletionException(new java.util.concurrent.TimeoutException())))
+                    .isEqualTo(io.github.pulsaroutbox.FailureKind.TIMEOUT);
+        }
+    }
+
+    @Nested
     class Unwrap {
 
         @Test

@@ -89,6 +89,23 @@ class ProducerSessionsTest {
         }
 
         @Test
+        void anOpeningIsListedForHealthFromItsFirstAttemptUntilItsSessionOpens() {
+            ProducerSessions.Opening first = sessions.opening("t", 0);
+            java.time.Instant since = transport.snapshot().openingSince().get("t");
+            assertThat(since).isNotNull();
+
+            publisher.lastSession().completeExceptionally(new KindedFailure(FailureKind.UNAVAILABLE, "refused"));
+            sessions.settled(t0);
+            first.reported = true;
+            now.addAndGet(first.retryAfterNanos - now.get());
+            sessions.opening("t", 0); // tried again: still the first attempt's start
+            assertThat(transport.snapshot().openingSince()).containsEntry("t", since);
+
+            sessions.opened(t0, "t", SESSION);
+            assertThat(transport.snapshot().openingSince()).isEmpty();
+        }
+
+        @Test
         void withoutSequenceIdsOneProducerPerTopicIsOnlyPrepared() {
             ProducerSessions unsequenced = sessions(false);
             assertThat(unsequenced.key("t", 0)).isEqualTo(unsequenced.key("t", 5));

@@ -422,7 +422,7 @@ final class RelaySimulation {
     }
 
     /** One node: its claims, its pipeline, its connection to the broker; a restart makes a new one. */
-    private final class Node implements RelayThreads, RelayPipeline.Control {
+    private final class Node implements RelayThreads, RelayControl {
         private final String baseName;
         private final String id;
         private final Tasks tasks = new Tasks();

@@ -3,7 +3,9 @@ package io.github.pulsaroutbox.demo.order;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import io.github.pulsaroutbox.OutboxStatus;
 import io.github.pulsaroutbox.operations.OutboxOperations;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -20,9 +22,10 @@ import java.util.UUID;
 public class OrderController {
 
     private final CommandGateway commandGateway;
-    private final OutboxOperations outboxOperations;
+    /** Absent in the tailing dispatch mode ({@code pulsar-outbox.mode=tailing}): it has no outbox table. */
+    private final ObjectProvider<OutboxOperations> outboxOperations;
 
-    public OrderController(CommandGateway commandGateway, OutboxOperations outboxOperations) {
+    public OrderController(CommandGateway commandGateway, ObjectProvider<OutboxOperations> outboxOperations) {
         this.commandGateway = commandGateway;
         this.outboxOperations = outboxOperations;
     }
@@ -64,8 +67,15 @@ public class OrderController {
 
     /** Outbox rows by status (operators use {@code /actuator/outbox}). */
     @GetMapping("/outbox")
-    public Map<OutboxStatus, Long> outbox() {
-        return outboxOperations.summary().counts();
+    public ResponseEntity<?> outbox() {
+        OutboxOperations operations = outboxOperations.getIfAvailable();
+        if (operations == null) {
+            return ResponseEntity.status(HttpStatus.NOT_FOUND)
+                                 .body(Map.of("error", "no outbox table in the tailing dispatch mode: see "
+                                         + "/actuator/health/outbox and /actuator/outbox (dead letters)"));
+        }
+        Map<OutboxStatus, Long> counts = operations.summary().counts();
+        return ResponseEntity.ok(counts);
     }
 
     @ExceptionHandler({IllegalStateException.class, IllegalArgumentException.class})

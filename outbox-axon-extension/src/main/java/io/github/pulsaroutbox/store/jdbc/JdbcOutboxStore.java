@@ -260,10 +260,51 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
                     insert.setString(16, entry.topic());
                     insert.addBatch();
                 }
-                insert.executeBatch();
+                try {
+                    insert.executeBatch();
+                } catch (SQLException e) {
+                    if (isDuplicateKey(e)) {
+                        throw concurrentAppend(entries, e);
+                    }
+                    throw e;
+                }
             }
             return null;
         });
+    }
+
+    /**
+     * A row for one of these events' aggregate sequences is already in the table: another unit of work appended the
+     * same sequence of the aggregate (or the same event) first. As Axon's event store does for its own key: a
+     * {@code ConcurrencyException}, or an {@code AggregateStreamCreationException} for an aggregate's first event, so
+     * that application code handling those (a retry, an HTTP 409) handles this too.
+     */
+    private RuntimeException concurrentAppend(List<OutboxEntry> entries, SQLException cause) {
+        OutboxEntry first = entries.get(0);
+        String message = "An event for aggregate [" + first.aggregateId() + "] at sequence ["
+                + first.aggregateSequence() + "] was already inserted (outbox table '" + table + "' holds a row of "
+                + first.aggregateType() + " " + first.aggregateId() + " for one of the sequences "
+                + entries.stream().map(entry -> String.valueOf(entry.aggregateSequence())).distinct().toList()
+                + " exists: another unit of work appended it concurrently)";
+        RuntimeException concurrent = first.aggregateSequence() == 0
+                ? new org.axonframework.modelling.command.AggregateStreamCreationException(message)
+                : new org.axonframework.modelling.command.ConcurrencyException(message);
+        concurrent.initCause(cause);
+        return concurrent;
+    }
+
+    /** A unique key violation: SQL state class 23 with the standard code (PostgreSQL, H2) or MySQL's error 1062. */
+    static boolean isDuplicateKey(SQLException failure) {
+        for (SQLException e = failure; e != null; e = e.getNextException()) {
+            if ("23505".equals(e.getSQLState()) || e.getErrorCode() == 1062
+                    || (e.getCause() instanceof SQLException cause && isDuplicateKey(cause))) {
+                return true;
+            }
+            if (e.getNextException() == e) {
+                break;
+            }
+        }
+        return false;
     }
 
     @Override

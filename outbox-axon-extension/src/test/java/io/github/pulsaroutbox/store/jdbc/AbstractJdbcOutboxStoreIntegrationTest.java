@@ -339,8 +339,21 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
     void refusesASecondRowForTheSameAggregateSequence() {
         store.append(List.of(entry("e0", "A", 0)));
         assertThatThrownBy(() -> store.append(List.of(entry("e1", "A", 0))))
+                .isInstanceOf(org.axonframework.modelling.command.AggregateStreamCreationException.class)
                 .hasMessageContaining(table);
         assertThat(store.count(OutboxStatus.PENDING)).isEqualTo(1);
+    }
+
+    /* As Axon's event store answers for its own key: a concurrent append of an aggregate's sequence can be retried. */
+    @Test
+    void aConcurrentAppendOfTheSameAggregateSequenceIsAxonsConcurrencyException() {
+        store.append(List.of(entry("e0", "A", 0), entry("e1", "A", 1)));
+        assertThatThrownBy(() -> store.append(List.of(entry("other-e1", "A", 1))))
+                .isInstanceOf(org.axonframework.modelling.command.ConcurrencyException.class)
+                .hasMessageContaining("An event for aggregate [A] at sequence [1] was already inserted")
+                .hasMessageContaining(table)
+                .hasCauseInstanceOf(java.sql.SQLException.class);
+        assertThat(store.count(OutboxStatus.PENDING)).isEqualTo(2);
     }
 
     /* One row per event (its identifier is the row's), pending or long sent: capturing an event twice fails. */

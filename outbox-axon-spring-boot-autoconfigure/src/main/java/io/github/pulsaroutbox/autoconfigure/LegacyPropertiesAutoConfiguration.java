@@ -25,7 +25,7 @@ class LegacyPropertiesAutoConfiguration {
 
     LegacyPropertiesAutoConfiguration(Environment environment) {
         legacyProperty(environment).ifPresent(property -> {
-            String name = property.getName().toString();
+            String name = original(property.getName());
             throw new InvalidConfigurationPropertyValueException(
                     name, property.getValue(),
                     "The " + LEGACY_PREFIX + ".* properties were renamed to " + OutboxProperties.PREFIX
@@ -47,6 +47,23 @@ class LegacyPropertiesAutoConfiguration {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * The name as it was written, map keys in their own case ({@code axon.outbox.topics.Account}, not the canonical
+     * lowercase form): a topic mapping's key is an aggregate type name, and the advice must be usable as given.
+     */
+    static String original(ConfigurationPropertyName name) {
+        StringBuilder written = new StringBuilder();
+        for (int i = 0; i < name.getNumberOfElements(); i++) {
+            String element = name.getElement(i, ConfigurationPropertyName.Form.ORIGINAL);
+            if (name.isNumericIndex(i) || element.contains(".")) {
+                written.append('[').append(element).append(']');
+            } else {
+                written.append(written.isEmpty() ? "" : ".").append(element);
+            }
+        }
+        return written.toString();
     }
 
     static String replacement(String legacyName) {

@@ -41,6 +41,16 @@ class LegacyPropertiesAutoConfigurationTest {
     }
 
     @Test
+    void theAdviceKeepsTheCaseOfAMapKeySoThatItCanBeUsedAsGiven() {
+        runner.withPropertyValues("axon.outbox.topics.Account=shop/sales/accounts").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure())
+                    .rootCause()
+                    .hasMessageContaining("set pulsar-outbox.topics.Account instead");
+        });
+    }
+
+    @Test
     void oldPrefixFailsTheStartAlsoWhenTheOutboxIsDisabled() {
         runner.withPropertyValues("pulsar-outbox.enabled=false", "axon.outbox.relay.enabled=false").run(context -> {
             assertThat(context).hasFailed();

@@ -78,6 +78,30 @@ class OutboxHealthIndicatorTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void degradedWhenAProducerOpeningHasHadNoAnswerLongerThanAllowedBeforeTheClientTimesOut() {
+        running(new RelayHealth(null, null, null, null, Map.of(), Map.of(),
+                                Map.of("persistent://t/ns/x", NOW.minusSeconds(31))));
+        Health health = indicator(NOW, true).health();
+        assertThat(reasons(health)).singleElement().asString()
+                .contains("no producer opened for PT31S").contains("[persistent://t/ns/x]");
+        assertThat((Map<String, Object>) health.getDetails().get("broker"))
+                .containsEntry("lastAcknowledged", "never since the start")
+                .containsKey("openingProducersSince")
+                .doesNotContainKeys("lastFailure", "lastFailureKind");
+
+        running(new RelayHealth(null, null, null, null, Map.of(), Map.of(),
+                                Map.of("persistent://t/ns/x", NOW.minusSeconds(29))));
+        assertThat(indicator(NOW, true).health().getStatus()).isEqualTo(Status.UP); // opening takes a moment
+    }
+
+    @Test
+    void noDetailIsTheStringNull() {
+        running(new RelayHealth(null, NOW.minusSeconds(1), null, null, Map.of(), Map.of()));
+        assertThat(indicator(NOW, true).health().toString()).doesNotContain("null");
+    }
+
+    @Test
     void degradedWhenTopicsCannotBeOpenedOrManyRowsAreParked() {
         running(new RelayHealth(NOW, null, null, null, Map.of("persistent://t/ns/x", "TIMEOUT: no answer"),
                                 Map.of(FailureKind.UNKNOWN_TOPIC, 100L)));

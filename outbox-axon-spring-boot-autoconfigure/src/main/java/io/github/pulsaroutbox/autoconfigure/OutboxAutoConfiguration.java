@@ -20,6 +20,7 @@ import io.github.pulsaroutbox.relay.BackoffFailurePolicy;
 import io.github.pulsaroutbox.relay.FailurePolicy;
 import io.github.pulsaroutbox.store.OutboxMaintenance;
 import io.github.pulsaroutbox.upcasting.PublishedEventUpcaster;
+import io.github.pulsaroutbox.pulsar.DeduplicationSettings;
 import io.github.pulsaroutbox.pulsar.PulsarOutboxPublisher;
 import io.github.pulsaroutbox.pulsar.PulsarTopicResolver;
 import io.github.pulsaroutbox.pulsar.PulsarTopics;
@@ -212,6 +213,7 @@ class OutboxAutoConfiguration {
                                                   ObjectProvider<OutboxMetrics> metrics,
                                                   ObjectProvider<TraceParentProvider> traceParentProvider,
                                                   ObjectProvider<PublishedEventUpcaster> publishedEventUpcasters,
+                                                  ObjectProvider<DeduplicationSettings> deduplicationSettings,
                                                   Environment environment) {
         OutboxProperties.Relay relay = properties.relay();
         OutboxProperties.Retention retention = properties.retention();
@@ -240,10 +242,7 @@ class OutboxAutoConfiguration {
                                                    .pollInterval(relay.pollInterval())
                                                    .ackTimeout(relay.ackTimeout()))
                                       .segmentClaims(relay.segmentClaims())
-                                      .topicCheck(new io.github.pulsaroutbox.pulsar.DeduplicationCheck(
-                                              environment.getProperty("spring.pulsar.admin.service-url",
-                                                                      "http://localhost:8080"),
-                                              properties.pulsar().deduplication()))
+                                      .topicCheck(deduplicationCheck(properties, deduplicationSettings, environment))
                                       .segmentClaims(claims -> {
                                           claims.processorName(relay.processorName())
                                                 .claimTimeout(claimTimeout(relay, environment));
@@ -396,6 +395,71 @@ class OutboxAutoConfiguration {
         } catch (AxonConfigurationException e) {
             throw new InvalidConfigurationPropertyValueException("pulsar-outbox.tailing", tailing, e.getMessage());
         }
+    }
+
+    /** The {@code outbox} health indicator and group in the tailing mode. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(HealthIndicator.class)
+    @ConditionalOnEnabledHealthIndicator("outbox")
+    @org.springframework.context.annotation.Conditional(DispatchModeCondition.Tailing.class)
+    static class TailingHealthConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean(name = "outboxHealthIndicator")
+        HealthIndicator outboxHealthIndicator(
+                io.github.pulsaroutbox.tailing.EventStoreTailingModule module,
+                ObjectProvider<org.axonframework.config.EventProcessingConfiguration> eventProcessing,
+                OutboxProperties properties) {
+            return new TailingHealthIndicator(
+                    module, () -> java.util.Optional.ofNullable(eventProcessing.getIfAvailable())
+                                                    .flatMap(config -> config.eventProcessor(module.processorName())),
+                    properties.health(), Clock.systemUTC());
+        }
+
+        /** The {@code outbox} health group, unless the application defines one by that name. */
+        @Bean
+        static org.springframework.boot.actuate.health.HealthEndpointGroupsPostProcessor outboxHealthGroup() {
+            return new OutboxHealthGroup();
+        }
+    }
+
+    /**
+     * The tailing mode's check that broker deduplication is on for the mapped topics ({@code pulsar-outbox.topics}),
+     * once the application's beans are created: like the table mode's, it logs or fails the start.
+     */
+    @Bean
+    @org.springframework.context.annotation.Conditional(DispatchModeCondition.Tailing.class)
+    org.springframework.beans.factory.SmartInitializingSingleton outboxTailingDeduplicationCheck(
+            OutboxProperties properties, ObjectProvider<DeduplicationSettings> deduplicationSettings,
+            Environment environment) {
+        return () -> deduplicationCheck(properties, deduplicationSettings, environment)
+                .accept(new java.util.TreeSet<>(properties.topics().values()));
+    }
+
+    /** Deduplication settings read with the application's Pulsar admin client (its URL, authentication and TLS). */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.springframework.pulsar.core.PulsarAdministration")
+    static class DeduplicationSettingsConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean
+        @org.springframework.boot.autoconfigure.condition.ConditionalOnBean(
+                org.springframework.pulsar.core.PulsarAdministration.class)
+        DeduplicationSettings outboxDeduplicationSettings(
+                org.springframework.pulsar.core.PulsarAdministration administration, Environment environment) {
+            return new PulsarAdminDeduplicationSettings(administration, adminUrl(environment));
+        }
+    }
+
+    private static io.github.pulsaroutbox.pulsar.DeduplicationCheck deduplicationCheck(
+            OutboxProperties properties, ObjectProvider<DeduplicationSettings> settings, Environment environment) {
+        return new io.github.pulsaroutbox.pulsar.DeduplicationCheck(
+                settings.getIfAvailable(() -> DeduplicationSettings.adminRestApi(adminUrl(environment))),
+                properties.pulsar().deduplication());
+    }
+
+    private static String adminUrl(Environment environment) {
+        return environment.getProperty("spring.pulsar.admin.service-url", "http://localhost:8080");
     }
 
     /** The {@code outbox} endpoint in the tailing mode: the processor's dead letters. */

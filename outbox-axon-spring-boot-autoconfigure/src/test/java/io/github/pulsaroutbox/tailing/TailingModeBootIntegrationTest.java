@@ -81,6 +81,8 @@ class TailingModeBootIntegrationTest extends BrokerTestSupport {
                 assertThat(message.getKey()).isEqualTo(orderId);
                 assertThat(message.getProperty(OutboxMessageProperties.SOURCE)).isEqualTo("outbox-test");
                 assertThat(message.getProperty(OutboxMessageProperties.CORRELATION_ID)).isNotBlank();
+                assertThat(message.getProperty(OutboxMessageProperties.TIME)) // as in the table mode: microseconds
+                        .matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z");
                 received.add(message.getProperty(OutboxMessageProperties.AGGREGATE_SEQUENCE) + ":"
                                      + message.getProperty(OutboxMessageProperties.TYPE));
             }

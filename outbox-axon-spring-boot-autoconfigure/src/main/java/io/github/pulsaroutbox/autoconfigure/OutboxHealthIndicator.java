@@ -18,7 +18,8 @@ import java.util.Map;
 /**
  * Health of the outbox: {@link #DEGRADED} with the reasons when this node should run the relay and it is not running,
  * when sends have failed without any acknowledgement for longer than {@code max-failing-for} (a broker outage, with
- * the last error), when topics' producers cannot be opened, when the oldest pending row waits longer than
+ * the last error), when topics' producers cannot be opened or their opening has had no answer for longer than
+ * {@code max-failing-for} (an unreachable broker, before the client's own time-out), when the oldest pending row waits longer than
  * {@code max-pending-age}, or when {@code max-parked} rows or more are parked; {@code UP} otherwise.
  * <p>
  * {@code DEGRADED} is not in the default status order, so the application's overall health (and its liveness and
@@ -62,8 +63,12 @@ class OutboxHealthIndicator extends AbstractHealthIndicator {
             reasons.add("no row acknowledged for " + failingFor.withNanos(0) + " while sends fail ("
                                 + transport.lastFailureKind() + ": " + transport.lastFailure() + ")");
         }
+        Duration openingFor = transport.openingFor(now);
         if (relayEnabled && !transport.unavailableDestinations().isEmpty()) {
             reasons.add("producers cannot be opened for " + transport.unavailableDestinations().keySet());
+        } else if (relayEnabled && openingFor.compareTo(limits.maxFailingFor()) > 0) {
+            reasons.add("no producer opened for " + openingFor.withNanos(0) + " (the broker does not answer) for "
+                                + transport.openingSince().keySet());
         }
         if (age.compareTo(limits.maxPendingAge()) > 0) {
             reasons.add("the oldest pending row waits longer than " + limits.maxPendingAge() + " (" + age.withNanos(0)
@@ -78,11 +83,21 @@ class OutboxHealthIndicator extends AbstractHealthIndicator {
             builder.withDetail("reasons", reasons);
         }
         Map<String, Object> broker = new LinkedHashMap<>();
-        broker.put("lastAcknowledged", String.valueOf(transport.lastAcknowledged()));
+        broker.put("lastAcknowledged", transport.lastAcknowledged() == null ? "never since the start"
+                                                                            : transport.lastAcknowledged().toString());
         if (transport.failingSince() != null) {
             broker.put("failingSince", transport.failingSince().toString());
-            broker.put("lastFailureKind", String.valueOf(transport.lastFailureKind()));
-            broker.put("lastFailure", String.valueOf(transport.lastFailure()));
+            if (transport.lastFailureKind() != null) {
+                broker.put("lastFailureKind", transport.lastFailureKind().name());
+            }
+            if (transport.lastFailure() != null) {
+                broker.put("lastFailure", transport.lastFailure());
+            }
+        }
+        if (!transport.openingSince().isEmpty()) {
+            Map<String, String> opening = new LinkedHashMap<>();
+            transport.openingSince().forEach((topic, since) -> opening.put(topic, since.toString()));
+            broker.put("openingProducersSince", opening);
         }
         if (!transport.unavailableDestinations().isEmpty()) {
             broker.put("unavailableTopics", transport.unavailableDestinations());

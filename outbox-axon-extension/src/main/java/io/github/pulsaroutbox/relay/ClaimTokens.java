@@ -1,0 +1,172 @@
+package io.github.pulsaroutbox.relay;
+
+import org.axonframework.common.AxonConfigurationException;
+import org.axonframework.common.transaction.TransactionManager;
+import org.axonframework.eventhandling.GlobalSequenceTrackingToken;
+import org.axonframework.eventhandling.Segment;
+import org.axonframework.eventhandling.TrackingToken;
+import org.axonframework.eventhandling.tokenstore.TokenStore;
+import org.axonframework.eventhandling.tokenstore.UnableToClaimTokenException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Supplier;
+
+/**
+ * The outbox relay's tokens in Axon's {@link TokenStore}, one per segment under one processor name: creates and checks
+ * them, claims, extends and releases them, fences writes with them and stores in them the highest sequence id reserved
+ * per segment (as a {@link GlobalSequenceTrackingToken}).
+ * <p>
+ * Guarantees: every operation except {@link #fence} runs in a transaction of its own whose waits are bounded first
+ * ({@code limitWaits}); {@link #fence} joins the caller's transaction and extends the claims in ascending segment
+ * order. The token store is looked up once per {@link #initialize}; before that only {@link #initialized()} and
+ * {@link #fence} (which refuses) may be called. A token of another kind than the relay's (the name belongs to an
+ * event processor) fails the claim with an {@link AxonConfigurationException}.
+ */
+final class ClaimTokens {
+
+    /** Logs as part of {@link SegmentClaims}. */
+    private static final Logger logger = LoggerFactory.getLogger(SegmentClaims.class);
+
+    private final Supplier<TokenStore> tokenStores;
+    private final TransactionManager transactionManager;
+    private final String processorName;
+    /** Bounds the waits of the current transaction. */
+    private final Runnable limitWaits;
+    /** Set by {@link #initialize}; read by several threads ({@link #fence}, {@link #extend}). */
+    private volatile TokenStore tokenStore;
+
+    ClaimTokens(Supplier<TokenStore> tokenStores, TransactionManager transactionManager, String processorName,
+                Runnable limitWaits) {
+        this.tokenStores = tokenStores;
+        this.transactionManager = transactionManager;
+        this.processorName = processorName;
+        this.limitWaits = limitWaits;
+    }
+
+    /**
+     * Looks the token store up, creates the segments' tokens if none exist, and checks that it holds
+     * {@code segmentCount} segments.
+     *
+     * @throws AxonConfigurationException when the token store has another number of segments for the processor
+     */
+    void initialize(int segmentCount) {
+        tokenStore = tokenStores.get();
+        int[] existing = transactionManager.fetchInTransaction(() -> tokenStore.fetchSegments(processorName));
+        if (existing.length == 0) {
+            try {
+                transactionManager.executeInTransaction(() -> tokenStore.initializeTokenSegments(
+                        processorName, segmentCount, new GlobalSequenceTrackingToken(0)));
+            } catch (RuntimeException e) {
+                logger.debug("Initializing the outbox segments failed; another node may have done it", e);
+            }
+            existing = transactionManager.fetchInTransaction(() -> tokenStore.fetchSegments(processorName));
+        }
+        if (existing.length != segmentCount) {
+            throw new AxonConfigurationException(
+                    "The token store holds " + existing.length + " segment(s) for outbox processor '" + processorName
+                            + "' but the outbox is configured with " + segmentCount + " (pulsar-outbox.segments). "
+                            + "Rows keep the segment they were written with: configure " + existing.length
+                            + " segments, or change the count only as described in docs/guarantees.md");
+        }
+    }
+
+    /** Whether {@link #initialize} looked the token store up. */
+    boolean initialized() {
+        return tokenStore != null;
+    }
+
+    /**
+     * Extends the claims of {@code segments} (in their iteration order) in one transaction; returns, per segment, why
+     * its claim could not be extended (another node holds it, or nobody does). Empty: all extended.
+     */
+    Map<Integer, UnableToClaimTokenException> extend(Collection<Integer> segments) {
+        TokenStore store = tokenStore;
+        Map<Integer, UnableToClaimTokenException> notExtended = new TreeMap<>();
+        transactionManager.executeInTransaction(() -> {
+            limitWaits.run();
+            for (Integer segment : segments) {
+                try {
+                    store.extendClaim(processorName, segment);
+                } catch (UnableToClaimTokenException e) {
+                    notExtended.put(segment, e);
+                }
+            }
+        });
+        return notExtended;
+    }
+
+    /** The segments nobody holds a valid claim of (this node's own included), in the token store's order. */
+    List<Integer> available() {
+        List<Integer> available = new ArrayList<>();
+        for (Segment segment : transactionManager.fetchInTransaction(
+                () -> tokenStore.fetchAvailableSegments(processorName))) {
+            available.add(segment.getSegmentId());
+        }
+        return available;
+    }
+
+    /**
+     * Claims {@code segment}; returns the highest sequence id reserved in its token (0 for none).
+     *
+     * @throws UnableToClaimTokenException when another node holds the claim
+     * @throws AxonConfigurationException  when the token is not the relay's (the name belongs to an event processor)
+     */
+    long claim(int segment) {
+        TrackingToken token = transactionManager.fetchInTransaction(() -> {
+            limitWaits.run();
+            return tokenStore.fetchToken(processorName, segment);
+        });
+        return reservedIn(token);
+    }
+
+    /** Releases this node's claim of {@code segment}. */
+    void release(int segment) {
+        transactionManager.executeInTransaction(() -> {
+            limitWaits.run();
+            tokenStore.releaseClaim(processorName, segment);
+        });
+    }
+
+    /**
+     * Extends this node's claim of each of {@code segments}, in ascending order, in the caller's transaction.
+     *
+     * @throws UnableToClaimTokenException when a claim is not this node's, or the token store was not looked up yet
+     */
+    void fence(Collection<Integer> segments) {
+        TokenStore store = tokenStore;
+        if (store == null) {
+            throw new UnableToClaimTokenException("The outbox segment claims are not initialized");
+        }
+        for (Integer segment : new TreeSet<>(segments)) {
+            store.extendClaim(processorName, segment);
+        }
+    }
+
+    /** Stores per segment the highest sequence id reserved, in one transaction (refused where a claim was lost). */
+    void storeReserved(Map<Integer, Long> reserved) {
+        transactionManager.executeInTransaction(() -> {
+            limitWaits.run();
+            reserved.forEach((segment, id) -> tokenStore.storeToken(new GlobalSequenceTrackingToken(id),
+                                                                    processorName, segment));
+        });
+    }
+
+    private long reservedIn(TrackingToken token) {
+        if (token == null) {
+            return 0;
+        }
+        if (token instanceof GlobalSequenceTrackingToken global) {
+            return global.getGlobalIndex();
+        }
+        throw new AxonConfigurationException("The token store holds a " + token.getClass().getSimpleName()
+                                                     + " for processor '" + processorName + "': that name belongs to "
+                                                     + "an event processor; give the outbox relay another one");
+    }
+}

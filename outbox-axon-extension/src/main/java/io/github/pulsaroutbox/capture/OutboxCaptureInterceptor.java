@@ -129,7 +129,7 @@ public final class OutboxCaptureInterceptor implements MessageDispatchIntercepto
         try {
             return EventEntries.of(event, serializer, traceParent);
         } catch (RuntimeException e) {
-            if (failOnUnserializable) {
+            if (failOnUnserializable && isSerializationFailure(e)) {
                 throw new SerializationException(
                         "The event " + event.getPayloadType().getName() + " of aggregate " + event.getType() + " "
                                 + event.getAggregateIdentifier() + " (sequence " + event.getSequenceNumber()
@@ -154,6 +154,17 @@ public final class OutboxCaptureInterceptor implements MessageDispatchIntercepto
                               .parked(FailureKind.UNREADABLE_PAYLOAD,
                                       "The event could not be serialized to JSON: " + e.getMessage());
         }
+    }
+
+    /** A failure of the serializer itself (not, for example, a revision too long for the outbox's column). */
+    private static boolean isSerializationFailure(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            if (cause instanceof SerializationException
+                    || cause instanceof com.fasterxml.jackson.core.JsonProcessingException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String rootMessage(Throwable failure) {

@@ -36,12 +36,14 @@ final class AdminRestDeduplicationSettings implements DeduplicationSettings {
         if (ofTopic.statusCode() == 200) {
             return parse(ofTopic);
         }
-        if (ofTopic.statusCode() != 404) {
+        // 404: no such topic yet (what it will get when it is created); 405: topic-level policies are disabled on
+        // this broker (what the topic has is its namespace's, else the broker's)
+        if (ofTopic.statusCode() != 404 && ofTopic.statusCode() != 405) {
             throw refused(ofTopic);
         }
-        String[] parts = domainAndPath[1].split("/"); // no such topic yet: what it will get when it is created
+        String[] parts = domainAndPath[1].split("/");
         HttpResponse<String> ofNamespace = get("/admin/v2/namespaces/" + parts[0] + "/" + parts[1] + "/deduplication");
-        if (ofNamespace.statusCode() != 200) {
+        if (ofNamespace.statusCode() != 200 && ofNamespace.statusCode() != 204) { // 204: the namespace sets none
             throw refused(ofNamespace);
         }
         Optional<Boolean> namespaceSetting = parse(ofNamespace);

@@ -121,7 +121,19 @@ final class ProducerSessions {
         opened.remove(segment);
         sessions.keySet().removeIf(session -> session.endsWith("\u0000" + segment));
         openings.keySet().removeIf(session -> session.endsWith("\u0000" + segment));
+        reportOpenings();
         publisher.closeSegment(segment);
+    }
+
+    /** Tells the watch which destinations still wait for a producer: none whose opening was refused or dropped. */
+    private void reportOpenings() {
+        Set<String> waiting = new HashSet<>();
+        for (Opening opening : openings.values()) {
+            if (opening.failure == null || opening.failure.kind().isRetryable()) {
+                waiting.add(opening.destination);
+            }
+        }
+        transport.stillOpening(waiting);
     }
 
     /** The opening under this key, its outcome settled; {@code null} if none was started. */
@@ -219,6 +231,8 @@ final class ProducerSessions {
         opening.retryAfterNanos = now + backoff;
         if (opening.failure.kind().isRetryable()) { // a refusal parks its rows instead
             transport.unavailable(opening.destination, opening.failure.kind() + ": " + opening.failure.error());
+        } else {
+            reportOpenings(); // refused: it does not wait for the broker
         }
         if (opening.failures == 0 && backoff > 0) {
             logger.warn("Outbox relay: could not open a producer ({}); its rows are failed until it is tried "

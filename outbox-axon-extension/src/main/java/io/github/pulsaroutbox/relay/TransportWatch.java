@@ -41,6 +41,14 @@ final class TransportWatch {
         openingSince.putIfAbsent(destination, clock.instant());
     }
 
+    /**
+     * Only these destinations are still being opened (under way, or failed in a way retrying may fix): the others'
+     * openings ended without a producer (refused, their segment closed) and no longer wait for the broker.
+     */
+    void stillOpening(java.util.Set<String> destinations) {
+        openingSince.keySet().retainAll(destinations);
+    }
+
     void acknowledged(Instant at) {
         lastAcknowledged = at;
         if (failingSince != null) {

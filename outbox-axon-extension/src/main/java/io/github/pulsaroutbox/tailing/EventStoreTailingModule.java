@@ -77,6 +77,7 @@ public final class EventStoreTailingModule implements ConfigurerModule {
     private final Duration ackTimeout;
     private final Consumer<PooledStreamingEventProcessor.Builder> processorCustomizer;
     private final boolean registerProcessor;
+    private final Consumer<java.util.Collection<String>> topicCheck;
     private final TailingPublisher handler;
 
     private final boolean sequenced;
@@ -93,6 +94,7 @@ public final class EventStoreTailingModule implements ConfigurerModule {
         this.topicResolver = builder.topicResolver;
         this.traceParentProvider = builder.traceParentProvider;
         this.explicitAggregates = List.copyOf(builder.aggregates);
+        this.topicCheck = builder.topicCheck;
         this.processorName = builder.processorName;
         this.segments = builder.segments;
         this.batchSize = builder.batchSize;
@@ -201,6 +203,9 @@ public final class EventStoreTailingModule implements ConfigurerModule {
             aggregateClasses.add(aggregate.aggregateType());
         }
         topics.resolve(aggregateClasses, topicResolver);
+        if (sequenced) { // e.g. broker deduplication, the precondition of effectively once; it may fail the start
+            topicCheck.accept(new TreeSet<>(topics.topics().values()));
+        }
         // the processor is built now; its balancer starts before it does (inbound event connectors)
         parts.start(config);
         logger.info("Outbox tailing processor '{}' publishes the events of {} to {} (starting at the {} of the event "
@@ -216,6 +221,8 @@ public final class EventStoreTailingModule implements ConfigurerModule {
         private TopicResolver topicResolver;
         private TraceParentProvider traceParentProvider = TraceParentProvider.fromMetadata();
         private final List<Class<?>> aggregates = new ArrayList<>();
+        private Consumer<java.util.Collection<String>> topicCheck = resolved -> {
+        };
         private String processorName = DEFAULT_PROCESSOR_NAME;
         private int segments = 4;
         private int batchSize = 100;
@@ -359,6 +366,16 @@ public final class EventStoreTailingModule implements ConfigurerModule {
             assertThat(heartbeat, d -> d == null || (!d.isNegative() && !d.isZero()),
                        "balanceHeartbeat must be positive, or null for no balancing");
             this.balanceHeartbeat = heartbeat;
+            return this;
+        }
+
+        /**
+         * Checks the resolved topics at start when events are published with sequence ids, for example
+         * {@link io.github.pulsaroutbox.pulsar.DeduplicationCheck} (default: none). It may fail the start by throwing.
+         */
+        public Builder topicCheck(Consumer<java.util.Collection<String>> topicCheck) {
+            assertNonNull(topicCheck, "topicCheck may not be null");
+            this.topicCheck = topicCheck;
             return this;
         }
 

@@ -226,7 +226,11 @@ final class TailingPublisher implements EventMessageHandler {
 
     private Batch newBatch(UnitOfWork<?> unitOfWork) {
         if (!sequenced || !(unitOfWork.resources().get(segmentResource) instanceof Integer segment)) {
-            return new Batch(-1, null, -1);
+            Batch unsequenced = new Batch(-1, null, -1);
+            if (unitOfWork.resources().get(segmentResource) instanceof Integer processorSegment) {
+                unsequenced.watched = processorSegment; // so that releasing the segment clears what it waited for
+            }
+            return unsequenced;
         }
         Map<String, TopicSequence> sessions = segments.computeIfAbsent(segment, s -> new HashMap<>());
         try {
@@ -245,6 +249,8 @@ final class TailingPublisher implements EventMessageHandler {
     private final class Batch {
 
         private final int segment;
+        /** The processor segment health reports this batch under (its segment; unsequenced: the processor's, if any). */
+        private int watched;
         /** The segment's open session per topic (kept across batches of this process); {@code null}: unsequenced. */
         private final Map<String, TopicSequence> sessions;
         private final StreamCursor cursor;
@@ -255,6 +261,7 @@ final class TailingPublisher implements EventMessageHandler {
 
         Batch(int segment, Map<String, TopicSequence> sessions, long storedPosition) {
             this.segment = segment;
+            this.watched = segment;
             this.sessions = sessions;
             this.cursor = new StreamCursor(storedPosition);
         }
@@ -277,7 +284,7 @@ final class TailingPublisher implements EventMessageHandler {
             if (broken != null) {
                 return; // the batch fails at its end; later sends would overtake the one that could not go
             }
-            watch.waiting(segment);
+            watch.waiting(watched);
             CompletableFuture<?> sent;
             if (sessions == null) {
                 CompletableFuture<?> previous = lastByAggregate.get(entry.aggregateId());
@@ -322,6 +329,7 @@ final class TailingPublisher implements EventMessageHandler {
 
         void await() {
             if (sends.isEmpty() && broken == null) {
+                watch.released(watched); // e.g. its only event was dead-lettered: nothing waits for the broker
                 return;
             }
             try {
@@ -354,7 +362,7 @@ final class TailingPublisher implements EventMessageHandler {
         }
 
         private void succeeded() {
-            watch.acknowledged(segment);
+            watch.acknowledged(watched);
             sends.keySet().forEach(failures::remove);
             sends.clear();
             lastByAggregate.clear();

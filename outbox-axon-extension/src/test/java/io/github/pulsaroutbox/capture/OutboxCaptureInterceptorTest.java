@@ -96,6 +96,22 @@ class OutboxCaptureInterceptorTest {
         assertThat(signals).hasValue(0);
     }
 
+    /** An event whose revision is longer than the outbox's column: the event store stores it. */
+    @org.axonframework.serialization.Revision("a-revision-of-more-than-sixty-four-characters-which-the-outbox-cannot-keep")
+    record LongRevision(String name) {
+    }
+
+    @Test
+    void withTheEventStoresOwnSerializerARevisionTooLongForTheOutboxStillParksInsteadOfFailing() {
+        interceptor(TraceParentProvider.fromMetadata()).failingOnUnserializableEvents()
+                .handle(List.of(new GenericDomainEventMessage<>("ShopOrder", "A", 0, new LongRevision("x"))));
+
+        assertThat(appended).singleElement().satisfies(row -> {
+            assertThat(row.status()).isEqualTo(OutboxStatus.FAILED);
+            assertThat(row.lastError()).contains("longer than 64 characters");
+        });
+    }
+
     @Test
     void unserializableMetadataParksTheRowToo() {
         interceptor(TraceParentProvider.fromMetadata()).handle(List.of(

@@ -106,6 +106,20 @@ class ProducerSessionsTest {
         }
 
         @Test
+        void anOpeningRefusedOrDroppedWithItsSegmentNoLongerWaitsForTheBroker() {
+            sessions.opening("t", 0);
+            publisher.lastSession().completeExceptionally(new KindedFailure(FailureKind.UNKNOWN_TOPIC, "no t"));
+            sessions.settled(t0);
+            assertThat(transport.snapshot().openingSince()).as("refused: parked, not waiting").isEmpty();
+
+            sessions.opening("u", 1); // no answer yet
+            sessions.opening("v", 2);
+            assertThat(transport.snapshot().openingSince()).containsOnlyKeys("u", "v");
+            sessions.closeSegment(1); // its claim was lost, or the relay released it
+            assertThat(transport.snapshot().openingSince()).containsOnlyKeys("v");
+        }
+
+        @Test
         void withoutSequenceIdsOneProducerPerTopicIsOnlyPrepared() {
             ProducerSessions unsequenced = sessions(false);
             assertThat(unsequenced.key("t", 0)).isEqualTo(unsequenced.key("t", 5));

@@ -57,7 +57,7 @@ class LegacyPropertiesAutoConfiguration {
         StringBuilder written = new StringBuilder();
         for (int i = 0; i < name.getNumberOfElements(); i++) {
             String element = name.getElement(i, ConfigurationPropertyName.Form.ORIGINAL);
-            if (name.isNumericIndex(i) || element.contains(".")) {
+            if (name.isNumericIndex(i) || !element.matches("[A-Za-z0-9_-]+")) { // as written: [shop.Order], [a/b]
                 written.append('[').append(element).append(']');
             } else {
                 written.append(written.isEmpty() ? "" : ".").append(element);

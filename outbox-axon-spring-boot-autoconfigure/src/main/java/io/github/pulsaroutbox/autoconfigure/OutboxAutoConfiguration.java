@@ -224,6 +224,13 @@ class OutboxAutoConfiguration {
                     "It must be longer than pulsar-outbox.pulsar.send-timeout (" + sendTimeout + "): otherwise the "
                             + "relay gives up on sends the producer is still retrying, and sends them again");
         }
+        if (relay.maxInFlight() > properties.pulsar().maxPendingMessages()) {
+            throw new InvalidConfigurationPropertyValueException(
+                    "pulsar-outbox.relay.max-in-flight", relay.maxInFlight(),
+                    "It must not exceed pulsar-outbox.pulsar.max-pending-messages ("
+                            + properties.pulsar().maxPendingMessages() + "): a full producer queue would block the "
+                            + "relay's thread, and with it every other topic and segment");
+        }
         OutboxConfigurerModule.Builder builder =
                 OutboxConfigurerModule.builder()
                                       .store(store)
@@ -363,7 +370,8 @@ class OutboxAutoConfiguration {
     io.github.pulsaroutbox.tailing.EventStoreTailingModule outboxTailingModule(
             OutboxProperties properties, OutboxPublisher publisher, TopicResolver topicResolver,
             @Qualifier("eventSerializer") ObjectProvider<Serializer> eventSerializer,
-            ObjectProvider<ObjectMapper> objectMapper, Environment environment) {
+            ObjectProvider<ObjectMapper> objectMapper, ObjectProvider<DeduplicationSettings> deduplicationSettings,
+            Environment environment) {
         OutboxProperties.Tailing tailing = properties.tailing();
         // Axon registers a processor for every name under axon.eventhandling.processors (e.g. to enable its
         // dead-letter queue): then this one must be pooled, and the module configures it rather than registering it
@@ -391,6 +399,7 @@ class OutboxAutoConfiguration {
                     .maxAttempts(tailing.maxAttempts())
                     .registerProcessor(!registeredByAxon)
                     .balanceHeartbeat(tailing.balanceHeartbeat().isZero() ? null : tailing.balanceHeartbeat())
+                    .topicCheck(deduplicationCheck(properties, deduplicationSettings, environment))
                     .build();
         } catch (AxonConfigurationException e) {
             throw new InvalidConfigurationPropertyValueException("pulsar-outbox.tailing", tailing, e.getMessage());
@@ -421,19 +430,6 @@ class OutboxAutoConfiguration {
         static org.springframework.boot.actuate.health.HealthEndpointGroupsPostProcessor outboxHealthGroup() {
             return new OutboxHealthGroup();
         }
-    }
-
-    /**
-     * The tailing mode's check that broker deduplication is on for the mapped topics ({@code pulsar-outbox.topics}),
-     * once the application's beans are created: like the table mode's, it logs or fails the start.
-     */
-    @Bean
-    @org.springframework.context.annotation.Conditional(DispatchModeCondition.Tailing.class)
-    org.springframework.beans.factory.SmartInitializingSingleton outboxTailingDeduplicationCheck(
-            OutboxProperties properties, ObjectProvider<DeduplicationSettings> deduplicationSettings,
-            Environment environment) {
-        return () -> deduplicationCheck(properties, deduplicationSettings, environment)
-                .accept(new java.util.TreeSet<>(properties.topics().values()));
     }
 
     /** Deduplication settings read with the application's Pulsar admin client (its URL, authentication and TLS). */

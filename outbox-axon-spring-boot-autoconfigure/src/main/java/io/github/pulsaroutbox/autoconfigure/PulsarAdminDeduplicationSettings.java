@@ -27,7 +27,8 @@ final class PulsarAdminDeduplicationSettings implements DeduplicationSettings {
         try (PulsarAdmin admin = administration.createAdminClient()) {
             try {
                 return Optional.ofNullable(admin.topicPolicies().getDeduplicationStatus(topic, true));
-            } catch (PulsarAdminException.NotFoundException notCreatedYet) {
+            } catch (PulsarAdminException.NotFoundException | PulsarAdminException.NotAllowedException notTopicLevel) {
+                // no such topic yet, or topic-level policies disabled: the namespace's setting, else the broker's
                 String[] path = topic.split("://", 2)[1].split("/");
                 Boolean ofNamespace = admin.namespaces().getDeduplicationStatus(path[0] + "/" + path[1]);
                 if (ofNamespace != null) {

@@ -51,6 +51,16 @@ class LegacyPropertiesAutoConfigurationTest {
     }
 
     @Test
+    void theAdviceKeepsTheBracketsOfAMapKeyThatNeedsThem() {
+        runner.withPropertyValues("axon.outbox.event-types[com.shop.OrderPlaced]=OrderPlaced").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure())
+                    .rootCause()
+                    .hasMessageContaining("set pulsar-outbox.event-types[com.shop.OrderPlaced] instead");
+        });
+    }
+
+    @Test
     void oldPrefixFailsTheStartAlsoWhenTheOutboxIsDisabled() {
         runner.withPropertyValues("pulsar-outbox.enabled=false", "axon.outbox.relay.enabled=false").run(context -> {
             assertThat(context).hasFailed();

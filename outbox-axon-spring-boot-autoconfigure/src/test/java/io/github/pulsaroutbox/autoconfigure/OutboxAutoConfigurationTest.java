@@ -112,6 +112,24 @@ class OutboxAutoConfigurationTest {
     }
 
     @Test
+    void moreSendsInFlightThanAProducerQueueHoldsFailsTheStartNamingBothProperties() {
+        runner.withPropertyValues("pulsar-outbox.topics.Order=shop/sales/orders",
+                                  "pulsar-outbox.relay.max-in-flight=2000",
+                                  "pulsar-outbox.pulsar.max-pending-messages=1000")
+              .run(context -> {
+                  assertThat(context).hasFailed();
+                  assertThat(context.getStartupFailure()).rootCause()
+                          .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                          .hasMessageContaining("pulsar-outbox.relay.max-in-flight")
+                          .hasMessageContaining("pulsar-outbox.pulsar.max-pending-messages");
+              });
+        runner.withPropertyValues("pulsar-outbox.topics.Order=shop/sales/orders",
+                                  "pulsar-outbox.relay.max-in-flight=1000",
+                                  "pulsar-outbox.pulsar.max-pending-messages=1000")
+              .run(context -> assertThat(context).hasNotFailed());
+    }
+
+    @Test
     void withoutATransactionManagerTheStartFailsBecauseCaptureWouldNotBeAtomic() {
         new ApplicationContextRunner()
                 .withConfiguration(AutoConfigurations.of(OutboxAutoConfiguration.class,

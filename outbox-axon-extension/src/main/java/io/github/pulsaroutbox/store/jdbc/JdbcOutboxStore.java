@@ -281,12 +281,18 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
      */
     private RuntimeException concurrentAppend(List<OutboxEntry> entries, SQLException cause) {
         OutboxEntry first = entries.get(0);
+        java.util.Set<String> aggregates = new java.util.TreeSet<>();
+        entries.forEach(entry -> aggregates.add(entry.aggregateType() + " " + entry.aggregateId()));
+        boolean oneAggregate = aggregates.size() == 1;
         String message = "An event for aggregate [" + first.aggregateId() + "] at sequence ["
                 + first.aggregateSequence() + "] was already inserted (outbox table '" + table + "' holds a row of "
-                + first.aggregateType() + " " + first.aggregateId() + " for one of the sequences "
+                + (oneAggregate ? "aggregate " + aggregates.iterator().next() + " for one of the sequences "
                 + entries.stream().map(entry -> String.valueOf(entry.aggregateSequence())).distinct().toList()
-                + " exists: another unit of work appended it concurrently)";
-        RuntimeException concurrent = first.aggregateSequence() == 0
+                                : "one of the aggregates " + aggregates)
+                + ", or of one of these events: another unit of work appended it first)";
+        // Axon's event store answers a duplicate first event with AggregateStreamCreationException
+        boolean creation = oneAggregate && first.aggregateSequence() == 0;
+        RuntimeException concurrent = creation
                 ? new org.axonframework.modelling.command.AggregateStreamCreationException(message)
                 : new org.axonframework.modelling.command.ConcurrencyException(message);
         concurrent.initCause(cause);

@@ -18,6 +18,15 @@ public final class BrokerAdmin {
     private BrokerAdmin() {
     }
 
+    /** A {@code pulsar://} URL where no broker listens (a free port, closed again): an unreachable broker. */
+    public static String unreachableServiceUrl() {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return "pulsar://127.0.0.1:" + socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Creates a tenant allowed on the standalone cluster, and a namespace in it. */
     public static void createNamespace(String tenant, String namespace) {
         send("PUT", "/admin/v2/tenants/" + tenant, "{\"allowedClusters\":[\"standalone\"]}");

@@ -24,12 +24,12 @@ import java.time.Duration;
 import javax.sql.DataSource;
 
 /**
- * The outbox without Spring Boot, as documented in {@code docs/configuration.md} ("Plain Axon"): Axon's
- * {@code DefaultConfigurer} with a JDBC event store and token store on the application's {@link DataSource}, and the
- * outbox registered through {@link OutboxConfigurerModule#configureModule(Configurer)}. Compiled with the project and
- * run against the real broker by {@code PlainAxonConfigurerIntegrationTest}, so the documentation cannot drift from
- * what works. Axon's event tables ({@code domain_event_entry}, {@code snapshot_event_entry}) must exist, e.g. from
- * {@code JdbcEventStorageEngine#createSchema} or your migrations.
+ * The outbox without Spring Boot, the set-up of {@code docs/configuration.md} ("Plain Axon", whose copy is the project
+ * {@code examples/plain-axon-h2}) for any aggregate and topic: Axon's {@code DefaultConfigurer} with a JDBC event store
+ * and token store on the application's {@link DataSource}, and the outbox registered through
+ * {@link OutboxConfigurerModule#configureModule(Configurer)}. Run against the real broker by
+ * {@code PlainAxonConfigurerIntegrationTest} (capture, rollback, relay, shutdown). Axon's event tables
+ * ({@code DomainEventEntry}, {@code SnapshotEventEntry}) must exist.
  */
 public final class PlainAxonExample {
 

@@ -363,75 +363,6 @@ class OutboxAutoConfiguration {
         }
     }
 
-    /** The tailing dispatch mode ({@code pulsar-outbox.mode=tailing}): no outbox table, a processor on the store. */
-    @Bean
-    @ConditionalOnMissingBean
-    @org.springframework.context.annotation.Conditional(DispatchModeCondition.Tailing.class)
-    io.github.pulsaroutbox.tailing.EventStoreTailingModule outboxTailingModule(
-            OutboxProperties properties, OutboxPublisher publisher, TopicResolver topicResolver,
-            @Qualifier("eventSerializer") ObjectProvider<Serializer> eventSerializer,
-            ObjectProvider<ObjectMapper> objectMapper, ObjectProvider<DeduplicationSettings> deduplicationSettings,
-            Environment environment) {
-        OutboxProperties.Tailing tailing = properties.tailing();
-        // Axon registers a processor for every name under axon.eventhandling.processors (e.g. to enable its
-        // dead-letter queue): then this one must be pooled, and the module configures it rather than registering it
-        String axonPrefix = "axon.eventhandling.processors." + tailing.processorName();
-        boolean registeredByAxon = org.springframework.boot.context.properties.bind.Binder.get(environment)
-                .bind(axonPrefix, org.springframework.boot.context.properties.bind.Bindable.mapOf(String.class,
-                                                                                              Object.class))
-                .isBound();
-        String axonMode = environment.getProperty(axonPrefix + ".mode", "tracking");
-        if (registeredByAxon && !axonMode.trim().equalsIgnoreCase("pooled")) {
-            throw new InvalidConfigurationPropertyValueException(
-                    axonPrefix + ".mode", axonMode, "The outbox's tailing processor is a pooled streaming processor: "
-                            + "with Axon's processor properties for it, set its mode to pooled");
-        }
-        try {
-            return io.github.pulsaroutbox.tailing.EventStoreTailingModule.builder()
-                    .serializer(jsonSerializer(eventSerializer, objectMapper))
-                    .publisher(publisher)
-                    .topicResolver(topicResolver)
-                    .processorName(tailing.processorName())
-                    .segments(tailing.segments())
-                    .batchSize(tailing.batchSize())
-                    .startPosition(tailing.startPosition())
-                    .ackTimeout(tailing.ackTimeout())
-                    .maxAttempts(tailing.maxAttempts())
-                    .registerProcessor(!registeredByAxon)
-                    .balanceHeartbeat(tailing.balanceHeartbeat().isZero() ? null : tailing.balanceHeartbeat())
-                    .topicCheck(deduplicationCheck(properties, deduplicationSettings, environment))
-                    .build();
-        } catch (AxonConfigurationException e) {
-            throw new InvalidConfigurationPropertyValueException("pulsar-outbox.tailing", tailing, e.getMessage());
-        }
-    }
-
-    /** The {@code outbox} health indicator and group in the tailing mode. */
-    @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(HealthIndicator.class)
-    @ConditionalOnEnabledHealthIndicator("outbox")
-    @org.springframework.context.annotation.Conditional(DispatchModeCondition.Tailing.class)
-    static class TailingHealthConfiguration {
-
-        @Bean
-        @ConditionalOnMissingBean(name = "outboxHealthIndicator")
-        HealthIndicator outboxHealthIndicator(
-                io.github.pulsaroutbox.tailing.EventStoreTailingModule module,
-                ObjectProvider<org.axonframework.config.EventProcessingConfiguration> eventProcessing,
-                OutboxProperties properties) {
-            return new TailingHealthIndicator(
-                    module, () -> java.util.Optional.ofNullable(eventProcessing.getIfAvailable())
-                                                    .flatMap(config -> config.eventProcessor(module.processorName())),
-                    properties.health(), Clock.systemUTC());
-        }
-
-        /** The {@code outbox} health group, unless the application defines one by that name. */
-        @Bean
-        static org.springframework.boot.actuate.health.HealthEndpointGroupsPostProcessor outboxHealthGroup() {
-            return new OutboxHealthGroup();
-        }
-    }
-
     /** Deduplication settings read with the application's Pulsar admin client (its URL, authentication and TLS). */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(name = "org.springframework.pulsar.core.PulsarAdministration")
@@ -447,7 +378,7 @@ class OutboxAutoConfiguration {
         }
     }
 
-    private static io.github.pulsaroutbox.pulsar.DeduplicationCheck deduplicationCheck(
+    static io.github.pulsaroutbox.pulsar.DeduplicationCheck deduplicationCheck(
             OutboxProperties properties, ObjectProvider<DeduplicationSettings> settings, Environment environment) {
         return new io.github.pulsaroutbox.pulsar.DeduplicationCheck(
                 settings.getIfAvailable(() -> DeduplicationSettings.adminRestApi(adminUrl(environment))),
@@ -458,23 +389,8 @@ class OutboxAutoConfiguration {
         return environment.getProperty("spring.pulsar.admin.service-url", "http://localhost:8080");
     }
 
-    /** The {@code outbox} endpoint in the tailing mode: the processor's dead letters. */
-    @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(Endpoint.class)
-    @ConditionalOnAvailableEndpoint(endpoint = OutboxDeadLetterEndpoint.class)
-    @org.springframework.context.annotation.Conditional(DispatchModeCondition.Tailing.class)
-    static class TailingEndpointConfiguration {
-
-        @Bean
-        @ConditionalOnMissingBean
-        OutboxDeadLetterEndpoint outboxDeadLetterEndpoint(
-                io.github.pulsaroutbox.tailing.EventStoreTailingModule module) {
-            return new OutboxDeadLetterEndpoint(module);
-        }
-    }
-
     /** The application's event serializer when it writes JSON, else a Jackson one on the application's mapper. */
-    private static Serializer jsonSerializer(ObjectProvider<Serializer> eventSerializer,
+    static Serializer jsonSerializer(ObjectProvider<Serializer> eventSerializer,
                                              ObjectProvider<ObjectMapper> objectMapper) {
         Serializer serializer = eventSerializer.getIfAvailable();
         if (serializer instanceof JacksonSerializer) {

@@ -48,6 +48,32 @@ class OutboxHealthIndicator extends AbstractHealthIndicator {
         this.clock = clock;
     }
 
+    /**
+     * The {@code broker} details of a health (no {@code null} values): {@code lastAcknowledged}; while failing
+     * {@code failingSince}, {@code lastFailureKind}, {@code lastFailure}; what waits for the broker since when, under
+     * {@code waitingName}.
+     */
+    static Map<String, Object> brokerDetails(RelayHealth transport, String waitingName) {
+        Map<String, Object> broker = new LinkedHashMap<>();
+        broker.put("lastAcknowledged", transport.lastAcknowledged() == null ? "never since the start"
+                                                                            : transport.lastAcknowledged().toString());
+        if (transport.failingSince() != null) {
+            broker.put("failingSince", transport.failingSince().toString());
+            if (transport.lastFailureKind() != null) {
+                broker.put("lastFailureKind", transport.lastFailureKind().name());
+            }
+            if (transport.lastFailure() != null) {
+                broker.put("lastFailure", transport.lastFailure());
+            }
+        }
+        if (!transport.openingSince().isEmpty()) {
+            Map<String, String> waiting = new LinkedHashMap<>();
+            transport.openingSince().forEach((what, since) -> waiting.put(what, since.toString()));
+            broker.put(waitingName, waiting);
+        }
+        return broker;
+    }
+
     @Override
     protected void doHealthCheck(Health.Builder builder) {
         OutboxStatistics.Snapshot snapshot = statistics.current();
@@ -82,23 +108,7 @@ class OutboxHealthIndicator extends AbstractHealthIndicator {
         if (!reasons.isEmpty()) {
             builder.withDetail("reasons", reasons);
         }
-        Map<String, Object> broker = new LinkedHashMap<>();
-        broker.put("lastAcknowledged", transport.lastAcknowledged() == null ? "never since the start"
-                                                                            : transport.lastAcknowledged().toString());
-        if (transport.failingSince() != null) {
-            broker.put("failingSince", transport.failingSince().toString());
-            if (transport.lastFailureKind() != null) {
-                broker.put("lastFailureKind", transport.lastFailureKind().name());
-            }
-            if (transport.lastFailure() != null) {
-                broker.put("lastFailure", transport.lastFailure());
-            }
-        }
-        if (!transport.openingSince().isEmpty()) {
-            Map<String, String> opening = new LinkedHashMap<>();
-            transport.openingSince().forEach((topic, since) -> opening.put(topic, since.toString()));
-            broker.put("openingProducersSince", opening);
-        }
+        Map<String, Object> broker = brokerDetails(transport, "openingProducersSince");
         if (!transport.unavailableDestinations().isEmpty()) {
             broker.put("unavailableTopics", transport.unavailableDestinations());
         }

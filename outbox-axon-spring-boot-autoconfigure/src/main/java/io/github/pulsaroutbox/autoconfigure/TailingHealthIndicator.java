@@ -12,7 +12,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -72,23 +71,7 @@ class TailingHealthIndicator extends AbstractHealthIndicator {
         if (!reasons.isEmpty()) {
             builder.withDetail("reasons", reasons);
         }
-        Map<String, Object> details = new LinkedHashMap<>();
-        details.put("lastAcknowledged", broker.lastAcknowledged() == null ? "never since the start"
-                                                                          : broker.lastAcknowledged().toString());
-        if (broker.failingSince() != null) {
-            details.put("failingSince", broker.failingSince().toString());
-            if (broker.lastFailureKind() != null) {
-                details.put("lastFailureKind", broker.lastFailureKind().name());
-            }
-            if (broker.lastFailure() != null) {
-                details.put("lastFailure", broker.lastFailure());
-            }
-        }
-        if (!broker.openingSince().isEmpty()) {
-            Map<String, String> waiting = new LinkedHashMap<>();
-            broker.openingSince().forEach((segment, since) -> waiting.put(segment, since.toString()));
-            details.put("waitingSince", waiting);
-        }
+        Map<String, Object> details = OutboxHealthIndicator.brokerDetails(broker, "waitingSince");
         builder.withDetail("mode", "tailing")
                .withDetail("processor", module.processorName())
                .withDetail("processorRunning", running)

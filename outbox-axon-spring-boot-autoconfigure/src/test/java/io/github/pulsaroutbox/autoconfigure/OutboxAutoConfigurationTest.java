@@ -25,7 +25,9 @@ import static org.mockito.Mockito.when;
 class OutboxAutoConfigurationTest {
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
-            .withConfiguration(AutoConfigurations.of(OutboxAutoConfiguration.class, DataSourceAutoConfiguration.class))
+            .withConfiguration(AutoConfigurations.of(OutboxAutoConfiguration.class,
+                                                     OutboxTailingAutoConfiguration.class,
+                                                     DataSourceAutoConfiguration.class))
             // the application's client, reused as is (creating a real one only costs time here)
             .withBean(PulsarClient.class, () -> mock(PulsarClient.class))
             // the application's (Axon's autoconfiguration provides one over Spring's transaction manager)

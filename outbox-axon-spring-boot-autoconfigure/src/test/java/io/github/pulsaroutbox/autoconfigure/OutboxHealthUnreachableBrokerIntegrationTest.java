@@ -15,8 +15,6 @@ import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -43,12 +41,9 @@ class OutboxHealthUnreachableBrokerIntegrationTest {
     };
 
     @DynamicPropertySource
-    static void noBroker(DynamicPropertyRegistry registry) throws IOException {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort(); // closed again: nothing listens there
-        }
-        registry.add("spring.pulsar.client.service-url", () -> "pulsar://127.0.0.1:" + port);
+    static void noBroker(DynamicPropertyRegistry registry) {
+        String unreachable = io.github.pulsaroutbox.BrokerAdmin.unreachableServiceUrl();
+        registry.add("spring.pulsar.client.service-url", () -> unreachable);
     }
 
     @Autowired

@@ -14,8 +14,6 @@ import org.springframework.boot.actuate.health.HealthEndpoint;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -57,12 +55,8 @@ class TailingStartupAndHealthIntegrationTest {
 
     @Test
     @SuppressWarnings("unchecked")
-    void anUnreachableBrokerDegradesTheOutboxGroupBeforeTheAckTimeout() throws IOException {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort(); // closed again: nothing listens there
-        }
-        try (ConfigurableApplicationContext context = start("pulsar://127.0.0.1:" + port,
+    void anUnreachableBrokerDegradesTheOutboxGroupBeforeTheAckTimeout() {
+        try (ConfigurableApplicationContext context = start(BrokerAdmin.unreachableServiceUrl(),
                                                             "pulsar-outbox.pulsar.deduplication=off",
                                                             "pulsar-outbox.health.max-failing-for=2s",
                                                             "pulsar-outbox.tailing.ack-timeout=5m",

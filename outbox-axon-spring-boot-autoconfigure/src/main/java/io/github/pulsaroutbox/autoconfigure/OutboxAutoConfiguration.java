@@ -7,12 +7,10 @@ import org.axonframework.common.jdbc.ConnectionProvider;
 import org.axonframework.common.jdbc.UnitOfWorkAwareConnectionProviderWrapper;
 import org.axonframework.common.transaction.NoTransactionManager;
 import org.axonframework.common.transaction.TransactionManager;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.github.pulsaroutbox.OutboxConfigurerModule;
 import io.micrometer.tracing.Tracer;
 import io.github.pulsaroutbox.capture.MicrometerTraceParentProvider;
 import io.github.pulsaroutbox.capture.TraceParentProvider;
-import io.github.pulsaroutbox.metrics.MicrometerOutboxMetrics;
 import io.github.pulsaroutbox.metrics.OutboxMetrics;
 import io.github.pulsaroutbox.metrics.OutboxStatistics;
 import io.github.pulsaroutbox.operations.OutboxOperations;
@@ -43,11 +41,6 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.boot.jdbc.EmbeddedDatabaseConnection;
 import org.springframework.boot.sql.init.DatabaseInitializationMode;
-import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
-import org.springframework.boot.actuate.autoconfigure.health.ConditionalOnEnabledHealthIndicator;
-import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
-import org.springframework.boot.actuate.health.Health;
-import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
@@ -294,23 +287,6 @@ class OutboxAutoConfiguration {
 
     @org.springframework.context.annotation.Conditional(DispatchModeCondition.OutboxTable.class)
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(MeterRegistry.class)
-    static class MetricsConfiguration {
-
-        @Bean
-        @ConditionalOnMissingBean
-        OutboxMetrics outboxMetrics(ObjectProvider<MeterRegistry> registry, ObjectProvider<OutboxStatistics> statistics) {
-            MeterRegistry meterRegistry = registry.getIfAvailable();
-            OutboxStatistics stats = statistics.getIfAvailable();
-            if (meterRegistry == null || stats == null) {
-                return OutboxMetrics.NOOP;
-            }
-            return new MicrometerOutboxMetrics(meterRegistry, stats);
-        }
-    }
-
-    @org.springframework.context.annotation.Conditional(DispatchModeCondition.OutboxTable.class)
-    @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(Tracer.class)
     static class TracingConfiguration {
 
@@ -320,46 +296,6 @@ class OutboxAutoConfiguration {
         TraceParentProvider outboxTraceParentProvider(ObjectProvider<Tracer> tracer) {
             Tracer available = tracer.getIfAvailable();
             return available == null ? event -> null : new MicrometerTraceParentProvider(available);
-        }
-    }
-
-    @org.springframework.context.annotation.Conditional(DispatchModeCondition.OutboxTable.class)
-    @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(HealthIndicator.class)
-    @ConditionalOnEnabledHealthIndicator("outbox")
-    static class HealthConfiguration {
-
-        @Bean
-        @ConditionalOnMissingBean(name = "outboxHealthIndicator")
-        HealthIndicator outboxHealthIndicator(ObjectProvider<OutboxStatistics> statistics,
-                                              OutboxConfigurerModule module, OutboxProperties properties) {
-            OutboxStatistics stats = statistics.getIfAvailable();
-            if (stats == null) {
-                return () -> Health.unknown().withDetail("reason", "the outbox store reports no statistics").build();
-            }
-            return new OutboxHealthIndicator(stats, module.relay(), properties.relay().enabled(), properties.health(),
-                                             Clock.systemUTC());
-        }
-
-        /** The {@code outbox} health group, unless the application defines one by that name. */
-        @Bean
-        static org.springframework.boot.actuate.health.HealthEndpointGroupsPostProcessor outboxHealthGroup() {
-            return new OutboxHealthGroup();
-        }
-    }
-
-    @org.springframework.context.annotation.Conditional(DispatchModeCondition.OutboxTable.class)
-    @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(Endpoint.class)
-    @ConditionalOnAvailableEndpoint(endpoint = OutboxEndpoint.class)
-    static class EndpointConfiguration {
-
-        @Bean
-        @ConditionalOnMissingBean
-        OutboxEndpoint outboxEndpoint(ObjectProvider<OutboxOperations> operations, OutboxConfigurerModule module,
-                                      ObjectProvider<OutboxStatistics> statistics) {
-            return new OutboxEndpoint(operations.getIfAvailable(() -> module.operations().orElse(null)),
-                                      module.relay(), statistics.getIfAvailable());
         }
     }
 

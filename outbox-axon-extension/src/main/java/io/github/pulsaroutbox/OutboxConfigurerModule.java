@@ -219,6 +219,11 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
                 tokenStore = configured;
             });
             relay.start();
+        } else {
+            relay.segmentClaims().ifPresent(claims -> { // rows written here must land in segments the relays read
+                tokenStore = config.getComponent(TokenStore.class, InMemoryTokenStore::new);
+                claims.checkSegmentCount();
+            });
         }
         if (retention != null) {
             retention.start();

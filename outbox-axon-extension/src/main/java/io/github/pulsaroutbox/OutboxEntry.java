@@ -29,6 +29,9 @@ import java.util.Objects;
  * @param topic             the destination resolved when the event was captured (a later change of the topic mapping
  *                          applies to later events only, so an aggregate's events never split across topics), or
  *                          {@code null} for rows captured before topics were stored: the relay resolves those
+ * @param segment           the segment the row was stored in (computed once, when it is inserted, from its aggregate
+ *                          id and the store's segment count; every node uses the stored number, never recomputes it),
+ *                          or {@value #NO_SEGMENT} for an entry not yet stored
  */
 public record OutboxEntry(String id,
                           long position,
@@ -46,12 +49,15 @@ public record OutboxEntry(String id,
                           FailureKind failureKind,
                           String lastError,
                           long brokerSequence,
-                          String topic) {
+                          String topic,
+                          int segment) {
 
     /** The version recorded for a payload whose class has no {@code @Revision}. */
     public static final String NO_REVISION = "0";
     /** The broker sequence id of a row that has none (not sent, or its last attempt was refused). */
     public static final long NO_SEQUENCE = -1;
+    /** The segment of an entry that is not stored yet. */
+    public static final int NO_SEGMENT = -1;
 
     public OutboxEntry {
         Objects.requireNonNull(id, "id");
@@ -69,35 +75,36 @@ public record OutboxEntry(String id,
                                       String aggregateId, long aggregateSequence, String payload, String metadata,
                                       String version, String traceParent) {
         return new OutboxEntry(id, -1, timestamp, eventType, aggregateType, aggregateId, aggregateSequence, payload,
-                               metadata, version, traceParent, OutboxStatus.PENDING, 0, null, null, NO_SEQUENCE, null);
+                               metadata, version, traceParent, OutboxStatus.PENDING, 0, null, null, NO_SEQUENCE, null,
+                               NO_SEGMENT);
     }
 
     /** This entry, parked at capture (e.g. an unserializable payload) with the given failure. */
     public OutboxEntry parked(FailureKind kind, String error) {
         return new OutboxEntry(id, position, timestamp, eventType, aggregateType, aggregateId, aggregateSequence,
                                payload, metadata, version, traceParent, OutboxStatus.FAILED, attempts, kind, error,
-                               brokerSequence, topic);
+                               brokerSequence, topic, segment);
     }
 
     /** This entry as another event type, payload and version (the result of upcasting it). */
     public OutboxEntry upcastTo(String newEventType, String newPayload, String newVersion) {
         return new OutboxEntry(id, position, timestamp, newEventType, aggregateType, aggregateId, aggregateSequence,
                                newPayload, metadata, newVersion, traceParent, status, attempts, failureKind,
-                               lastError, brokerSequence, topic);
+                               lastError, brokerSequence, topic, segment);
     }
 
     /** This entry with the given broker sequence id. */
     public OutboxEntry withBrokerSequence(long sequence) {
         return new OutboxEntry(id, position, timestamp, eventType, aggregateType, aggregateId, aggregateSequence,
                                payload, metadata, version, traceParent, status, attempts, failureKind, lastError,
-                               sequence, topic);
+                               sequence, topic, segment);
     }
 
     /** This entry bound for the given destination (resolved at capture). */
     public OutboxEntry withTopic(String destination) {
         return new OutboxEntry(id, position, timestamp, eventType, aggregateType, aggregateId, aggregateSequence,
                                payload, metadata, version, traceParent, status, attempts, failureKind, lastError,
-                               brokerSequence, destination);
+                               brokerSequence, destination, segment);
     }
 
     /** The key under which the order of this entry's aggregate is kept: type and identifier. */

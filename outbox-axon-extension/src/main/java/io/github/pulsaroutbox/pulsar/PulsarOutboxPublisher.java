@@ -163,6 +163,11 @@ public final class PulsarOutboxPublisher implements OutboxPublisher {
     }
 
     @Override
+    public int maxPendingSends() {
+        return settings.maxPendingMessages();
+    }
+
+    @Override
     public Optional<Duration> sendTimeout() {
         Duration sendTimeout = settings.sendTimeout();
         return sendTimeout.isZero() ? Optional.empty() : Optional.of(sendTimeout);

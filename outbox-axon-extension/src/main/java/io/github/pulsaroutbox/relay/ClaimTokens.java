@@ -68,11 +68,30 @@ final class ClaimTokens {
             }
             existing = transactionManager.fetchInTransaction(() -> tokenStore.fetchSegments(processorName));
         }
-        if (existing.length != segmentCount) {
+        requireCount(existing.length, segmentCount);
+    }
+
+    /**
+     * Checks, without creating tokens, that the token store holds no segments for the processor or as many as
+     * {@code segmentCount}: for nodes that write rows but do not relay them (a row's segment is fixed when it is
+     * written, so every node must split the outbox alike).
+     *
+     * @throws AxonConfigurationException when the token store has another number of segments for the processor
+     */
+    void check(int segmentCount) {
+        TokenStore store = tokenStores.get();
+        int[] existing = transactionManager.fetchInTransaction(() -> store.fetchSegments(processorName));
+        if (existing.length > 0) {
+            requireCount(existing.length, segmentCount);
+        }
+    }
+
+    private void requireCount(int existing, int segmentCount) {
+        if (existing != segmentCount) {
             throw new AxonConfigurationException(
-                    "The token store holds " + existing.length + " segment(s) for outbox processor '" + processorName
+                    "The token store holds " + existing + " segment(s) for outbox processor '" + processorName
                             + "' but the outbox is configured with " + segmentCount + " (pulsar-outbox.segments). "
-                            + "Rows keep the segment they were written with: configure " + existing.length
+                            + "Rows keep the segment they were written with: configure " + existing
                             + " segments, or change the count only as described in docs/guarantees.md");
         }
     }

@@ -154,6 +154,15 @@ public interface OutboxPublisher extends AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * How many sends a producer of the transport queues before a send blocks the caller (Pulsar's
+     * {@code maxPendingMessages}); the relay's {@code maxInFlight} must not exceed it, so that the relay thread never
+     * blocks on a full queue. Default: no such limit.
+     */
+    default int maxPendingSends() {
+        return Integer.MAX_VALUE;
+    }
+
     /** Releases the transport's resources (producers); called when the relay shuts down. */
     @Override
     default void close() {

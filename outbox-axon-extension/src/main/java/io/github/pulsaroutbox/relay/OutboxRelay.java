@@ -365,7 +365,7 @@ public final class OutboxRelay {
             assertNonNull(store, "The OutboxStore is a hard requirement and should be provided");
             assertNonNull(publisher, "The OutboxPublisher is a hard requirement and should be provided");
             assertNonNull(topicResolver, "The TopicResolver is a hard requirement and should be provided");
-            RelayChecks.consistent(store, publisher, claims, ackTimeout);
+            RelayChecks.consistent(store, publisher, claims, ackTimeout, maxInFlight);
         }
     }
 }

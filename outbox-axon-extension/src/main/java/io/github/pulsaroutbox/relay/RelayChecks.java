@@ -8,7 +8,8 @@ import java.time.Duration;
 /**
  * The checks of an {@link OutboxRelay.Builder}'s settings against each other (each setting alone is checked by its
  * setter): they guarantee that a relay is never built with segment claims that split the outbox differently from its
- * store, nor with an ack timeout that gives up on sends the transport is still retrying.
+ * store, nor with an ack timeout that gives up on sends the transport is still retrying, nor with more sends in
+ * flight than a producer queues without blocking the relay thread.
  */
 final class RelayChecks {
 
@@ -18,13 +19,22 @@ final class RelayChecks {
     /**
      * @param claims     the segment claims, {@code null} without
      * @param ackTimeout the relay's ack timeout
+     * @param maxInFlight the relay's sends awaiting acknowledgement at most
      * @throws AxonConfigurationException when the settings do not fit together
      */
-    static void consistent(OutboxStore store, OutboxPublisher publisher, SegmentClaims claims, Duration ackTimeout) {
+    static void consistent(OutboxStore store, OutboxPublisher publisher, SegmentClaims claims, Duration ackTimeout,
+                           int maxInFlight) {
         if (claims != null && claims.segmentCount() != store.segmentCount()) {
             throw new AxonConfigurationException("The segment claims count " + claims.segmentCount()
                                                          + " segments but the outbox store " + store.segmentCount()
                                                          + ": both must use the same pulsar-outbox.segments");
+        }
+        if (maxInFlight > publisher.maxPendingSends()) {
+            throw new AxonConfigurationException(
+                    "The relay's maxInFlight (" + maxInFlight + ") must not exceed the publisher's maxPendingMessages ("
+                            + publisher.maxPendingSends() + "): a full producer queue would block the relay's thread "
+                            + "(no claim upkeep, no recording) until the broker answers. Lower maxInFlight or raise "
+                            + "maxPendingMessages");
         }
         publisher.sendTimeout().ifPresent(sendTimeout -> {
             if (ackTimeout.compareTo(sendTimeout) <= 0) {

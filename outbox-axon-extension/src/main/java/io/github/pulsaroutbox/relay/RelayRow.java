@@ -30,7 +30,9 @@ final class RelayRow {
 
     RelayRow(OutboxEntry entry, int segmentCount) {
         this.entry = entry;
-        this.segment = OutboxSegments.of(entry.aggregateId(), segmentCount);
+        // the stored segment (the one the store's reads filter on); only an entry never stored gets one computed
+        this.segment = entry.segment() != OutboxEntry.NO_SEGMENT ? entry.segment()
+                : OutboxSegments.of(entry.aggregateId(), segmentCount);
         this.sent = entry;
     }
 }

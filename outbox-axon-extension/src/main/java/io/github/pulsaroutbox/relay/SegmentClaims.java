@@ -119,6 +119,16 @@ public final class SegmentClaims {
         tokens.initialize(segmentCount);
     }
 
+    /**
+     * For a node that writes rows but does not relay them: checks that the token store holds no segments yet or as
+     * many as configured, since each row keeps the segment it was written in and the relays read rows by segment.
+     *
+     * @throws AxonConfigurationException when the token store has another number of segments for the processor
+     */
+    public void checkSegmentCount() {
+        tokens.check(segmentCount);
+    }
+
     /** Whether a round of claim work is due. */
     boolean roundDue() {
         return rounds.due();

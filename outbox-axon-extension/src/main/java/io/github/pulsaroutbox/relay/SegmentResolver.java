@@ -58,6 +58,8 @@ final class SegmentResolver {
     private final long ackTimeoutNanos;
     /** Resolutions started (their sessions were closed), with the openings each waits for. */
     private final Map<Integer, List<ProducerSessions.Opening>> started = new HashMap<>();
+    /** Per segment, why its last resolution failed (logged as a warning once, until it changes or succeeds). */
+    private final Map<Integer, String> failedBecause = new HashMap<>();
 
     @SuppressWarnings("java:S107") // the relay's collaborators, wired once by the relay
     SegmentResolver(OutboxStore store, TransactionManager transactionManager, FencedWrites writes, SegmentClaims claims,
@@ -83,6 +85,7 @@ final class SegmentResolver {
     /** Forgets a started resolution (the segment stopped, or its claim lapsed). */
     void abandon(int segment) {
         started.remove(segment);
+        failedBecause.remove(segment);
     }
 
     /** Starts or continues resolving the segment. */
@@ -102,14 +105,17 @@ final class SegmentResolver {
         List<OutboxStore.Sequenced> rows =
                 transactionManager.fetchInTransaction(() -> store.fetchSequencedWithPartitions(segment));
         Map<String, OutboxPublisher.Session> opened = new HashMap<>();
+        String current = null;
         try {
             boolean waiting = false;
             awaited.clear();
             for (OutboxStore.Sequenced row : rows) {
+                current = row.entry().topic();
                 Optional<String> topic = topics.of(row.entry()); // a failure: resolved again later
                 if (topic.isEmpty() || opened.containsKey(topic.get())) {
                     continue;
                 }
+                current = topic.get();
                 ProducerSessions.Opening opening = sessions.opening(topic.get(), segment);
                 if (opening.underWay()) {
                     waiting = true; // asked again at a later step: this thread never waits for the broker
@@ -124,16 +130,31 @@ final class SegmentResolver {
         } catch (RuntimeException e) {
             started.remove(segment);
             sessions.closeSegment(segment);
-            logger.info("Outbox relay: resolving segment {} failed ({}); trying again later", segment, e.getMessage());
+            reportFailure(segment, current, e.getMessage());
             return Result.FAILED;
         }
         started.remove(segment);
+        failedBecause.remove(segment);
         if (!claims.isValid(segment)) {
             sessions.closeSegment(segment);
             return Result.LAPSED;
         }
         record(segment, rows, opened);
         return Result.RESOLVED;
+    }
+
+    /**
+     * A segment whose resolution fails sends none of its rows (of any topic) until it succeeds: the first failure, and
+     * each new reason, is a warning naming the topic; repeats of the same reason are logged at debug level.
+     */
+    private void reportFailure(int segment, String topic, String reason) {
+        String because = "topic " + (topic == null ? "(unknown)" : topic) + ": " + reason;
+        if (because.equals(failedBecause.put(segment, because))) {
+            logger.debug("Outbox relay: resolving segment {} failed again ({}); trying again later", segment, because);
+        } else {
+            logger.warn("Outbox relay: segment {} cannot be resolved, so none of its rows is sent: asking the broker "
+                                + "what it stored failed for {}; trying again later", segment, because);
+        }
     }
 
     /** Compares each row's id with what its partition stored, adopts the new sessions, writes the outcome. */

@@ -375,6 +375,6 @@ class AggregateQueuesTest {
     private static OutboxEntry entry(String aggregateId, long sequence) {
         return new OutboxEntry(aggregateId + "-" + sequence, sequence + 1, Instant.EPOCH, "Evt", "Order", aggregateId,
                                sequence, "{}", "{}", OutboxEntry.NO_REVISION, null, OutboxStatus.PENDING, 0, null,
-                               null, OutboxEntry.NO_SEQUENCE, null);
+                               null, OutboxEntry.NO_SEQUENCE, null, OutboxEntry.NO_SEGMENT);
     }
 }

@@ -72,6 +72,20 @@ class ClaimTokensTest {
                                                           .hasMessageContaining("pulsar-outbox.segments");
         }
 
+        /* A node that writes rows without relaying them must split the outbox as the relays do. */
+        @Test
+        void aNodeThatDoesNotRelayChecksTheCountWithoutCreatingTokens() {
+            node("writer").check(8); // nothing initialized yet: any count is accepted, nothing created
+            assertThat(tokenStore("c").fetchSegments(PROCESSOR)).isEmpty();
+
+            initialized("relay", 4);
+            node("writer").check(4);
+            assertThatThrownBy(() -> node("writer").check(8)).isInstanceOf(AxonConfigurationException.class)
+                                                             .hasMessageContaining("4 segment(s)")
+                                                             .hasMessageContaining("configured with 8");
+            assertThat(node("writer").initialized()).isFalse();
+        }
+
         @Test
         void beforeItNothingIsFenced() {
             ClaimTokens tokens = node("a");

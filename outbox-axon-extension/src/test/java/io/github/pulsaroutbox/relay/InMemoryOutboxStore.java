@@ -31,7 +31,7 @@ class InMemoryOutboxStore implements OutboxStore {
             rows.put(e.id(), new OutboxEntry(e.id(), ++position, e.timestamp(), e.eventType(), e.aggregateType(),
                                              e.aggregateId(), e.aggregateSequence(), e.payload(), e.metadata(),
                                              e.version(), e.traceParent(), e.status(), 0, e.failureKind(),
-                                             e.lastError(), OutboxEntry.NO_SEQUENCE, e.topic()));
+                                             e.lastError(), OutboxEntry.NO_SEQUENCE, e.topic(), e.segment()));
         }
     }
 
@@ -43,7 +43,7 @@ class InMemoryOutboxStore implements OutboxStore {
         rows.put(e.id(), new OutboxEntry(e.id(), position, e.timestamp(), e.eventType(), e.aggregateType(),
                                          e.aggregateId(), e.aggregateSequence(), e.payload(), e.metadata(),
                                          e.version(), e.traceParent(), e.status(), 0, e.failureKind(),
-                                         e.lastError(), OutboxEntry.NO_SEQUENCE, e.topic()));
+                                         e.lastError(), OutboxEntry.NO_SEQUENCE, e.topic(), e.segment()));
         this.position = Math.max(this.position, position);
     }
 
@@ -145,7 +145,7 @@ class InMemoryOutboxStore implements OutboxStore {
         rows.put(id, new OutboxEntry(e.id(), e.position(), e.timestamp(), e.eventType(), e.aggregateType(),
                                      e.aggregateId(), e.aggregateSequence(), e.payload(), e.metadata(), e.version(),
                                      e.traceParent(), OutboxStatus.PENDING, 0, null, null, OutboxEntry.NO_SEQUENCE,
-                                     e.topic()));
+                                     e.topic(), e.segment()));
     }
 
     /** Makes a backing-off row due now, as an earlier retry time would. */
@@ -161,6 +161,6 @@ class InMemoryOutboxStore implements OutboxStore {
         return new OutboxEntry(e.id(), e.position(), e.timestamp(), e.eventType(), e.aggregateType(),
                                e.aggregateId(), e.aggregateSequence(), e.payload(), e.metadata(), e.version(),
                                e.traceParent(), status, attempts, failure.failureKind(), failure.lastError(),
-                               e.brokerSequence(), e.topic());
+                               e.brokerSequence(), e.topic(), e.segment());
     }
 }

@@ -120,6 +120,6 @@ class NotRecordedRowsTest {
     private static OutboxEntry entry(String id, int attempts) {
         return new OutboxEntry(id, 1, Instant.EPOCH, "Evt", "Order", "A", 0, "{}", "{}", OutboxEntry.NO_REVISION, null,
                                OutboxStatus.PENDING, attempts, attempts == 0 ? null : FailureKind.NOT_RECORDED,
-                               null, OutboxEntry.NO_SEQUENCE, null);
+                               null, OutboxEntry.NO_SEQUENCE, null, OutboxEntry.NO_SEGMENT);
     }
 }

@@ -18,7 +18,16 @@ class RelayChecksTest {
     private final InMemoryOutboxStore store = new InMemoryOutboxStore();
 
     private static OutboxPublisher publisher(Duration sendTimeout) {
+        return publisher(sendTimeout, Integer.MAX_VALUE);
+    }
+
+    private static OutboxPublisher publisher(Duration sendTimeout, int maxPending) {
         return new OutboxPublisher() {
+            @Override
+            public int maxPendingSends() {
+                return maxPending;
+            }
+
             @Override
             public CompletableFuture<?> publish(OutboxEntry entry, String destination) {
                 return CompletableFuture.completedFuture(null);
@@ -38,16 +47,16 @@ class RelayChecksTest {
     @Test
     void fittingSettingsPass() {
         assertThatCode(() -> RelayChecks.consistent(store, publisher(Duration.ofSeconds(30)),
-                                                    claims(store.segmentCount()), Duration.ofSeconds(60)))
+                                                    claims(store.segmentCount()), Duration.ofSeconds(60), 1000))
                 .doesNotThrowAnyException();
-        assertThatCode(() -> RelayChecks.consistent(store, publisher(null), null, Duration.ofMillis(1)))
+        assertThatCode(() -> RelayChecks.consistent(store, publisher(null), null, Duration.ofMillis(1), 1000))
                 .doesNotThrowAnyException();
     }
 
     @Test
     void claimsMustSplitTheOutboxAsItsStoreDoes() {
         assertThatThrownBy(() -> RelayChecks.consistent(store, publisher(null), claims(store.segmentCount() + 1),
-                                                        Duration.ofSeconds(60)))
+                                                        Duration.ofSeconds(60), 1000))
                 .isInstanceOf(AxonConfigurationException.class)
                 .hasMessageContaining("pulsar-outbox.segments");
     }
@@ -55,9 +64,21 @@ class RelayChecksTest {
     @Test
     void theAckTimeoutMustBeLongerThanThePublishersSendTimeout() {
         assertThatThrownBy(() -> RelayChecks.consistent(store, publisher(Duration.ofSeconds(60)), null,
-                                                        Duration.ofSeconds(60)))
+                                                        Duration.ofSeconds(60), 1000))
                 .isInstanceOf(AxonConfigurationException.class)
                 .hasMessageContaining("ackTimeout (PT1M)")
                 .hasMessageContaining("send timeout (PT1M)");
+    }
+
+    /* A full producer queue blocks sendAsync: the relay thread would stop keeping claims and recording. */
+    @Test
+    void noMoreSendsInFlightThanAProducerQueues() {
+        assertThatCode(() -> RelayChecks.consistent(store, publisher(null, 1000), null, Duration.ofSeconds(60), 1000))
+                .doesNotThrowAnyException();
+        assertThatThrownBy(() -> RelayChecks.consistent(store, publisher(null, 500), null, Duration.ofSeconds(60),
+                                                        1000))
+                .isInstanceOf(AxonConfigurationException.class)
+                .hasMessageContaining("maxInFlight (1000)")
+                .hasMessageContaining("maxPendingMessages (500)");
     }
 }

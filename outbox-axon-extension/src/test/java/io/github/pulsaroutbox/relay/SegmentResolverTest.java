@@ -215,6 +215,36 @@ class SegmentResolverTest {
             assertThat(events).containsExactly("close 0", "open orders 0", "close 0");
         }
 
+        /* One topic holds the whole segment: the warning must say which, once per reason, not at every retry. */
+        @Test
+        void theWarningNamesTheTopicOncePerReason() {
+            ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger)
+                    org.slf4j.LoggerFactory.getLogger(SegmentResolver.class);
+            ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender =
+                    new ch.qos.logback.core.read.ListAppender<>();
+            appender.start();
+            logger.addAppender(appender);
+            try {
+                publisher.fail("orders", new IllegalStateException("not authorized"), FailureKind.NOT_AUTHORIZED);
+                row("a", "Order", "k1", 5, 0);
+                resolver.resolve(SEGMENT);
+                resolver.resolve(SEGMENT);
+                publisher.fail("orders", new IllegalStateException("broker unreachable"), FailureKind.UNAVAILABLE);
+                resolver.resolve(SEGMENT);
+            } finally {
+                logger.detachAppender(appender);
+            }
+
+            assertThat(appender.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+                                     .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                                     .hasSize(2)
+                                     .allSatisfy(m -> assertThat(m).contains("segment " + SEGMENT)
+                                                                   .contains("none of its rows is sent")
+                                                                   .contains("orders"))
+                                     .anySatisfy(m -> assertThat(m).contains("not authorized"))
+                                     .anySatisfy(m -> assertThat(m).contains("broker unreachable"));
+        }
+
         @Test
         void whenARowsTopicCannotBeResolved() {
             row("a", "Unknown", "k1", 5, 0);

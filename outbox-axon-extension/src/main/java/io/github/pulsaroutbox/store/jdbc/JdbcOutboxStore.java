@@ -256,7 +256,7 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
                     insert.setString(12, entry.failureKind() == null ? null : entry.failureKind().name());
                     insert.setString(13, truncate(entry.lastError(), MAX_ERROR_LENGTH));
                     insert.setObject(14, parked ? toDb(entry.timestamp()) : null);
-                    insert.setInt(15, OutboxSegments.of(entry.aggregateId(), segmentCount));
+                    insert.setInt(15, entry.segment() >= 0 ? entry.segment() : OutboxSegments.of(entry.aggregateId(), segmentCount));
                     insert.setString(16, entry.topic());
                     insert.addBatch();
                 }
@@ -978,7 +978,8 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
                                kind == null ? null : FailureKind.valueOf(kind),
                                rs.getString("last_error"),
                                sequenceOf(rs),
-                               rs.getString("topic"));
+                               rs.getString("topic"),
+                               rs.getInt("segment"));
     }
 
     private static long sequenceOf(ResultSet rs) throws SQLException {

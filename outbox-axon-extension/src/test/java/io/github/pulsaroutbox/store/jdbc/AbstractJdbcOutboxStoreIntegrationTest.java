@@ -152,8 +152,35 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
 
         OutboxEntry read = store.find("evt-1").orElseThrow().entry();
         assertThat(read.position()).isPositive();
-        assertThat(read).usingRecursiveComparison().ignoringFields("position").isEqualTo(written);
+        assertThat(read).usingRecursiveComparison().ignoringFields("position", "segment").isEqualTo(written);
+        assertThat(read.segment()).isEqualTo(io.github.pulsaroutbox.OutboxSegments.of("o-1", store.segmentCount()));
         assertThat(store.find("nope")).isEmpty();
+    }
+
+    /*
+     * A row keeps the segment it was stored in, and every read returns that number: rows of tables created before
+     * segments existed sit in segment 0 whatever their aggregate id hashes to, and the relay must treat them as the
+     * segment its reads filtered on.
+     */
+    @Test
+    void rowsAreReadWithTheSegmentTheyWereStoredIn() {
+        String aggregateId = IntStream.range(0, 100).mapToObj(i -> "agg-" + i)
+                                      .filter(id -> io.github.pulsaroutbox.OutboxSegments.of(id, store.segmentCount()) != 0)
+                                      .findFirst().orElseThrow();
+        OutboxEntry inZero = new OutboxEntry("old", -1, Instant.now(), "Evt", "Order", aggregateId, 0, "{}", "{}", "0",
+                                             null, OutboxStatus.PENDING, 0, null, null, OutboxEntry.NO_SEQUENCE, null,
+                                             0);
+        store.append(List.of(inZero, entry("new", aggregateId + "-x", 0)));
+        store.assignSequences(java.util.Map.of("old", 5L), java.util.Map.of("old", 0));
+
+        assertThat(store.fetchPending(10, Instant.now(), Set.of(0))).extracting(OutboxEntry::id, OutboxEntry::segment)
+                                                                    .contains(org.assertj.core.groups.Tuple.tuple("old", 0));
+        assertThat(store.fetchPendingAfter(Long.MIN_VALUE, 10, Instant.now(), Set.of(0)))
+                .extracting(OutboxEntry::id, OutboxEntry::segment).contains(org.assertj.core.groups.Tuple.tuple("old", 0));
+        assertThat(store.fetchSequenced(0)).extracting(OutboxEntry::id, OutboxEntry::segment)
+                                           .containsExactly(org.assertj.core.groups.Tuple.tuple("old", 0));
+        assertThat(store.find("new").orElseThrow().entry().segment())
+                .isEqualTo(io.github.pulsaroutbox.OutboxSegments.of(aggregateId + "-x", store.segmentCount()));
     }
 
     @Test

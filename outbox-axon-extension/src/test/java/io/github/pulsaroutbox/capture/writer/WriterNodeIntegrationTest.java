@@ -1,0 +1,105 @@
+package io.github.pulsaroutbox.capture.writer;
+
+import io.github.pulsaroutbox.OutboxConfigurerModule;
+import io.github.pulsaroutbox.PlainAxon;
+import io.github.pulsaroutbox.store.jdbc.JdbcOutboxStore;
+import org.axonframework.common.AxonConfigurationException;
+import org.axonframework.common.jdbc.ConnectionProvider;
+import org.axonframework.common.jdbc.UnitOfWorkAwareConnectionProviderWrapper;
+import org.axonframework.common.transaction.TransactionManager;
+import org.axonframework.config.Configuration;
+import org.axonframework.config.Configurer;
+import org.axonframework.eventhandling.GlobalSequenceTrackingToken;
+import org.axonframework.eventhandling.tokenstore.TokenStore;
+import org.axonframework.eventhandling.tokenstore.jdbc.GenericTokenTableFactory;
+import org.axonframework.eventhandling.tokenstore.jdbc.JdbcTokenStore;
+import org.axonframework.serialization.json.JacksonSerializer;
+import org.axonframework.spring.jdbc.SpringDataSourceConnectionProvider;
+import org.axonframework.spring.messaging.unitofwork.SpringTransactionManager;
+import org.h2.jdbcx.JdbcDataSource;
+import org.junit.jupiter.api.Test;
+import org.springframework.core.io.ClassPathResource;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.jdbc.datasource.init.ResourceDatabasePopulator;
+
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * A node that writes outbox rows but does not relay them (relay turned off) fixes each row's segment with its own
+ * segment count: it must split the outbox as the relays do, or its rows land in segments nobody reads. It checks the
+ * count against the relays' tokens at start.
+ */
+class WriterNodeIntegrationTest {
+
+    private final JdbcDataSource dataSource = new JdbcDataSource();
+    private final TransactionManager transactionManager;
+    private final ConnectionProvider connectionProvider;
+    private final TokenStore tokenStore;
+
+    WriterNodeIntegrationTest() {
+        dataSource.setURL("jdbc:h2:mem:writer-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+        new ResourceDatabasePopulator(new ClassPathResource("axon-jdbc/h2-event-store.sql")).execute(dataSource);
+        transactionManager = new SpringTransactionManager(new DataSourceTransactionManager(dataSource));
+        connectionProvider = new UnitOfWorkAwareConnectionProviderWrapper(
+                new SpringDataSourceConnectionProvider(dataSource));
+        JdbcTokenStore jdbcTokens = JdbcTokenStore.builder().connectionProvider(connectionProvider)
+                                                  .serializer(JacksonSerializer.defaultSerializer()).build();
+        transactionManager.executeInTransaction(() -> jdbcTokens.createSchema(GenericTokenTableFactory.INSTANCE));
+        tokenStore = jdbcTokens;
+    }
+
+    @Test
+    void aWriterWithAnotherSegmentCountThanTheRelaysFailsTheStart() {
+        relaysSplitTheOutboxInto(4);
+
+        Configurer configurer = configurer();
+        writer(16).configureModule(configurer);
+
+        assertThatThrownBy(configurer::start).rootCause()
+                                             .isInstanceOf(AxonConfigurationException.class)
+                                             .hasMessageContaining("4 segment(s)")
+                                             .hasMessageContaining("configured with 16");
+    }
+
+    @Test
+    void aWriterWithTheRelaysSegmentCountStartsAndCreatesNoTokens() {
+        Configurer configurer = configurer();
+        writer(4).configureModule(configurer);
+        Configuration configuration = configurer.start(); // no relay has run yet: any count
+        configuration.shutdown();
+        assertThat(transactionManager.fetchInTransaction(() -> tokenStore.fetchSegments("pulsar-outbox"))).isEmpty();
+
+        relaysSplitTheOutboxInto(4);
+        Configurer again = configurer();
+        writer(4).configureModule(again);
+        again.start().shutdown();
+    }
+
+    private void relaysSplitTheOutboxInto(int segments) {
+        transactionManager.executeInTransaction(() -> tokenStore.initializeTokenSegments(
+                "pulsar-outbox", segments, new GlobalSequenceTrackingToken(0)));
+    }
+
+    private Configurer configurer() {
+        return PlainAxon.jdbcConfigurer(transactionManager, connectionProvider, JacksonSerializer.defaultSerializer())
+                        .registerComponent(TokenStore.class, c -> tokenStore);
+    }
+
+    private OutboxConfigurerModule writer(int segments) {
+        JdbcOutboxStore store = JdbcOutboxStore.builder().connectionProvider(connectionProvider)
+                                               .segmentCount(segments).build();
+        return OutboxConfigurerModule.builder()
+                                     .store(store)
+                                     .serializer(JacksonSerializer.defaultSerializer())
+                                     .publisher((entry, topic) -> CompletableFuture.completedFuture("ok"))
+                                     .topicResolver((type, topic) -> topic)
+                                     .transactionManager(transactionManager)
+                                     .relayEnabled(false)
+                                     .schemaInitializer(store::createSchema)
+                                     .build();
+    }
+}

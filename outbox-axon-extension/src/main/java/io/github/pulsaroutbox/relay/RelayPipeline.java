@@ -116,7 +116,7 @@ final class RelayPipeline
         this.failures = new RowFailures(store, writes, sequenced, clock, transport, sessions, lifecycle, recorder,
                                         planner, queues);
         this.intake = new RowIntake(planner, queues, lifecycle::sendableSegments, setup.notRecorded(),
-                                    segmentCount, failures);
+                                    segmentCount, failures, lifecycle::heldBack);
         this.outcomes = new SendOutcomes(publisher, acks, queues, failures::fail, recorder::acknowledged, ackTimeout,
                                          clock, nanoTime, transport, setup.metrics());
         this.dispatcher = new Dispatcher(queues, preparation, failures::fail, lifecycle::mayStillSend, sequencer::add,

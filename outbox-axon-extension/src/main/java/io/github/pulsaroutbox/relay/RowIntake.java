@@ -6,6 +6,7 @@ import io.github.pulsaroutbox.OutboxEntry;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiPredicate;
 import java.util.function.Supplier;
 
 /**
@@ -13,7 +14,8 @@ import java.util.function.Supplier;
  * continuations, reading further while everything read is held back) from the segments that may send, and queues
  * the ones not in the working set already, not held back in memory (their aggregate blocked by a failure being
  * recorded or a row waiting for its session) and, from a continuation, only direct successors of their aggregate's
- * last row. A row the broker acknowledged before that the store did not record SENT is never queued again
+ * last row; never a row whose topic is held in its segment (its resolution failed: the segment's other topics flow).
+ * A row the broker acknowledged before that the store did not record SENT is never queued again
  * ({@link NotRecordedRows}), and is parked once it was read as pending often enough.
  */
 final class RowIntake {
@@ -24,15 +26,19 @@ final class RowIntake {
     private final NotRecordedRows notRecorded;
     private final int segmentCount;
     private final RowFailures failures;
+    /** Whether a row of a segment is held back with its topic (see {@link SegmentLifecycle#heldBack}). */
+    private final BiPredicate<Integer, OutboxEntry> heldBack;
 
     RowIntake(FetchPlanner planner, AggregateQueues queues, Supplier<Set<Integer>> sendableSegments,
-              NotRecordedRows notRecorded, int segmentCount, RowFailures failures) {
+              NotRecordedRows notRecorded, int segmentCount, RowFailures failures,
+              BiPredicate<Integer, OutboxEntry> heldBack) {
         this.planner = planner;
         this.queues = queues;
         this.sendableSegments = sendableSegments;
         this.notRecorded = notRecorded;
         this.segmentCount = segmentCount;
         this.failures = failures;
+        this.heldBack = heldBack;
     }
 
     /** Reads and queues due pending rows; returns how many were queued by the last read. */
@@ -49,11 +55,16 @@ final class RowIntake {
                                                                                id -> acknowledgedBefore(entry)))) {
                     continue;
                 }
+                RelayRow row = new RelayRow(entry, segmentCount);
+                if (heldBack.test(row.segment, entry)) { // its topic is held in its segment: it stays out, and a
+                    planner.forget(entry.aggregateKey()); // continuation must not take its successors either
+                    continue;
+                }
                 if (!planner.takes(entry, read.full())) {
                     deferred++;
                     continue;
                 }
-                queues.queue(new RelayRow(entry, segmentCount));
+                queues.queue(row);
                 added++;
             }
             int next = planner.next(read, added, deferred, skipAhead);

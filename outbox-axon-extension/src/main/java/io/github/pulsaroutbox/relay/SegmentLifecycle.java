@@ -27,6 +27,8 @@ import java.util.function.LongSupplier;
 final class SegmentLifecycle {
 
     private static final Logger logger = LoggerFactory.getLogger(SegmentLifecycle.class);
+    /** The longest wait before held topics are tried again. */
+    private static final long MAX_HELD_BACKOFF_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
 
     /** What the lifecycle needs of the relay's working set. */
     interface WorkingSet {
@@ -56,6 +58,8 @@ final class SegmentLifecycle {
     private final Map<Integer, Long> resolveAfter = new HashMap<>();
     /** Segments lost or being released: their producers are closed (and claims released) once they are idle. */
     private final Set<Integer> closing = new HashSet<>();
+    /** Per active segment with held topics: when to try them again, and how often that failed in a row. */
+    private final Map<Integer, long[]> heldRetry = new HashMap<>();
 
     @SuppressWarnings("java:S107") // the relay's collaborators, wired once by the relay
     SegmentLifecycle(SegmentClaims claims, int segmentCount, Set<Integer> allSegments, ProducerSessions sessions,
@@ -75,6 +79,14 @@ final class SegmentLifecycle {
     /** Whether rows of {@code segment} may be sent now: owned, resolved, and its claim recently extended. */
     boolean mayStillSend(int segment) {
         return claims == null || (active.contains(segment) && claims.isValid(segment));
+    }
+
+    /**
+     * Whether a fetched row must stay out of the working set: its topic is held in its segment (the broker could not
+     * be asked what it stored of it), while the segment's other topics are sent.
+     */
+    boolean heldBack(int segment, io.github.pulsaroutbox.OutboxEntry entry) {
+        return claims != null && resolver.holds(segment, entry);
     }
 
     /** The segments whose rows are fetched: every one without claims, else the active ones with a valid claim. */
@@ -133,6 +145,29 @@ final class SegmentLifecycle {
                 resolve(segment);
             }
         }
+        for (Integer segment : new ArrayList<>(heldRetry.keySet())) {
+            long[] retry = heldRetry.get(segment);
+            if (active.contains(segment) && claims.isValid(segment) && now - retry[0] >= 0) {
+                resolveHeld(segment, retry);
+            }
+        }
+    }
+
+    /** Tries the held topics of an active segment again (none of their rows is in the working set). */
+    private void resolveHeld(int segment, long[] retry) {
+        switch (resolver.resolveHeld(segment)) {
+            case RESOLVED -> {
+                heldRetry.remove(segment);
+                planner.rescanFromStart();
+            }
+            case HELD, FAILED -> {
+                retry[1]++;
+                retry[0] = nanoTime.getAsLong() + Math.min(retryNanos << Math.min(retry[1], 5), MAX_HELD_BACKOFF_NANOS);
+            }
+            default -> {
+                // WAITING: asked again at a later step; LAPSED: the claim is dealt with by closeLapsed
+            }
+        }
     }
 
     /**
@@ -150,11 +185,16 @@ final class SegmentLifecycle {
     private void resolve(int segment) {
         switch (resolver.resolve(segment)) {
             case FAILED -> resolveAfter.put(segment, nanoTime.getAsLong() + retryNanos);
-            case RESOLVED -> {
+            case RESOLVED, HELD -> {
                 resolving.remove(segment);
                 resolveAfter.remove(segment);
                 active.add(segment);
                 planner.rescanFromStart();
+                if (resolver.holdsTopics(segment)) { // its other topics flow meanwhile
+                    heldRetry.put(segment, new long[] {nanoTime.getAsLong() + retryNanos, 0});
+                } else {
+                    heldRetry.remove(segment);
+                }
             }
             default -> {
                 // WAITING: asked again at a later step; LAPSED: resolved again once the claim is extended
@@ -180,6 +220,7 @@ final class SegmentLifecycle {
                     resolving.add(segment); // resolved again before it sends, once its claim is extended
                 }
                 resolver.abandon(segment);
+                heldRetry.remove(segment);
                 rows.dropQueuedOf(segment);
                 sessions.closeSegment(segment);
             }
@@ -192,6 +233,7 @@ final class SegmentLifecycle {
         resolving.remove(segment);
         resolver.abandon(segment);
         resolveAfter.remove(segment);
+        heldRetry.remove(segment);
         closing.add(segment);
         rows.dropQueuedOf(segment);
     }

@@ -25,24 +25,34 @@ import java.util.function.LongSupplier;
  * session can be stored after the new one opened, so the answer is final. The outcome is written fenced by the
  * segment's claim ({@link FencedWrites#write}).
  * <p>
- * Never blocks the relay thread: while producers open, {@link #resolve} answers {@link Result#WAITING} and is asked
+ * Resolution is per topic: a topic whose producer cannot be opened (not authorized, not found yet, unreachable) is
+ * <em>held</em> — none of the segment's rows of that topic is taken into the relay's working set
+ * ({@link #holds}) and its rows with ids are left as they are — while the segment's other topics are resolved and
+ * flow. Held topics are resolved later by {@link #resolveHeld}, without closing the segment's other producers.
+ * <p>
+ * Never blocks the relay thread: while producers open, a resolution answers {@link Result#WAITING} and is asked
  * again; it reads the segment's rows again only once an opening finished or timed out. Owns the openings each started
- * resolution waits for.
+ * resolution waits for, and the held topics of each segment.
  */
 final class SegmentResolver {
 
     private static final Logger logger = LoggerFactory.getLogger(SegmentResolver.class);
 
-    /** What a call of {@link #resolve} came to. */
+    /** What a call of {@link #resolve} or {@link #resolveHeld} came to. */
     enum Result {
         /** Producers are still opening: ask again at a later step. */
         WAITING,
-        /** A producer could not be opened (or a topic not resolved): its sessions are closed; try again later. */
+        /** The segment's topics could not be read (no topic resolved): its sessions are closed; try again later. */
         FAILED,
         /** The claim lapsed meanwhile: nothing written, sessions closed. */
         LAPSED,
         /** Every row with an id is recorded SENT or cleared: the segment may send. */
-        RESOLVED
+        RESOLVED,
+        /**
+         * Resolved except the topics {@link #holds held}: the segment may send its other topics; the held ones are
+         * tried again with {@link #resolveHeld}.
+         */
+        HELD
     }
 
     private final OutboxStore store;
@@ -56,10 +66,12 @@ final class SegmentResolver {
     private final Clock clock;
     private final LongSupplier nanoTime;
     private final long ackTimeoutNanos;
-    /** Resolutions started (their sessions were closed), with the openings each waits for. */
+    /** Resolutions started (a complete one closed the segment's sessions), with the openings each waits for. */
     private final Map<Integer, List<ProducerSessions.Opening>> started = new HashMap<>();
-    /** Per segment, why its last resolution failed (logged as a warning once, until it changes or succeeds). */
-    private final Map<Integer, String> failedBecause = new HashMap<>();
+    /** The segments whose started resolution is of their held topics only. */
+    private final java.util.Set<Integer> heldOnlyRuns = new java.util.HashSet<>();
+    /** Per segment, the topics whose producer could not be opened, with why (warned once per reason). */
+    private final Map<Integer, Map<String, String>> held = new HashMap<>();
 
     @SuppressWarnings("java:S107") // the relay's collaborators, wired once by the relay
     SegmentResolver(OutboxStore store, TransactionManager transactionManager, FencedWrites writes, SegmentClaims claims,
@@ -82,17 +94,55 @@ final class SegmentResolver {
         return started.containsKey(segment);
     }
 
-    /** Forgets a started resolution (the segment stopped, or its claim lapsed). */
+    /** Forgets a started resolution and the held topics (the segment stopped, or its claim lapsed). */
     void abandon(int segment) {
         started.remove(segment);
-        failedBecause.remove(segment);
+        heldOnlyRuns.remove(segment);
+        held.remove(segment);
     }
 
-    /** Starts or continues resolving the segment. */
+    /** Whether the segment has topics held (to be tried again with {@link #resolveHeld}). */
+    boolean holdsTopics(int segment) {
+        return held.containsKey(segment);
+    }
+
+    /** Whether the row (of {@code segment}) belongs to a held topic: it must not be taken into the working set. */
+    boolean holds(int segment, OutboxEntry entry) {
+        Map<String, String> topicsHeld = held.get(segment);
+        if (topicsHeld == null) {
+            return false;
+        }
+        try {
+            return topics.of(entry).map(topicsHeld::containsKey).orElse(false);
+        } catch (RuntimeException e) {
+            return false; // no topic: the row fails when it is prepared, as any row without one
+        }
+    }
+
+    /** Starts or continues resolving the segment, every topic of it. */
     Result resolve(int segment) {
+        return run(segment, false);
+    }
+
+    /** Starts or continues resolving the held topics of an active segment; its other sessions stay open. */
+    Result resolveHeld(int segment) {
+        return held.containsKey(segment) ? run(segment, true) : Result.RESOLVED;
+    }
+
+    private Result run(int segment, boolean heldOnly) {
         List<ProducerSessions.Opening> awaited = started.get(segment);
+        if (awaited != null && heldOnlyRuns.contains(segment) != heldOnly) {
+            awaited = null; // a complete resolution replaces one of the held topics: it must close the producers first
+        }
         if (awaited == null) {
-            sessions.closeSegment(segment); // nothing sent before can be stored once the new sessions are open
+            if (heldOnly) {
+                heldOnlyRuns.add(segment);
+            } else {
+                heldOnlyRuns.remove(segment);
+            }
+            if (!heldOnly) {
+                sessions.closeSegment(segment); // nothing sent before can be stored once the new sessions are open
+            }
             awaited = new ArrayList<>();
             started.put(segment, awaited);
         } else {
@@ -102,59 +152,78 @@ final class SegmentResolver {
                 return Result.WAITING; // nothing new to learn yet: no database read per step while the broker is asked
             }
         }
+        Map<String, String> before = held.getOrDefault(segment, Map.of());
         List<OutboxStore.Sequenced> rows =
                 transactionManager.fetchInTransaction(() -> store.fetchSequencedWithPartitions(segment));
         Map<String, OutboxPublisher.Session> opened = new HashMap<>();
-        String current = null;
+        Map<String, String> failed = new HashMap<>();
+        List<OutboxStore.Sequenced> resolvable = new ArrayList<>();
         try {
             boolean waiting = false;
             awaited.clear();
             for (OutboxStore.Sequenced row : rows) {
-                current = row.entry().topic();
                 Optional<String> topic = topics.of(row.entry()); // a failure: resolved again later
-                if (topic.isEmpty() || opened.containsKey(topic.get())) {
+                if (heldOnly && (topic.isEmpty() || !before.containsKey(topic.get()))) {
+                    continue; // not held: resolved by the segment's complete resolution already
+                }
+                resolvable.add(row);
+                if (topic.isEmpty() || opened.containsKey(topic.get()) || failed.containsKey(topic.get())) {
                     continue;
                 }
-                current = topic.get();
                 ProducerSessions.Opening opening = sessions.opening(topic.get(), segment);
                 if (opening.underWay()) {
                     waiting = true; // asked again at a later step: this thread never waits for the broker
                     awaited.add(opening);
                     continue;
                 }
-                opened.put(topic.get(), sessions.sessionFor(opening));
+                try {
+                    opened.put(topic.get(), sessions.sessionFor(opening));
+                } catch (IllegalStateException e) { // may pass: the topic is held, the others go on
+                    failed.put(topic.get(), e.getMessage());
+                }
             }
             if (waiting) {
                 return Result.WAITING;
             }
         } catch (RuntimeException e) {
             started.remove(segment);
-            sessions.closeSegment(segment);
-            reportFailure(segment, current, e.getMessage());
+            if (!heldOnly) {
+                sessions.closeSegment(segment);
+            }
+            logger.warn("Outbox relay: segment {} cannot be resolved, so none of its rows is sent: its rows' topic "
+                                + "could not be found ({}); trying again later", segment, e.getMessage());
             return Result.FAILED;
         }
         started.remove(segment);
-        failedBecause.remove(segment);
         if (!claims.isValid(segment)) {
-            sessions.closeSegment(segment);
+            if (!heldOnly) {
+                sessions.closeSegment(segment);
+            }
             return Result.LAPSED;
         }
-        record(segment, rows, opened);
-        return Result.RESOLVED;
+        resolvable.removeIf(row -> topics.of(row.entry()).map(failed::containsKey).orElse(false));
+        record(segment, resolvable, opened);
+        hold(segment, before, failed);
+        return failed.isEmpty() ? Result.RESOLVED : Result.HELD;
     }
 
-    /**
-     * A segment whose resolution fails sends none of its rows (of any topic) until it succeeds: the first failure, and
-     * each new reason, is a warning naming the topic; repeats of the same reason are logged at debug level.
-     */
-    private void reportFailure(int segment, String topic, String reason) {
-        String because = "topic " + (topic == null ? "(unknown)" : topic) + ": " + reason;
-        if (because.equals(failedBecause.put(segment, because))) {
-            logger.debug("Outbox relay: resolving segment {} failed again ({}); trying again later", segment, because);
-        } else {
-            logger.warn("Outbox relay: segment {} cannot be resolved, so none of its rows is sent: asking the broker "
-                                + "what it stored failed for {}; trying again later", segment, because);
+    /** Remembers the topics that failed; warns for each new topic or reason. */
+    private void hold(int segment, Map<String, String> before, Map<String, String> failed) {
+        if (failed.isEmpty()) {
+            held.remove(segment);
+            return;
         }
+        held.put(segment, failed);
+        failed.forEach((topic, reason) -> {
+            if (reason.equals(before.get(topic))) {
+                logger.debug("Outbox relay: segment {}: topic {} still cannot be resolved ({})", segment, topic,
+                             reason);
+            } else {
+                logger.warn("Outbox relay: segment {}: none of its rows of topic {} is sent until the broker says what "
+                                    + "it stored of them, and asking it failed ({}); the segment's other topics are "
+                                    + "sent; trying again later", segment, topic, reason);
+            }
+        });
     }
 
     /** Compares each row's id with what its partition stored, adopts the new sessions, writes the outcome. */

@@ -46,7 +46,8 @@ import java.util.stream.IntStream;
  * and token store (H2, JDBC). Everything runs on the calling thread in an order drawn from one seed: which node steps,
  * which of its recordings or sequence-id assignments commits, which pending send the broker answers and how, when
  * time moves, when rows are captured, and the faults: nodes paused past their claim timeout, killed and restarted,
- * broker outages, dropped connections, partitions added, messages refused for what they are. The same seed always
+ * broker outages, one topic unreachable while the other is served (two aggregate types, two topics), dropped
+ * connections, partitions added, messages refused for what they are. The same seed always
  * gives the same run.
  * <p>
  * After a phase with faults the simulation heals everything and runs until the relay is idle, then checks the
@@ -58,6 +59,8 @@ import java.util.stream.IntStream;
 final class RelaySimulation {
 
     private static final String TOPIC = "persistent://public/default/orders";
+    /** The topic of a second aggregate type: resolved per topic, it may be unreachable while the other flows. */
+    private static final String INVOICES = "persistent://public/default/invoices";
     private static final String PROCESSOR = "outbox";
     private static final Duration CLAIM_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration ACK_TIMEOUT = Duration.ofSeconds(5);
@@ -122,7 +125,7 @@ final class RelaySimulation {
         store = JdbcOutboxStore.builder().connectionProvider(connections).segmentCount(SEGMENTS).build();
         store.createSchema();
         transactions.executeInTransaction(() -> tokenStore("setup").createSchema(GenericTokenTableFactory.INSTANCE));
-        broker = new SimulatedBroker(TOPIC, 1 + random.nextInt(3), refused);
+        broker = new SimulatedBroker(1 + random.nextInt(3), refused);
         int nodeCount = 2 + random.nextInt(2);
         for (int i = 0; i < nodeCount; i++) {
             nodes.add(new Node("node-" + i));
@@ -202,7 +205,8 @@ final class RelaySimulation {
             if (key.startsWith("poison")) {
                 refused.add(id);
             }
-            rows.add(OutboxEntry.pending(id, clock.instant(), "Evt", "Order", key, sequence, "{}", "{}", "0", null));
+            String type = Math.floorMod(key.hashCode(), 3) == 0 ? "Invoice" : "Order"; // fixed per key
+            rows.add(OutboxEntry.pending(id, clock.instant(), "Evt", type, key, sequence, "{}", "{}", "0", null));
             captured++;
         }
         transactions.executeInTransaction(() -> store.append(rows));
@@ -212,7 +216,7 @@ final class RelaySimulation {
     private void fault() {
         faults++;
         Node node = pick();
-        switch (random.nextInt(8)) {
+        switch (random.nextInt(10)) {
             case 0 -> {
                 node.pausedUntil = nanos + (long) (CLAIM_TIMEOUT.toNanos() * (0.5 + random.nextDouble() * 2.5));
                 event(node.id + " paused until " + TimeUnit.NANOSECONDS.toMillis(node.pausedUntil));
@@ -248,6 +252,15 @@ final class RelaySimulation {
                 node.connection.drop(random, false);
                 event(node.id + "'s connection dropped");
             }
+            case 8 -> {
+                String topic = random.nextBoolean() ? INVOICES : TOPIC;
+                broker.setTopicDown(topic, true);
+                event(topic + " down (the other topic is served)");
+            }
+            case 9 -> {
+                broker.topicsUp();
+                event("every topic up");
+            }
             default -> {
                 if (broker.partitions() < 4) {
                     broker.addPartition();
@@ -272,6 +285,7 @@ final class RelaySimulation {
 
     private void heal() {
         broker.setDown(false);
+        broker.topicsUp();
         nodes.forEach(node -> {
             node.pausedUntil = 0;
             node.startAfter = 0;
@@ -457,7 +471,9 @@ final class RelaySimulation {
                                   .claimTimeout(CLAIM_TIMEOUT).clock(clock).nanoTime(() -> nanos).build();
             claims.initialize(); // the database is up at a start
             RelaySetup setup = new RelaySetup(
-                    store, connection, new RowTopics((type, annotated) -> Optional.of(TOPIC), CapturedAggregates::none),
+                    store, connection,
+                    new RowTopics((type, annotated) -> Optional.of("Invoice".equals(type) ? INVOICES : TOPIC),
+                                  CapturedAggregates::none),
                     nodeTransactions, 20, 40, Duration.ofMillis(200), ACK_TIMEOUT, clock, () -> nanos, id,
                     (entry, kind, attempts) -> kind.isRetryable()
                             ? FailurePolicy.Decision.retryAfter(Duration.ofMillis(100 * Math.min(attempts, 10)))

@@ -133,21 +133,53 @@ class SegmentLifecycleTest {
             assertThat(lifecycle.sendableSegments()).isEqualTo(ALL);
         }
 
+        /* Resolution is per topic: one topic that cannot be asked holds only its own rows of the segment. */
         @Test
-        void aFailedResolutionIsTriedAgainAfterTheRetryInterval() {
+        void aTopicThatCannotBeAskedIsHeldWhileTheSegmentSendsAndIsTriedAgainBackingOff() {
             sequencedRowIn(0);
+            OutboxEntry held = store.sequenced.get(0).get(0).entry();
             publisher.answers.put("orders/0", CompletableFuture.failedFuture(new IllegalStateException("down")));
-            lifecycle.maintain();
-            publisher.answers.remove("orders/0");
 
             lifecycle.maintain();
+            assertThat(lifecycle.mayStillSend(0)).isTrue(); // its other topics flow
+            assertThat(lifecycle.sendableSegments()).isEqualTo(ALL);
+            assertThat(lifecycle.heldBack(0, held)).isTrue();
+            assertThat(lifecycle.heldBack(1, held)).isFalse();
+            assertThat(store.cleared).isEmpty();
             assertThat(publisher.openings).containsEntry("orders/0", 1);
-            assertThat(lifecycle.mayStillSend(0)).isFalse();
 
+            lifecycle.maintain(); // not due yet
+            assertThat(publisher.openings).containsEntry("orders/0", 1);
+            nanos.addAndGet(RETRY.toNanos());
+            lifecycle.maintain(); // fails again: the next try waits twice as long
+            assertThat(publisher.openings).containsEntry("orders/0", 2);
+            assertThat(closings(0)).isEqualTo(1); // only when it was gained: the flowing topics keep their producers
             nanos.addAndGet(RETRY.toNanos());
             lifecycle.maintain();
             assertThat(publisher.openings).containsEntry("orders/0", 2);
-            assertThat(lifecycle.mayStillSend(0)).isTrue();
+
+            publisher.answers.remove("orders/0");
+            nanos.addAndGet(RETRY.toNanos());
+            lifecycle.maintain();
+            assertThat(publisher.openings).containsEntry("orders/0", 3);
+            assertThat(lifecycle.heldBack(0, held)).isFalse();
+            assertThat(store.cleared).containsOnlyKeys("row-0");
+        }
+
+        @Test
+        void aLostSegmentForgetsItsHeldTopics() {
+            sequencedRowIn(0);
+            OutboxEntry held = store.sequenced.get(0).get(0).entry();
+            publisher.answers.put("orders/0", CompletableFuture.failedFuture(new IllegalStateException("down")));
+            lifecycle.maintain();
+            assertThat(lifecycle.heldBack(0, held)).isTrue();
+
+            tokens.stolen.add(0);
+            nextRound();
+            lifecycle.maintain();
+
+            assertThat(lifecycle.heldBack(0, held)).isFalse();
+            assertThat(lifecycle.mayStillSend(0)).isFalse();
         }
     }
 

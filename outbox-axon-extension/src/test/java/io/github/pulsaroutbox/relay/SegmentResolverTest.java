@@ -170,14 +170,16 @@ class SegmentResolverTest {
         }
 
         @Test
-        void anOpeningWithoutAnAnswerWithinTheAckTimeoutFailsTheResolution() {
+        void anOpeningWithoutAnAnswerWithinTheAckTimeoutHoldsItsTopic() {
             publisher.pending("orders");
             row("a", "Order", "k1", 5, 0);
             resolver.resolve(SEGMENT);
 
             nanos.addAndGet(ACK_TIMEOUT.toNanos());
+            claims.round(); // the claim kept meanwhile
 
-            assertThat(resolver.resolve(SEGMENT)).isEqualTo(SegmentResolver.Result.FAILED);
+            assertThat(resolver.resolve(SEGMENT)).isEqualTo(SegmentResolver.Result.HELD);
+            assertThat(resolver.holdsTopics(SEGMENT)).isTrue();
             assertThat(resolver.started(SEGMENT)).isFalse();
             assertThat(store.stored).isEmpty();
             assertThat(store.cleared).isEmpty();
@@ -203,16 +205,18 @@ class SegmentResolverTest {
         @ParameterizedTest
         @EnumSource(value = FailureKind.class, names = {"TRANSIENT", "TIMEOUT", "UNAVAILABLE", "NOT_FOUND",
                                                          "NOT_AUTHORIZED"})
-        void whenAnOpeningFailsInAWayThatMayPass(FailureKind kind) {
+        void whenAnOpeningFailsInAWayThatMayPassTheTopicIsHeld(FailureKind kind) {
             publisher.fail("orders", new IllegalStateException("broker unreachable"), kind);
             row("a", "Order", "k1", 5, 0);
 
-            assertThat(resolver.resolve(SEGMENT)).isEqualTo(SegmentResolver.Result.FAILED);
+            assertThat(resolver.resolve(SEGMENT)).isEqualTo(SegmentResolver.Result.HELD);
 
             assertThat(resolver.started(SEGMENT)).isFalse();
+            assertThat(resolver.holdsTopics(SEGMENT)).isTrue();
+            assertThat(resolver.holds(SEGMENT, order("later", "k9"))).isTrue(); // also rows without an id yet
             assertThat(store.stored).isEmpty();
-            assertThat(store.cleared).isEmpty();
-            assertThat(events).containsExactly("close 0", "open orders 0", "close 0");
+            assertThat(store.cleared).isEmpty(); // its rows keep their ids until the broker answers
+            assertThat(events).startsWith("close 0", "open orders 0");
         }
 
         /* One topic holds the whole segment: the warning must say which, once per reason, not at every retry. */
@@ -239,7 +243,7 @@ class SegmentResolverTest {
                                      .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
                                      .hasSize(2)
                                      .allSatisfy(m -> assertThat(m).contains("segment " + SEGMENT)
-                                                                   .contains("none of its rows is sent")
+                                                                   .contains("none of its rows of topic orders is sent")
                                                                    .contains("orders"))
                                      .anySatisfy(m -> assertThat(m).contains("not authorized"))
                                      .anySatisfy(m -> assertThat(m).contains("broker unreachable"));
@@ -254,6 +258,95 @@ class SegmentResolverTest {
             assertThat(store.cleared).isEmpty();
             assertThat(resolver.started(SEGMENT)).isFalse();
         }
+    }
+
+    /*
+     * Resolution is per topic: one topic that refuses a producer for now (not authorized, not found yet, unreachable)
+     * holds only its own rows of the segment; the others are resolved and flow, and the held topic is resolved later
+     * without closing their producers.
+     */
+    @Nested
+    class PerTopic {
+
+        private final Stored session = new Stored(Map.of(0, 7L), Map.of(), 100);
+
+        PerTopic() {
+            topicByType.put("Invoice", Optional.of("invoices"));
+        }
+
+        @Test
+        void aTopicThatCannotBeAskedHoldsOnlyItsOwnRows() {
+            publisher.fail("orders", new IllegalStateException("not authorized"), FailureKind.NOT_AUTHORIZED);
+            publisher.answer("invoices", session);
+            row("a", "Order", "k1", 5, 0);
+            row("b", "Invoice", "k2", 6, 0);
+            row("c", "Invoice", "k2", 9, 0);
+
+            assertThat(resolver.resolve(SEGMENT)).isEqualTo(SegmentResolver.Result.HELD);
+
+            assertThat(store.stored).isEqualTo(Map.of("b", 6L));
+            assertThat(store.cleared).isEqualTo(Map.of("c", 9L));
+            assertThat(resolver.holds(SEGMENT, order("a", "k1"))).isTrue();
+            assertThat(resolver.holds(SEGMENT, invoice("d", "k3"))).isFalse();
+            assertThat(sessions.get("invoices", SEGMENT)).isNotNull(); // adopted: the topic flows
+            assertThat(sessions.get("orders", SEGMENT)).isNull();
+        }
+
+        @Test
+        void theHeldTopicIsResolvedLaterLeavingTheOthersAlone() {
+            publisher.fail("orders", new IllegalStateException("not authorized"), FailureKind.NOT_AUTHORIZED);
+            publisher.answer("invoices", session);
+            row("a", "Order", "k1", 5, 0);
+            row("b", "Invoice", "k2", 6, 0);
+            resolver.resolve(SEGMENT);
+            store.stored.clear();
+            events.clear();
+            row("c", "Invoice", "k2", 101, 0); // sent meanwhile on the flowing session: not the resolution's business
+            publisher.answer("orders", session);
+            nanos.addAndGet(Duration.ofSeconds(1).toNanos()); // past the opening's back-off
+
+            assertThat(resolver.resolveHeld(SEGMENT)).isEqualTo(SegmentResolver.Result.RESOLVED);
+
+            assertThat(store.stored).isEqualTo(Map.of("a", 5L));
+            assertThat(store.cleared).isEmpty();
+            assertThat(events).doesNotContain("close 0").contains("open orders 0").doesNotContain("open invoices 0");
+            assertThat(resolver.holdsTopics(SEGMENT)).isFalse();
+            assertThat(resolver.holds(SEGMENT, order("a", "k1"))).isFalse();
+            assertThat(sessions.get("orders", SEGMENT)).isNotNull();
+        }
+
+        @Test
+        void aHeldTopicThatStillFailsStaysHeld() {
+            publisher.fail("orders", new IllegalStateException("not authorized"), FailureKind.NOT_AUTHORIZED);
+            row("a", "Order", "k1", 5, 0);
+            resolver.resolve(SEGMENT);
+
+            assertThat(resolver.resolveHeld(SEGMENT)).isEqualTo(SegmentResolver.Result.HELD);
+
+            assertThat(store.stored).isEmpty();
+            assertThat(store.cleared).isEmpty();
+            assertThat(resolver.holdsTopics(SEGMENT)).isTrue();
+        }
+
+        @Test
+        void abandoningTheSegmentForgetsItsHeldTopics() {
+            publisher.fail("orders", new IllegalStateException("not authorized"), FailureKind.NOT_AUTHORIZED);
+            row("a", "Order", "k1", 5, 0);
+            resolver.resolve(SEGMENT);
+
+            resolver.abandon(SEGMENT);
+
+            assertThat(resolver.holdsTopics(SEGMENT)).isFalse();
+            assertThat(resolver.resolveHeld(SEGMENT)).isEqualTo(SegmentResolver.Result.RESOLVED);
+        }
+
+        private OutboxEntry invoice(String id, String key) {
+            return OutboxEntry.pending(id, NOW, "Evt", "Invoice", key, 0, "{}", "{}", "0", null);
+        }
+    }
+
+    private static OutboxEntry order(String id, String key) {
+        return OutboxEntry.pending(id, NOW, "Evt", "Order", key, 0, "{}", "{}", "0", null);
     }
 
     @Test

@@ -15,7 +15,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A Pulsar broker as far as the relay can tell, for {@link RelaySimulation}: one topic with a number of partitions
+ * A Pulsar broker as far as the relay can tell, for {@link RelaySimulation}: topics with a number of partitions
  * (which may grow), deduplication per producer name and partition (the last stored sequence id; a message at or below
  * it is dropped and acknowledged), a producer name held by one connection at a time, sends stored in order per
  * producer and partition, a failed send failing every later pending one of the same producer (as Pulsar's producers
@@ -59,8 +59,9 @@ final class SimulatedBroker {
         }
     }
 
-    private final String topic;
     private final Set<String> refusedRows;
+    /** Topics whose broker is unreachable for now (the other topics are served). */
+    private final Set<String> topicsDown = new HashSet<>();
     private int partitions;
     private boolean down;
     private long order;
@@ -73,8 +74,7 @@ final class SimulatedBroker {
     private final List<Stored> log = new ArrayList<>();
     private final Map<String, Integer> storedCount = new HashMap<>();
 
-    SimulatedBroker(String topic, int partitions, Set<String> refusedRows) {
-        this.topic = topic;
+    SimulatedBroker(int partitions, Set<String> refusedRows) {
         this.partitions = partitions;
         this.refusedRows = refusedRows;
     }
@@ -103,6 +103,24 @@ final class SimulatedBroker {
 
     boolean isDown() {
         return down;
+    }
+
+    /**
+     * One topic's broker goes down (or comes back) while the others serve: its producers are dropped (their pending
+     * sends fail, each stored or not) and it refuses producers and sends until it is up.
+     */
+    void setTopicDown(String topic, boolean topicDown) {
+        if (topicDown && topicsDown.add(topic)) {
+            holders.entrySet().stream().filter(h -> h.getKey().startsWith(topic + "-segment-")).toList()
+                   .forEach(h -> h.getValue().release(h.getKey(), new Random(order)));
+        } else if (!topicDown) {
+            topicsDown.remove(topic);
+        }
+    }
+
+    /** Every topic's broker is up again. */
+    void topicsUp() {
+        topicsDown.clear();
     }
 
     void addPartition() {
@@ -229,9 +247,9 @@ final class SimulatedBroker {
 
         @Override
         public CompletableFuture<?> publish(OutboxEntry entry, String destination, int segment, long sequenceId) {
-            String name = name(segment);
+            String name = name(destination, segment);
             Integer count = held.get(name);
-            if (closed || down || count == null || holders.get(name) != this) {
+            if (closed || down || topicsDown.contains(destination) || count == null || holders.get(name) != this) {
                 return CompletableFuture.failedFuture(
                         new BrokerFailure(FailureKind.UNAVAILABLE, "producer closed or fenced", true));
             }
@@ -252,13 +270,17 @@ final class SimulatedBroker {
 
         @Override
         public CompletableFuture<Session> openSession(String destination, int segment) {
-            String name = name(segment);
+            String name = name(destination, segment);
             if (held.containsKey(name)) {
                 release(name, new Random(order + segment));
             }
             if (closed || down) {
                 return CompletableFuture.failedFuture(
                         new BrokerFailure(FailureKind.UNAVAILABLE, "connection refused", true));
+            }
+            if (topicsDown.contains(destination)) {
+                return CompletableFuture.failedFuture(
+                        new BrokerFailure(FailureKind.UNAVAILABLE, destination + ": its broker is unreachable", true));
             }
             Connection holder = holders.get(name);
             if (holder != null && holder != this) {
@@ -308,9 +330,10 @@ final class SimulatedBroker {
 
         @Override
         public void closeSegment(int segment) {
-            String name = name(segment);
-            if (held.containsKey(name)) {
-                release(name, new Random(order * 31 + segment));
+            for (String name : new ArrayList<>(held.keySet())) {
+                if (name.endsWith("-segment-" + segment)) {
+                    release(name, new Random(order * 31 + segment));
+                }
             }
         }
 
@@ -329,8 +352,8 @@ final class SimulatedBroker {
             return true;
         }
 
-        private String name(int segment) {
-            return topic + "-segment-" + segment;
+        private String name(String destination, int segment) {
+            return destination + "-segment-" + segment;
         }
     }
 

@@ -111,12 +111,13 @@ final class RelayPipeline
                 planner, setup.pollInterval(), nanoTime, this);
         this.sequencer = new Sequencer(store, writes, claims, sessions, name, threads, this, signals::release);
         this.preparation = new RowPreparation(setup.upcaster(), topics);
-        this.gate = new SessionGate(sessions, queues, claims, sequenced, this);
+        this.gate = new SessionGate(sessions, queues, claims, sequenced, this, batchSize);
         this.acks = new PendingAcks(publisher, sequenced, ackTimeout, nanoTime, signals::release);
         this.failures = new RowFailures(store, writes, sequenced, clock, transport, sessions, lifecycle, recorder,
                                         planner, queues);
         this.intake = new RowIntake(planner, queues, lifecycle::sendableSegments, setup.notRecorded(),
-                                    segmentCount, failures, lifecycle::heldBack);
+                                    segmentCount, failures, (segment, entry) -> lifecycle.heldBack(segment, entry)
+                                            || waitsCrowded(topics, segment, entry));
         this.outcomes = new SendOutcomes(publisher, acks, queues, failures::fail, recorder::acknowledged, ackTimeout,
                                          clock, nanoTime, transport, setup.metrics());
         this.dispatcher = new Dispatcher(queues, preparation, failures::fail, lifecycle::mayStillSend, sequencer::add,
@@ -165,6 +166,11 @@ final class RelayPipeline
         }
         awaitSignal(dispatcher.waitUntil(Math.min(nextDeadlineNanos(), nanoTime.getAsLong() + stepWait.toNanos())));
         return false;
+    }
+
+    /** Whether the row's session has as many rows waiting for it to open as allowed: the row stays in the database. */
+    private boolean waitsCrowded(RowTopics topics, int segment, io.github.pulsaroutbox.OutboxEntry entry) {
+        return topics.known(entry).map(topic -> gate.crowded(topic, segment)).orElse(false);
     }
 
     /** Reads due pending rows into the working set ({@link RowIntake}); returns how many were queued. */

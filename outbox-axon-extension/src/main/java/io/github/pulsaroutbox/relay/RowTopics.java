@@ -29,6 +29,18 @@ final class RowTopics {
         return entry.topic() != null ? Optional.of(entry.topic()) : forType(entry.aggregateType());
     }
 
+    /**
+     * The row's topic if it is known without asking the resolver (stored on the row, or found before); empty
+     * otherwise. Never throws: for checks that must not call the application's resolver once more per row.
+     */
+    Optional<String> known(OutboxEntry entry) {
+        if (entry.topic() != null) {
+            return Optional.of(entry.topic());
+        }
+        Optional<String> cached = cache.get(entry.aggregateType());
+        return cached == null ? Optional.empty() : cached;
+    }
+
     /** Forgets the cached topics (the relay restarts: the configuration may have changed). */
     void clear() {
         cache.clear();

@@ -112,11 +112,7 @@ final class SegmentResolver {
         if (topicsHeld == null) {
             return false;
         }
-        try {
-            return topics.of(entry).map(topicsHeld::containsKey).orElse(false);
-        } catch (RuntimeException e) {
-            return false; // no topic: the row fails when it is prepared, as any row without one
-        }
+        return topics.known(entry).map(topicsHeld::containsKey).orElse(false); // held topics were resolved
     }
 
     /** Starts or continues resolving the segment, every topic of it. */

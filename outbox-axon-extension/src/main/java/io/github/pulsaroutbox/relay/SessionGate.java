@@ -14,7 +14,9 @@ import java.util.Map;
  * kind of failure before it got a sequence id (an unknown topic parks it; an unreachable broker, or a producer name
  * another node still holds, is retried); the failure is remembered for the session until the opening may be tried
  * again, so that the session's other rows fail at once instead of each waiting for the broker. Rows waiting for the
- * same session keep their order. Owns the rows waiting, per session.
+ * same session keep their order. At most {@code maxWaiting} rows wait per session: {@link #crowded} tells the intake to
+ * leave further rows of that session in the database until the opening settles, so that a topic whose lookup hangs
+ * holds a bounded number of rows in memory. Owns the rows waiting, per session.
  */
 final class SessionGate {
 
@@ -33,16 +35,24 @@ final class SessionGate {
     private final SegmentClaims claims;
     private final boolean sequenced;
     private final Rows rows;
+    private final int maxWaiting;
     /** Rows (in flight, not yet sent, no sequence id yet) waiting for their session to open, by session. */
     private final Map<String, List<RelayRow>> waiting = new LinkedHashMap<>();
 
     SessionGate(ProducerSessions sessions, AggregateQueues queues, SegmentClaims claims, boolean sequenced,
-                Rows rows) {
+                Rows rows, int maxWaiting) {
         this.sessions = sessions;
         this.queues = queues;
         this.claims = claims;
         this.sequenced = sequenced;
         this.rows = rows;
+        this.maxWaiting = maxWaiting;
+    }
+
+    /** Whether as many rows as allowed wait for the session of this topic and segment already. */
+    boolean crowded(String topic, int segment) {
+        List<RelayRow> waitingRows = waiting.get(sessions.key(topic, segment));
+        return waitingRows != null && waitingRows.size() >= maxWaiting;
     }
 
     /**

@@ -45,6 +45,23 @@ class RowTopicsTest {
         }
     }
 
+    /* What intake checks use: never the application's resolver, once more per row. */
+    @Nested
+    class KnownTopic {
+
+        @Test
+        void isTheStoredOrAFoundOneWithoutAskingTheResolver() {
+            assertThat(topics.known(entry("Order", "captured-topic"))).contains("captured-topic");
+            assertThat(topics.known(entry("Order", null))).isEmpty();
+            assertThat(asked).isEmpty();
+
+            topics.of(entry("Order", null));
+
+            assertThat(topics.known(entry("Order", null))).contains("orders");
+            assertThat(asked).containsExactly("Order");
+        }
+    }
+
     @Nested
     class ResolvedTopic {
 

@@ -49,7 +49,7 @@ class SessionGateTest {
         public boolean mayStillSend(int segment) {
             return !stopped.contains(segment);
         }
-    });
+    }, 3);
 
     private record Failed(RelayRow row, Attempt attempt) {
     }
@@ -84,6 +84,22 @@ class SessionGateTest {
             assertThat(queues.admits(row.entry.aggregateKey())).isFalse();
             assertThat(gate.admit()).isEmpty();
             assertThat(failed).isEmpty();
+        }
+
+        /* A topic whose lookup hangs holds a bounded number of rows in memory: the intake leaves the others out. */
+        @Test
+        void atMostMaxWaitingRowsWaitPerSession() {
+            assertThat(gate.crowded("t", 0)).isFalse();
+            gate.open(inFlight("A", "t"));
+            gate.open(inFlight("B", "t"));
+            assertThat(gate.crowded("t", 0)).isFalse();
+            gate.open(inFlight("C", "t"));
+
+            assertThat(gate.crowded("t", 0)).isTrue();
+            assertThat(gate.crowded("other", 0)).isFalse();
+            publisher.session("t").complete(OutboxPublisher.Session.NOTHING_STORED);
+            gate.admit();
+            assertThat(gate.crowded("t", 0)).isFalse();
         }
 
         @Test

@@ -157,7 +157,7 @@ public interface OutboxPublisher extends AutoCloseable {
     /**
      * How many sends a producer of the transport queues before a send blocks the caller (Pulsar's
      * {@code maxPendingMessages}); the relay's {@code maxInFlight} must not exceed it, so that the relay thread never
-     * blocks on a full queue. Default: no such limit.
+     * blocks on a full queue. Default ({@link Integer#MAX_VALUE}), and any value of 0 or less: no such limit.
      */
     default int maxPendingSends() {
         return Integer.MAX_VALUE;

@@ -29,7 +29,8 @@ final class RelayChecks {
                                                          + " segments but the outbox store " + store.segmentCount()
                                                          + ": both must use the same pulsar-outbox.segments");
         }
-        if (maxInFlight > publisher.maxPendingSends()) {
+        int maxPending = publisher.maxPendingSends(); // 0 or less: no such limit (as Pulsar's 0)
+        if (maxPending > 0 && maxInFlight > maxPending) {
             throw new AxonConfigurationException(
                     "The relay's maxInFlight (" + maxInFlight + ") must not exceed the publisher's maxPendingMessages ("
                             + publisher.maxPendingSends() + "): a full producer queue would block the relay's thread "

@@ -75,6 +75,8 @@ class RelayChecksTest {
     void noMoreSendsInFlightThanAProducerQueues() {
         assertThatCode(() -> RelayChecks.consistent(store, publisher(null, 1000), null, Duration.ofSeconds(60), 1000))
                 .doesNotThrowAnyException();
+        assertThatCode(() -> RelayChecks.consistent(store, publisher(null, 0), null, Duration.ofSeconds(60), 1000))
+                .as("0: no limit, as Pulsar's").doesNotThrowAnyException();
         assertThatThrownBy(() -> RelayChecks.consistent(store, publisher(null, 500), null, Duration.ofSeconds(60),
                                                         1000))
                 .isInstanceOf(AxonConfigurationException.class)

@@ -81,6 +81,11 @@ public record OutboxProperties(@DefaultValue("true") boolean enabled,
      * @param balanceHeartbeat how often each instance renews its presence in the token store and recomputes its fair
      *                      share of the segments ({@code 0}: no balancing, each instance claims what it can); keep it
      *                      well below the token store's claim timeout
+     * @param allowPooledPositions whether to start although the JPA event store takes {@code global_index} from a
+     *                      pooled sequence (blocks of values per instance, so an aggregate's later event can get a
+     *                      lower position than its earlier one when several instances append, and the tailing mode
+     *                      would publish them out of order); {@code false} (default) refuses such a store at start.
+     *                      Set {@code true} only if a single instance appends events
      */
     public record Tailing(@DefaultValue(io.github.pulsaroutbox.tailing.EventStoreTailingModule.DEFAULT_PROCESSOR_NAME)
                           String processorName,
@@ -90,7 +95,8 @@ public record OutboxProperties(@DefaultValue("true") boolean enabled,
                           io.github.pulsaroutbox.tailing.EventStoreTailingModule.StartPosition startPosition,
                           @DefaultValue("60s") Duration ackTimeout,
                           @DefaultValue("10") int maxAttempts,
-                          @DefaultValue("2s") Duration balanceHeartbeat) {
+                          @DefaultValue("2s") Duration balanceHeartbeat,
+                          @DefaultValue("false") boolean allowPooledPositions) {
     }
 
     public OutboxProperties {

@@ -85,6 +85,22 @@ class OutboxTailingAutoConfiguration {
         }
     }
 
+    /** Refuses, at start, a JPA event store on Hibernate whose positions can contradict aggregate sequences. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = {"org.hibernate.engine.spi.SessionFactoryImplementor",
+                                "jakarta.persistence.EntityManagerFactory"})
+    @org.springframework.context.annotation.Conditional(DispatchModeCondition.Tailing.class)
+    static class EventPositionsConfiguration {
+
+        @Bean
+        EventPositionsCheck outboxEventPositionsCheck(
+                ObjectProvider<org.axonframework.eventsourcing.eventstore.EventStorageEngine> engine,
+                ObjectProvider<jakarta.persistence.EntityManagerFactory> entityManagerFactory,
+                OutboxProperties properties) {
+            return new EventPositionsCheck(engine, entityManagerFactory, properties.tailing().allowPooledPositions());
+        }
+    }
+
     /** The {@code outbox} health indicator and group in the tailing mode. */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(HealthIndicator.class)

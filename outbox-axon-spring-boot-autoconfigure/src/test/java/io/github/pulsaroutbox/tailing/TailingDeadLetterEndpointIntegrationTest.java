@@ -42,7 +42,7 @@ import static org.awaitility.Awaitility.await;
  * publishes the rest in order.
  */
 @SpringBootTest(classes = OutboxTestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"pulsar-outbox.mode=tailing",
+        properties = {"pulsar-outbox.mode=tailing", TailingStartupAndHealthIntegrationTest.POSITIONS_FOLLOW_SEQUENCES,
                 "axon.eventhandling.processors.pulsar-outbox-tailing.mode=pooled",
                 "axon.eventhandling.processors.pulsar-outbox-tailing.dlq.enabled=true",
                 "management.endpoints.web.exposure.include=outbox"})

@@ -37,7 +37,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * dispatch mode; no outbox table, store or relay exists; a pooled streaming processor named after the mode publishes
  * the aggregate's events, in order, with the same message format as the outbox-table mode.
  */
-@SpringBootTest(classes = OutboxTestApplication.class, properties = "pulsar-outbox.mode=tailing")
+@SpringBootTest(classes = OutboxTestApplication.class, properties = {"pulsar-outbox.mode=tailing",
+                TailingStartupAndHealthIntegrationTest.POSITIONS_FOLLOW_SEQUENCES})
 @DirtiesContext
 class TailingModeBootIntegrationTest extends BrokerTestSupport {
 

@@ -76,16 +76,49 @@ class TailingStartupAndHealthIntegrationTest {
         }
     }
 
+    /*
+     * Hibernate's default pooled optimizer hands each instance blocks of global_index values: with several instances
+     * appending, an aggregate's later event can come first in the stream. The tailing mode refuses such a store at
+     * start, unless told that a single instance appends.
+     */
+    @Test
+    void aJpaEventStoreWithPooledPositionsIsRefusedAtStartUnlessASingleInstanceAppends() {
+        String topic = "persistent://public/default/tail-pooled-" + UUID.randomUUID();
+
+        assertThatThrownBy(() -> withPooledPositions(topic).run().close())
+                .hasStackTraceContaining("pulsar-outbox.tailing.allow-pooled-positions")
+                .hasStackTraceContaining("pooled sequence (PooledOptimizer, blocks of 50)")
+                .hasStackTraceContaining("spring.jpa.properties.hibernate.id.optimizer.pooled.preferred=none");
+
+        try (ConfigurableApplicationContext context = withPooledPositions(topic)
+                .properties("pulsar-outbox.tailing.allow-pooled-positions=true").run()) {
+            assertThat(context.isRunning()).isTrue();
+        }
+    }
+
+    /** A tailing application on Hibernate's defaults (global_index in pooled blocks). */
+    private static SpringApplicationBuilder withPooledPositions(String topic) {
+        return new SpringApplicationBuilder(OutboxTestApplication.class)
+                .web(WebApplicationType.NONE)
+                .properties("spring.datasource.generate-unique-name=true", "pulsar-outbox.mode=tailing",
+                            "spring.pulsar.client.service-url=" + SharedPulsarBroker.serviceUrl(),
+                            "pulsar-outbox.pulsar.deduplication=off", "pulsar-outbox.topics.ShopOrder=" + topic);
+    }
+
     /** The {@code outbox} indicator's health, from its group. */
     private static Health indicator(HealthComponent group) {
         return group instanceof CompositeHealth composite ? (Health) composite.getComponents().get("outbox")
                                                           : (Health) group;
     }
 
+    /** One sequence call per event: positions follow each aggregate's sequence (what the tailing mode requires). */
+    static final String POSITIONS_FOLLOW_SEQUENCES = "spring.jpa.properties.hibernate.id.optimizer.pooled.preferred=none";
+
     private static ConfigurableApplicationContext start(String serviceUrl, String... properties) {
         return new SpringApplicationBuilder(OutboxTestApplication.class)
                 .web(WebApplicationType.NONE)
                 .properties("spring.datasource.generate-unique-name=true", "pulsar-outbox.mode=tailing",
+                            POSITIONS_FOLLOW_SEQUENCES,
                             "spring.pulsar.client.service-url=" + serviceUrl,
                             "spring.pulsar.admin.service-url=" + SharedPulsarBroker.adminUrl())
                 .properties(properties)

@@ -73,18 +73,27 @@ public final class DeduplicationCheck implements Consumer<Collection<String>> {
         }
         List<String> off = new ArrayList<>();
         Map<String, String> unchecked = new TreeMap<>();
-        for (String topic : new TreeSet<>(topics)) {
-            try {
-                if (!settings.applied(PulsarTopics.normalize(topic)).orElse(Boolean.FALSE)) {
-                    off.add(topic);
+        try (DeduplicationSettings.Reader reader = settings.open()) { // one connection for all topics
+            for (String topic : new TreeSet<>(topics)) {
+                try {
+                    if (!reader.applied(PulsarTopics.normalize(topic)).orElse(Boolean.FALSE)) {
+                        off.add(topic);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    unchecked.put(topic, "interrupted");
+                } catch (Exception e) {
+                    logger.debug("Checking deduplication of {} failed", topic, e);
+                    unchecked.put(topic, reason(e));
                 }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                unchecked.put(topic, "interrupted");
-            } catch (Exception e) {
-                logger.debug("Checking deduplication of {} failed", topic, e);
-                unchecked.put(topic, reason(e));
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            topics.forEach(topic -> unchecked.putIfAbsent(topic, "interrupted"));
+        } catch (Exception e) { // opening (or closing) the connection failed
+            logger.debug("Checking deduplication failed", e);
+            String why = reason(e);
+            topics.stream().filter(topic -> !off.contains(topic)).forEach(topic -> unchecked.putIfAbsent(topic, why));
         }
         if (off.isEmpty() && unchecked.isEmpty()) {
             logger.info("Broker deduplication is on for the outbox topics {}: delivery is effectively once",

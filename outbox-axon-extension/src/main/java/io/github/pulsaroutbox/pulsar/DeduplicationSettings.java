@@ -22,6 +22,30 @@ public interface DeduplicationSettings {
      */
     Optional<Boolean> applied(String topic) throws Exception;
 
+    /**
+     * Opens a reader for one check of several topics: an implementation that holds a connection (an admin client)
+     * opens it once here and closes it with the reader. The default reads each topic with {@link #applied}.
+     *
+     * @return a reader, to be closed after the check
+     * @throws Exception when the connection cannot be opened; the message says why
+     */
+    default Reader open() throws Exception {
+        return this::applied;
+    }
+
+    /** Reads the applied settings of several topics over one connection ({@link #open}). */
+    @FunctionalInterface
+    interface Reader extends AutoCloseable {
+
+        /** The deduplication setting that applies to a topic, as {@link DeduplicationSettings#applied}. */
+        Optional<Boolean> applied(String topic) throws Exception;
+
+        /** Releases the connection; the default holds none. */
+        @Override
+        default void close() throws Exception {
+        }
+    }
+
     /** Where the settings are read, for messages (for example {@code admin API at http://broker:8080}). */
     String describe();
 

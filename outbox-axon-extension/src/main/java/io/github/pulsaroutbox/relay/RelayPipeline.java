@@ -170,7 +170,7 @@ final class RelayPipeline
 
     /** Whether the row's session has as many rows waiting for it to open as allowed: the row stays in the database. */
     private boolean waitsCrowded(RowTopics topics, int segment, io.github.pulsaroutbox.OutboxEntry entry) {
-        return topics.known(entry).map(topic -> gate.crowded(topic, segment)).orElse(false);
+        return gate.anyWaiting() && topics.known(entry).map(topic -> gate.crowded(topic, segment)).orElse(false);
     }
 
     /** Reads due pending rows into the working set ({@link RowIntake}); returns how many were queued. */

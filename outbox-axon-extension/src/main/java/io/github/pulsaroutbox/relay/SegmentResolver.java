@@ -108,6 +108,9 @@ final class SegmentResolver {
 
     /** Whether the row (of {@code segment}) belongs to a held topic: it must not be taken into the working set. */
     boolean holds(int segment, OutboxEntry entry) {
+        if (held.isEmpty()) {
+            return false; // the common case: asked for every row read
+        }
         Map<String, String> topicsHeld = held.get(segment);
         if (topicsHeld == null) {
             return false;

@@ -49,8 +49,16 @@ final class SessionGate {
         this.maxWaiting = maxWaiting;
     }
 
+    /** Whether any row waits for a session to open. */
+    boolean anyWaiting() {
+        return !waiting.isEmpty();
+    }
+
     /** Whether as many rows as allowed wait for the session of this topic and segment already. */
     boolean crowded(String topic, int segment) {
+        if (waiting.isEmpty()) {
+            return false; // the common case: asked for every row read
+        }
         List<RelayRow> waitingRows = waiting.get(sessions.key(topic, segment));
         return waitingRows != null && waitingRows.size() >= maxWaiting;
     }

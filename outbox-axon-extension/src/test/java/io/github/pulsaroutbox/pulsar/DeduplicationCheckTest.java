@@ -71,6 +71,75 @@ class DeduplicationCheckTest {
         }
     }
 
+    /* Settings that hold a connection (the application's admin client) open it once per check, not per topic. */
+    @Nested
+    class OneConnection {
+
+        @Test
+        void aCheckOfSeveralTopicsOpensOneReaderAndClosesIt() {
+            java.util.concurrent.atomic.AtomicInteger opened = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.atomic.AtomicInteger closed = new java.util.concurrent.atomic.AtomicInteger();
+            DeduplicationSettings counting = new DeduplicationSettings() {
+                @Override
+                public Optional<Boolean> applied(String topic) {
+                    throw new AssertionError("read through the reader");
+                }
+
+                @Override
+                public Reader open() {
+                    opened.incrementAndGet();
+                    return new Reader() {
+                        @Override
+                        public Optional<Boolean> applied(String topic) {
+                            return Optional.of(true);
+                        }
+
+                        @Override
+                        public void close() {
+                            closed.incrementAndGet();
+                        }
+                    };
+                }
+
+                @Override
+                public String describe() {
+                    return "counting";
+                }
+            };
+
+            new DeduplicationCheck(counting, DeduplicationCheck.Mode.REQUIRE).accept(List.of(ON, OFF, UNSET));
+
+            org.assertj.core.api.Assertions.assertThat(opened).hasValue(1);
+            org.assertj.core.api.Assertions.assertThat(closed).hasValue(1);
+        }
+
+        @Test
+        void aConnectionThatCannotBeOpenedLeavesEveryTopicUncheckedWithWhy() {
+            DeduplicationSettings unreachable = new DeduplicationSettings() {
+                @Override
+                public Optional<Boolean> applied(String topic) {
+                    throw new AssertionError("never asked");
+                }
+
+                @Override
+                public Reader open() throws IOException {
+                    throw new IOException("Connection refused");
+                }
+
+                @Override
+                public String describe() {
+                    return "the admin client";
+                }
+            };
+
+            assertThatThrownBy(() -> new DeduplicationCheck(unreachable, DeduplicationCheck.Mode.REQUIRE)
+                    .accept(List.of(ON, OFF)))
+                    .hasMessageContaining("Could not check broker deduplication (the admin client) for ")
+                    .hasMessageContaining(OFF + " (Connection refused)")
+                    .hasMessageContaining(ON + " (Connection refused)");
+        }
+    }
+
     @Nested
     class WarnAndOff {
 

@@ -170,19 +170,7 @@ class ClaimRoundsTest {
     void releasingAllAtShutdownLogsOneLineForEverySegment() {
         Node a = new Node("a", 16);
         a.rounds.round();
-        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger)
-                org.slf4j.LoggerFactory.getLogger(SegmentClaims.class);
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender =
-                new ch.qos.logback.core.read.ListAppender<>();
-        appender.start();
-        logger.addAppender(appender);
-        try {
-            a.rounds.releaseAll();
-        } finally {
-            logger.detachAppender(appender);
-        }
-
-        assertThat(appender.list).filteredOn(event -> event.getFormattedMessage().contains("released"))
+        assertThat(CapturedLogs.during(SegmentClaims.class, a.rounds::releaseAll)).filteredOn(event -> event.getFormattedMessage().contains("released"))
                                  .singleElement()
                                  .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
                                  .asString()

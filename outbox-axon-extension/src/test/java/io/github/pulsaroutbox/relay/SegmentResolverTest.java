@@ -222,24 +222,16 @@ class SegmentResolverTest {
         /* One topic holds the whole segment: the warning must say which, once per reason, not at every retry. */
         @Test
         void theWarningNamesTheTopicOncePerReason() {
-            ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger)
-                    org.slf4j.LoggerFactory.getLogger(SegmentResolver.class);
-            ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender =
-                    new ch.qos.logback.core.read.ListAppender<>();
-            appender.start();
-            logger.addAppender(appender);
-            try {
+            List<ch.qos.logback.classic.spi.ILoggingEvent> logged = CapturedLogs.during(SegmentResolver.class, () -> {
                 publisher.fail("orders", new IllegalStateException("not authorized"), FailureKind.NOT_AUTHORIZED);
                 row("a", "Order", "k1", 5, 0);
                 resolver.resolve(SEGMENT);
                 resolver.resolve(SEGMENT);
                 publisher.fail("orders", new IllegalStateException("broker unreachable"), FailureKind.UNAVAILABLE);
                 resolver.resolve(SEGMENT);
-            } finally {
-                logger.detachAppender(appender);
-            }
+            });
 
-            assertThat(appender.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+            assertThat(logged).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
                                      .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
                                      .hasSize(2)
                                      .allSatisfy(m -> assertThat(m).contains("segment " + SEGMENT)
@@ -276,10 +268,7 @@ class SegmentResolverTest {
 
         @Test
         void aTopicThatCannotBeAskedHoldsOnlyItsOwnRows() {
-            publisher.fail("orders", new IllegalStateException("not authorized"), FailureKind.NOT_AUTHORIZED);
-            publisher.answer("invoices", session);
-            row("a", "Order", "k1", 5, 0);
-            row("b", "Invoice", "k2", 6, 0);
+            ordersRefusedInvoicesAnswered();
             row("c", "Invoice", "k2", 9, 0);
 
             assertThat(resolver.resolve(SEGMENT)).isEqualTo(SegmentResolver.Result.HELD);
@@ -294,10 +283,7 @@ class SegmentResolverTest {
 
         @Test
         void theHeldTopicIsResolvedLaterLeavingTheOthersAlone() {
-            publisher.fail("orders", new IllegalStateException("not authorized"), FailureKind.NOT_AUTHORIZED);
-            publisher.answer("invoices", session);
-            row("a", "Order", "k1", 5, 0);
-            row("b", "Invoice", "k2", 6, 0);
+            ordersRefusedInvoicesAnswered();
             resolver.resolve(SEGMENT);
             store.stored.clear();
             events.clear();
@@ -338,6 +324,14 @@ class SegmentResolverTest {
 
             assertThat(resolver.holdsTopics(SEGMENT)).isFalse();
             assertThat(resolver.resolveHeld(SEGMENT)).isEqualTo(SegmentResolver.Result.RESOLVED);
+        }
+
+        /** Orders' producer refused (not authorized) with row a (id 5); invoices answered, with row b (id 6). */
+        private void ordersRefusedInvoicesAnswered() {
+            publisher.fail("orders", new IllegalStateException("not authorized"), FailureKind.NOT_AUTHORIZED);
+            publisher.answer("invoices", session);
+            row("a", "Order", "k1", 5, 0);
+            row("b", "Invoice", "k2", 6, 0);
         }
 
         private OutboxEntry invoice(String id, String key) {

@@ -5,22 +5,14 @@ import io.github.pulsaroutbox.PlainAxon;
 import io.github.pulsaroutbox.store.jdbc.JdbcOutboxStore;
 import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.common.jdbc.ConnectionProvider;
-import org.axonframework.common.jdbc.UnitOfWorkAwareConnectionProviderWrapper;
 import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.config.AggregateConfigurer;
 import org.axonframework.config.Configuration;
 import org.axonframework.config.Configurer;
 import org.axonframework.modelling.command.Repository;
 import org.axonframework.serialization.json.JacksonSerializer;
-import org.axonframework.spring.jdbc.SpringDataSourceConnectionProvider;
-import org.axonframework.spring.messaging.unitofwork.SpringTransactionManager;
-import org.h2.jdbcx.JdbcDataSource;
 import org.junit.jupiter.api.Test;
-import org.springframework.core.io.ClassPathResource;
-import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.jdbc.datasource.init.ResourceDatabasePopulator;
 
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -30,17 +22,9 @@ import static org.mockito.Mockito.mock;
 /** {@code @Outbox} where it would capture nothing fails the start, saying why and what to do. */
 class OutboxAnnotationMisuseIntegrationTest {
 
-    private final JdbcDataSource dataSource = new JdbcDataSource();
-    private final TransactionManager transactionManager;
-    private final ConnectionProvider connectionProvider;
-
-    OutboxAnnotationMisuseIntegrationTest() {
-        dataSource.setURL("jdbc:h2:mem:misuse-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
-        new ResourceDatabasePopulator(new ClassPathResource("axon-jdbc/h2-event-store.sql")).execute(dataSource);
-        transactionManager = new SpringTransactionManager(new DataSourceTransactionManager(dataSource));
-        connectionProvider = new UnitOfWorkAwareConnectionProviderWrapper(
-                new SpringDataSourceConnectionProvider(dataSource));
-    }
+    private final PlainAxon.H2Database database = PlainAxon.H2Database.create("misuse");
+    private final TransactionManager transactionManager = database.transactions();
+    private final ConnectionProvider connectionProvider = database.connections();
 
     @Test
     void outboxOnASubtypeOfAPolymorphicAggregateFailsTheStart() {

@@ -5,7 +5,6 @@ import io.github.pulsaroutbox.PlainAxon;
 import io.github.pulsaroutbox.store.jdbc.JdbcOutboxStore;
 import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.common.jdbc.ConnectionProvider;
-import org.axonframework.common.jdbc.UnitOfWorkAwareConnectionProviderWrapper;
 import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.config.Configuration;
 import org.axonframework.config.Configurer;
@@ -14,15 +13,8 @@ import org.axonframework.eventhandling.tokenstore.TokenStore;
 import org.axonframework.eventhandling.tokenstore.jdbc.GenericTokenTableFactory;
 import org.axonframework.eventhandling.tokenstore.jdbc.JdbcTokenStore;
 import org.axonframework.serialization.json.JacksonSerializer;
-import org.axonframework.spring.jdbc.SpringDataSourceConnectionProvider;
-import org.axonframework.spring.messaging.unitofwork.SpringTransactionManager;
-import org.h2.jdbcx.JdbcDataSource;
 import org.junit.jupiter.api.Test;
-import org.springframework.core.io.ClassPathResource;
-import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.jdbc.datasource.init.ResourceDatabasePopulator;
 
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -35,17 +27,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class WriterNodeIntegrationTest {
 
-    private final JdbcDataSource dataSource = new JdbcDataSource();
-    private final TransactionManager transactionManager;
-    private final ConnectionProvider connectionProvider;
+    private final PlainAxon.H2Database database = PlainAxon.H2Database.create("writer");
+    private final TransactionManager transactionManager = database.transactions();
+    private final ConnectionProvider connectionProvider = database.connections();
     private final TokenStore tokenStore;
 
     WriterNodeIntegrationTest() {
-        dataSource.setURL("jdbc:h2:mem:writer-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
-        new ResourceDatabasePopulator(new ClassPathResource("axon-jdbc/h2-event-store.sql")).execute(dataSource);
-        transactionManager = new SpringTransactionManager(new DataSourceTransactionManager(dataSource));
-        connectionProvider = new UnitOfWorkAwareConnectionProviderWrapper(
-                new SpringDataSourceConnectionProvider(dataSource));
         JdbcTokenStore jdbcTokens = JdbcTokenStore.builder().connectionProvider(connectionProvider)
                                                   .serializer(JacksonSerializer.defaultSerializer()).build();
         transactionManager.executeInTransaction(() -> jdbcTokens.createSchema(GenericTokenTableFactory.INSTANCE));

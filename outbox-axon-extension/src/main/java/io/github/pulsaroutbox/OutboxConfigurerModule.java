@@ -1,15 +1,12 @@
 package io.github.pulsaroutbox;
 
 import org.axonframework.common.AxonConfigurationException;
-import org.axonframework.common.Registration;
 import org.axonframework.common.transaction.NoTransactionManager;
 import org.axonframework.common.transaction.TransactionManager;
-import org.axonframework.config.AggregateConfiguration;
 import org.axonframework.config.Configuration;
 import org.axonframework.config.Configurer;
 import org.axonframework.config.ConfigurerModule;
 import io.github.pulsaroutbox.capture.CapturedAggregates;
-import io.github.pulsaroutbox.capture.OutboxCaptureInterceptor;
 import io.github.pulsaroutbox.capture.TraceParentProvider;
 import io.github.pulsaroutbox.metrics.OutboxMetrics;
 import io.github.pulsaroutbox.operations.OutboxOperations;
@@ -19,7 +16,6 @@ import io.github.pulsaroutbox.relay.FailurePolicy;
 import io.github.pulsaroutbox.relay.OutboxPublisher;
 import io.github.pulsaroutbox.relay.OutboxRelay;
 import io.github.pulsaroutbox.relay.SegmentClaims;
-import io.github.pulsaroutbox.store.OutboxNodes;
 import org.axonframework.eventhandling.tokenstore.TokenStore;
 import org.axonframework.eventhandling.tokenstore.inmemory.InMemoryTokenStore;
 import io.github.pulsaroutbox.relay.TopicResolver;
@@ -30,14 +26,11 @@ import io.github.pulsaroutbox.upcasting.AxonEntryUpcaster;
 import org.axonframework.lifecycle.Phase;
 import org.axonframework.serialization.Serializer;
 import org.axonframework.serialization.json.JacksonSerializer;
-import org.axonframework.serialization.upcasting.event.EventUpcasterChain;
 
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
-
 
 import static org.axonframework.common.BuilderUtils.assertNonNull;
 
@@ -68,25 +61,19 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
     private final OutboxStore store;
     private final Serializer serializer;
     private final OutboxPublisher publisher;
-    private final TopicResolver topicResolver;
-    private final TransactionManager transactionManager;
     private final boolean relayEnabled;
-    private final List<Class<?>> explicitAggregates;
     private final OutboxRelay relay;
     private final Runnable schemaInitializer;
     private final OutboxMetrics metrics;
     private final TraceParentProvider traceParentProvider;
     private final OutboxOperations operations;
     private final OutboxRetention retention;
+    private final ModuleCapture capture;
 
     private final boolean upcastingEnabled;
     private final Consumer<AxonEntryUpcaster.Builder> upcastingCustomizer;
 
-    private volatile CapturedAggregates capturedAggregates = CapturedAggregates.none();
-    /** Per captured aggregate type, its topic as resolved at start: stored on each row at capture. */
-    private volatile java.util.Map<String, String> captureTopics = java.util.Map.of();
     private volatile EntryUpcaster upcaster = EntryUpcaster.NONE;
-    private volatile Registration interceptorRegistration;
     private volatile TokenStore tokenStore;
     private final Consumer<java.util.Collection<String>> topicCheck;
 
@@ -95,52 +82,18 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
         this.store = builder.store;
         this.serializer = builder.serializer;
         this.publisher = builder.publisher;
-        this.topicResolver = builder.topicResolver;
-        this.transactionManager = builder.transactionManager;
         this.relayEnabled = builder.relayEnabled;
-        this.explicitAggregates = List.copyOf(builder.aggregates);
+        this.capture = new ModuleCapture(builder.aggregates, builder.topicResolver);
         this.schemaInitializer = builder.schemaInitializer;
         this.metrics = builder.metrics;
         this.traceParentProvider = builder.traceParentProvider;
         this.upcastingEnabled = builder.upcastingEnabled;
         this.upcastingCustomizer = builder.upcastingCustomizer;
         this.topicCheck = builder.topicCheck;
-        OutboxRelay.Builder relayBuilder = OutboxRelay.builder()
-                                                      .store(store)
-                                                      .publisher(publisher)
-                                                      .topicResolver(topicResolver)
-                                                      .capturedAggregates(() -> capturedAggregates)
-                                                      .transactionManager(transactionManager)
-                                                      .failurePolicy(builder.failurePolicy)
-                                                      .upcaster(() -> upcaster)
-                                                      .metrics(metrics);
-        if (builder.segmentClaims) {
-            SegmentClaims.Builder claims = SegmentClaims.builder()
-                                                        .tokenStore(this::tokenStore)
-                                                        .transactionManager(transactionManager)
-                                                        .segmentCount(store.segmentCount());
-            if (store instanceof OutboxNodes nodes) {
-                claims.nodes(nodes);
-            }
-            builder.claimsCustomizer.accept(claims);
-            relayBuilder.segmentClaims(claims.build());
-        }
-        builder.relayCustomizer.accept(relayBuilder);
-        this.relay = relayBuilder.build();
-        OutboxMaintenance maintenance = builder.maintenance != null ? builder.maintenance
-                : store instanceof OutboxMaintenance m ? m : null;
-        this.operations = maintenance == null ? null : new OutboxOperations(
-                maintenance, transactionManager, relay::rescan, metrics, Clock.systemUTC());
-        if (builder.retentionEnabled && maintenance != null) {
-            OutboxRetention.Builder retentionBuilder = OutboxRetention.builder()
-                                                                      .maintenance(maintenance)
-                                                                      .transactionManager(transactionManager)
-                                                                      .metrics(metrics);
-            builder.retentionCustomizer.accept(retentionBuilder);
-            this.retention = retentionBuilder.build();
-        } else {
-            this.retention = null;
-        }
+        ModuleParts parts = ModuleParts.wire(builder, capture::captured, () -> upcaster, this::tokenStore);
+        this.relay = parts.relay();
+        this.operations = parts.operations();
+        this.retention = parts.retention();
     }
 
     public static Builder builder() {
@@ -177,76 +130,36 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
 
     /** The aggregate types being captured (empty before start). */
     public CapturedAggregates capturedAggregates() {
-        return capturedAggregates;
+        return capture.captured();
     }
 
     private void start(Configuration config) {
-        AtomicCaptureCheck.verify(config.eventStore());
-        List<Class<?>> aggregateClasses = new ArrayList<>(explicitAggregates);
-        for (AggregateConfiguration<?> aggregate : config.findModules(AggregateConfiguration.class)) {
-            AtomicCaptureCheck.verify(aggregate);
-            aggregateClasses.add(aggregate.aggregateType());
-        }
-        CapturedAggregates captured = CapturedAggregates.of(aggregateClasses);
-        java.util.Map<String, String> topics = captured.resolveTopics(topicResolver);
+        ModuleCapture.Resolved resolved = capture.resolve(config);
         schemaInitializer.run();
         store.verifySchema();
-        capturedAggregates = captured;
-        captureTopics = topics;
         if (upcastingEnabled) {
-            upcaster = buildUpcaster(config);
+            upcaster = ModuleParts.upcaster(serializer, config.upcasterChain(), upcastingCustomizer);
         }
-        OutboxCaptureInterceptor interceptor = new OutboxCaptureInterceptor(
-                () -> capturedAggregates, store, serializer, relay::wakeUp, traceParentProvider, metrics,
-                this::topicAtCapture);
-        if (serializer == config.eventSerializer()) { // what it cannot serialize, the event store cannot store
-            interceptor = interceptor.failingOnUnserializableEvents();
-        }
-        if (interceptorRegistration == null) { // once: it is never removed (see shutdown)
-            interceptorRegistration = config.eventStore().registerDispatchInterceptor(interceptor);
-        }
+        capture.activate(resolved, config, store, serializer, relay::wakeUp, traceParentProvider, metrics);
+        java.util.Map<String, String> topics = resolved.topics();
+        relay.segmentClaims().ifPresent(claims -> tokenStore = config.getComponent(TokenStore.class,
+                                                                                   InMemoryTokenStore::new));
         if (relayEnabled) {
             if (relay.segmentClaims().isPresent() && publisher.supportsSequenceIds()) {
                 topicCheck.accept(new java.util.TreeSet<>(topics.values())); // e.g. broker deduplication, the precondition of effectively once
             }
-            relay.segmentClaims().ifPresent(claims -> {
-                TokenStore configured = config.getComponent(TokenStore.class, InMemoryTokenStore::new);
-                if (configured instanceof InMemoryTokenStore) {
-                    logger.warn("The outbox relay claims its segments in an in-memory token store: other nodes cannot "
-                                        + "see the claims. Run a single node, or configure a JPA or JDBC token store "
-                                        + "on the application's database");
-                }
-                tokenStore = configured;
-            });
+            if (tokenStore instanceof InMemoryTokenStore) {
+                logger.warn("The outbox relay claims its segments in an in-memory token store: other nodes cannot "
+                                    + "see the claims. Run a single node, or configure a JPA or JDBC token store on the "
+                                    + "application's database");
+            }
             relay.start();
-        } else {
-            relay.segmentClaims().ifPresent(claims -> { // rows written here must land in segments the relays read
-                tokenStore = config.getComponent(TokenStore.class, InMemoryTokenStore::new);
-                claims.checkSegmentCount();
-            });
+        } else { // rows written here must land in segments the relays read
+            relay.segmentClaims().ifPresent(SegmentClaims::checkSegmentCount);
         }
         if (retention != null) {
             retention.start();
         }
-    }
-
-    /**
-     * The topic of a captured aggregate type, stored on its rows: the one resolved (and checked) at start, so a later
-     * change of the mapping applies to events captured after the next start only.
-     */
-    private Optional<String> topicAtCapture(String aggregateType) {
-        return Optional.ofNullable(captureTopics.get(aggregateType));
-    }
-
-    /** The application's event-store upcasters first, then the outbox-only ones. */
-    private EntryUpcaster buildUpcaster(Configuration config) {
-        AxonEntryUpcaster.Builder builder = AxonEntryUpcaster.builder().serializer(serializer);
-        EventUpcasterChain applicationUpcasters = config.upcasterChain();
-        if (applicationUpcasters != null) {
-            builder.upcaster(applicationUpcasters);
-        }
-        upcastingCustomizer.accept(builder);
-        return builder.build();
     }
 
     /** The token store segments are claimed in (set when the relay starts). */
@@ -279,31 +192,31 @@ public final class OutboxConfigurerModule implements ConfigurerModule {
      * aggregates taken from the Axon configuration, no schema creation.
      */
     public static final class Builder {
-        private OutboxStore store;
-        private Serializer serializer;
-        private OutboxPublisher publisher;
-        private TopicResolver topicResolver;
-        private TransactionManager transactionManager = NoTransactionManager.instance();
-        private boolean relayEnabled = true;
-        private final List<Class<?>> aggregates = new ArrayList<>();
-        private Consumer<OutboxRelay.Builder> relayCustomizer = b -> {
+        OutboxStore store;
+        Serializer serializer;
+        OutboxPublisher publisher;
+        TopicResolver topicResolver;
+        TransactionManager transactionManager = NoTransactionManager.instance();
+        boolean relayEnabled = true;
+        final List<Class<?>> aggregates = new ArrayList<>();
+        Consumer<OutboxRelay.Builder> relayCustomizer = b -> {
         };
-        private boolean segmentClaims = true;
-        private Consumer<java.util.Collection<String>> topicCheck = topics -> {
+        boolean segmentClaims = true;
+        Consumer<java.util.Collection<String>> topicCheck = topics -> {
         };
-        private Consumer<SegmentClaims.Builder> claimsCustomizer = b -> {
+        Consumer<SegmentClaims.Builder> claimsCustomizer = b -> {
         };
-        private Runnable schemaInitializer = () -> {
+        Runnable schemaInitializer = () -> {
         };
-        private FailurePolicy failurePolicy = BackoffFailurePolicy.defaults();
-        private OutboxMetrics metrics = OutboxMetrics.NOOP;
-        private TraceParentProvider traceParentProvider = TraceParentProvider.fromMetadata();
-        private OutboxMaintenance maintenance;
-        private boolean retentionEnabled = false;
-        private boolean upcastingEnabled = true;
-        private Consumer<AxonEntryUpcaster.Builder> upcastingCustomizer = b -> {
+        FailurePolicy failurePolicy = BackoffFailurePolicy.defaults();
+        OutboxMetrics metrics = OutboxMetrics.NOOP;
+        TraceParentProvider traceParentProvider = TraceParentProvider.fromMetadata();
+        OutboxMaintenance maintenance;
+        boolean retentionEnabled = false;
+        boolean upcastingEnabled = true;
+        Consumer<AxonEntryUpcaster.Builder> upcastingCustomizer = b -> {
         };
-        private Consumer<OutboxRetention.Builder> retentionCustomizer = b -> {
+        Consumer<OutboxRetention.Builder> retentionCustomizer = b -> {
         };
 
         private Builder() {

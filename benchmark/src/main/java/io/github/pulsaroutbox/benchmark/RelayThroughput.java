@@ -155,7 +155,10 @@ final class RelayThroughput {
         }
     }
 
-    /** Counts rows recorded SENT, so the round ends without polling the table. */
+    /**
+     * Counts rows recorded SENT once their transaction committed (not when the statement returned), so the round ends
+     * when the last row is committed, without polling the table.
+     */
     private static final class CountingStore implements OutboxStore {
         private final OutboxStore delegate;
         private final AtomicLong marked = new AtomicLong();
@@ -261,14 +264,28 @@ final class RelayThroughput {
         @Override
         public void markStored(java.util.Map<String, Long> sequences, Instant sentAt) {
             delegate.markStored(sequences, sentAt);
-            marked.addAndGet(sequences.size());
+            countOnCommit(sequences.size());
         }
 
         @Override
         public Set<String> markSent(Collection<String> ids, Instant sentAt) {
             Set<String> notRecorded = timed("markSent", () -> delegate.markSent(ids, sentAt), r -> ids.size());
-            marked.addAndGet(ids.size());
+            countOnCommit(ids.size());
             return notRecorded;
+        }
+
+        private void countOnCommit(int rows) {
+            if (!org.springframework.transaction.support.TransactionSynchronizationManager.isSynchronizationActive()) {
+                marked.addAndGet(rows); // no transaction: committed already
+                return;
+            }
+            org.springframework.transaction.support.TransactionSynchronizationManager.registerSynchronization(
+                    new org.springframework.transaction.support.TransactionSynchronization() {
+                        @Override
+                        public void afterCommit() {
+                            marked.addAndGet(rows);
+                        }
+                    });
         }
 
         @Override

@@ -29,6 +29,23 @@ public final class PlainAxon {
                                           new org.axonframework.spring.jdbc.SpringDataSourceConnectionProvider(
                                                   dataSource)));
         }
+
+        /**
+         * A module that captures into {@code store} (its table created at start) and does not relay: a publisher that
+         * acknowledges everything, topics named after the aggregate types.
+         */
+        public OutboxConfigurerModule captureOnly(io.github.pulsaroutbox.store.jdbc.JdbcOutboxStore store) {
+            return OutboxConfigurerModule.builder()
+                                         .store(store)
+                                         .serializer(JacksonSerializer.defaultSerializer())
+                                         .publisher((entry, topic) -> java.util.concurrent.CompletableFuture
+                                                 .completedFuture("ok"))
+                                         .topicResolver((type, topic) -> topic)
+                                         .transactionManager(transactions)
+                                         .relayEnabled(false)
+                                         .schemaInitializer(store::createSchema)
+                                         .build();
+        }
     }
 
     /** A configurer with a JDBC event store on {@code connections}, in {@code transactions}, serializing JSON. */

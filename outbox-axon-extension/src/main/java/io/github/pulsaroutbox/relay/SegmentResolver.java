@@ -115,7 +115,15 @@ final class SegmentResolver {
         if (topicsHeld == null) {
             return false;
         }
-        return topics.known(entry).map(topicsHeld::containsKey).orElse(false); // held topics were resolved
+        Optional<String> topic = topics.known(entry);
+        if (topic.isEmpty()) { // a row without a stored topic, of a type not resolved yet (it may share the topic)
+            try {
+                topic = topics.of(entry);
+            } catch (RuntimeException e) {
+                return false; // no topic: the row fails when it is prepared, as any row without one
+            }
+        }
+        return topic.map(topicsHeld::containsKey).orElse(false);
     }
 
     /** Starts or continues resolving the segment, every topic of it. */

@@ -277,6 +277,9 @@ class SegmentResolverTest {
             assertThat(store.cleared).isEqualTo(Map.of("c", 9L));
             assertThat(resolver.holds(SEGMENT, order("a", "k1"))).isTrue();
             assertThat(resolver.holds(SEGMENT, invoice("d", "k3"))).isFalse();
+            topicByType.put("Refund", Optional.of("orders")); // another type on the held topic, not resolved yet
+            assertThat(resolver.holds(SEGMENT, OutboxEntry.pending("r", NOW, "Evt", "Refund", "k4", 0, "{}", "{}",
+                                                                   "0", null))).isTrue();
             assertThat(sessions.get("invoices", SEGMENT)).isNotNull(); // adopted: the topic flows
             assertThat(sessions.get("orders", SEGMENT)).isNull();
         }

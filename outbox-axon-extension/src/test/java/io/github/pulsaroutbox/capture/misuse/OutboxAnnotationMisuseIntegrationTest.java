@@ -13,7 +13,6 @@ import org.axonframework.modelling.command.Repository;
 import org.axonframework.serialization.json.JacksonSerializer;
 import org.junit.jupiter.api.Test;
 
-import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -72,15 +71,6 @@ class OutboxAnnotationMisuseIntegrationTest {
     }
 
     private OutboxConfigurerModule module() {
-        JdbcOutboxStore store = JdbcOutboxStore.builder().connectionProvider(connectionProvider).build();
-        return OutboxConfigurerModule.builder()
-                                     .store(store)
-                                     .serializer(JacksonSerializer.defaultSerializer())
-                                     .publisher((entry, topic) -> CompletableFuture.completedFuture("ok"))
-                                     .topicResolver((type, topic) -> topic)
-                                     .transactionManager(transactionManager)
-                                     .relayEnabled(false)
-                                     .schemaInitializer(store::createSchema)
-                                     .build();
+        return database.captureOnly(JdbcOutboxStore.builder().connectionProvider(connectionProvider).build());
     }
 }

@@ -15,7 +15,6 @@ import org.axonframework.eventhandling.tokenstore.jdbc.JdbcTokenStore;
 import org.axonframework.serialization.json.JacksonSerializer;
 import org.junit.jupiter.api.Test;
 
-import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -77,16 +76,7 @@ class WriterNodeIntegrationTest {
     }
 
     private OutboxConfigurerModule writer(int segments) {
-        JdbcOutboxStore store = JdbcOutboxStore.builder().connectionProvider(connectionProvider)
-                                               .segmentCount(segments).build();
-        return OutboxConfigurerModule.builder()
-                                     .store(store)
-                                     .serializer(JacksonSerializer.defaultSerializer())
-                                     .publisher((entry, topic) -> CompletableFuture.completedFuture("ok"))
-                                     .topicResolver((type, topic) -> topic)
-                                     .transactionManager(transactionManager)
-                                     .relayEnabled(false)
-                                     .schemaInitializer(store::createSchema)
-                                     .build();
+        return database.captureOnly(JdbcOutboxStore.builder().connectionProvider(connectionProvider)
+                                                   .segmentCount(segments).build());
     }
 }

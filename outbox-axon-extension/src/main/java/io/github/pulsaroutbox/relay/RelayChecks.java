@@ -33,7 +33,7 @@ final class RelayChecks {
         if (maxPending > 0 && maxInFlight > maxPending) {
             throw new AxonConfigurationException(
                     "The relay's maxInFlight (" + maxInFlight + ") must not exceed the publisher's maxPendingMessages ("
-                            + publisher.maxPendingSends() + "): a full producer queue would block the relay's thread "
+                            + maxPending + "): a full producer queue would block the relay's thread "
                             + "(no claim upkeep, no recording) until the broker answers. Lower maxInFlight or raise "
                             + "maxPendingMessages");
         }

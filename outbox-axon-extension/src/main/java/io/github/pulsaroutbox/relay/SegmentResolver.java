@@ -66,10 +66,12 @@ final class SegmentResolver {
     private final Clock clock;
     private final LongSupplier nanoTime;
     private final long ackTimeoutNanos;
-    /** Resolutions started (a complete one closed the segment's sessions), with the openings each waits for. */
-    private final Map<Integer, List<ProducerSessions.Opening>> started = new HashMap<>();
-    /** The segments whose started resolution is of their held topics only. */
-    private final java.util.Set<Integer> heldOnlyRuns = new java.util.HashSet<>();
+    /** A started resolution: of the held topics only, or complete (it closed the segment's sessions first). */
+    private record Started(boolean heldOnly, List<ProducerSessions.Opening> awaited) {
+    }
+
+    /** Resolutions started, with the openings each waits for. */
+    private final Map<Integer, Started> started = new HashMap<>();
     /** Per segment, the topics whose producer could not be opened, with why (warned once per reason). */
     private final Map<Integer, Map<String, String>> held = new HashMap<>();
 
@@ -97,7 +99,6 @@ final class SegmentResolver {
     /** Forgets a started resolution and the held topics (the segment stopped, or its claim lapsed). */
     void abandon(int segment) {
         started.remove(segment);
-        heldOnlyRuns.remove(segment);
         held.remove(segment);
     }
 
@@ -137,28 +138,24 @@ final class SegmentResolver {
     }
 
     private Result run(int segment, boolean heldOnly) {
-        List<ProducerSessions.Opening> awaited = started.get(segment);
-        if (awaited != null && heldOnlyRuns.contains(segment) != heldOnly) {
-            awaited = null; // a complete resolution replaces one of the held topics: it must close the producers first
+        Started run = started.get(segment);
+        if (run != null && run.heldOnly() != heldOnly) {
+            run = null; // a complete resolution replaces one of the held topics: it must close the producers first
         }
-        if (awaited == null) {
-            if (heldOnly) {
-                heldOnlyRuns.add(segment);
-            } else {
-                heldOnlyRuns.remove(segment);
-            }
+        if (run == null) {
             if (!heldOnly) {
                 sessions.closeSegment(segment); // nothing sent before can be stored once the new sessions are open
             }
-            awaited = new ArrayList<>();
-            started.put(segment, awaited);
+            run = new Started(heldOnly, new ArrayList<>());
+            started.put(segment, run);
         } else {
             long now = nanoTime.getAsLong();
-            if (!awaited.isEmpty() && awaited.stream().noneMatch(o -> o.future.isDone()
+            if (!run.awaited().isEmpty() && run.awaited().stream().noneMatch(o -> o.future.isDone()
                     || now - o.startedNanos - ackTimeoutNanos >= 0)) {
                 return Result.WAITING; // nothing new to learn yet: no database read per step while the broker is asked
             }
         }
+        List<ProducerSessions.Opening> awaited = run.awaited();
         Map<String, String> before = held.getOrDefault(segment, Map.of());
         List<OutboxStore.Sequenced> rows =
                 transactionManager.fetchInTransaction(() -> store.fetchSequencedWithPartitions(segment));

@@ -18,6 +18,12 @@ public enum FailureKind {
      * is resolved, never parked for it.
      */
     UNAVAILABLE(true, true),
+    /**
+     * The client had no room for the message (its producer's pending-message queue or the client's memory limit is
+     * full, e.g. other producers of a shared client use it): the message never left the client, so it is retried
+     * until there is room, never parked for it. The relay and the tailing processor never block on a full queue.
+     */
+    BUSY(true, true),
     /** No topic is configured for the row's aggregate type. */
     NO_ROUTE(false),
     /** The broker says the topic does not exist (and does not create it): parked at once. */

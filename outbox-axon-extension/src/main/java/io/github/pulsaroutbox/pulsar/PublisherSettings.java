@@ -18,7 +18,8 @@ import java.util.function.Function;
  * producer builders ({@link #newProducer}) and the mapping of rows to messages ({@link #messages()}).
  * <p>
  * Guarantees: immutable (the metadata properties are copied); every producer is built with Murmur3 key hashing,
- * key-based batching (when on), a blocking full queue, the send timeout and pending-message limit, and the customizer
+ * key-based batching (when on), a full queue or memory limit
+ * failing the send at once (never blocking the sending thread; {@link io.github.pulsaroutbox.FailureKind#BUSY}), the send timeout and pending-message limit, and the customizer
  * applied last, so that it may override any of these.
  *
  * @param producerNamePrefix the prefix of the segment producers' names (the source unless set)
@@ -51,7 +52,7 @@ record PublisherSettings(PulsarClient client,
                                                 .batcherBuilder(BatcherBuilder.KEY_BASED)
                                                 .batchingMaxPublishDelay(batchingMaxPublishDelay.toNanos(),
                                                                          TimeUnit.NANOSECONDS)
-                                                .blockIfQueueFull(true)
+                                                .blockIfQueueFull(false)
                                                 .maxPendingMessages(maxPendingMessages)
                                                 .sendTimeout((int) sendTimeout.toMillis(), TimeUnit.MILLISECONDS);
         producerCustomizer.accept(builder);

@@ -18,7 +18,7 @@ final class PulsarFailures {
 
     /**
      * Pulsar's exceptions by what retrying can do: time-outs and connection trouble (also a producer closed under the
-     * relay or fenced) are retried until the broker answers; authorization/authentication failures and lookups
+     * relay or fenced) are retried until the broker answers; a full client queue or memory limit until there is room; authorization/authentication failures and lookups
      * answering "not found" (a bundle moving) are retried for a bounded time; a topic that does not exist, a terminated
      * topic, an incompatible schema or a message over the broker's size limit are parked at once.
      */
@@ -28,6 +28,10 @@ final class PulsarFailures {
                 // the publisher's own bound on an operation the client may not bound (creating a producer)
                 || cause instanceof java.util.concurrent.TimeoutException) {
             return FailureKind.TIMEOUT;
+        }
+        if (cause instanceof PulsarClientException.ProducerQueueIsFullError
+                || cause instanceof PulsarClientException.MemoryBufferIsFullError) {
+            return FailureKind.BUSY;
         }
         if (cause instanceof PulsarClientException.ConnectException
                 || cause instanceof PulsarClientException.LookupException
@@ -73,6 +77,7 @@ final class PulsarFailures {
         Throwable cause = unwrap(failure);
         return cause instanceof PulsarClientException.InvalidMessageException
                 || cause instanceof PulsarClientException.ProducerQueueIsFullError
+                || cause instanceof PulsarClientException.MemoryBufferIsFullError
                 || cause instanceof PulsarClientException.AlreadyClosedException;
     }
 

@@ -33,9 +33,8 @@ final class RelayChecks {
         if (maxPending > 0 && maxInFlight > maxPending) {
             throw new AxonConfigurationException(
                     "The relay's maxInFlight (" + maxInFlight + ") must not exceed the publisher's maxPendingMessages ("
-                            + maxPending + "): a full producer queue would block the relay's thread "
-                            + "(no claim upkeep, no recording) until the broker answers. Lower maxInFlight or raise "
-                            + "maxPendingMessages");
+                            + maxPending + "): sends past a full producer queue are refused (retried later) "
+                            + "instead of reaching the broker. Lower maxInFlight or raise maxPendingMessages");
         }
         publisher.sendTimeout().ifPresent(sendTimeout -> {
             if (ackTimeout.compareTo(sendTimeout) <= 0) {

@@ -387,6 +387,14 @@ public final class EventStoreTailingModule implements ConfigurerModule {
             assertNonNull(serializer, "The Serializer is a hard requirement and should be provided");
             assertNonNull(publisher, "The OutboxPublisher is a hard requirement and should be provided");
             assertNonNull(topicResolver, "The TopicResolver is a hard requirement and should be provided");
+            int maxPending = publisher.maxPendingSends(); // 0 or less: no such limit
+            if (maxPending > 0 && batchSize > maxPending) {
+                throw new AxonConfigurationException(
+                        "The tailing batchSize (" + batchSize + ") must not exceed the publisher's maxPendingMessages ("
+                                + maxPending + "): a batch's sends wait for their acknowledgements together, and "
+                                + "sends past a full producer queue are refused, so such a batch could never complete. "
+                                + "Lower batchSize or raise maxPendingMessages");
+            }
         }
     }
 }

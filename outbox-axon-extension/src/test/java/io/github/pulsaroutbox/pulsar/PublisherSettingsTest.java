@@ -66,7 +66,7 @@ class PublisherSettingsTest {
             order.verify(producerBuilder).enableBatching(true);
             order.verify(producerBuilder).batcherBuilder(BatcherBuilder.KEY_BASED);
             order.verify(producerBuilder).batchingMaxPublishDelay(3_000_000L, TimeUnit.NANOSECONDS);
-            order.verify(producerBuilder).blockIfQueueFull(true);
+            order.verify(producerBuilder).blockIfQueueFull(false); // the sending thread never blocks
             order.verify(producerBuilder).maxPendingMessages(250);
             order.verify(producerBuilder).sendTimeout(20_000, TimeUnit.MILLISECONDS);
             order.verify(producerBuilder).enableBatching(false); // the customizer's word is the last

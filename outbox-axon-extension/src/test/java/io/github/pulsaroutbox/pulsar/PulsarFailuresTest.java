@@ -24,6 +24,7 @@ class PulsarFailuresTest {
             assertThat(PulsarFailures.neverSent(new CompletionException(
                     new PulsarClientException.InvalidMessageException("too big")))).isTrue();
             assertThat(PulsarFailures.neverSent(new PulsarClientException.ProducerQueueIsFullError("full"))).isTrue();
+            assertThat(PulsarFailures.neverSent(new PulsarClientException.MemoryBufferIsFullError("limit"))).isTrue();
             assertThat(PulsarFailures.neverSent(new PulsarClientException.AlreadyClosedException("closed"))).isTrue();
         }
 

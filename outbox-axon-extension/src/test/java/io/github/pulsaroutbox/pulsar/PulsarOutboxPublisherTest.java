@@ -72,8 +72,13 @@ class PulsarOutboxPublisherTest {
                 .isEqualTo(FailureKind.UNAVAILABLE);
         assertThat(publisher.classify(new PulsarClientException.LookupException("no broker")))
                 .isEqualTo(FailureKind.UNAVAILABLE);
+        // no room in the client (never blocking the sending thread): retried until there is, never parked
         assertThat(publisher.classify(new PulsarClientException.ProducerQueueIsFullError("full")))
-                .isEqualTo(FailureKind.TRANSIENT);
+                .isEqualTo(FailureKind.BUSY);
+        assertThat(publisher.classify(new PulsarClientException.MemoryBufferIsFullError("memory limit")))
+                .isEqualTo(FailureKind.BUSY);
+        assertThat(FailureKind.BUSY.isRetriedUntilResolved()).isTrue();
+        assertThat(FailureKind.BUSY.mayHaveBeenStored()).as("never left the client: a new id when retried").isFalse();
     }
 
     /**

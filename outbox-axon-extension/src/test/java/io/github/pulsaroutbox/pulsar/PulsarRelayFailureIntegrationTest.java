@@ -15,6 +15,7 @@ import io.github.pulsaroutbox.OutboxStatus;
 import io.github.pulsaroutbox.metrics.OutboxMetrics;
 import io.github.pulsaroutbox.operations.OutboxOperations;
 import io.github.pulsaroutbox.OutboxSegments;
+import io.github.pulsaroutbox.relay.BackoffFailurePolicy;
 import io.github.pulsaroutbox.relay.SegmentClaims;
 import org.axonframework.eventhandling.tokenstore.inmemory.InMemoryTokenStore;
 import io.github.pulsaroutbox.relay.OutboxRelay;
@@ -283,6 +284,68 @@ class PulsarRelayFailureIntegrationTest {
                         message.getProperty(OutboxMessageProperties.AGGREGATE_SEQUENCE)));
             }
             assertThat(delivered).containsOnly(Map.entry("a", List.of(0L)), Map.entry(other, List.of(0L, 1L)));
+        }
+    }
+
+    /**
+     * A client whose memory limit holds only a few messages (as when other producers share the application's client):
+     * sends past it are refused at once ({@link FailureKind#BUSY}), never blocking the relay's thread, never parked,
+     * and retried with new sequence ids (the broker never saw them) until every row is stored once, in order per key.
+     */
+    @Test
+    void sendsPastTheClientsMemoryLimitAreRetriedUntilThereIsRoomNeverParked() throws Exception {
+        String namespace = "busy-" + UUID.randomUUID().toString().substring(0, 8);
+        BrokerAdmin.send("PUT", "/admin/v2/namespaces/public/" + namespace, "{}");
+        BrokerAdmin.send("POST", "/admin/v2/namespaces/public/" + namespace + "/deduplication", "true");
+        String topic = "persistent://public/" + namespace + "/busy-" + UUID.randomUUID();
+        String blob = "{\"blob\":\"" + "x".repeat(3000) + "\"}";
+        List<OutboxEntry> rows = new ArrayList<>();
+        for (int sequence = 0; sequence < 4; sequence++) {
+            for (int aggregate = 0; aggregate < 10; aggregate++) {
+                rows.add(entry("Busy", "k" + aggregate, sequence, blob));
+            }
+        }
+        store.append(rows);
+        try (PulsarClient small = PulsarClient.builder().serviceUrl(SharedPulsarBroker.serviceUrl())
+                                              .memoryLimit(8, org.apache.pulsar.client.api.SizeUnit.KILO_BYTES)
+                                              .build();
+             PulsarOutboxPublisher busy = PulsarOutboxPublisher.builder().pulsarClient(small)
+                                                               .sendTimeout(Duration.ofSeconds(5)).build();
+             Consumer<byte[]> reader = subscribe(topic)) {
+            OutboxRelay limited = OutboxRelay.builder()
+                                             .store(store)
+                                             .publisher(busy)
+                                             .topicResolver((type, annotated) -> Optional.of(topic))
+                                             .pollInterval(Duration.ofMillis(100))
+                                             .ackTimeout(Duration.ofSeconds(20))
+                                             .failurePolicy(BackoffFailurePolicy.builder()
+                                                                                .initialDelay(Duration.ofMillis(50))
+                                                                                .maxDelay(Duration.ofMillis(200))
+                                                                                .maxAttempts(1)
+                                                                                .build())
+                                             .segmentClaims(SegmentClaims.builder()
+                                                                         .tokenStore(new InMemoryTokenStore())
+                                                                         .segmentCount(store.segmentCount())
+                                                                         .build())
+                                             .build();
+            limited.start();
+            try {
+                await().atMost(Duration.ofSeconds(90))
+                       .untilAsserted(() -> assertThat(store.count(OutboxStatus.SENT)).isEqualTo(rows.size()));
+            } finally {
+                limited.shutdown();
+            }
+            assertThat(store.count(OutboxStatus.FAILED)).as("one attempt allowed, yet none parked").isZero();
+            assertThat(rows.stream().mapToInt(row -> store.find(row.id()).orElseThrow().entry().attempts()).sum())
+                    .as("sends were refused for want of room").isPositive();
+            Map<String, List<Long>> delivered = new HashMap<>();
+            Message<byte[]> message;
+            while ((message = reader.receive(3, TimeUnit.SECONDS)) != null) {
+                delivered.computeIfAbsent(message.getKey(), k -> new ArrayList<>()).add(Long.parseLong(
+                        message.getProperty(OutboxMessageProperties.AGGREGATE_SEQUENCE)));
+            }
+            assertThat(delivered).hasSize(10).allSatisfy((key, sequences) -> assertThat(sequences)
+                    .as("key " + key).containsExactly(0L, 1L, 2L, 3L));
         }
     }
 

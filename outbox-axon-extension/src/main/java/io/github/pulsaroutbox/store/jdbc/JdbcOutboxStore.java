@@ -543,9 +543,12 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
     @Override
     public List<Sequenced> fetchSequencedWithPartitions(int segment) {
         return withConnection(connection -> {
-            try (PreparedStatement select = connection.prepareStatement(sql(connection).get("fetchSequenced"))) {
+            String statement = sql(connection).get("fetchSequenced");
+            try (PreparedStatement select = connection.prepareStatement(statement)) {
                 select.setFetchSize(16);
-                select.setInt(1, segment);
+                for (int parameter = 1; parameter <= OutboxSql.parameterCount(statement); parameter++) {
+                    select.setInt(parameter, segment); // once per branch where a database reads two indexes
+                }
                 List<Sequenced> rows = new ArrayList<>();
                 try (ResultSet rs = select.executeQuery()) {
                     while (rs.next()) {

@@ -99,6 +99,14 @@ final class OutboxSql {
         return sql;
     }
 
+    /**
+     * The bind parameters of a statement: its {@code ?} marks (the statements have no literal that contains one), for
+     * a statement that takes one value in several places.
+     */
+    static int parameterCount(String sql) {
+        return (int) sql.chars().filter(c -> c == '?').count();
+    }
+
     /** The statement {@code name}, if this database has one (some are optional, e.g. {@code limitWaits}). */
     java.util.Optional<String> find(String name) {
         return java.util.Optional.ofNullable(statements.getProperty(name));

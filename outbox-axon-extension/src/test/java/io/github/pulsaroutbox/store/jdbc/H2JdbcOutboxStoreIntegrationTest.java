@@ -87,4 +87,32 @@ class H2JdbcOutboxStoreIntegrationTest extends AbstractJdbcOutboxStoreIntegratio
             }
         }
     }
+
+    /*
+     * At every start and takeover each claimed segment's rows carrying a broker sequence id are read: a seek into the
+     * (status, position) index for the pending and the parked rows, never a scan of the SENT history.
+     */
+    @Test
+    void sequencedRowsAreReadThroughTheStatusIndexNotTheHistory() throws Exception {
+        String table = "plan_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+        JdbcOutboxStore.builder().connectionProvider(DATA_SOURCE::getConnection).table(table).build().createSchema();
+        String sequenced = OutboxSql.load(OutboxDatabase.H2, table).get("fetchSequenced");
+        try (Connection c = DATA_SOURCE.getConnection();
+             PreparedStatement explain = c.prepareStatement("EXPLAIN " + sequenced)) {
+            for (int i = 1; i <= OutboxSql.parameterCount(sequenced); i++) {
+                explain.setInt(i, 3);
+            }
+            try (ResultSet rs = explain.executeQuery()) {
+                rs.next();
+                String plan = rs.getString(1).toUpperCase();
+                System.out.println("PLAN fetchSequenced: " + plan);
+                assertThat(plan).contains(table.toUpperCase() + "_STATUS_POSITION_IX: STATUS IN('PENDING', 'FAILED')");
+            }
+        } finally {
+            try (Connection c = DATA_SOURCE.getConnection(); Statement s = c.createStatement()) {
+                s.execute("DROP TABLE " + table);
+                s.execute("DROP TABLE " + table + "_archive");
+            }
+        }
+    }
 }

@@ -77,6 +77,28 @@ class PostgresOutboxPlanIntegrationTest {
         }
     }
 
+    /*
+     * At every start and takeover, each claimed segment's rows that carry a broker sequence id (sent by an earlier
+     * owner, or of unknown outcome) are read: through the partial indexes of pending and of parked rows, never through
+     * the history of SENT rows (a sequential scan of the whole table grew with the history kept).
+     */
+    @Test
+    void sequencedRowsOfASegmentAreReadFromThePendingAndParkedRowsOnly() throws SQLException {
+        try (Connection c = DATA_SOURCE.getConnection()) {
+            String sequenced = sql.get("fetchSequenced");
+            PreparedStatement explain = c.prepareStatement("EXPLAIN (ANALYZE, BUFFERS) " + sequenced);
+            for (int i = 1; i <= OutboxSql.parameterCount(sequenced); i++) {
+                explain.setInt(i, 3);
+            }
+            String plan = explain(c, "sequenced rows of a segment, 1,000,000 SENT + 100,000 PENDING", explain);
+            assertThat(plan).containsAnyOf(TABLE + "_pending_ix", TABLE + "_pending_age_ix") // any index of pending rows
+                            .contains(TABLE + "_parked_ix")
+                            .doesNotContain("Seq Scan");
+            // the pending rows' entries and pages (about 4,000 buffers here), not the table's (about 130,000 pages)
+            assertThat(buffers(plan)).isLessThan(25_000);
+        }
+    }
+
     @Test
     void parkedListingAndStatisticsReadTheirSmallIndexes() throws SQLException {
         try (Connection c = DATA_SOURCE.getConnection()) {

@@ -33,10 +33,16 @@ final class CommandScenarios {
 
     /** Commands per second through the command gateway, without the outbox, with capture only, or with both. */
     static double commandsPerSecond(Options options, PulsarClient client, Outbox outbox) throws Exception {
+        return commandsPerSecond(options, client, outbox, db -> { });
+    }
+
+    /** As {@link #commandsPerSecond(Options, PulsarClient, Outbox)}, on a database {@code setUp} filled first. */
+    static double commandsPerSecond(Options options, PulsarClient client, Outbox outbox,
+                                    java.util.function.Consumer<BenchDatabase> setUp) throws Exception {
         int commands = options.integer("capture-commands", 20000);
         String note = Payloads.json("x", 0, options.integer("payload-bytes", 500) - 60);
         String topic = outbox == Outbox.OFF ? null : "persistent://public/default/bench-capture-" + UUID.randomUUID();
-        try (BenchDatabase db = BenchDatabase.fresh(options);
+        try (BenchDatabase db = prepared(options, setUp);
              AxonApp app = new AxonApp(db, client, topic, outbox == Outbox.CAPTURE_AND_RELAY, null)) {
             CommandGateway gateway = app.gateway();
             for (int i = 0; i < 500; i++) { // warm-up: class loading, JIT, connection pool
@@ -61,6 +67,13 @@ final class CommandScenarios {
                 threads.shutdownNow();
             }
         }
+    }
+
+    private static BenchDatabase prepared(Options options, java.util.function.Consumer<BenchDatabase> setUp) {
+        BenchDatabase db = BenchDatabase.fresh(options);
+        setUp.accept(db);
+        db.checkpoint();
+        return db;
     }
 
     /** The outcome of the latency run. */

@@ -77,6 +77,7 @@ final class RelayThroughput {
             if (outage == null) {
                 db.prefill("a-", rows, aggregates, options.integer("payload-bytes", 500));
                 db.analyze();
+                db.checkpoint();
             }
             String topic = "persistent://public/default/bench-relay-" + UUID.randomUUID();
             CountingStore store = new CountingStore(db.store());
@@ -248,7 +249,7 @@ final class RelayThroughput {
 
         @Override
         public List<Sequenced> fetchSequencedWithPartitions(int segment) {
-            return delegate.fetchSequencedWithPartitions(segment);
+            return timed("fetchSequenced", () -> delegate.fetchSequencedWithPartitions(segment), List::size);
         }
 
         @Override

@@ -278,6 +278,8 @@ public final class Benchmark {
     private void captureGrowth(PulsarClient client, int rounds, int sentRows, int aggregates, int payload)
             throws Exception {
         List<Double> ratios = new ArrayList<>();
+        log("growth warm-up (capture): not counted");
+        CommandScenarios.commandsPerSecond(options, client, CommandScenarios.Outbox.CAPTURE_ONLY);
         for (int round = 1; round <= rounds; round++) {
             double empty = round % 2 == 1 ? CommandScenarios.commandsPerSecond(
                     options, client, CommandScenarios.Outbox.CAPTURE_ONLY) : 0;

@@ -32,16 +32,16 @@ class H2JdbcOutboxStoreIntegrationTest extends AbstractJdbcOutboxStoreIntegratio
     void fileDatabaseThatMayLoseConfirmedCommitsIsWarnedAbout(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
             throws Exception {
         try (Connection memory = DATA_SOURCE.getConnection()) {
-            assertThat(JdbcOutboxStore.h2DurabilityWarning(memory)).isEmpty();
+            assertThat(JdbcAccess.h2DurabilityWarning(memory)).isEmpty();
         }
         String file = "jdbc:h2:file:" + dir.resolve("outbox").toAbsolutePath();
         try (Connection delayed = java.sql.DriverManager.getConnection(file, "sa", "")) {
-            assertThat(JdbcOutboxStore.h2DurabilityWarning(delayed)).hasValueSatisfying(
+            assertThat(JdbcAccess.h2DurabilityWarning(delayed)).hasValueSatisfying(
                     warning -> assertThat(warning).contains("WRITE_DELAY=0").contains("DB_CLOSE_ON_EXIT=FALSE"));
         }
         try (Connection durable = java.sql.DriverManager.getConnection(
                 file + "2;WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE", "sa", "")) {
-            assertThat(JdbcOutboxStore.h2DurabilityWarning(durable)).isEmpty();
+            assertThat(JdbcAccess.h2DurabilityWarning(durable)).isEmpty();
         }
     }
 

@@ -1,0 +1,83 @@
+package io.github.pulsaroutbox.benchmark;
+
+import org.apache.pulsar.client.api.PulsarClient;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The {@code growth} scenario: the relay's drain and capture's commands/s with history in the outbox table (SENT rows,
+ * rows blocked behind parked heads) against an empty table, which side first alternating per round. Adds its rows to
+ * the benchmark's results table.
+ */
+final class GrowthScenario {
+
+    private final Options options;
+    private final List<String> table;
+
+    GrowthScenario(Options options, List<String> table) {
+        this.options = options;
+        this.table = table;
+    }
+
+    void run(PulsarClient client, int rounds) throws Exception {
+        int rows = options.integer("rows", 100_000);
+        int sentRows = options.integer("sent-rows", 1_000_000);
+        int blockedRows = options.integer("blocked-rows", 100_000);
+        int aggregates = options.integer("aggregates", 1000);
+        int payload = options.integer("payload-bytes", 500);
+        List<Double> withSent = new ArrayList<>();
+        List<Double> withBlocked = new ArrayList<>();
+        Benchmark.log("growth warm-up: not counted");
+        RelayThroughput.drain(options, client, rows, db -> { }); // a whole drain: the first one runs slower
+        for (int round = 1; round <= rounds; round++) {
+            // the empty table's drain first in odd rounds, last in even ones: neither side always runs first
+            double empty = round % 2 == 1 ? RelayThroughput.drain(options, client, rows, db -> { }) : 0;
+            double sent = RelayThroughput.drain(options, client, rows,
+                                                db -> db.prefillSent("s-", sentRows, aggregates, payload));
+            double blocked = blockedRows == 0 ? Double.NaN : RelayThroughput.drain(options, client, rows, db -> {
+                db.prefill("b-", blockedRows, aggregates, payload);
+                db.parkHeads("b-");
+            });
+            if (round % 2 == 0) {
+                empty = RelayThroughput.drain(options, client, rows, db -> { });
+            }
+            Benchmark.log(String.format(Locale.ROOT, "growth round %d: empty %.0f, %d sent %.0f, %d blocked %.0f msg/s",
+                              round, empty, sentRows, sent, blockedRows, blocked));
+            withSent.add(sent / empty);
+            if (blockedRows > 0) {
+                withBlocked.add(blocked / empty);
+            }
+        }
+        table.add("| relay with " + sentRows + " SENT rows in the table / empty table | "
+                          + Stats.of(withSent).format("%.2f") + "× | ≥ 0.9× |");
+        captureGrowth(client, rounds, sentRows, aggregates, payload);
+        if (blockedRows > 0) {
+            table.add("| relay with " + blockedRows + " blocked rows (behind parked heads) / empty table | "
+                              + Stats.of(withBlocked).format("%.2f") + "× | ≥ 0.9× |");
+        }
+    }
+
+    /** Capture's commands/s with {@code sentRows} SENT rows in the outbox table / with an empty one, alternating. */
+    private void captureGrowth(PulsarClient client, int rounds, int sentRows, int aggregates, int payload)
+            throws Exception {
+        List<Double> ratios = new ArrayList<>();
+        Benchmark.log("growth warm-up (capture): not counted");
+        CommandScenarios.commandsPerSecond(options, client, CommandScenarios.Outbox.CAPTURE_ONLY);
+        for (int round = 1; round <= rounds; round++) {
+            double empty = round % 2 == 1 ? CommandScenarios.commandsPerSecond(
+                    options, client, CommandScenarios.Outbox.CAPTURE_ONLY) : 0;
+            double sent = CommandScenarios.commandsPerSecond(options, client, CommandScenarios.Outbox.CAPTURE_ONLY,
+                                                             db -> db.prefillSent("s-", sentRows, aggregates, payload));
+            if (round % 2 == 0) {
+                empty = CommandScenarios.commandsPerSecond(options, client, CommandScenarios.Outbox.CAPTURE_ONLY);
+            }
+            Benchmark.log(String.format(Locale.ROOT, "growth round %d: capture, empty %.0f, %d sent %.0f commands/s",
+                              round, empty, sentRows, sent));
+            ratios.add(sent / empty);
+        }
+        table.add("| capture with " + sentRows + " SENT rows in the table / empty table | "
+                          + Stats.of(ratios).format("%.2f") + "× | ≥ 0.9× |");
+    }
+}

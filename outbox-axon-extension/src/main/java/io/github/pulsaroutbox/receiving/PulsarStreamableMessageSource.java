@@ -1,0 +1,173 @@
+package io.github.pulsaroutbox.receiving;
+
+import org.apache.pulsar.client.api.MessageId;
+import org.apache.pulsar.client.api.PulsarClient;
+import org.apache.pulsar.client.api.PulsarClientException;
+import org.apache.pulsar.client.api.Reader;
+import org.apache.pulsar.client.api.Schema;
+import org.apache.pulsar.client.api.TopicMessageId;
+import org.axonframework.common.AxonConfigurationException;
+import org.axonframework.common.stream.BlockingStream;
+import org.axonframework.eventhandling.TrackedEventMessage;
+import org.axonframework.eventhandling.TrackingToken;
+import org.axonframework.messaging.StreamableMessageSource;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.axonframework.common.BuilderUtils.assertNonNull;
+import static org.axonframework.common.BuilderUtils.assertThat;
+
+/**
+ * Pulsar topics as an Axon {@link StreamableMessageSource}, for tracking and pooled streaming processors: they read
+ * the topics as they read an event store, with a {@link PulsarTrackingToken} (per partition, the last message read)
+ * kept in the processor's token store. No subscription state on the broker is needed: readers start after the
+ * token's positions.
+ * <p>
+ * Guarantees: per aggregate (the message key picks the partition) events come in the order the broker stored them;
+ * a processor resumes after the last token it stored (events after it may come again after a crash: at least once,
+ * pair handlers with an {@code InboxInterceptor} for once); resetting the processor's tokens replays the topics from
+ * their earliest retained message; segments split the work across the service's replicas through the token store,
+ * by Axon's sequencing policy (per aggregate by default). Messages that are not events of this library are skipped,
+ * advancing the token.
+ */
+public final class PulsarStreamableMessageSource implements StreamableMessageSource<TrackedEventMessage<?>> {
+
+    private final PulsarClient client;
+    private final List<String> topics;
+    private final OutboxMessageConverter converter;
+
+    private PulsarStreamableMessageSource(Builder builder) {
+        builder.validate();
+        this.client = builder.client;
+        this.topics = List.copyOf(builder.topics);
+        this.converter = builder.converter;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * A stream of the topics' events after {@code trackingToken}'s positions ({@code null}: from the earliest).
+     *
+     * @throws IllegalArgumentException when the token is not a {@link PulsarTrackingToken}
+     * @throws IllegalStateException    when the partitions cannot be looked up or a reader not created
+     */
+    @Override
+    public BlockingStream<TrackedEventMessage<?>> openStream(TrackingToken trackingToken) {
+        PulsarTrackingToken token = from(trackingToken);
+        Map<String, Reader<byte[]>> readers = new LinkedHashMap<>();
+        try {
+            for (String partition : partitions()) {
+                readers.put(partition, client.newReader(Schema.BYTES)
+                                             .topic(partition)
+                                             .startMessageId(token.position(partition).orElse(MessageId.earliest))
+                                             .create());
+            }
+        } catch (PulsarClientException e) {
+            readers.values().forEach(Reader::closeAsync);
+            throw new IllegalStateException("Cannot read " + topics, e);
+        }
+        return new PulsarEventStream(readers, converter, token);
+    }
+
+    /** The token of the topics' last stored messages: a processor starting there reads only what comes later. */
+    @Override
+    public TrackingToken createHeadToken() {
+        PulsarTrackingToken head = PulsarTrackingToken.start();
+        for (String partition : partitions()) {
+            try (Reader<byte[]> reader = client.newReader(Schema.BYTES).topic(partition)
+                                               .startMessageId(MessageId.earliest).create()) {
+                if (!reader.hasMessageAvailable()) {
+                    continue; // an empty partition: read from its start
+                }
+                for (TopicMessageId last : reader.getLastMessageIds()) {
+                    head = head.advancedTo(partition, last);
+                }
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("Cannot read the last message of " + partition, e);
+            }
+        }
+        return head;
+    }
+
+    /** The start of the topics: their earliest retained messages. */
+    @Override
+    public TrackingToken createTailToken() {
+        return PulsarTrackingToken.start();
+    }
+
+    private static PulsarTrackingToken from(TrackingToken token) {
+        if (token == null) {
+            return PulsarTrackingToken.start();
+        }
+        if (token instanceof PulsarTrackingToken pulsar) {
+            return pulsar;
+        }
+        throw new IllegalArgumentException("A Pulsar source reads from a PulsarTrackingToken, not " + token);
+    }
+
+    /** The partitions of the topics (a topic without partitions is its own). */
+    private List<String> partitions() {
+        List<String> partitions = new ArrayList<>();
+        for (String topic : topics) {
+            try {
+                partitions.addAll(client.getPartitionsForTopic(topic).get(30, TimeUnit.SECONDS));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("Interrupted looking up the partitions of " + topic, e);
+            } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+                throw new IllegalStateException("Cannot look up the partitions of " + topic, e);
+            }
+        }
+        return partitions;
+    }
+
+    /** Builds a {@link PulsarStreamableMessageSource}. Required: the client, at least one topic, the converter. */
+    public static final class Builder {
+        private PulsarClient client;
+        private final List<String> topics = new ArrayList<>();
+        private OutboxMessageConverter converter;
+
+        private Builder() {
+        }
+
+        /** The application's Pulsar client. Required. */
+        public Builder pulsarClient(PulsarClient client) {
+            assertNonNull(client, "client may not be null");
+            this.client = client;
+            return this;
+        }
+
+        /** A topic to read (the outbox's topic of an aggregate type). At least one. */
+        public Builder topic(String topic) {
+            assertThat(topic, t -> t != null && !t.isBlank(), "topic may not be blank");
+            this.topics.add(topic);
+            return this;
+        }
+
+        /** Turns messages into events. Required. */
+        public Builder converter(OutboxMessageConverter converter) {
+            assertNonNull(converter, "converter may not be null");
+            this.converter = converter;
+            return this;
+        }
+
+        public PulsarStreamableMessageSource build() {
+            return new PulsarStreamableMessageSource(this);
+        }
+
+        void validate() {
+            assertNonNull(client, "The PulsarClient is a hard requirement and should be provided");
+            assertNonNull(converter, "The OutboxMessageConverter is a hard requirement and should be provided");
+            if (topics.isEmpty()) {
+                throw new AxonConfigurationException("At least one topic is required");
+            }
+        }
+    }
+}

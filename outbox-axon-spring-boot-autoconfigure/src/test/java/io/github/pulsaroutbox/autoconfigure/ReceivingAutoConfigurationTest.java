@@ -1,0 +1,117 @@
+package io.github.pulsaroutbox.autoconfigure;
+
+import io.github.pulsaroutbox.receiving.OutboxMessageConverter;
+import io.github.pulsaroutbox.receiving.PulsarStreamableMessageSource;
+import io.github.pulsaroutbox.receiving.PulsarSubscribableMessageSource;
+import io.github.pulsaroutbox.receiving.inbox.JdbcInbox;
+import org.apache.pulsar.client.api.PulsarClient;
+import org.axonframework.config.ConfigurerModule;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+
+import java.time.Instant;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.Mockito.mock;
+
+class ReceivingAutoConfigurationTest {
+
+    /** A receiving service's payload class. */
+    public record Deposited(String account, long amount) {
+    }
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(ReceivingAutoConfiguration.class,
+                                                     DataSourceAutoConfiguration.class))
+            .withBean(PulsarClient.class, () -> mock(PulsarClient.class))
+            .withPropertyValues("spring.datasource.generate-unique-name=true");
+
+    /** The deepest cause, or the failure itself when it has none (thrown before any bean wraps it). */
+    private static Throwable rootOrSelf(Throwable failure) {
+        assertThat(failure).as("the start failed").isNotNull();
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root;
+    }
+
+    @Test
+    void staysAwayWhenNothingIsConfigured() {
+        runner.run(context -> assertThat(context).hasNotFailed()
+                                                 .doesNotHaveBean(OutboxMessageConverter.class)
+                                                 .doesNotHaveBean(PulsarStreamableMessageSource.class)
+                                                 .doesNotHaveBean(JdbcInbox.class));
+    }
+
+    @Nested
+    class Sources {
+
+        @Test
+        void areBeansNamedAfterTheirEntriesStreamableByDefault() {
+            runner.withPropertyValues("pulsar-outbox.receiving.sources.orders.topics=shop/sales/orders",
+                                      "pulsar-outbox.receiving.sources.payments.topics[0]=payments",
+                                      "pulsar-outbox.receiving.sources.payments.mode=subscribable",
+                                      "pulsar-outbox.receiving.types.Deposited=" + Deposited.class.getName())
+                  .run(context -> {
+                      assertThat(context).hasNotFailed().hasSingleBean(OutboxMessageConverter.class);
+                      assertThat(context.getBean("orders")).isInstanceOf(PulsarStreamableMessageSource.class);
+                      assertThat(context.getBean("payments")).isInstanceOf(PulsarSubscribableMessageSource.class);
+                      assertThat(context).doesNotHaveBean(JdbcInbox.class);
+                  });
+        }
+
+        @Test
+        void withoutATopicOrWithAnInvalidOneFailTheStartNamingTheProperty() {
+            runner.withPropertyValues("pulsar-outbox.receiving.sources.orders.mode=streamable")
+                  .run(context -> assertThat(rootOrSelf(context.getStartupFailure()))
+                          .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                          .hasMessageContaining("pulsar-outbox.receiving.sources.orders.topics"));
+            runner.withPropertyValues("pulsar-outbox.receiving.sources.orders.topics=a/b/c/d/e")
+                  .run(context -> assertThat(rootOrSelf(context.getStartupFailure()))
+                          .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                          .hasMessageContaining("pulsar-outbox.receiving.sources.orders.topics"));
+        }
+
+        @Test
+        void aTypeMappedToAClassThatDoesNotExistFailsTheStartNamingTheProperty() {
+            runner.withPropertyValues("pulsar-outbox.receiving.sources.orders.topics=orders",
+                                      "pulsar-outbox.receiving.types.Deposited=com.example.Nope")
+                  .run(context -> assertThat(rootOrSelf(context.getStartupFailure()))
+                          .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                          .hasMessageContaining("pulsar-outbox.receiving.types.Deposited"));
+        }
+    }
+
+    @Nested
+    class TheInbox {
+
+        @Test
+        void isCreatedOnTheEmbeddedDatabaseWithAnInterceptorModuleAndRetention() {
+            runner.withPropertyValues("pulsar-outbox.receiving.inbox.processors=billing,audit")
+                  .run(context -> {
+                      assertThat(context).hasNotFailed().hasSingleBean(JdbcInbox.class)
+                                         .hasSingleBean(ConfigurerModule.class)
+                                         .hasSingleBean(InboxRetention.class);
+                      JdbcInbox inbox = context.getBean(JdbcInbox.class);
+                      // the table exists: records are written and counted (auto-commit outside a transaction)
+                      assertThat(inbox.firstHandling("billing", "e-1", Instant.now())).isTrue();
+                      assertThat(inbox.firstHandling("billing", "e-1", Instant.now())).isFalse();
+                      assertThat(inbox.count("billing")).isEqualTo(1);
+                  });
+        }
+
+        @Test
+        void anInvalidTableNameFailsTheStartNamingTheProperty() {
+            runner.withPropertyValues("pulsar-outbox.receiving.inbox.processors=billing",
+                                      "pulsar-outbox.receiving.inbox.table=inbox; DROP TABLE x")
+                  .run(context -> assertThat(rootOrSelf(context.getStartupFailure()))
+                          .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                          .hasMessageContaining("pulsar-outbox.receiving.inbox.table"));
+        }
+    }
+}

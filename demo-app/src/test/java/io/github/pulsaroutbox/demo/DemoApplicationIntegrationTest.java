@@ -27,6 +27,8 @@ class DemoApplicationIntegrationTest {
     TestRestTemplate rest;
     @Autowired
     OrderEventsPrinter printer;
+    @Autowired
+    io.github.pulsaroutbox.receiving.inbox.JdbcInbox inbox;
 
     @Test
     void scenarioEventsReachTheConsumerInOrderPerOrder() {
@@ -43,6 +45,32 @@ class DemoApplicationIntegrationTest {
         assertThat(scenario).filteredOn(r -> r.type().equals("LineAdded"))
                             .allSatisfy(r -> assertThat(r.schemaVersion()).isEqualTo("2"))
                             .allSatisfy(r -> assertThat(r.payload()).contains("\"sku\""));
+    }
+
+    /**
+     * The round trip: billing, a second bounded context in this service, reads the order events back from Pulsar
+     * through a tracking processor and applies each once (the inbox) to its invoices.
+     */
+    @Test
+    void billingLearnsEveryOrderOnceThroughPulsar() {
+        Map<String, String> orders = new java.util.HashMap<>();
+        printer.received().stream().filter(r -> r.key().matches("(alice|bob|carol)-.*"))
+               .forEach(r -> orders.put(r.key().substring(0, r.key().indexOf('-')), r.key()));
+        assertThat(orders).containsOnlyKeys("alice", "bob", "carol");
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            assertInvoice(orders.get("alice"), "alice", 6, "TO_INVOICE"); // quantities 1 + 2 + 3
+            assertInvoice(orders.get("bob"), "bob", 3, "CANCELLED");
+            assertInvoice(orders.get("carol"), "carol", 10, "TO_INVOICE");
+        });
+        assertThat(inbox.count("billing")).as("one inbox record per event billing handled").isGreaterThanOrEqualTo(15);
+    }
+
+    @SuppressWarnings("unchecked")
+    private void assertInvoice(String orderId, String customer, int items, String status) {
+        ResponseEntity<Map> invoice = rest.getForEntity("/billing/" + orderId, Map.class);
+        assertThat(invoice.getStatusCode()).isEqualTo(HttpStatus.OK);
+        assertThat(invoice.getBody()).containsEntry("customer", customer).containsEntry("items", items)
+                                     .containsEntry("status", status);
     }
 
     @Test

@@ -1,0 +1,137 @@
+package io.github.pulsaroutbox.receiving;
+
+import io.github.pulsaroutbox.OutboxEntry;
+import io.github.pulsaroutbox.pulsar.PulsarOutboxPublisher;
+import io.github.pulsaroutbox.testbroker.SharedPulsarBroker;
+import org.apache.pulsar.client.api.PulsarClient;
+import org.axonframework.config.Configuration;
+import org.axonframework.config.DefaultConfigurer;
+import org.axonframework.eventhandling.EventHandler;
+import org.axonframework.eventhandling.EventMessage;
+import org.axonframework.eventhandling.SequenceNumber;
+import org.axonframework.eventhandling.tokenstore.inmemory.InMemoryTokenStore;
+import org.axonframework.messaging.deadletter.DeadLetter;
+import org.axonframework.messaging.deadletter.InMemorySequencedDeadLetterQueue;
+import org.axonframework.messaging.deadletter.SequencedDeadLetterQueue;
+import org.axonframework.serialization.json.JacksonSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.StreamSupport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A poison message on the topic: a pooled streaming processor reading the streamable source, with Axon's sequenced
+ * dead-letter queue for its processing group, parks the event its handler keeps refusing together with the later
+ * events of its aggregate, while every other aggregate's events flow; retried after the fix, the sequence is applied in
+ * order.
+ */
+class PoisonMessageIntegrationTest {
+
+    public record Deposited(String account, long amount) {
+    }
+
+    private final String topic = "persistent://public/default/poison-" + UUID.randomUUID();
+    private final Map<String, List<Long>> applied = new ConcurrentHashMap<>();
+    private volatile boolean fixed;
+    private PulsarClient client;
+    private Configuration axon;
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (axon != null) {
+            axon.shutdown();
+        }
+        if (client != null) {
+            client.close();
+        }
+    }
+
+    @Test
+    void aRefusedEventParksItsAggregatesLaterEventsOnlyAndIsAppliedInOrderWhenRetried() throws Exception {
+        client = PulsarClient.builder().serviceUrl(SharedPulsarBroker.serviceUrl()).build();
+        try (PulsarOutboxPublisher publisher = PulsarOutboxPublisher.builder().pulsarClient(client).build()) {
+            List<CompletableFuture<?>> sends = new ArrayList<>();
+            for (int sequence = 0; sequence < 5; sequence++) {
+                for (int account = 0; account < 4; account++) {
+                    String id = "a" + account;
+                    sends.add(publisher.publish(OutboxEntry.pending(id + "-" + sequence, Instant.now(),
+                                                                    Deposited.class.getName(), "Account", id, sequence,
+                                                                    "{\"account\":\"" + id + "\",\"amount\":1}", "{}",
+                                                                    "0", null), topic));
+                    if (sends.size() == 1) { // sends chained on the producer's creation may go in any order
+                        sends.get(0).join();
+                    }
+                }
+            }
+            CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
+        }
+        PulsarStreamableMessageSource source =
+                PulsarStreamableMessageSource.builder()
+                                             .pulsarClient(client)
+                                             .topic(topic)
+                                             .converter(OutboxMessageConverter.builder()
+                                                                              .serializer(JacksonSerializer
+                                                                                      .defaultSerializer())
+                                                                              .types(Deposited.class)
+                                                                              .build())
+                                             .build();
+        SequencedDeadLetterQueue<EventMessage<?>> deadLetters = InMemorySequencedDeadLetterQueue.defaultQueue();
+        axon = DefaultConfigurer.defaultConfiguration()
+                                .configureSerializer(c -> JacksonSerializer.defaultSerializer())
+                                .registerComponent(org.axonframework.eventhandling.tokenstore.TokenStore.class,
+                                                   c -> new InMemoryTokenStore())
+                                .eventProcessing(processing -> processing
+                                        .registerPooledStreamingEventProcessor("ledger", c -> source)
+                                        .registerEventHandler(c -> new Ledger())
+                                        .registerDeadLetterQueue("ledger", c -> deadLetters))
+                                .buildConfiguration();
+        axon.start();
+
+        // a2's event 1 is refused: it and a2's later events (2, 3, 4) are parked; the others are applied
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            assertThat(applied).containsEntry("a0", List.of(0L, 1L, 2L, 3L, 4L))
+                               .containsEntry("a1", List.of(0L, 1L, 2L, 3L, 4L))
+                               .containsEntry("a3", List.of(0L, 1L, 2L, 3L, 4L));
+            assertThat(deadLetters.sequenceSize("a2")).isEqualTo(4);
+        });
+        assertThat(applied.get("a2")).containsExactly(0L);
+        assertThat(sequencesOf(deadLetters.deadLetterSequence("a2"))).containsExactly(1L, 2L, 3L, 4L);
+
+        fixed = true; // the handler is fixed: the parked sequence is retried, in order
+        org.axonframework.messaging.deadletter.SequencedDeadLetterProcessor<EventMessage<?>> processor =
+                axon.eventProcessingConfiguration().sequencedDeadLetterProcessor("ledger").orElseThrow();
+        assertThat(processor.processAny()).isTrue();
+        assertThat(applied.get("a2")).containsExactly(0L, 1L, 2L, 3L, 4L);
+        assertThat(deadLetters.size()).isZero();
+    }
+
+    private static List<Long> sequencesOf(Iterable<DeadLetter<? extends EventMessage<?>>> letters) {
+        return StreamSupport.stream(letters.spliterator(), false)
+                            .map(letter -> ((org.axonframework.eventhandling.DomainEventMessage<?>) letter.message())
+                                    .getSequenceNumber())
+                            .toList();
+    }
+
+    @org.axonframework.config.ProcessingGroup("ledger")
+    class Ledger {
+        @EventHandler
+        void on(Deposited deposited, @SequenceNumber long sequence) {
+            if (!fixed && deposited.account().equals("a2") && sequence == 1) {
+                throw new IllegalStateException("refused: a bug in this handler");
+            }
+            applied.computeIfAbsent(deposited.account(), k -> new java.util.concurrent.CopyOnWriteArrayList<>())
+                   .add(sequence);
+        }
+    }
+}

@@ -6,7 +6,6 @@ import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.client.api.Reader;
 import org.apache.pulsar.client.api.Schema;
 import org.apache.pulsar.client.api.TopicMessageId;
-import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.common.stream.BlockingStream;
 import org.axonframework.eventhandling.TrackedEventMessage;
 import org.axonframework.eventhandling.TrackingToken;
@@ -19,8 +18,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
-import static org.axonframework.common.BuilderUtils.assertNonNull;
-import static org.axonframework.common.BuilderUtils.assertThat;
 
 /**
  * Pulsar topics as an Axon {@link StreamableMessageSource}, for tracking and pooled streaming processors: they read
@@ -129,45 +126,13 @@ public final class PulsarStreamableMessageSource implements StreamableMessageSou
     }
 
     /** Builds a {@link PulsarStreamableMessageSource}. Required: the client, at least one topic, the converter. */
-    public static final class Builder {
-        private PulsarClient client;
-        private final List<String> topics = new ArrayList<>();
-        private OutboxMessageConverter converter;
+    public static final class Builder extends SourceBuilder<Builder> {
 
         private Builder() {
         }
 
-        /** The application's Pulsar client. Required. */
-        public Builder pulsarClient(PulsarClient client) {
-            assertNonNull(client, "client may not be null");
-            this.client = client;
-            return this;
-        }
-
-        /** A topic to read (the outbox's topic of an aggregate type). At least one. */
-        public Builder topic(String topic) {
-            assertThat(topic, t -> t != null && !t.isBlank(), "topic may not be blank");
-            this.topics.add(topic);
-            return this;
-        }
-
-        /** Turns messages into events. Required. */
-        public Builder converter(OutboxMessageConverter converter) {
-            assertNonNull(converter, "converter may not be null");
-            this.converter = converter;
-            return this;
-        }
-
         public PulsarStreamableMessageSource build() {
             return new PulsarStreamableMessageSource(this);
-        }
-
-        void validate() {
-            assertNonNull(client, "The PulsarClient is a hard requirement and should be provided");
-            assertNonNull(converter, "The OutboxMessageConverter is a hard requirement and should be provided");
-            if (topics.isEmpty()) {
-                throw new AxonConfigurationException("At least one topic is required");
-            }
         }
     }
 }

@@ -7,7 +7,6 @@ import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.client.api.Schema;
 import org.apache.pulsar.client.api.SubscriptionInitialPosition;
 import org.apache.pulsar.client.api.SubscriptionType;
-import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.common.Registration;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventhandling.EventMessage;
@@ -220,11 +219,8 @@ public final class PulsarSubscribableMessageSource implements SubscribableMessag
      * Builds a {@link PulsarSubscribableMessageSource}. Required: the client, at least one topic, the subscription
      * name (one per receiving service: its replicas share it) and the converter.
      */
-    public static final class Builder {
-        private PulsarClient client;
-        private final List<String> topics = new ArrayList<>();
+    public static final class Builder extends SourceBuilder<Builder> {
         private String subscription;
-        private OutboxMessageConverter converter;
         private ForeignMessages foreignMessages = ForeignMessages.SKIP;
         private Duration initialBackoff = Duration.ofMillis(100);
         private Duration maxBackoff = Duration.ofSeconds(10);
@@ -232,31 +228,10 @@ public final class PulsarSubscribableMessageSource implements SubscribableMessag
         private Builder() {
         }
 
-        /** The application's Pulsar client. Required. */
-        public Builder pulsarClient(PulsarClient client) {
-            assertNonNull(client, "client may not be null");
-            this.client = client;
-            return this;
-        }
-
-        /** A topic to read (the outbox's topic of an aggregate type). At least one. */
-        public Builder topic(String topic) {
-            assertThat(topic, t -> t != null && !t.isBlank(), "topic may not be blank");
-            this.topics.add(topic);
-            return this;
-        }
-
         /** The subscription, shared by the receiving service's replicas ({@code Key_Shared}). Required. */
         public Builder subscription(String subscription) {
             assertThat(subscription, s -> s != null && !s.isBlank(), "subscription may not be blank");
             this.subscription = subscription;
-            return this;
-        }
-
-        /** Turns messages into events. Required. */
-        public Builder converter(OutboxMessageConverter converter) {
-            assertNonNull(converter, "converter may not be null");
-            this.converter = converter;
             return this;
         }
 
@@ -280,13 +255,10 @@ public final class PulsarSubscribableMessageSource implements SubscribableMessag
             return new PulsarSubscribableMessageSource(this);
         }
 
+        @Override
         void validate() {
-            assertNonNull(client, "The PulsarClient is a hard requirement and should be provided");
-            assertNonNull(converter, "The OutboxMessageConverter is a hard requirement and should be provided");
+            super.validate();
             assertNonNull(subscription, "The subscription is a hard requirement and should be provided");
-            if (topics.isEmpty()) {
-                throw new AxonConfigurationException("At least one topic is required");
-            }
         }
     }
 }

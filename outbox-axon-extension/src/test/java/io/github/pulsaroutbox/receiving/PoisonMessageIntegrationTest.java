@@ -18,12 +18,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.StreamSupport;
 
@@ -37,9 +35,6 @@ import static org.awaitility.Awaitility.await;
  * order.
  */
 class PoisonMessageIntegrationTest {
-
-    public record Deposited(String account, long amount) {
-    }
 
     private final String topic = "persistent://public/default/poison-" + UUID.randomUUID();
     private final Map<String, List<Long>> applied = new ConcurrentHashMap<>();
@@ -61,30 +56,19 @@ class PoisonMessageIntegrationTest {
     void aRefusedEventParksItsAggregatesLaterEventsOnlyAndIsAppliedInOrderWhenRetried() throws Exception {
         client = PulsarClient.builder().serviceUrl(SharedPulsarBroker.serviceUrl()).build();
         try (PulsarOutboxPublisher publisher = PulsarOutboxPublisher.builder().pulsarClient(client).build()) {
-            List<CompletableFuture<?>> sends = new ArrayList<>();
+            List<OutboxEntry> rows = new ArrayList<>();
             for (int sequence = 0; sequence < 5; sequence++) {
                 for (int account = 0; account < 4; account++) {
-                    String id = "a" + account;
-                    sends.add(publisher.publish(OutboxEntry.pending(id + "-" + sequence, Instant.now(),
-                                                                    Deposited.class.getName(), "Account", id, sequence,
-                                                                    "{\"account\":\"" + id + "\",\"amount\":1}", "{}",
-                                                                    "0", null), topic));
-                    if (sends.size() == 1) { // sends chained on the producer's creation may go in any order
-                        sends.get(0).join();
-                    }
+                    rows.add(Deposits.deposit("a" + account, sequence, 1));
                 }
             }
-            CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
+            Deposits.publish(publisher, topic, rows);
         }
         PulsarStreamableMessageSource source =
                 PulsarStreamableMessageSource.builder()
                                              .pulsarClient(client)
                                              .topic(topic)
-                                             .converter(OutboxMessageConverter.builder()
-                                                                              .serializer(JacksonSerializer
-                                                                                      .defaultSerializer())
-                                                                              .types(Deposited.class)
-                                                                              .build())
+                                             .converter(Deposits.converter())
                                              .build();
         SequencedDeadLetterQueue<EventMessage<?>> deadLetters = InMemorySequencedDeadLetterQueue.defaultQueue();
         axon = DefaultConfigurer.defaultConfiguration()
@@ -126,7 +110,7 @@ class PoisonMessageIntegrationTest {
     @org.axonframework.config.ProcessingGroup("ledger")
     class Ledger {
         @EventHandler
-        void on(Deposited deposited, @SequenceNumber long sequence) {
+        void on(Deposits.Deposited deposited, @SequenceNumber long sequence) {
             if (!fixed && deposited.account().equals("a2") && sequence == 1) {
                 throw new IllegalStateException("refused: a bug in this handler");
             }

@@ -13,18 +13,15 @@ import org.axonframework.eventhandling.SimpleEventHandlerInvoker;
 import org.axonframework.eventhandling.TrackingEventProcessor;
 import org.axonframework.eventhandling.TrackingEventProcessorConfiguration;
 import org.axonframework.eventhandling.tokenstore.inmemory.InMemoryTokenStore;
-import org.axonframework.serialization.json.JacksonSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,9 +35,6 @@ import static org.awaitility.Awaitility.await;
  * nothing missed), and replayed from the start when its tokens are reset.
  */
 class PulsarStreamableMessageSourceIntegrationTest {
-
-    public record Deposited(String account, long amount) {
-    }
 
     private final String name = "streamable-" + UUID.randomUUID();
     private final String topic = "persistent://public/default/" + name;
@@ -60,11 +54,7 @@ class PulsarStreamableMessageSourceIntegrationTest {
         source = PulsarStreamableMessageSource.builder()
                                               .pulsarClient(client)
                                               .topic(topic)
-                                              .converter(OutboxMessageConverter.builder()
-                                                                               .serializer(JacksonSerializer
-                                                                                       .defaultSerializer())
-                                                                               .types(Deposited.class)
-                                                                               .build())
+                                              .converter(Deposits.converter())
                                               .build();
     }
 
@@ -97,23 +87,16 @@ class PulsarStreamableMessageSourceIntegrationTest {
 
     /** Publishes {@code count} deposits per account, sequences from {@code from}; in publish order per key. */
     private int publish(int accounts, int from, int count) {
-        List<CompletableFuture<?>> sends = new ArrayList<>();
+        List<OutboxEntry> rows = new ArrayList<>();
         for (int sequence = from; sequence < from + count; sequence++) {
             for (int account = 0; account < accounts; account++) {
-                String id = "a" + account;
                 long amount = 1 + account * 100L + sequence;
-                expected.merge(id, amount, Long::sum);
-                sends.add(publisher.publish(OutboxEntry.pending(id + "-" + sequence, Instant.now(),
-                                                                Deposited.class.getName(), "Account", id, sequence,
-                                                                "{\"account\":\"" + id + "\",\"amount\":" + amount
-                                                                        + "}", "{}", "0", null), topic));
-                if (sends.size() == 1) { // sends chained on the producer's creation may go in any order
-                    sends.get(0).join();
-                }
+                expected.merge("a" + account, amount, Long::sum);
+                rows.add(Deposits.deposit("a" + account, sequence, amount));
             }
         }
-        CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
-        return accounts * count;
+        Deposits.publish(publisher, topic, rows);
+        return rows.size();
     }
 
     @Test
@@ -165,7 +148,7 @@ class PulsarStreamableMessageSourceIntegrationTest {
         final AtomicInteger resets = new AtomicInteger();
 
         @EventHandler
-        void on(Deposited deposited, @SequenceNumber long sequence) {
+        void on(Deposits.Deposited deposited, @SequenceNumber long sequence) {
             long last = lastSequence.getOrDefault(deposited.account(), -1L);
             if (sequence != last + 1) {
                 outOfOrder.add(deposited.account() + " " + sequence + " after " + last);

@@ -14,7 +14,6 @@ import org.axonframework.eventhandling.PropagatingErrorHandler;
 import org.axonframework.eventhandling.SequenceNumber;
 import org.axonframework.eventhandling.SimpleEventHandlerInvoker;
 import org.axonframework.eventhandling.SubscribingEventProcessor;
-import org.axonframework.serialization.json.JacksonSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -24,13 +23,11 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -44,10 +41,6 @@ import static org.awaitility.Awaitility.await;
  * next event overtaking it; a message this library did not publish is skipped.
  */
 class PulsarSubscribableMessageSourceIntegrationTest {
-
-    /** The receiving service's class for the producer's {@code Deposited} events. */
-    public record Deposited(String account, long amount) {
-    }
 
     private final String topic = "persistent://public/default/receiving-" + UUID.randomUUID();
     private final PlainAxon.H2Database db = PlainAxon.H2Database.create("receiving");
@@ -84,11 +77,7 @@ class PulsarSubscribableMessageSourceIntegrationTest {
                                                 .pulsarClient(client)
                                                 .topic(topic)
                                                 .subscription("totals")
-                                                .converter(OutboxMessageConverter.builder()
-                                                                                 .serializer(JacksonSerializer
-                                                                                         .defaultSerializer())
-                                                                                 .types(Deposited.class)
-                                                                                 .build())
+                                                .converter(Deposits.converter())
                                                 .backoff(Duration.ofMillis(20), Duration.ofMillis(200))
                                                 .build();
         processor = SubscribingEventProcessor.builder()
@@ -106,31 +95,22 @@ class PulsarSubscribableMessageSourceIntegrationTest {
 
         // 10 accounts x 8 deposits; every third event published twice (an at-least-once relay), one foreign message
         Map<String, Long> expected = new HashMap<>();
-        List<CompletableFuture<?>> sends = new ArrayList<>();
-        int messages = 0;
+        List<OutboxEntry> rows = new ArrayList<>();
         int duplicates = 0;
         for (int sequence = 0; sequence < 8; sequence++) {
             for (int account = 0; account < 10; account++) {
-                String id = "a" + account;
                 long amount = 1 + account * 10L + sequence;
-                OutboxEntry entry = OutboxEntry.pending(id + "-" + sequence, Instant.now(),
-                                                        Deposited.class.getName(), "Account", id, sequence,
-                                                        "{\"account\":\"" + id + "\",\"amount\":" + amount + "}", "{}",
-                                                        "0", null);
-                expected.merge(id, amount, Long::sum);
-                sends.add(publisher.publish(entry, topic));
-                if (messages == 0) { // sends chained on the producer's creation may go in any order: open it first
-                    sends.get(0).join();
-                }
-                messages++;
+                OutboxEntry row = Deposits.deposit("a" + account, sequence, amount);
+                expected.merge("a" + account, amount, Long::sum);
+                rows.add(row);
                 if ((sequence * 10 + account) % 3 == 0) {
-                    sends.add(publisher.publish(entry, topic));
-                    messages++;
+                    rows.add(row);
                     duplicates++;
                 }
             }
         }
-        CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
+        Deposits.publish(publisher, topic, rows);
+        int messages = rows.size();
         try (Producer<byte[]> foreign = client.newProducer(Schema.BYTES).topic(topic).create()) {
             foreign.newMessage().key("a1").value("not an outbox event".getBytes()).send();
             messages++;
@@ -174,7 +154,7 @@ class PulsarSubscribableMessageSourceIntegrationTest {
         }
 
         @EventHandler
-        void on(Deposited deposited, @SequenceNumber long sequence) throws Exception {
+        void on(Deposits.Deposited deposited, @SequenceNumber long sequence) throws Exception {
             Connection c = db.connections().getConnection();
             long last = -1;
             try (PreparedStatement select = c.prepareStatement("SELECT last_sequence FROM totals WHERE account = ?")) {

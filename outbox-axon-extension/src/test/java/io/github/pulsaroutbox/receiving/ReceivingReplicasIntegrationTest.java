@@ -1,0 +1,179 @@
+package io.github.pulsaroutbox.receiving;
+
+import io.github.pulsaroutbox.OutboxEntry;
+import io.github.pulsaroutbox.PlainAxon;
+import io.github.pulsaroutbox.pulsar.PulsarOutboxPublisher;
+import io.github.pulsaroutbox.receiving.inbox.InboxInterceptor;
+import io.github.pulsaroutbox.receiving.inbox.JdbcInbox;
+import io.github.pulsaroutbox.testbroker.SharedPulsarBroker;
+import io.github.pulsaroutbox.BrokerAdmin;
+import org.apache.pulsar.client.api.PulsarClient;
+import org.axonframework.eventhandling.EventHandler;
+import org.axonframework.eventhandling.PropagatingErrorHandler;
+import org.axonframework.eventhandling.SequenceNumber;
+import org.axonframework.eventhandling.SimpleEventHandlerInvoker;
+import org.axonframework.eventhandling.TrackingEventProcessor;
+import org.axonframework.eventhandling.TrackingEventProcessorConfiguration;
+import org.axonframework.eventhandling.tokenstore.jdbc.GenericTokenTableFactory;
+import org.axonframework.eventhandling.tokenstore.jdbc.JdbcTokenStore;
+import org.axonframework.serialization.json.JacksonSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Two replicas of a receiving service read a topic of four partitions through the streamable source with tracking
+ * processors sharing a JDBC token store (four segments), their projection and inbox in one H2 database; some events
+ * are on the topic twice. One replica stops halfway (its segments move to the other, a rebalance): every event is
+ * applied once and in aggregate order, across the handover.
+ */
+class ReceivingReplicasIntegrationTest {
+
+    private final String name = "replicas-" + UUID.randomUUID();
+    private final String topic = "persistent://public/default/" + name;
+    private final PlainAxon.H2Database db = PlainAxon.H2Database.create("receiving-replicas");
+    private final List<String> outOfOrder = new CopyOnWriteArrayList<>();
+    private final AtomicInteger applied = new AtomicInteger();
+    private final List<TrackingEventProcessor> replicas = new ArrayList<>();
+    private PulsarClient client;
+
+    @AfterEach
+    void tearDown() throws Exception {
+        replicas.forEach(TrackingEventProcessor::shutDown);
+        if (client != null) {
+            client.close();
+        }
+    }
+
+    private TrackingEventProcessor replica(String nodeId, PulsarStreamableMessageSource source, JdbcInbox inbox) {
+        JdbcTokenStore tokens = JdbcTokenStore.builder().connectionProvider(db.connections())
+                                              .serializer(JacksonSerializer.defaultSerializer())
+                                              .nodeId(nodeId).claimTimeout(Duration.ofSeconds(2)).build();
+        TrackingEventProcessor processor =
+                TrackingEventProcessor.builder()
+                                      .name("totals")
+                                      .eventHandlerInvoker(SimpleEventHandlerInvoker.builder()
+                                                                                    .eventHandlers(new Totals())
+                                                                                    .listenerInvocationErrorHandler(
+                                                                                            PropagatingErrorHandler.instance())
+                                                                                    .build())
+                                      .messageSource(source)
+                                      .tokenStore(tokens)
+                                      .transactionManager(db.transactions())
+                                      .trackingEventProcessorConfiguration(
+                                              TrackingEventProcessorConfiguration.forParallelProcessing(4)
+                                                                                 .andInitialSegmentsCount(4)
+                                                                                 .andBatchSize(5))
+                                      .build();
+        processor.registerHandlerInterceptor(new InboxInterceptor(inbox, "totals"));
+        replicas.add(processor);
+        return processor;
+    }
+
+    @Test
+    void everyEventIsAppliedOnceInAggregateOrderAcrossARebalance() throws Exception {
+        BrokerAdmin.send("PUT", "/admin/v2/persistent/public/default/" + name + "/partitions", "4");
+        client = PulsarClient.builder().serviceUrl(SharedPulsarBroker.serviceUrl()).build();
+        try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE totals (account VARCHAR(64) PRIMARY KEY, total BIGINT NOT NULL, "
+                              + "last_sequence BIGINT NOT NULL)");
+        }
+        JdbcTokenStore.builder().connectionProvider(db.connections()).serializer(JacksonSerializer.defaultSerializer())
+                      .build().createSchema(GenericTokenTableFactory.INSTANCE);
+        JdbcInbox inbox = JdbcInbox.builder().connectionProvider(db.connections()).build();
+        inbox.createSchema();
+        PulsarStreamableMessageSource source = PulsarStreamableMessageSource.builder().pulsarClient(client)
+                                                                            .topic(topic)
+                                                                            .converter(Deposits.converter()).build();
+        Map<String, Long> expected = new HashMap<>();
+        int events = 0;
+        try (PulsarOutboxPublisher publisher = PulsarOutboxPublisher.builder().pulsarClient(client).build()) {
+            events += publish(publisher, expected, 0, 10);
+            TrackingEventProcessor first = replica("node-1", source, inbox);
+            TrackingEventProcessor second = replica("node-2", source, inbox);
+            first.start();
+            second.start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> applied.get() >= 50);
+            first.shutDown(); // its segments are released and the other replica takes them over
+            events += publish(publisher, expected, 10, 10);
+        }
+        int total = events;
+        await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertThat(totals()).isEqualTo(expected));
+        assertThat(outOfOrder).as("events applied out of aggregate order").isEmpty();
+        assertThat(inbox.count("totals")).as("one record per event: each applied once").isEqualTo(total);
+    }
+
+    /** 20 accounts, sequences {@code from} to {@code from + count - 1}; every seventh row published twice. */
+    private int publish(PulsarOutboxPublisher publisher, Map<String, Long> expected, int from, int count) {
+        List<OutboxEntry> rows = new ArrayList<>();
+        for (int sequence = from; sequence < from + count; sequence++) {
+            for (int account = 0; account < 20; account++) {
+                long amount = 1 + account * 1000L + sequence;
+                expected.merge("a" + account, amount, Long::sum);
+                OutboxEntry row = Deposits.deposit("a" + account, sequence, amount);
+                rows.add(row);
+                if ((sequence * 20 + account) % 7 == 0) {
+                    rows.add(row);
+                }
+            }
+        }
+        Deposits.publish(publisher, topic, rows);
+        return 20 * count;
+    }
+
+    private Map<String, Long> totals() throws Exception {
+        Map<String, Long> totals = new HashMap<>();
+        try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT account, total FROM totals")) {
+            while (rs.next()) {
+                totals.put(rs.getString(1), rs.getLong(2));
+            }
+        }
+        return totals;
+    }
+
+    /** Totals per account, written in the processor's transaction; notes an event that is not its account's next. */
+    class Totals {
+        @EventHandler
+        void on(Deposits.Deposited deposited, @SequenceNumber long sequence) throws Exception {
+            Connection c = db.connections().getConnection();
+            long last = -1;
+            try (PreparedStatement select = c.prepareStatement("SELECT last_sequence FROM totals WHERE account = ?")) {
+                select.setString(1, deposited.account());
+                try (ResultSet rs = select.executeQuery()) {
+                    if (rs.next()) {
+                        last = rs.getLong(1);
+                    }
+                }
+            }
+            if (sequence != last + 1) {
+                outOfOrder.add(deposited.account() + " " + sequence + " after " + last);
+            }
+            try (PreparedStatement upsert = c.prepareStatement(
+                    "MERGE INTO totals t USING (VALUES (CAST(? AS VARCHAR(64)), CAST(? AS BIGINT), CAST(? AS BIGINT))) "
+                            + "s (a, n, q) ON t.account = s.a WHEN MATCHED THEN UPDATE SET total = t.total + s.n, "
+                            + "last_sequence = s.q WHEN NOT MATCHED THEN INSERT VALUES (s.a, s.n, s.q)")) {
+                upsert.setString(1, deposited.account());
+                upsert.setLong(2, deposited.amount());
+                upsert.setLong(3, sequence);
+                upsert.executeUpdate();
+            }
+            applied.incrementAndGet();
+        }
+    }
+}

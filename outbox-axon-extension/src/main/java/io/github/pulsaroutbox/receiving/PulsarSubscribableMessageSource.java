@@ -127,8 +127,7 @@ public final class PulsarSubscribableMessageSource implements SubscribableMessag
     public synchronized void stop() {
         running = false;
         Thread thread = worker;
-        if (thread != null) {
-            thread.interrupt();
+        if (thread != null) { // not interrupted: a unit of work in hand (JDBC, H2's files) must not see an interrupt
             try {
                 thread.join(TimeUnit.SECONDS.toMillis(30));
             } catch (InterruptedException e) {
@@ -206,9 +205,13 @@ public final class PulsarSubscribableMessageSource implements SubscribableMessag
         return true;
     }
 
+    /** Sleeps {@code duration}, in slices of at most 100 ms so that {@link #stop()} is never kept waiting longer. */
     private void pause(Duration duration) {
+        long until = System.nanoTime() + duration.toNanos();
         try {
-            Thread.sleep(duration.toMillis());
+            for (long left = duration.toNanos(); running && left > 0; left = until - System.nanoTime()) {
+                Thread.sleep(Math.max(1, Math.min(100, TimeUnit.NANOSECONDS.toMillis(left))));
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             running = false;

@@ -18,10 +18,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -48,15 +44,13 @@ class PulsarSubscribableMessageSourceIntegrationTest {
     private PulsarOutboxPublisher publisher;
     private PulsarSubscribableMessageSource source;
     private SubscribingEventProcessor processor;
+    private TotalsTable table;
 
     @BeforeEach
     void setUp() throws Exception {
         client = PulsarClient.builder().serviceUrl(SharedPulsarBroker.serviceUrl()).build();
         publisher = PulsarOutboxPublisher.builder().pulsarClient(client).build();
-        try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE totals (account VARCHAR(64) PRIMARY KEY, total BIGINT NOT NULL, "
-                              + "last_sequence BIGINT NOT NULL)");
-        }
+        table = new TotalsTable(db.dataSource(), db.connections());
     }
 
     @AfterEach
@@ -124,25 +118,13 @@ class PulsarSubscribableMessageSourceIntegrationTest {
         assertThat(source.skipped()).as("the foreign message").isEqualTo(1);
         assertThat(interceptor.duplicates()).as("copies skipped by the inbox").isEqualTo(duplicates);
         assertThat(projection.failures).as("the failure was retried").hasSize(1);
-        assertThat(projection.outOfOrder).as("events applied out of aggregate order").isEmpty();
-        assertThat(totals()).isEqualTo(expected);
+        assertThat(table.outOfOrder).as("events applied out of aggregate order").isEmpty();
+        assertThat(table.totals()).isEqualTo(expected);
         assertThat(inbox.count("totals")).isEqualTo(80);
-    }
-
-    private Map<String, Long> totals() throws Exception {
-        Map<String, Long> totals = new HashMap<>();
-        try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT account, total FROM totals")) {
-            while (rs.next()) {
-                totals.put(rs.getString(1), rs.getLong(2));
-            }
-        }
-        return totals;
     }
 
     /** Totals per account in the handlers' transaction; fails once at one event; notes any gap in the sequence. */
     class Projection {
-        final List<String> outOfOrder = new CopyOnWriteArrayList<>();
         final List<String> failures = new CopyOnWriteArrayList<>();
         private final String failingAccount;
         private final long failingSequence;
@@ -155,28 +137,7 @@ class PulsarSubscribableMessageSourceIntegrationTest {
 
         @EventHandler
         void on(Deposits.Deposited deposited, @SequenceNumber long sequence) throws Exception {
-            Connection c = db.connections().getConnection();
-            long last = -1;
-            try (PreparedStatement select = c.prepareStatement("SELECT last_sequence FROM totals WHERE account = ?")) {
-                select.setString(1, deposited.account());
-                try (ResultSet rs = select.executeQuery()) {
-                    if (rs.next()) {
-                        last = rs.getLong(1);
-                    }
-                }
-            }
-            if (sequence != last + 1) {
-                outOfOrder.add(deposited.account() + " " + sequence + " after " + last);
-            }
-            try (PreparedStatement upsert = c.prepareStatement(
-                    "MERGE INTO totals t USING (VALUES (CAST(? AS VARCHAR(64)), CAST(? AS BIGINT), CAST(? AS BIGINT))) "
-                            + "s (a, n, q) ON t.account = s.a WHEN MATCHED THEN UPDATE SET total = t.total + s.n, "
-                            + "last_sequence = s.q WHEN NOT MATCHED THEN INSERT VALUES (s.a, s.n, s.q)")) {
-                upsert.setString(1, deposited.account());
-                upsert.setLong(2, deposited.amount());
-                upsert.setLong(3, sequence);
-                upsert.executeUpdate();
-            }
+            table.apply(deposited, sequence);
             if (deposited.account().equals(failingAccount) && sequence == failingSequence
                     && failed.compareAndSet(false, true)) {
                 failures.add(deposited.account() + " " + sequence);

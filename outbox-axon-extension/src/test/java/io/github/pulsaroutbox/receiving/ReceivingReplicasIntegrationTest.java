@@ -20,17 +20,12 @@ import org.axonframework.serialization.json.JacksonSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -47,10 +42,10 @@ class ReceivingReplicasIntegrationTest {
     private final String name = "replicas-" + UUID.randomUUID();
     private final String topic = "persistent://public/default/" + name;
     private final PlainAxon.H2Database db = PlainAxon.H2Database.create("receiving-replicas");
-    private final List<String> outOfOrder = new CopyOnWriteArrayList<>();
     private final AtomicInteger applied = new AtomicInteger();
     private final List<TrackingEventProcessor> replicas = new ArrayList<>();
     private PulsarClient client;
+    private TotalsTable table;
 
     @AfterEach
     void tearDown() throws Exception {
@@ -89,10 +84,7 @@ class ReceivingReplicasIntegrationTest {
     void everyEventIsAppliedOnceInAggregateOrderAcrossARebalance() throws Exception {
         BrokerAdmin.send("PUT", "/admin/v2/persistent/public/default/" + name + "/partitions", "4");
         client = PulsarClient.builder().serviceUrl(SharedPulsarBroker.serviceUrl()).build();
-        try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE totals (account VARCHAR(64) PRIMARY KEY, total BIGINT NOT NULL, "
-                              + "last_sequence BIGINT NOT NULL)");
-        }
+        table = new TotalsTable(db.dataSource(), db.connections());
         JdbcTokenStore.builder().connectionProvider(db.connections()).serializer(JacksonSerializer.defaultSerializer())
                       .build().createSchema(GenericTokenTableFactory.INSTANCE);
         JdbcInbox inbox = JdbcInbox.builder().connectionProvider(db.connections()).build();
@@ -113,8 +105,8 @@ class ReceivingReplicasIntegrationTest {
             events += publish(publisher, expected, 10, 10);
         }
         int total = events;
-        await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertThat(totals()).isEqualTo(expected));
-        assertThat(outOfOrder).as("events applied out of aggregate order").isEmpty();
+        await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertThat(table.totals()).isEqualTo(expected));
+        assertThat(table.outOfOrder).as("events applied out of aggregate order").isEmpty();
         assertThat(inbox.count("totals")).as("one record per event: each applied once").isEqualTo(total);
     }
 
@@ -136,43 +128,11 @@ class ReceivingReplicasIntegrationTest {
         return 20 * count;
     }
 
-    private Map<String, Long> totals() throws Exception {
-        Map<String, Long> totals = new HashMap<>();
-        try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT account, total FROM totals")) {
-            while (rs.next()) {
-                totals.put(rs.getString(1), rs.getLong(2));
-            }
-        }
-        return totals;
-    }
-
     /** Totals per account, written in the processor's transaction; notes an event that is not its account's next. */
     class Totals {
         @EventHandler
         void on(Deposits.Deposited deposited, @SequenceNumber long sequence) throws Exception {
-            Connection c = db.connections().getConnection();
-            long last = -1;
-            try (PreparedStatement select = c.prepareStatement("SELECT last_sequence FROM totals WHERE account = ?")) {
-                select.setString(1, deposited.account());
-                try (ResultSet rs = select.executeQuery()) {
-                    if (rs.next()) {
-                        last = rs.getLong(1);
-                    }
-                }
-            }
-            if (sequence != last + 1) {
-                outOfOrder.add(deposited.account() + " " + sequence + " after " + last);
-            }
-            try (PreparedStatement upsert = c.prepareStatement(
-                    "MERGE INTO totals t USING (VALUES (CAST(? AS VARCHAR(64)), CAST(? AS BIGINT), CAST(? AS BIGINT))) "
-                            + "s (a, n, q) ON t.account = s.a WHEN MATCHED THEN UPDATE SET total = t.total + s.n, "
-                            + "last_sequence = s.q WHEN NOT MATCHED THEN INSERT VALUES (s.a, s.n, s.q)")) {
-                upsert.setString(1, deposited.account());
-                upsert.setLong(2, deposited.amount());
-                upsert.setLong(3, sequence);
-                upsert.executeUpdate();
-            }
+            table.apply(deposited, sequence);
             applied.incrementAndGet();
         }
     }

@@ -1,6 +1,7 @@
 package io.github.pulsaroutbox.receiving.inbox;
 
 import io.github.pulsaroutbox.store.jdbc.OutboxDatabase;
+import io.github.pulsaroutbox.store.jdbc.TableNames;
 import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.common.jdbc.ConnectionProvider;
 import org.axonframework.common.jdbc.JdbcException;
@@ -16,7 +17,6 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Properties;
-import java.util.regex.Pattern;
 
 import static org.axonframework.common.BuilderUtils.assertNonNull;
 
@@ -34,8 +34,6 @@ public final class JdbcInbox implements Inbox {
 
     /** The default table name. */
     public static final String DEFAULT_TABLE = "axon_inbox";
-    private static final Pattern TABLE_NAME =
-            Pattern.compile("([A-Za-z_][A-Za-z0-9_]{0,49}\\.)?[A-Za-z_][A-Za-z0-9_]{0,49}");
 
     private final ConnectionProvider connections;
     private final String table;
@@ -196,9 +194,10 @@ public final class JdbcInbox implements Inbox {
 
         void validate() {
             assertNonNull(connections, "The ConnectionProvider is a hard requirement and should be provided");
-            if (table == null || !TABLE_NAME.matcher(table).matches()) {
-                throw new AxonConfigurationException("Invalid inbox table name '" + table + "': use letters, digits "
-                        + "and underscores, starting with a letter or underscore, optionally prefixed by a schema");
+            try {
+                TableNames.validate("inbox", table);
+            } catch (IllegalArgumentException e) {
+                throw new AxonConfigurationException(e.getMessage(), e);
             }
         }
     }

@@ -7,16 +7,14 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
-import java.util.regex.Pattern;
 
 /**
  * The SQL of one database, loaded from resources, with the (validated) table name substituted. No SQL is built from
- * user input: the table name is checked against {@link #TABLE_NAME} and every value is a bind parameter.
+ * user input: the table name is checked by {@link TableNames} and every value is a bind parameter.
  */
 final class OutboxSql {
 
     /** A table name: an identifier, optionally schema-qualified; at most 50 characters so derived names fit (63). */
-    static final Pattern TABLE_NAME = Pattern.compile("([A-Za-z_][A-Za-z0-9_]{0,49}\\.)?[A-Za-z_][A-Za-z0-9_]{0,49}");
     private static final String BASE = "io/github/pulsaroutbox/store/jdbc/";
     /** How many bind parameters {@code ${ids}} stands for: set-based statements take ids in chunks of this size. */
     static final int SET_SIZE = 100;
@@ -83,12 +81,7 @@ final class OutboxSql {
 
     /** @throws IllegalArgumentException naming the problem when {@code table} is not a valid table name */
     static void validateTableName(String table) {
-        if (table == null || !TABLE_NAME.matcher(table).matches()) {
-            throw new IllegalArgumentException(
-                    "Invalid outbox table name '" + table + "': use letters, digits and underscores, starting with "
-                            + "a letter or underscore, optionally prefixed by a schema ('schema.table'), at most 50 "
-                            + "characters each");
-        }
+        TableNames.validate("outbox", table);
     }
 
     String get(String name) {

@@ -113,7 +113,7 @@ public final class Benchmark {
             new GrowthScenario(options, table).run(client, rounds);
         }
         if (scenarios.contains("replicas")) {
-            replicas(client, rounds);
+            new ReplicasScenario(options, table).run(client, rounds);
         }
         if (scenarios.contains("tailing")) {
             tailing(client, rounds);
@@ -234,40 +234,6 @@ public final class Benchmark {
         latencyBars.add(new Chart.Bar("p50", p50, p50, p50));
         latencyBars.add(new Chart.Bar("p95", p95, p95, p95));
         latencyBars.add(new Chart.Bar("p99", p99, p99, p99));
-    }
-
-    /**
-     * The cost of running with segment claims and persisted broker sequence ids (the default since issue 9): the
-     * relay without claims (one node, at least once), with claims on one node, and two nodes sharing the work.
-     */
-    private void replicas(PulsarClient client, int rounds) {
-        int rows = options.integer("rows", 100_000);
-        Map<String, List<Double>> rates = new LinkedHashMap<>();
-        Map<String, List<Double>> ratios = new LinkedHashMap<>();
-        log("replicas warm-up: not counted");
-        RelayThroughput.drain(options, client, Math.min(rows, 10_000), db -> { }, true, 2);
-        for (int round = 1; round <= rounds; round++) {
-            Map<String, Double> thisRound = new LinkedHashMap<>();
-            thisRound.put("no claims, 1 node", RelayThroughput.drain(options, client, rows, db -> { }, false, 1));
-            thisRound.put("claims + sequence ids, 1 node",
-                          RelayThroughput.drain(options, client, rows, db -> { }, true, 1));
-            thisRound.put("claims + sequence ids, 2 nodes",
-                          RelayThroughput.drain(options, client, rows, db -> { }, true, 2));
-            log("replicas round " + round + ": " + format(thisRound));
-            double base = thisRound.get("no claims, 1 node");
-            thisRound.forEach((label, rate) -> {
-                rates.computeIfAbsent(label, x -> new ArrayList<>()).add(rate);
-                ratios.computeIfAbsent(label, x -> new ArrayList<>()).add(rate / base);
-            });
-        }
-        rates.forEach((label, values) -> table.add("| relay, " + label + " (" + rows + " rows) | "
-                                                          + Stats.of(values).format("%,.0f") + " msg/s | |"));
-        ratios.forEach((label, values) -> {
-            if (!label.startsWith("no claims")) {
-                table.add("| relay, " + label + " / no claims | " + Stats.of(values).format("%.2f") + "× | "
-                                  + (label.endsWith("1 node") ? "≥ 1.0× of before" : "") + " |");
-            }
-        });
     }
 
     /**
@@ -398,7 +364,7 @@ public final class Benchmark {
         log("results written to " + out.toAbsolutePath());
     }
 
-    private static String format(Map<String, Double> rates) {
+    static String format(Map<String, Double> rates) {
         StringBuilder text = new StringBuilder();
         rates.forEach((k, v) -> text.append(String.format(Locale.ROOT, "%s %.0f msg/s; ", k, v)));
         return text.toString();

@@ -5,6 +5,8 @@ import io.github.pulsaroutbox.pulsar.PulsarOutboxPublisher;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.config.Configuration;
+import org.axonframework.common.caching.WeakReferenceCache;
+import org.axonframework.config.AggregateConfigurer;
 import org.axonframework.config.Configurer;
 import org.axonframework.config.DefaultConfigurer;
 import org.axonframework.eventsourcing.eventstore.jdbc.JdbcEventStorageEngine;
@@ -29,6 +31,15 @@ final class AxonApp implements AutoCloseable {
      *                 work committed (may be {@code null})
      */
     AxonApp(BenchDatabase db, PulsarClient client, String topic, boolean relay, BiConsumer<String, Long> onCommit) {
+        this(db, client, topic, relay, onCommit, false);
+    }
+
+    /**
+     * @param cached whether the aggregates are cached (as a service with a hot aggregate would; without a cache each
+     *               command reads all of its aggregate's events)
+     */
+    AxonApp(BenchDatabase db, PulsarClient client, String topic, boolean relay, BiConsumer<String, Long> onCommit,
+            boolean cached) {
         JacksonSerializer serializer = JacksonSerializer.defaultSerializer();
         JdbcEventStorageEngine engine = JdbcEventStorageEngine.builder()
                                                               .connectionProvider(db.connectionProvider())
@@ -42,7 +53,12 @@ final class AxonApp implements AutoCloseable {
                                                  .configureSerializer(c -> serializer)
                                                  .configureEventSerializer(c -> serializer)
                                                  .configureEmbeddedEventStore(c -> engine)
-                                                 .configureAggregate(BenchAccount.class);
+                                                 .configureAggregate(
+                                                         cached ? AggregateConfigurer
+                                                                 .defaultConfiguration(BenchAccount.class)
+                                                                 .configureCache(c -> new WeakReferenceCache())
+                                                                : AggregateConfigurer
+                                                                 .defaultConfiguration(BenchAccount.class));
         if (topic != null) {
             OutboxConfigurerModule.builder()
                                   .store(db.store())
@@ -59,6 +75,9 @@ final class AxonApp implements AutoCloseable {
                 Object payload = unitOfWork.getMessage().getPayload();
                 if (payload instanceof BenchAccount.Open open) {
                     unitOfWork.afterCommit(u -> onCommit.accept(open.accountId(), System.nanoTime()));
+                } else if (payload instanceof BenchAccount.Deposit deposit) {
+                    unitOfWork.afterCommit(u -> onCommit.accept(deposit.accountId() + "#" + deposit.n(),
+                                                                System.nanoTime()));
                 }
                 return chain.proceed();
             };

@@ -14,7 +14,7 @@ final class Options {
             Usage: java -jar benchmark/target/benchmark.jar [--name=value ...]
               --db=h2|postgresql          database (default h2: in memory; postgresql: --jdbc-url, own schema per round)
               --jdbc-url=URL              PostgreSQL URL (default jdbc:postgresql://127.0.0.1:5432/test, user postgres)
-              --scenarios=LIST            relay,capture,latency,growth,replicas,tailing,ceiling,recovery (default: all)
+              --scenarios=LIST            relay,capture,latency,growth,replicas,tailing,ceiling,recovery,hot,receive (default: all)
               --rows=N                    rows drained per relay round (default 100000)
               --aggregates=N              aggregates the rows are spread over (default 1000)
               --payload-bytes=N           JSON payload size (default 500)
@@ -22,6 +22,7 @@ final class Options {
               --capture-commands=N        commands per capture round (default 20000)
               --latency-rate=N            events per second in the latency run (default 1000)
               --latency-seconds=N         length of the latency run (default 60)
+              --hot-commands=N            commands on the one aggregate of a hot-aggregate round (default 5000)
               --sent-rows=N               SENT rows in the table for the cost-growth run (default 1000000)
               --blocked-rows=N            rows behind parked heads for the cost-growth run (default 100000)
               --relay-batch-size=N        the relay's batch size (default: the relay's default)
@@ -37,7 +38,7 @@ final class Options {
 
     /** Every scenario, in the order they run; the default is all of them. */
     static final List<String> SCENARIOS = List.of("relay", "capture", "latency", "growth", "replicas", "tailing",
-                                                  "ceiling", "recovery");
+                                                  "ceiling", "recovery", "hot", "receive");
 
     private final Map<String, String> values;
 

@@ -53,24 +53,8 @@ class DemoApplicationIntegrationTest {
      */
     @Test
     void billingLearnsEveryOrderOnceThroughPulsar() {
-        Map<String, String> orders = new java.util.HashMap<>();
-        printer.received().stream().filter(r -> r.key().matches("(alice|bob|carol)-.*"))
-               .forEach(r -> orders.put(r.key().substring(0, r.key().indexOf('-')), r.key()));
-        assertThat(orders).containsOnlyKeys("alice", "bob", "carol");
-        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-            assertInvoice(orders.get("alice"), "alice", 6, "TO_INVOICE"); // quantities 1 + 2 + 3
-            assertInvoice(orders.get("bob"), "bob", 3, "CANCELLED");
-            assertInvoice(orders.get("carol"), "carol", 10, "TO_INVOICE");
-        });
+        ScenarioInvoices.assertInvoiced(rest, printer);
         assertThat(inbox.count("billing")).as("one inbox record per event billing handled").isGreaterThanOrEqualTo(15);
-    }
-
-    @SuppressWarnings("unchecked")
-    private void assertInvoice(String orderId, String customer, int items, String status) {
-        ResponseEntity<Map> invoice = rest.getForEntity("/billing/" + orderId, Map.class);
-        assertThat(invoice.getStatusCode()).isEqualTo(HttpStatus.OK);
-        assertThat(invoice.getBody()).containsEntry("customer", customer).containsEntry("items", items)
-                                     .containsEntry("status", status);
     }
 
     @Test

@@ -35,14 +35,24 @@ final class PulsarEventStream implements BlockingStream<TrackedEventMessage<?>> 
     private final Map<String, CompletableFuture<Message<byte[]>>> next = new LinkedHashMap<>();
     private final OutboxMessageConverter converter;
     private final ArrayDeque<TrackedEventMessage<?>> ready = new ArrayDeque<>();
+    /** Finds partitions added to the topics while the stream is open, and opens readers on them. */
+    private final PartitionWatch watch;
     private PulsarTrackingToken token;
 
+    /** A stream of a fixed set of partitions. */
     PulsarEventStream(Map<String, Reader<byte[]>> readers, OutboxMessageConverter converter,
                       PulsarTrackingToken token) {
-        this.readers = readers;
+        this(readers, converter, token, null);
+    }
+
+    /** A stream that also reads partitions {@code watch} finds added to its topics (null: none). */
+    PulsarEventStream(Map<String, Reader<byte[]>> readers, OutboxMessageConverter converter,
+                      PulsarTrackingToken token, PartitionWatch watch) {
+        this.readers = new LinkedHashMap<>(readers);
         this.converter = converter;
         this.token = token;
-        readers.forEach((partition, reader) -> next.put(partition, reader.readNextAsync()));
+        this.watch = watch;
+        this.readers.forEach((partition, reader) -> next.put(partition, reader.readNextAsync()));
     }
 
     @Override
@@ -61,10 +71,11 @@ final class PulsarEventStream implements BlockingStream<TrackedEventMessage<?>> 
                     return false;
                 }
                 try {
+                    long wait = watch == null ? left : Math.min(left, watch.nanosUntilDue());
                     CompletableFuture.anyOf(next.values().toArray(CompletableFuture[]::new))
-                                     .get(left, TimeUnit.NANOSECONDS);
+                                     .get(Math.max(wait, 1), TimeUnit.NANOSECONDS);
                 } catch (TimeoutException e) {
-                    return !ready.isEmpty();
+                    // the wait ended (the deadline, or a partition check is due): the loop decides
                 } catch (ExecutionException e) {
                     throw new IllegalStateException("Reading from Pulsar failed", e.getCause());
                 }
@@ -85,6 +96,12 @@ final class PulsarEventStream implements BlockingStream<TrackedEventMessage<?>> 
 
     /** Takes the messages that arrived, in partition order; whether any did. */
     private boolean takeArrived() {
+        if (watch != null) {
+            watch.added(readers.keySet()).forEach((partition, reader) -> {
+                readers.put(partition, reader);
+                next.put(partition, reader.readNextAsync());
+            });
+        }
         boolean any = false;
         for (Map.Entry<String, CompletableFuture<Message<byte[]>>> pending : next.entrySet()) {
             CompletableFuture<Message<byte[]>> future = pending.getValue();

@@ -11,12 +11,16 @@ import org.axonframework.eventhandling.TrackedEventMessage;
 import org.axonframework.eventhandling.TrackingToken;
 import org.axonframework.messaging.StreamableMessageSource;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+
+import static org.axonframework.common.BuilderUtils.assertThat;
 
 
 /**
@@ -30,19 +34,22 @@ import java.util.concurrent.TimeUnit;
  * pair handlers with an {@code InboxInterceptor} for once); resetting the processor's tokens replays the topics from
  * their earliest retained message; segments split the work across the service's replicas through the token store,
  * by Axon's sequencing policy (per aggregate by default). Messages that are not events of this library are skipped,
- * advancing the token.
+ * advancing the token. Partitions added to a topic while a stream is open are read from their earliest message once
+ * the stream's next partition check (every {@code partitionCheckInterval}) finds them.
  */
 public final class PulsarStreamableMessageSource implements StreamableMessageSource<TrackedEventMessage<?>> {
 
     private final PulsarClient client;
     private final List<String> topics;
     private final OutboxMessageConverter converter;
+    private final Duration partitionCheckInterval;
 
     private PulsarStreamableMessageSource(Builder builder) {
         builder.validate();
         this.client = builder.client;
         this.topics = List.copyOf(builder.topics);
         this.converter = builder.converter;
+        this.partitionCheckInterval = builder.partitionCheckInterval;
     }
 
     public static Builder builder() {
@@ -70,7 +77,24 @@ public final class PulsarStreamableMessageSource implements StreamableMessageSou
             readers.values().forEach(Reader::closeAsync);
             throw new IllegalStateException("Cannot read " + topics, e);
         }
-        return new PulsarEventStream(readers, converter, token);
+        PartitionWatch watch = new PartitionWatch(this::partitionsAsync, this::readFromEarliest,
+                                                  partitionCheckInterval.toNanos(), System::nanoTime);
+        return new PulsarEventStream(readers, converter, token, watch);
+    }
+
+    private Reader<byte[]> readFromEarliest(String partition) {
+        try {
+            return client.newReader(Schema.BYTES).topic(partition).startMessageId(MessageId.earliest).create();
+        } catch (PulsarClientException e) {
+            throw new IllegalStateException("Cannot read the new partition " + partition, e);
+        }
+    }
+
+    /** The partitions of the topics, looked up without blocking. */
+    private CompletableFuture<List<String>> partitionsAsync() {
+        List<CompletableFuture<List<String>>> lookups = topics.stream().map(client::getPartitionsForTopic).toList();
+        return CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new))
+                                .thenApply(done -> lookups.stream().flatMap(l -> l.join().stream()).toList());
     }
 
     /** The token of the topics' last stored messages: a processor starting there reads only what comes later. */
@@ -128,7 +152,20 @@ public final class PulsarStreamableMessageSource implements StreamableMessageSou
     /** Builds a {@link PulsarStreamableMessageSource}. Required: the client, at least one topic, the converter. */
     public static final class Builder extends SourceBuilder<Builder> {
 
+        private Duration partitionCheckInterval = Duration.ofSeconds(30);
+
         private Builder() {
+        }
+
+        /**
+         * How often an open stream looks for partitions added to its topics (default 30 s), and then reads them from
+         * their earliest message.
+         */
+        public Builder partitionCheckInterval(Duration interval) {
+            assertThat(interval, i -> i != null && !i.isNegative() && !i.isZero(),
+                       "The partition check interval must be positive");
+            this.partitionCheckInterval = interval;
+            return this;
         }
 
         public PulsarStreamableMessageSource build() {

@@ -105,6 +105,22 @@ public final class PulsarSubscribableMessageSource implements SubscribableMessag
         return skipped.get();
     }
 
+    /** Whether a processor subscribed, so that the source consumes (its consumer created and not stopped). */
+    public boolean consuming() {
+        return running;
+    }
+
+    /** Whether the source consumes and its consumer is connected to the broker now. */
+    public boolean connected() {
+        Consumer<byte[]> open = consumer;
+        return running && open != null && open.isConnected();
+    }
+
+    /** The subscription this source consumes under. */
+    public String subscription() {
+        return subscription;
+    }
+
     private synchronized void start() {
         try {
             consumer = client.newConsumer(Schema.BYTES)

@@ -1,6 +1,8 @@
 package io.github.pulsaroutbox.relay;
 
+import io.github.pulsaroutbox.store.TokenTable;
 import org.axonframework.common.AxonConfigurationException;
+import org.axonframework.common.transaction.NoTransactionManager;
 import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.eventhandling.GlobalSequenceTrackingToken;
 import org.axonframework.eventhandling.Segment;
@@ -10,10 +12,12 @@ import org.axonframework.eventhandling.tokenstore.UnableToClaimTokenException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Supplier;
@@ -39,15 +43,25 @@ final class ClaimTokens {
     private final String processorName;
     /** Bounds the waits of the current transaction. */
     private final Runnable limitWaits;
+    /** The one-round-trip fence on the token store's table, when it has one this node can write. */
+    private final TokenTableFence tableFence;
     /** Set by {@link #initialize}; read by several threads ({@link #fence}, {@link #extend}). */
     private volatile TokenStore tokenStore;
 
+    /** Tokens fenced through the token store only (no one-round-trip fence). */
     ClaimTokens(Supplier<TokenStore> tokenStores, TransactionManager transactionManager, String processorName,
                 Runnable limitWaits) {
+        this(tokenStores, transactionManager, processorName, limitWaits,
+             new TokenTableFence(null, List.of(), processorName, Duration.ZERO));
+    }
+
+    ClaimTokens(Supplier<TokenStore> tokenStores, TransactionManager transactionManager, String processorName,
+                Runnable limitWaits, TokenTableFence tableFence) {
         this.tokenStores = tokenStores;
         this.transactionManager = transactionManager;
         this.processorName = processorName;
         this.limitWaits = limitWaits;
+        this.tableFence = tableFence;
     }
 
     /**
@@ -96,6 +110,11 @@ final class ClaimTokens {
         }
     }
 
+    /** The token table a write's claims are fenced in with one round trip, once found at the first claims. */
+    Optional<TokenTable> fenceTable() {
+        return tableFence.table();
+    }
+
     /** Whether {@link #initialize} looked the token store up. */
     boolean initialized() {
         return tokenStore != null;
@@ -142,7 +161,15 @@ final class ClaimTokens {
             limitWaits.run();
             return tokenStore.fetchToken(processorName, segment);
         });
-        return reservedIn(token);
+        long reserved = reservedIn(token);
+        if (!tableFence.probed() && !(transactionManager instanceof NoTransactionManager)) {
+            // each candidate in a transaction of its own, rolled back (its mark with it) unless the store wrote it
+            tableFence.probe(tokenStore, table -> transactionManager.fetchInTransaction(() -> {
+                limitWaits.run();
+                return tableFence.verify(table, segment, () -> tokenStore.extendClaim(processorName, segment));
+            }));
+        }
+        return reserved;
     }
 
     /** Releases this node's claim of {@code segment}. */
@@ -154,7 +181,10 @@ final class ClaimTokens {
     }
 
     /**
-     * Extends this node's claim of each of {@code segments}, in ascending order, in the caller's transaction.
+     * Extends this node's claim of each of {@code segments}, in ascending order, in the caller's transaction: in one
+     * round trip on the token store's table where {@link TokenTableFence} found it (at the first claims, in real
+     * transactions only), else (or when that finds a claim that is not this node's) one by one through the token
+     * store.
      *
      * @throws UnableToClaimTokenException when a claim is not this node's, or the token store was not looked up yet
      */
@@ -162,6 +192,9 @@ final class ClaimTokens {
         TokenStore store = tokenStore;
         if (store == null) {
             throw new UnableToClaimTokenException("The outbox segment claims are not initialized");
+        }
+        if (tableFence.extend(segments)) {
+            return;
         }
         for (Integer segment : new TreeSet<>(segments)) {
             store.extendClaim(processorName, segment);

@@ -2,6 +2,7 @@ package io.github.pulsaroutbox.relay;
 
 import io.github.pulsaroutbox.OutboxSegments;
 import io.github.pulsaroutbox.store.OutboxNodes;
+import io.github.pulsaroutbox.store.TokenTable;
 import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.common.transaction.NoTransactionManager;
 import org.axonframework.common.transaction.TransactionManager;
@@ -12,6 +13,8 @@ import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.LongSupplier;
@@ -74,7 +77,9 @@ public final class SegmentClaims {
         this.timing = new ClaimTiming(builder.claimTimeout);
         this.nodes = new NodeHeartbeats(builder.nodes, builder.transactionManager, nodeId, builder.claimTimeout);
         this.tokens = new ClaimTokens(builder.tokenStore, builder.transactionManager, processorName,
-                                      () -> nodes.limitWaits(lockWait(), idleInTransactionLimit()));
+                                      () -> nodes.limitWaits(lockWait(), idleInTransactionLimit()),
+                                      new TokenTableFence(builder.nodes, builder.tokenTables(), processorName,
+                                                          builder.claimTimeout));
         this.owned = new OwnedClaims(builder.nanoTime);
         this.rounds = new ClaimRounds(tokens, owned, sequences, nodes, timing, segmentCount, nodeId, builder.clock,
                                       builder.nanoTime);
@@ -276,6 +281,7 @@ public final class SegmentClaims {
         private Duration claimTimeout = Duration.ofSeconds(10);
         private Clock clock = Clock.systemUTC();
         private LongSupplier nanoTime = System::nanoTime;
+        private TokenTable tokenTable;
 
         private Builder() {
         }
@@ -320,6 +326,29 @@ public final class SegmentClaims {
                        "segmentCount must be between 1 and " + OutboxSegments.MAX_COUNT);
             this.segmentCount = segmentCount;
             return this;
+        }
+
+        /**
+         * Where the token store keeps its tokens, if it is a {@code JdbcTokenStore} with a custom {@code TokenSchema}
+         * (Axon's JPA and JDBC defaults are tried without it): with a node table on the same database, a write's
+         * claims are then fenced in one round trip instead of one token-store call per segment. A table the token
+         * store does not write is detected at the first claims and not used.
+         */
+        public Builder tokenTable(TokenTable tokenTable) {
+            assertNonNull(tokenTable, "TokenTable may not be null");
+            this.tokenTable = tokenTable;
+            return this;
+        }
+
+        /** The tables tried for the one-round-trip fence: the configured one first, then Axon's defaults. */
+        List<TokenTable> tokenTables() {
+            Set<TokenTable> tables = new LinkedHashSet<>();
+            if (tokenTable != null) {
+                tables.add(tokenTable);
+            }
+            tables.add(TokenTable.JPA);
+            tables.add(TokenTable.JDBC);
+            return List.copyOf(tables);
         }
 
         /** This node's identifier in the node table (default: the JVM's name). */

@@ -1,7 +1,9 @@
 package io.github.pulsaroutbox.store;
 
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The relay nodes of one outbox: each running relay writes a heartbeat with the segments it owns. The live nodes
@@ -30,6 +32,50 @@ public interface OutboxNodes {
      * default).
      */
     default void limitWaits(java.time.Duration lockWait, java.time.Duration idle) {
+    }
+
+    /**
+     * Extends, in one round trip of the caller's transaction, the claims {@code owner} holds on {@code segments} of
+     * {@code processorName} in the token table {@code table} (one single-row update per segment, in ascending segment
+     * order), setting their timestamp to {@code timestamp} (in the token store's format); returns how many claims it
+     * extended (fewer than the distinct {@code segments} when one is not {@code owner}'s), or -1 where this store
+     * cannot (the default: the relay then extends them one by one through the token store).
+     */
+    default int extendClaims(TokenTable table, String processorName, String owner, Collection<Integer> segments,
+                             String timestamp) {
+        return -1;
+    }
+
+    /**
+     * Sets, in the caller's transaction, the timestamp of the claim of {@code segment} of {@code processorName} in
+     * {@code table}, whoever holds it (locking its row); returns the rows updated (0 where the table holds no such
+     * token or this store cannot: the default). Used only inside a transaction that is rolled back unless the token
+     * store itself then wrote that row.
+     *
+     * @throws RuntimeException when the table or its columns do not exist
+     */
+    default int markClaim(TokenTable table, String processorName, int segment, String timestamp) {
+        return 0;
+    }
+
+    /**
+     * The owner and timestamp of the claim of {@code segment} of {@code processorName} in the token table
+     * {@code table}, read in the caller's transaction; empty where the table holds no such token or this store cannot
+     * read it (the default).
+     *
+     * @throws RuntimeException when the table or its columns do not exist
+     */
+    default Optional<Claim> claimOf(TokenTable table, String processorName, int segment) {
+        return Optional.empty();
+    }
+
+    /**
+     * A segment's claim as a token table holds it.
+     *
+     * @param owner     the node holding it (null: nobody)
+     * @param timestamp when it was last claimed or extended, in the token store's format
+     */
+    record Claim(String owner, String timestamp) {
     }
 
     /**

@@ -83,4 +83,26 @@ class PulsarEventStreamTest {
         assertThat(previous.position("p1")).hasValue(new MessageIdImpl(1, 9, -1));
         stream.close();
     }
+
+    @Test
+    void readsAPartitionAddedWhileItIsOpenOnceItsWatchFindsIt() throws Exception {
+        Map<String, Reader<byte[]>> readers = new LinkedHashMap<>();
+        readers.put("p0", reader(message(1, "a", 0, true)));
+        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong();
+        PartitionWatch watch = new PartitionWatch(() -> CompletableFuture.completedFuture(java.util.List.of("p0", "p1")),
+                                                  partition -> reader(message(5, "b", 0, true)), 1000, now::get);
+        PulsarEventStream stream = new PulsarEventStream(readers, Deposits.converter(), PulsarTrackingToken.start(),
+                                                         watch);
+
+        assertThat(stream.hasNextAvailable(50, TimeUnit.MILLISECONDS)).isTrue();
+        assertThat(((DomainEventMessage<?>) stream.nextAvailable()).getAggregateIdentifier()).isEqualTo("a");
+        assertThat(stream.hasNextAvailable(50, TimeUnit.MILLISECONDS)).as("p1 not looked up yet").isFalse();
+
+        now.set(1000);
+        assertThat(stream.hasNextAvailable(1, TimeUnit.SECONDS)).isTrue();
+        TrackedEventMessage<?> added = stream.nextAvailable();
+        assertThat(((DomainEventMessage<?>) added).getAggregateIdentifier()).isEqualTo("b");
+        assertThat(((PulsarTrackingToken) added.trackingToken()).position("p1")).hasValue(new MessageIdImpl(1, 5, -1));
+        stream.close();
+    }
 }

@@ -126,6 +126,39 @@ class PulsarStreamableMessageSourceIntegrationTest {
     }
 
     @Test
+    void partitionsAddedWhileTheProcessorRunsAreReadWithoutARestart() throws Exception {
+        source = PulsarStreamableMessageSource.builder().pulsarClient(client).topic(topic)
+                                              .converter(Deposits.converter())
+                                              .partitionCheckInterval(Duration.ofMillis(200)).build();
+        int published = publish(12, 0, 3);
+        processor = newProcessor();
+        processor.start();
+        await().atMost(Duration.ofSeconds(60)).until(() -> projection.handled.get() == published);
+
+        BrokerAdmin.send("POST", "/admin/v2/persistent/public/default/" + name + "/partitions", "4");
+        int more = 0;
+        try (PulsarOutboxPublisher after = PulsarOutboxPublisher.builder().pulsarClient(client).build()) {
+            List<OutboxEntry> rows = new ArrayList<>();
+            for (int account = 0; account < 30; account++) { // new keys: spread over all four partitions
+                for (int sequence = 0; sequence < 2; sequence++) {
+                    expected.merge("n" + account, 7L + sequence, Long::sum);
+                    rows.add(Deposits.deposit("n" + account, sequence, 7L + sequence));
+                }
+            }
+            Deposits.publish(after, topic, rows);
+            more = rows.size();
+        }
+        int total = published + more;
+        assertThat(((PulsarTrackingToken) source.createHeadToken()).getPositions().keySet())
+                .as("the new partitions hold some of the messages")
+                .anyMatch(partition -> partition.endsWith("-partition-2") || partition.endsWith("-partition-3"));
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> projection.handled.get() == total);
+        assertThat(projection.totals).isEqualTo(expected);
+        assertThat(projection.outOfOrder).as("events out of aggregate order").isEmpty();
+    }
+
+    @Test
     void aHeadTokenSkipsWhatIsAlreadyOnTheTopic() {
         publish(3, 0, 2);
         PulsarTrackingToken head = (PulsarTrackingToken) source.createHeadToken();

@@ -5,6 +5,7 @@ import org.apache.pulsar.client.api.PulsarClient;
 import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.common.jdbc.ConnectionProvider;
 import org.axonframework.common.jdbc.UnitOfWorkAwareConnectionProviderWrapper;
+import org.axonframework.eventhandling.tokenstore.jdbc.TokenSchema;
 import org.axonframework.common.transaction.NoTransactionManager;
 import org.axonframework.common.transaction.TransactionManager;
 import io.github.pulsaroutbox.OutboxConfigurerModule;
@@ -25,6 +26,7 @@ import io.github.pulsaroutbox.pulsar.PulsarTopics;
 import io.github.pulsaroutbox.relay.OutboxPublisher;
 import io.github.pulsaroutbox.relay.TopicResolver;
 import io.github.pulsaroutbox.store.OutboxStore;
+import io.github.pulsaroutbox.store.TokenTable;
 import io.github.pulsaroutbox.store.jdbc.JdbcOutboxStore;
 import org.axonframework.serialization.Serializer;
 import org.axonframework.serialization.json.JacksonSerializer;
@@ -207,6 +209,7 @@ class OutboxAutoConfiguration {
                                                   ObjectProvider<TraceParentProvider> traceParentProvider,
                                                   ObjectProvider<PublishedEventUpcaster> publishedEventUpcasters,
                                                   ObjectProvider<DeduplicationSettings> deduplicationSettings,
+                                                  ObjectProvider<TokenSchema> tokenSchema,
                                                   Environment environment) {
         OutboxProperties.Relay relay = properties.relay();
         OutboxProperties.Retention retention = properties.retention();
@@ -249,6 +252,7 @@ class OutboxAutoConfiguration {
                                           if (relay.nodeId() != null) {
                                               claims.nodeId(relay.nodeId());
                                           }
+                                          tokenSchema.ifUnique(schema -> claims.tokenTable(TokenTable.of(schema)));
                                       })
                                       .schemaInitializer(schemaInitializer(properties, store, dataSource));
         builder.upcasting(properties.upcasting().enabled());

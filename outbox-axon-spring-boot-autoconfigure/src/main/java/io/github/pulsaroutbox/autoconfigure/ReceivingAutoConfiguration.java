@@ -16,11 +16,15 @@ import org.axonframework.serialization.json.JacksonSerializer;
 import org.axonframework.serialization.upcasting.event.EventUpcaster;
 import org.axonframework.serialization.upcasting.event.EventUpcasterChain;
 import org.axonframework.spring.jdbc.SpringDataSourceConnectionProvider;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.support.BeanDefinitionRegistry;
 import org.springframework.beans.factory.support.BeanDefinitionRegistryPostProcessor;
 import org.springframework.beans.factory.support.RootBeanDefinition;
+import org.springframework.boot.actuate.autoconfigure.health.ConditionalOnEnabledHealthIndicator;
+import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -33,8 +37,10 @@ import org.springframework.boot.context.properties.source.InvalidConfigurationPr
 import org.springframework.boot.jdbc.EmbeddedDatabaseConnection;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 
+import java.time.Duration;
 import java.util.Map;
 
 import javax.sql.DataSource;
@@ -113,13 +119,45 @@ class ReceivingAutoConfiguration {
         return jdbcInbox;
     }
 
+    @Bean
+    @Conditional(ReceivingConfigured.Inbox.class)
+    InboxInterceptors pulsarOutboxInboxInterceptors(ReceivingProperties properties, JdbcInbox inbox) {
+        return new InboxInterceptors(inbox, properties.inbox().processors());
+    }
+
     /** An {@link InboxInterceptor} on each processor of {@code pulsar-outbox.receiving.inbox.processors}. */
     @Bean
     @Conditional(ReceivingConfigured.Inbox.class)
-    ConfigurerModule pulsarOutboxInboxInterceptors(ReceivingProperties properties, JdbcInbox inbox) {
-        return configurer -> configurer.eventProcessing(processing -> properties.inbox().processors().forEach(
-                processor -> processing.registerHandlerInterceptor(processor,
-                                                                   c -> new InboxInterceptor(inbox, processor))));
+    ConfigurerModule pulsarOutboxInboxModule(InboxInterceptors interceptors) {
+        return configurer -> configurer.eventProcessing(processing -> interceptors.byProcessor().forEach(
+                (processor, interceptor) -> processing.registerHandlerInterceptor(processor, c -> interceptor)));
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(MeterRegistry.class)
+    static class MetricsConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean
+        ReceivingMetrics pulsarOutboxReceivingMetrics(ListableBeanFactory beans,
+                                                      ObjectProvider<InboxInterceptors> interceptors) {
+            return new ReceivingMetrics(beans.getBeansOfType(PulsarSubscribableMessageSource.class),
+                                        interceptors.getIfAvailable());
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(HealthIndicator.class)
+    @ConditionalOnEnabledHealthIndicator("pulsarOutboxReceiving")
+    static class HealthConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean(name = "pulsarOutboxReceivingHealthIndicator")
+        HealthIndicator pulsarOutboxReceivingHealthIndicator(ListableBeanFactory beans,
+                                                             ObjectProvider<InboxInterceptors> interceptors) {
+            return new ReceivingHealthIndicator(beans.getBeansOfType(PulsarSubscribableMessageSource.class),
+                                                interceptors.getIfAvailable());
+        }
     }
 
     @Bean
@@ -174,12 +212,19 @@ class ReceivingAutoConfiguration {
                     throw new InvalidConfigurationPropertyValueException(property, topic, e.getMessage());
                 }
             }
+            Duration interval = source.partitionCheckInterval();
+            if (interval == null || interval.isNegative() || interval.isZero()) {
+                throw new InvalidConfigurationPropertyValueException(
+                        ReceivingProperties.PREFIX + ".sources." + name + ".partition-check-interval", interval,
+                        "It must be positive");
+            }
         }
 
         private static PulsarStreamableMessageSource streamable(BeanFactory beans, ReceivingProperties.Source source) {
             PulsarStreamableMessageSource.Builder builder =
                     PulsarStreamableMessageSource.builder().pulsarClient(beans.getBean(PulsarClient.class))
-                                                 .converter(beans.getBean(OutboxMessageConverter.class));
+                                                 .converter(beans.getBean(OutboxMessageConverter.class))
+                                                 .partitionCheckInterval(source.partitionCheckInterval());
             source.topics().forEach(topic -> builder.topic(PulsarTopics.normalize(topic)));
             return builder.build();
         }

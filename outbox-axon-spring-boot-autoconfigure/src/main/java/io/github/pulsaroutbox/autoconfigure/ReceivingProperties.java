@@ -50,11 +50,14 @@ public record ReceivingProperties(Map<String, Source> sources,
      *                        the source's name)
      * @param foreignMessages what a subscribable source does with messages that are not events this service reads:
      *                        {@code skip} (default) or {@code hold}; a streamable source skips them
+     * @param partitionCheckInterval how often a streamable source's open streams look for partitions added to the
+     *                        topics (default 30s), then read them from their earliest message
      */
     public record Source(List<String> topics,
                          @DefaultValue("streamable") SourceMode mode,
                          String subscription,
-                         @DefaultValue("skip") ForeignMessages foreignMessages) {
+                         @DefaultValue("skip") ForeignMessages foreignMessages,
+                         @DefaultValue("30s") Duration partitionCheckInterval) {
 
         public Source {
             topics = topics == null ? List.of() : List.copyOf(topics);

@@ -6,8 +6,12 @@ import io.github.pulsaroutbox.receiving.PulsarSubscribableMessageSource;
 import io.github.pulsaroutbox.receiving.inbox.JdbcInbox;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.axonframework.config.ConfigurerModule;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.actuate.health.Health;
+import org.springframework.boot.actuate.health.HealthIndicator;
+import org.springframework.boot.actuate.health.Status;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
@@ -75,6 +79,11 @@ class ReceivingAutoConfigurationTest {
                   .run(context -> assertThat(rootOrSelf(context.getStartupFailure()))
                           .isInstanceOf(InvalidConfigurationPropertyValueException.class)
                           .hasMessageContaining("pulsar-outbox.receiving.sources.orders.topics"));
+            runner.withPropertyValues("pulsar-outbox.receiving.sources.orders.topics=orders",
+                                      "pulsar-outbox.receiving.sources.orders.partition-check-interval=0s")
+                  .run(context -> assertThat(rootOrSelf(context.getStartupFailure()))
+                          .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                          .hasMessageContaining("pulsar-outbox.receiving.sources.orders.partition-check-interval"));
         }
 
         @Test
@@ -112,6 +121,54 @@ class ReceivingAutoConfigurationTest {
                   .run(context -> assertThat(rootOrSelf(context.getStartupFailure()))
                           .isInstanceOf(InvalidConfigurationPropertyValueException.class)
                           .hasMessageContaining("pulsar-outbox.receiving.inbox.table"));
+        }
+    }
+
+    @Nested
+    class Observability {
+
+        @Test
+        void metersAndHealthCoverTheSubscribableSourcesAndTheInboxProcessors() {
+            runner.withPropertyValues("pulsar-outbox.receiving.sources.payments.topics=payments",
+                                      "pulsar-outbox.receiving.sources.payments.mode=subscribable",
+                                      "pulsar-outbox.receiving.sources.orders.topics=orders",
+                                      "pulsar-outbox.receiving.inbox.processors=billing")
+                  .run(context -> {
+                      assertThat(context).hasNotFailed().hasSingleBean(ReceivingMetrics.class)
+                                         .hasBean("pulsarOutboxReceivingHealthIndicator");
+                      SimpleMeterRegistry registry = new SimpleMeterRegistry();
+                      context.getBean(ReceivingMetrics.class).bindTo(registry);
+                      assertThat(registry.get("pulsar.outbox.receiving.handled").tag("source", "payments")
+                                         .functionCounter().count()).isZero();
+                      assertThat(registry.get("pulsar.outbox.receiving.skipped").tag("source", "payments")
+                                         .functionCounter().count()).isZero();
+                      assertThat(registry.get("pulsar.outbox.receiving.connected").tag("source", "payments")
+                                         .gauge().value()).isZero();
+                      assertThat(registry.find("pulsar.outbox.receiving.handled").tag("source", "orders").meter())
+                              .as("a streamable source's progress is its processor's").isNull();
+                      assertThat(registry.get("pulsar.outbox.inbox.duplicates").tag("processor", "billing")
+                                         .functionCounter().count()).isZero();
+
+                      Health health = context.getBean("pulsarOutboxReceivingHealthIndicator", HealthIndicator.class)
+                                             .health();
+                      assertThat(health.getStatus()).as("no processor subscribed yet").isEqualTo(Status.UP);
+                      assertThat(health.getDetails()).containsKeys("sources", "inboxDuplicates");
+                  });
+        }
+
+        @Test
+        void theInterceptorsTheProcessorsGetAreTheOnesCounted() {
+            runner.withPropertyValues("pulsar-outbox.receiving.inbox.processors=billing,audit")
+                  .run(context -> assertThat(context.getBean(InboxInterceptors.class).byProcessor())
+                          .containsOnlyKeys("billing", "audit"));
+        }
+
+        @Test
+        void healthCanBeSwitchedOffAsAnyIndicator() {
+            runner.withPropertyValues("pulsar-outbox.receiving.inbox.processors=billing",
+                                      "management.health.pulsarOutboxReceiving.enabled=false")
+                  .run(context -> assertThat(context).hasNotFailed()
+                                                     .doesNotHaveBean("pulsarOutboxReceivingHealthIndicator"));
         }
     }
 }

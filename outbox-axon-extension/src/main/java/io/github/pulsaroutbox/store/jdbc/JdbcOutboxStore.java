@@ -7,6 +7,7 @@ import io.github.pulsaroutbox.OutboxStatus;
 import io.github.pulsaroutbox.store.OutboxMaintenance;
 import io.github.pulsaroutbox.store.OutboxNodes;
 import io.github.pulsaroutbox.store.OutboxStore;
+import io.github.pulsaroutbox.store.TokenTable;
 import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.common.BuilderUtils;
 import org.axonframework.common.jdbc.ConnectionProvider;
@@ -47,6 +48,7 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
     private final JdbcRelayWrites writes;
     private final JdbcOperatorStatements operators;
     private final JdbcNodes nodes;
+    private final JdbcTokenTable tokens;
 
     private JdbcOutboxStore(Builder builder) {
         builder.validate();
@@ -60,6 +62,7 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
         this.writes = new JdbcRelayWrites(db);
         this.operators = new JdbcOperatorStatements(db);
         this.nodes = new JdbcNodes(db);
+        this.tokens = new JdbcTokenTable(db);
     }
 
     public static Builder builder() {
@@ -192,6 +195,22 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
     @Override
     public void forgetNodes(Instant before) {
         nodes.forgetNodes(before);
+    }
+
+    @Override
+    public int extendClaims(TokenTable table, String processorName, String owner, Collection<Integer> segments,
+                            String timestamp) {
+        return tokens.extendClaims(table, processorName, owner, segments, timestamp);
+    }
+
+    @Override
+    public int markClaim(TokenTable table, String processorName, int segment, String timestamp) {
+        return tokens.markClaim(table, processorName, segment, timestamp);
+    }
+
+    @Override
+    public Optional<Claim> claimOf(TokenTable table, String processorName, int segment) {
+        return tokens.claimOf(table, processorName, segment);
     }
 
     @Override

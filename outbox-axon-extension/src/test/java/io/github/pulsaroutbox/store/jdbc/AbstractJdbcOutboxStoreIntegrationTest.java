@@ -2,6 +2,8 @@ package io.github.pulsaroutbox.store.jdbc;
 
 import org.axonframework.common.jdbc.ConnectionWrapperFactory;
 import io.github.pulsaroutbox.OutboxEntry;
+import io.github.pulsaroutbox.store.OutboxNodes;
+import io.github.pulsaroutbox.store.TokenTable;
 import io.github.pulsaroutbox.OutboxStatus;
 import io.github.pulsaroutbox.FailureKind;
 import io.github.pulsaroutbox.OutboxRow;
@@ -101,6 +103,44 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
         assertThat(recordedVersion(table)).isEqualTo(JdbcOutboxStore.schemaVersion() + 1);
         assertThatThrownBy(store::verifySchema).isInstanceOf(io.github.pulsaroutbox.OutboxStartupException.class)
                 .hasMessageContaining("has schema version " + (JdbcOutboxStore.schemaVersion() + 1) + ", newer");
+    }
+
+    /* The relay's one-round-trip claim fence on Axon's token table (its JdbcTokenStore layout, names configured). */
+    @Test
+    void extendsInOneRoundTripOnlyTheClaimsTheOwnerHolds() throws SQLException {
+        TokenTable tokens = new TokenTable(table + "_tokens", "processorName", "segment", "owner", "timestamp");
+        try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE " + tokens.table() + " (processorName VARCHAR(255) NOT NULL, segment INTEGER NOT "
+                              + "NULL, owner VARCHAR(255), timestamp VARCHAR(255) NOT NULL)");
+            s.execute("INSERT INTO " + tokens.table() + " VALUES ('relay', 0, 'a', 't0'), ('relay', 1, 'a', 't0'), "
+                              + "('relay', 2, 'b', 't0'), ('other', 0, 'a', 't0')");
+        }
+        try {
+            assertThat(store.extendClaims(tokens, "relay", "a", List.of(1, 0), "t1")).isEqualTo(2);
+            assertThat(store.extendClaims(tokens, "relay", "a", List.of(0, 1, 2), "t2")).isEqualTo(2);
+
+            assertThat(store.claimOf(tokens, "relay", 0)).contains(new OutboxNodes.Claim("a", "t2"));
+            assertThat(store.claimOf(tokens, "relay", 2)).contains(new OutboxNodes.Claim("b", "t0"));
+            assertThat(store.claimOf(tokens, "other", 0)).contains(new OutboxNodes.Claim("a", "t0"));
+            assertThat(store.claimOf(tokens, "relay", 3)).isEmpty();
+            TokenTable missing = new TokenTable(table + "_missing", "processorName", "segment", "owner", "timestamp");
+            assertThatThrownBy(() -> store.claimOf(missing, "relay", 0)).isInstanceOf(RuntimeException.class);
+
+            // the probe's mark: whoever holds the claim
+            assertThat(store.markClaim(tokens, "relay", 2, "mark")).isEqualTo(1);
+            assertThat(store.claimOf(tokens, "relay", 2)).contains(new OutboxNodes.Claim("b", "mark"));
+            assertThat(store.markClaim(tokens, "relay", 9, "mark")).isZero();
+
+            // a segment with two rows of this owner's is not one claim: it does not count
+            try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
+                s.execute("INSERT INTO " + tokens.table() + " VALUES ('relay', 1, 'a', 't0')");
+            }
+            assertThat(store.extendClaims(tokens, "relay", "a", List.of(0, 1), "t3")).isEqualTo(1);
+        } finally {
+            try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
+                s.execute("DROP TABLE " + tokens.table());
+            }
+        }
     }
 
     private int recordedVersion(String outboxTable) throws SQLException {

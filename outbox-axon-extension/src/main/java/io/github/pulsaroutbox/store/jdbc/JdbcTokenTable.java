@@ -1,0 +1,79 @@
+package io.github.pulsaroutbox.store.jdbc;
+
+import io.github.pulsaroutbox.store.OutboxNodes.Claim;
+import io.github.pulsaroutbox.store.TokenTable;
+
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.Collection;
+import java.util.Optional;
+import java.util.TreeSet;
+
+/**
+ * The relay's statements on Axon's token table: extending several claims in one round trip (a batch of single-row
+ * updates in ascending segment order), and marking and reading one claim.
+ * The statements are the same on every supported database; the names in them come from a {@link TokenTable}, whose
+ * constructor admits plain identifiers only, and every value is bound.
+ */
+final class JdbcTokenTable {
+
+    private final JdbcAccess db;
+
+    JdbcTokenTable(JdbcAccess db) {
+        this.db = db;
+    }
+
+    int extendClaims(TokenTable table, String processorName, String owner, Collection<Integer> segments,
+                     String timestamp) {
+        TreeSet<Integer> ascending = new TreeSet<>(segments);
+        if (ascending.isEmpty()) {
+            return 0;
+        }
+        String sql = "UPDATE " + table.table() + " SET " + table.timestampColumn() + " = ? WHERE "
+                + table.processorNameColumn() + " = ? AND " + table.segmentColumn() + " = ? AND "
+                + table.ownerColumn() + " = ?";
+        return db.withConnection(connection -> {
+            try (PreparedStatement update = connection.prepareStatement(sql)) {
+                for (Integer segment : ascending) { // rows locked in ascending order, as the token store would
+                    update.setString(1, timestamp);
+                    update.setString(2, processorName);
+                    update.setInt(3, segment);
+                    update.setString(4, owner);
+                    update.addBatch();
+                }
+                int extended = 0;
+                for (int count : update.executeBatch()) {
+                    extended += count == 1 ? 1 : 0; // a missing, foreign or duplicated token, or no count: not one
+                }
+                return extended;
+            }
+        });
+    }
+
+    int markClaim(TokenTable table, String processorName, int segment, String timestamp) {
+        String sql = "UPDATE " + table.table() + " SET " + table.timestampColumn() + " = ? WHERE "
+                + table.processorNameColumn() + " = ? AND " + table.segmentColumn() + " = ?";
+        return db.withConnection(connection -> {
+            try (PreparedStatement update = connection.prepareStatement(sql)) {
+                update.setString(1, timestamp);
+                update.setString(2, processorName);
+                update.setInt(3, segment);
+                return update.executeUpdate();
+            }
+        });
+    }
+
+    Optional<Claim> claimOf(TokenTable table, String processorName, int segment) {
+        String sql = "SELECT " + table.ownerColumn() + ", " + table.timestampColumn() + " FROM " + table.table()
+                + " WHERE " + table.processorNameColumn() + " = ? AND " + table.segmentColumn() + " = ?";
+        return db.withConnection(connection -> {
+            try (PreparedStatement select = connection.prepareStatement(sql)) {
+                select.setString(1, processorName);
+                select.setInt(2, segment);
+                try (ResultSet rs = select.executeQuery()) {
+                    return rs.next() ? Optional.of(new Claim(rs.getString(1), rs.getString(2))) : Optional.empty();
+                }
+            }
+        });
+    }
+}

@@ -12,7 +12,8 @@ import org.axonframework.serialization.json.JacksonSerializer;
 import org.axonframework.spring.jdbc.SpringDataSourceConnectionProvider;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import java.io.IOException;
@@ -32,8 +33,9 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * A receiving service (its own JVM: {@link ReceiverNode}) killed with SIGKILL again and again while events arrive,
- * some of them twice on the topic: its tracking processor resumes from the token it stored, redelivers what it had
- * applied but not yet recorded in its token, and the inbox skips those; in the end the projection's totals equal the
+ * some of them twice on the topic, through either source: a tracking processor resumes from the token it stored and
+ * a subscription from what it acknowledged, both redeliver what was applied but not yet recorded as read, and the
+ * inbox skips those; in the end the projection's totals equal the
  * producer's, one inbox record per event, and no event was applied out of its aggregate's order.
  */
 class ReceiverCrashIntegrationTest {
@@ -52,6 +54,7 @@ class ReceiverCrashIntegrationTest {
     private final String inboxTable = "receiver_inbox_" + run;
     private final List<Path> logs = new ArrayList<>();
     private final AtomicReference<Process> node = new AtomicReference<>();
+    private String mode;
     private HikariDataSource dataSource;
     private JdbcTemplate jdbc;
 
@@ -90,8 +93,10 @@ class ReceiverCrashIntegrationTest {
         dataSource.close();
     }
 
-    @Test
-    void aReceiverKilledRepeatedlyUnderLoadAppliesEveryEventOnceInAggregateOrder() throws Exception {
+    @ParameterizedTest(name = "{0} source")
+    @ValueSource(strings = {"streamable", "subscribable"})
+    void aReceiverKilledRepeatedlyUnderLoadAppliesEveryEventOnceInAggregateOrder(String mode) throws Exception {
+        this.mode = mode;
         Map<String, Long> expected = new HashMap<>();
         int events = ACCOUNTS * DEPOSITS;
         int copies = 0;
@@ -150,7 +155,7 @@ class ReceiverCrashIntegrationTest {
                                        "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                                        "-cp", System.getProperty("java.class.path"),
                                        ReceiverNode.class.getName(), URL, USER, SharedPulsarBroker.serviceUrl(),
-                                       topic, processor, "node-" + generation, totals, inboxTable);
+                                       topic, processor, "node-" + generation, totals, inboxTable, mode);
         node.set(new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start());
     }
 }

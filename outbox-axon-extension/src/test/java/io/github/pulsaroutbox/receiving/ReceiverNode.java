@@ -7,9 +7,11 @@ import org.apache.pulsar.client.api.PulsarClient;
 import org.axonframework.common.jdbc.ConnectionProvider;
 import org.axonframework.common.jdbc.UnitOfWorkAwareConnectionProviderWrapper;
 import org.axonframework.eventhandling.EventHandler;
+import org.axonframework.eventhandling.EventProcessor;
 import org.axonframework.eventhandling.PropagatingErrorHandler;
 import org.axonframework.eventhandling.SequenceNumber;
 import org.axonframework.eventhandling.SimpleEventHandlerInvoker;
+import org.axonframework.eventhandling.SubscribingEventProcessor;
 import org.axonframework.eventhandling.TrackingEventProcessor;
 import org.axonframework.eventhandling.TrackingEventProcessorConfiguration;
 import org.axonframework.eventhandling.tokenstore.jdbc.JdbcTokenStore;
@@ -27,10 +29,12 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One receiving service as its own JVM, for {@link ReceiverCrashIntegrationTest}: a tracking processor (two segments,
- * two threads) on the streamable source, its tokens in a JDBC token store, the inbox and a totals projection on
- * PostgreSQL, all in the processor's transaction, until it is killed.
+ * two threads) on the streamable source, its tokens in a JDBC token store, or a subscribing processor on the
+ * subscribable source (subscription: the processor name); the inbox and a totals projection on PostgreSQL, all in the
+ * processor's transaction, until it is killed.
  * <p>
- * Arguments: JDBC URL, user, Pulsar service URL, topic, processor name, node id, totals table, inbox table. The
+ * Arguments: JDBC URL, user, Pulsar service URL, topic, processor name, node id, totals table, inbox table, and
+ * {@code streamable} or {@code subscribable}. The
  * totals table holds per account the total and the last sequence applied; an event that is not its account's next is
  * written to {@code <totals table>_violations}.
  */
@@ -45,6 +49,7 @@ public final class ReceiverNode {
         String nodeId = args[5];
         String totals = args[6];
         String inboxTable = args[7];
+        boolean subscribable = args[8].equals("subscribable");
 
         HikariDataSource pool = new HikariDataSource();
         pool.setJdbcUrl(url);
@@ -59,26 +64,37 @@ public final class ReceiverNode {
         JdbcInbox inbox = JdbcInbox.builder().connectionProvider(connections).table(inboxTable).build();
         PulsarClient client = PulsarClient.builder().serviceUrl(serviceUrl).operationTimeout(10, TimeUnit.SECONDS)
                                           .build();
-        PulsarStreamableMessageSource source = PulsarStreamableMessageSource.builder().pulsarClient(client)
-                                                                            .topic(topic)
-                                                                            .converter(Deposits.converter()).build();
-        TrackingEventProcessor processor =
-                TrackingEventProcessor.builder()
-                                      .name(processorName)
-                                      .eventHandlerInvoker(SimpleEventHandlerInvoker.builder()
-                                                                                    .eventHandlers(new Totals(
-                                                                                            connections, totals))
-                                                                                    .listenerInvocationErrorHandler(
-                                                                                            PropagatingErrorHandler.instance())
-                                                                                    .build())
-                                      .messageSource(source)
-                                      .tokenStore(tokens)
-                                      .transactionManager(transactions)
-                                      .trackingEventProcessorConfiguration(
-                                              TrackingEventProcessorConfiguration.forParallelProcessing(2)
-                                                                                 .andInitialSegmentsCount(2)
-                                                                                 .andBatchSize(10))
-                                      .build();
+        SimpleEventHandlerInvoker handlers = SimpleEventHandlerInvoker.builder()
+                                                                      .eventHandlers(new Totals(connections, totals))
+                                                                      .listenerInvocationErrorHandler(
+                                                                              PropagatingErrorHandler.instance())
+                                                                      .build();
+        EventProcessor processor;
+        if (subscribable) {
+            PulsarSubscribableMessageSource source = PulsarSubscribableMessageSource.builder().pulsarClient(client)
+                                                                                    .topic(topic)
+                                                                                    .subscription(processorName)
+                                                                                    .converter(Deposits.converter())
+                                                                                    .build();
+            processor = SubscribingEventProcessor.builder().name(processorName).eventHandlerInvoker(handlers)
+                                                 .messageSource(source).transactionManager(transactions).build();
+        } else {
+            PulsarStreamableMessageSource source = PulsarStreamableMessageSource.builder().pulsarClient(client)
+                                                                                .topic(topic)
+                                                                                .converter(Deposits.converter())
+                                                                                .build();
+            processor = TrackingEventProcessor.builder()
+                                              .name(processorName)
+                                              .eventHandlerInvoker(handlers)
+                                              .messageSource(source)
+                                              .tokenStore(tokens)
+                                              .transactionManager(transactions)
+                                              .trackingEventProcessorConfiguration(
+                                                      TrackingEventProcessorConfiguration.forParallelProcessing(2)
+                                                                                         .andInitialSegmentsCount(2)
+                                                                                         .andBatchSize(10))
+                                              .build();
+        }
         processor.registerHandlerInterceptor(new InboxInterceptor(inbox, processorName));
         processor.start();
         System.out.println("RECEIVER-NODE-STARTED " + nodeId);

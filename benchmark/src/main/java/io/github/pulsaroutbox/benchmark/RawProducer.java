@@ -82,7 +82,7 @@ final class RawProducer {
     }
 
     /** The same property names and value sizes as the relay's messages. */
-    private static Map<String, String> relayLikeProperties(String key, int row, int aggregates) {
+    static Map<String, String> relayLikeProperties(String key, int row, int aggregates) {
         Map<String, String> properties = new HashMap<>(16);
         properties.put(OutboxMessageProperties.SPEC_VERSION, OutboxMessageProperties.SPEC_VERSION_VALUE);
         properties.put(OutboxMessageProperties.ID, UUID.randomUUID().toString());

@@ -1,6 +1,5 @@
 package io.github.pulsaroutbox.benchmark;
 
-import io.github.pulsaroutbox.pulsar.OutboxMessageProperties;
 import io.github.pulsaroutbox.receiving.OutboxMessageConverter;
 import io.github.pulsaroutbox.receiving.PulsarStreamableMessageSource;
 import io.github.pulsaroutbox.receiving.PulsarSubscribableMessageSource;
@@ -24,9 +23,7 @@ import org.axonframework.eventhandling.tokenstore.inmemory.InMemoryTokenStore;
 import org.axonframework.serialization.json.JacksonSerializer;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -101,7 +98,7 @@ final class ReceiveScenario {
         }
     }
 
-    /** The relay's messages: its keys, JSON and properties, sent once before the rounds. */
+    /** The relay's messages: its keys, JSON and properties (as the raw producer's), sent once before the rounds. */
     private void fill(PulsarClient client, String topic, int rows) throws PulsarClientException {
         int aggregates = options.integer("aggregates", 1000);
         int payloadBytes = options.integer("payload-bytes", 500);
@@ -110,17 +107,7 @@ final class ReceiveScenario {
             List<CompletableFuture<MessageId>> sends = new ArrayList<>(rows);
             for (int row = 0; row < rows; row++) {
                 String key = Payloads.aggregateId("a-", row, aggregates);
-                Map<String, String> properties = new HashMap<>();
-                properties.put(OutboxMessageProperties.SPEC_VERSION, OutboxMessageProperties.SPEC_VERSION_VALUE);
-                properties.put(OutboxMessageProperties.ID, UUID.randomUUID().toString());
-                properties.put(OutboxMessageProperties.SOURCE, "pulsar-outbox");
-                properties.put(OutboxMessageProperties.TYPE, Payloads.EVENT_TYPE);
-                properties.put(OutboxMessageProperties.TIME, Instant.now().toString());
-                properties.put(OutboxMessageProperties.SCHEMA_VERSION, "0");
-                properties.put(OutboxMessageProperties.AGGREGATE_TYPE, Payloads.AGGREGATE_TYPE);
-                properties.put(OutboxMessageProperties.AGGREGATE_ID, key);
-                properties.put(OutboxMessageProperties.AGGREGATE_SEQUENCE,
-                               Long.toString(Payloads.sequence(row, aggregates)));
+                Map<String, String> properties = RawProducer.relayLikeProperties(key, row, aggregates);
                 sends.add(producer.newMessage().key(key).properties(properties)
                                   .value(Payloads.json(key, row, payloadBytes).getBytes(StandardCharsets.UTF_8))
                                   .sendAsync());

@@ -3,6 +3,7 @@ package io.github.pulsaroutbox.receiving.inbox;
 import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.messaging.InterceptorChain;
 import org.axonframework.messaging.MessageHandlerInterceptor;
+import org.axonframework.messaging.deadletter.DeadLetter;
 import org.axonframework.messaging.unitofwork.UnitOfWork;
 
 import java.time.Clock;
@@ -20,6 +21,11 @@ import static org.axonframework.common.BuilderUtils.assertThat;
  * Guarantees: with the inbox in the database of the handlers' effects, an event's effects commit at most once
  * whatever the source redelivers or a broker duplicates; with an at-least-once source, exactly once. A handler failure
  * rolls the record back with the effects, so the redelivered event is handled again.
+ * <p>
+ * With a dead-letter queue for the group, an event the handlers refuse is parked and its record commits with the
+ * parking (copies of it arriving later are skipped: the queue holds it). When the queue's letter is processed again
+ * (Axon's {@code SequencedDeadLetterProcessor}, a unit of work holding the {@link DeadLetter}), the handlers run
+ * whatever the inbox holds, and the record is made if it is missing: a parked event is applied when retried, once.
  */
 public final class InboxInterceptor implements MessageHandlerInterceptor<EventMessage<?>> {
 
@@ -45,6 +51,11 @@ public final class InboxInterceptor implements MessageHandlerInterceptor<EventMe
     public Object handle(UnitOfWork<? extends EventMessage<?>> unitOfWork, InterceptorChain interceptorChain)
             throws Exception {
         EventMessage<?> event = unitOfWork.getMessage();
+        if (unitOfWork.getResource(DeadLetter.class.getName()) != null) {
+            // a parked event retried: recorded when it was parked (or now), its handlers have not applied it
+            inbox.firstHandling(processingGroup, event.getIdentifier(), clock.instant());
+            return interceptorChain.proceed();
+        }
         if (!inbox.firstHandling(processingGroup, event.getIdentifier(), clock.instant())) {
             duplicates.incrementAndGet();
             return null;

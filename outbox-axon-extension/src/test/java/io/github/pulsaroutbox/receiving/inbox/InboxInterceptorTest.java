@@ -65,6 +65,39 @@ class InboxInterceptorTest {
         verify(chain, times(2)).proceed();
     }
 
+    @Test
+    void runsTheHandlersOfARetriedDeadLetterThoughItsEventWasRecordedWhenParked() throws Exception {
+        MemoryInbox inbox = new MemoryInbox();
+        InboxInterceptor interceptor = new InboxInterceptor(inbox, "totals");
+        EventMessage<?> event = GenericEventMessage.asEventMessage("payload");
+        InterceptorChain chain = mock(InterceptorChain.class);
+        interceptor.handle(DefaultUnitOfWork.startAndGet(event), chain); // first handling: refused, parked
+        CurrentUnitOfWorkCleaner.clear();
+
+        var retry = DefaultUnitOfWork.startAndGet(event); // as Axon's dead-letter processing runs it
+        retry.resources().put(org.axonframework.messaging.deadletter.DeadLetter.class.getName(),
+                              new org.axonframework.messaging.deadletter.GenericDeadLetter<>("seq", event));
+        interceptor.handle(retry, chain);
+        CurrentUnitOfWorkCleaner.clear();
+
+        verify(chain, times(2)).proceed();
+        assertThat(interceptor.duplicates()).isZero();
+        assertThat(inbox.recorded).containsExactly("totals/" + event.getIdentifier());
+    }
+
+    @Test
+    void recordsARetriedDeadLetterWhoseRecordIsMissing() throws Exception {
+        MemoryInbox inbox = new MemoryInbox();
+        EventMessage<?> event = GenericEventMessage.asEventMessage("payload");
+        var retry = DefaultUnitOfWork.startAndGet(event);
+        retry.resources().put(org.axonframework.messaging.deadletter.DeadLetter.class.getName(),
+                              new org.axonframework.messaging.deadletter.GenericDeadLetter<>("seq", event));
+        new InboxInterceptor(inbox, "totals").handle(retry, mock(InterceptorChain.class));
+        CurrentUnitOfWorkCleaner.clear();
+
+        assertThat(inbox.recorded).containsExactly("totals/" + event.getIdentifier());
+    }
+
     /** Ends the units of work these tests start. */
     private static final class CurrentUnitOfWorkCleaner {
         static void clear() {

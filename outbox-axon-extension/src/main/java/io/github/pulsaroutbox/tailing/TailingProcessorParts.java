@@ -1,5 +1,6 @@
 package io.github.pulsaroutbox.tailing;
 
+import io.github.pulsaroutbox.deadletter.ProcessingGroupDeadLetters;
 import org.axonframework.config.Configuration;
 import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.eventhandling.EventMessage;
@@ -29,7 +30,7 @@ final class TailingProcessorParts {
     private final Duration balanceHeartbeat;
     private volatile TokenStore tokenStore;
     private volatile TailingInvoker invoker;
-    private volatile TailingDeadLetters operations;
+    private volatile ProcessingGroupDeadLetters operations;
     private volatile TailingBalancer balancer;
     private volatile PooledStreamingEventProcessor processor;
 
@@ -63,8 +64,9 @@ final class TailingProcessorParts {
             processor.maxSegmentProvider(balancer);
         }
         if (deadLetters != null) {
-            operations = new TailingDeadLetters(deadLetters.queue(), invoker.deadLetterProcessor().orElseThrow(),
-                                                deadLetters.transactionManager());
+            operations = new ProcessingGroupDeadLetters("Outbox", deadLetters.queue(),
+                                                        invoker.deadLetterProcessor().orElseThrow(),
+                                                        deadLetters.transactionManager());
         }
         return invoker;
     }
@@ -102,7 +104,7 @@ final class TailingProcessorParts {
     }
 
     /** The operator's actions on parked events, when the processing group has a dead-letter queue (after the build). */
-    Optional<TailingDeadLetters> deadLetters() {
+    Optional<ProcessingGroupDeadLetters> deadLetters() {
         return Optional.ofNullable(operations);
     }
 

@@ -11,7 +11,9 @@ import org.apache.pulsar.client.api.PulsarClient;
 import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.common.jdbc.ConnectionProvider;
 import org.axonframework.common.jdbc.UnitOfWorkAwareConnectionProviderWrapper;
+import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.config.ConfigurerModule;
+import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.serialization.json.JacksonSerializer;
 import org.axonframework.serialization.upcasting.event.EventUpcaster;
 import org.axonframework.serialization.upcasting.event.EventUpcasterChain;
@@ -23,7 +25,9 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.support.BeanDefinitionRegistry;
 import org.springframework.beans.factory.support.BeanDefinitionRegistryPostProcessor;
 import org.springframework.beans.factory.support.RootBeanDefinition;
+import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.actuate.autoconfigure.health.ConditionalOnEnabledHealthIndicator;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -51,7 +55,8 @@ import javax.sql.DataSource;
  * share ({@code pulsar-outbox.receiving.types}, the application's Jackson {@code ObjectMapper} and its
  * {@link EventUpcaster} beans), and the inbox for the processors listed in
  * {@code pulsar-outbox.receiving.inbox.processors} (on the application's {@code DataSource}, in the processors'
- * transactions), with its retention. Active only when a source or an inbox processor is configured; every bean backs
+ * transactions), with its retention; the {@code receiving} Actuator endpoint on the receiving groups' parked events,
+ * meters and health. Active only when a source or an inbox processor is configured; every bean backs
  * off when the application defines its own.
  */
 @AutoConfiguration(after = {DataSourceAutoConfiguration.class, PulsarAutoConfiguration.class},
@@ -133,6 +138,29 @@ class ReceivingAutoConfiguration {
                 (processor, interceptor) -> processing.registerHandlerInterceptor(processor, c -> interceptor)));
     }
 
+    /** The receiving processing groups and their parked events, for the endpoint, the meters and the health. */
+    @Bean
+    @ConditionalOnMissingBean
+    ReceivingDeadLetters pulsarOutboxReceivingDeadLetters(Environment environment, ReceivingProperties properties,
+                                                          ObjectProvider<EventProcessingConfiguration> processing,
+                                                          ObjectProvider<TransactionManager> transactions) {
+        return new ReceivingDeadLetters(ReceivingDeadLetters.groupsOf(environment, properties.sources().keySet(),
+                                                                      properties.inbox().processors()),
+                                        processing, transactions);
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(Endpoint.class)
+    @ConditionalOnAvailableEndpoint(endpoint = ReceivingEndpoint.class)
+    static class EndpointConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean
+        ReceivingEndpoint pulsarOutboxReceivingEndpoint(ReceivingDeadLetters deadLetters) {
+            return new ReceivingEndpoint(deadLetters);
+        }
+    }
+
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(MeterRegistry.class)
     static class MetricsConfiguration {
@@ -140,9 +168,10 @@ class ReceivingAutoConfiguration {
         @Bean
         @ConditionalOnMissingBean
         ReceivingMetrics pulsarOutboxReceivingMetrics(ListableBeanFactory beans,
-                                                      ObjectProvider<InboxInterceptors> interceptors) {
+                                                      ObjectProvider<InboxInterceptors> interceptors,
+                                                      ReceivingDeadLetters deadLetters) {
             return new ReceivingMetrics(beans.getBeansOfType(PulsarSubscribableMessageSource.class),
-                                        interceptors.getIfAvailable());
+                                        interceptors.getIfAvailable(), deadLetters);
         }
     }
 
@@ -154,9 +183,10 @@ class ReceivingAutoConfiguration {
         @Bean
         @ConditionalOnMissingBean(name = "pulsarOutboxReceivingHealthIndicator")
         HealthIndicator pulsarOutboxReceivingHealthIndicator(ListableBeanFactory beans,
-                                                             ObjectProvider<InboxInterceptors> interceptors) {
+                                                             ObjectProvider<InboxInterceptors> interceptors,
+                                                             ReceivingDeadLetters deadLetters) {
             return new ReceivingHealthIndicator(beans.getBeansOfType(PulsarSubscribableMessageSource.class),
-                                                interceptors.getIfAvailable());
+                                                interceptors.getIfAvailable(), deadLetters);
         }
     }
 

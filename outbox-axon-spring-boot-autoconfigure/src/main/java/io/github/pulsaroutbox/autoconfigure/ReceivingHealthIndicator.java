@@ -15,7 +15,8 @@ import java.util.Map;
  * with the reasons when a subscribable source that a processor subscribed to has no connected consumer (the broker is
  * unreachable: nothing is received meanwhile); {@code UP} otherwise. Details per subscribable source: its
  * subscription, whether it consumes, whether it is connected, events handled and messages skipped; per inbox
- * processor the duplicates skipped. Streamable sources hold no connection between streams: their progress is their
+ * processor the duplicates skipped; per receiving group with a dead-letter queue the aggregates parked in it (parked
+ * events are the handlers' to fix: they leave the status as it is). Streamable sources hold no connection between streams: their progress is their
  * processor's (Axon's processor status).
  */
 class ReceivingHealthIndicator extends AbstractHealthIndicator {
@@ -25,11 +26,14 @@ class ReceivingHealthIndicator extends AbstractHealthIndicator {
 
     private final Map<String, PulsarSubscribableMessageSource> sources;
     private final InboxInterceptors interceptors;
+    private final ReceivingDeadLetters deadLetters;
 
-    ReceivingHealthIndicator(Map<String, PulsarSubscribableMessageSource> sources, InboxInterceptors interceptors) {
+    ReceivingHealthIndicator(Map<String, PulsarSubscribableMessageSource> sources, InboxInterceptors interceptors,
+                             ReceivingDeadLetters deadLetters) {
         super("Receiving health check failed");
         this.sources = sources;
         this.interceptors = interceptors;
+        this.deadLetters = deadLetters;
     }
 
     @Override
@@ -60,6 +64,13 @@ class ReceivingHealthIndicator extends AbstractHealthIndicator {
             interceptors.byProcessor().forEach((processor, interceptor) -> duplicates.put(processor,
                                                                                          interceptor.duplicates()));
             builder.withDetail("inboxDuplicates", duplicates);
+        }
+        Map<String, Long> parked = new LinkedHashMap<>();
+        for (String group : deadLetters.groups()) {
+            deadLetters.of(group).ifPresent(letters -> parked.put(group, letters.sequences()));
+        }
+        if (!parked.isEmpty()) {
+            builder.withDetail("deadLetteredSequences", parked);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.github.pulsaroutbox.autoconfigure;
 
+import io.github.pulsaroutbox.deadletter.ProcessingGroupDeadLetters;
 import io.github.pulsaroutbox.receiving.PulsarSubscribableMessageSource;
 import io.github.pulsaroutbox.receiving.inbox.InboxInterceptor;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -14,16 +15,21 @@ import java.util.Map;
  * {@code pulsar.outbox.receiving.handled} (events handed to the processors and acknowledged),
  * {@code pulsar.outbox.receiving.skipped} (messages that are no event of this service, acknowledged and skipped) and
  * {@code pulsar.outbox.receiving.connected} (1 while its consumer is connected); per inbox processor
- * ({@code processor} tag) {@code pulsar.outbox.inbox.duplicates} (copies the inbox skipped).
+ * ({@code processor} tag) {@code pulsar.outbox.inbox.duplicates} (copies the inbox skipped); per receiving
+ * processing group ({@code group} tag) {@code pulsar.outbox.receiving.dead-letters} (events parked in its dead-letter
+ * queue, 0 without one).
  */
 final class ReceivingMetrics implements MeterBinder {
 
     private final Map<String, PulsarSubscribableMessageSource> sources;
     private final InboxInterceptors interceptors;
+    private final ReceivingDeadLetters deadLetters;
 
-    ReceivingMetrics(Map<String, PulsarSubscribableMessageSource> sources, InboxInterceptors interceptors) {
+    ReceivingMetrics(Map<String, PulsarSubscribableMessageSource> sources, InboxInterceptors interceptors,
+                     ReceivingDeadLetters deadLetters) {
         this.sources = sources;
         this.interceptors = interceptors;
+        this.deadLetters = deadLetters;
     }
 
     @Override
@@ -48,6 +54,12 @@ final class ReceivingMetrics implements MeterBinder {
                                                                .description("Copies of handled events the inbox "
                                                                                     + "skipped")
                                                                .tag("processor", processor).register(registry));
+        }
+        for (String group : deadLetters.groups()) {
+            Gauge.builder("pulsar.outbox.receiving.dead-letters", deadLetters,
+                          d -> d.of(group).map(ProcessingGroupDeadLetters::size).orElse(0L))
+                 .description("Events parked in the processing group's dead-letter queue")
+                 .tag("group", group).register(registry);
         }
     }
 }

@@ -2,7 +2,7 @@ package io.github.pulsaroutbox.autoconfigure;
 
 import io.github.pulsaroutbox.relay.RelayHealth;
 import io.github.pulsaroutbox.tailing.EventStoreTailingModule;
-import io.github.pulsaroutbox.tailing.TailingDeadLetters;
+import io.github.pulsaroutbox.deadletter.ProcessingGroupDeadLetters;
 import org.axonframework.eventhandling.EventProcessor;
 import org.springframework.boot.actuate.health.AbstractHealthIndicator;
 import org.springframework.boot.actuate.health.Health;
@@ -63,7 +63,7 @@ class TailingHealthIndicator extends AbstractHealthIndicator {
             reasons.add("no acknowledgement for " + waitingFor.withNanos(0) + " (the broker does not answer) for "
                                 + broker.openingSince().keySet());
         }
-        long deadLettered = module.deadLetters().map(TailingDeadLetters::sequences).orElse(0L);
+        long deadLettered = module.deadLetters().map(ProcessingGroupDeadLetters::sequences).orElse(0L);
         if (deadLettered >= limits.maxParked()) {
             reasons.add(deadLettered + " aggregate sequence(s) dead-lettered (at least " + limits.maxParked() + ")");
         }

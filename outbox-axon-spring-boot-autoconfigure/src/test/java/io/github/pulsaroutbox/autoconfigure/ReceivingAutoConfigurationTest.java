@@ -132,7 +132,8 @@ class ReceivingAutoConfigurationTest {
             runner.withPropertyValues("pulsar-outbox.receiving.sources.payments.topics=payments",
                                       "pulsar-outbox.receiving.sources.payments.mode=subscribable",
                                       "pulsar-outbox.receiving.sources.orders.topics=orders",
-                                      "pulsar-outbox.receiving.inbox.processors=billing")
+                                      "pulsar-outbox.receiving.inbox.processors=billing",
+                                      "axon.eventhandling.processors.shipping.source=orders")
                   .run(context -> {
                       assertThat(context).hasNotFailed().hasSingleBean(ReceivingMetrics.class)
                                          .hasBean("pulsarOutboxReceivingHealthIndicator");
@@ -148,12 +149,30 @@ class ReceivingAutoConfigurationTest {
                               .as("a streamable source's progress is its processor's").isNull();
                       assertThat(registry.get("pulsar.outbox.inbox.duplicates").tag("processor", "billing")
                                          .functionCounter().count()).isZero();
+                      assertThat(registry.get("pulsar.outbox.receiving.dead-letters").tag("group", "shipping")
+                                         .gauge().value()).as("no dead-letter queue").isZero();
+                      assertThat(registry.get("pulsar.outbox.receiving.dead-letters").tag("group", "billing")
+                                         .gauge().value()).isZero();
 
                       Health health = context.getBean("pulsarOutboxReceivingHealthIndicator", HealthIndicator.class)
                                              .health();
                       assertThat(health.getStatus()).as("no processor subscribed yet").isEqualTo(Status.UP);
                       assertThat(health.getDetails()).containsKeys("sources", "inboxDuplicates");
                   });
+        }
+
+        @Test
+        void theReceivingEndpointServesTheProcessorsBoundToSourcesWhenExposed() {
+            runner.withPropertyValues("pulsar-outbox.receiving.sources.orders.topics=orders",
+                                      "axon.eventhandling.processors.billing.source=orders",
+                                      "management.endpoints.web.exposure.include=receiving")
+                  .run(context -> {
+                      assertThat(context).hasSingleBean(ReceivingEndpoint.class);
+                      assertThat(context.getBean(ReceivingDeadLetters.class).groups()).containsExactly("billing");
+                  });
+            runner.withPropertyValues("pulsar-outbox.receiving.sources.orders.topics=orders")
+                  .run(context -> assertThat(context).as("not exposed")
+                                                     .doesNotHaveBean(ReceivingEndpoint.class));
         }
 
         @Test

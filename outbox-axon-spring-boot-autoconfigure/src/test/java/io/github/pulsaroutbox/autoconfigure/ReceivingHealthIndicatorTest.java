@@ -26,7 +26,8 @@ class ReceivingHealthIndicatorTest {
 
     @Test
     void aSubscribedSourceWithoutAConnectedConsumerIsDegradedWithTheReason() {
-        Health health = new ReceivingHealthIndicator(Map.of("orders", source(true, false)), null).health();
+        Health health = new ReceivingHealthIndicator(Map.of("orders", source(true, false)), null,
+                                                     new ParkedEvents().deadLetters).health();
 
         assertThat(health.getStatus()).isEqualTo(new Status("DEGRADED"));
         assertThat(health.getDetails().get("reasons").toString())
@@ -37,12 +38,23 @@ class ReceivingHealthIndicatorTest {
     void connectedOrNotYetSubscribedSourcesAreUpWithTheirCounts() {
         InboxInterceptors interceptors = new InboxInterceptors(mock(Inbox.class), List.of("billing"));
         Health health = new ReceivingHealthIndicator(Map.of("orders", source(true, true),
-                                                            "payments", source(false, false)), interceptors)
+                                                            "payments", source(false, false)), interceptors,
+                                                     new ParkedEvents().deadLetters)
                 .health();
 
         assertThat(health.getStatus()).isEqualTo(Status.UP);
         assertThat(health.getDetails().get("sources").toString()).contains("orders").contains("handled=7")
                                                                  .contains("payments").contains("consuming=false");
         assertThat(health.getDetails().get("inboxDuplicates")).isEqualTo(Map.of("billing", 0L));
+    }
+
+    @Test
+    void showsTheAggregatesParkedPerGroupWithADeadLetterQueueAndStaysUp() {
+        ParkedEvents parked = new ParkedEvents().park("o-1", 3, true).park("o-1", 4, false).park("o-2", 0, true);
+
+        Health health = new ReceivingHealthIndicator(Map.of(), null, parked.deadLetters).health();
+
+        assertThat(health.getStatus()).isEqualTo(Status.UP);
+        assertThat(health.getDetails().get("deadLetteredSequences")).isEqualTo(Map.of("billing", 2L));
     }
 }

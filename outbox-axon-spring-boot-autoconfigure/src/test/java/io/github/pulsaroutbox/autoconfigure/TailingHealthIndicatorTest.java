@@ -3,7 +3,7 @@ package io.github.pulsaroutbox.autoconfigure;
 import io.github.pulsaroutbox.FailureKind;
 import io.github.pulsaroutbox.relay.RelayHealth;
 import io.github.pulsaroutbox.tailing.EventStoreTailingModule;
-import io.github.pulsaroutbox.tailing.TailingDeadLetters;
+import io.github.pulsaroutbox.deadletter.ProcessingGroupDeadLetters;
 import org.axonframework.eventhandling.EventProcessor;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -102,7 +102,7 @@ class TailingHealthIndicatorTest {
 
         @Test
         void whenManyAggregateSequencesAreDeadLettered() {
-            TailingDeadLetters deadLetters = mock(TailingDeadLetters.class);
+            ProcessingGroupDeadLetters deadLetters = mock(ProcessingGroupDeadLetters.class);
             when(deadLetters.sequences()).thenReturn(10L);
             when(module.deadLetters()).thenReturn(Optional.of(deadLetters));
             assertThat(reasons(health())).singleElement().asString().contains("10 aggregate sequence(s) dead-lettered");

@@ -1,4 +1,4 @@
-package io.github.pulsaroutbox.tailing;
+package io.github.pulsaroutbox.deadletter;
 
 import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.eventhandling.DomainEventMessage;
@@ -17,22 +17,33 @@ import java.util.Optional;
 import java.util.function.Predicate;
 
 /**
- * The operator's view of the tailing processor's parked events (its processing group's dead-letter queue): list
- * them, retry them (published again in order per aggregate, at least once) and discard them. Sequences are per
- * aggregate: an aggregate's events behind a parked one wait in the queue with it. Every action is logged with who
- * did it and why.
+ * The operator's view of one processing group's parked events (its Axon dead-letter queue), for the tailing
+ * processor (events it could not publish) and for the receiving processors (events their handlers refused): list
+ * them, retry them (handled again in order per aggregate, through the group's interceptors) and discard them.
+ * Sequences are per aggregate: an aggregate's events behind a parked one wait in the queue with it. Every action is
+ * logged with who did it and why; reads and removals run in the group's transactions.
  */
-public final class TailingDeadLetters {
+public final class ProcessingGroupDeadLetters {
 
-    private static final Logger logger = LoggerFactory.getLogger(TailingDeadLetters.class);
+    private static final Logger logger = LoggerFactory.getLogger(ProcessingGroupDeadLetters.class);
 
+    private final String label;
     private final SequencedDeadLetterQueue<EventMessage<?>> queue;
     private final SequencedDeadLetterProcessor<EventMessage<?>> processor;
     private final TransactionManager transactionManager;
 
-    TailingDeadLetters(SequencedDeadLetterQueue<EventMessage<?>> queue,
-                       SequencedDeadLetterProcessor<EventMessage<?>> processor,
-                       TransactionManager transactionManager) {
+    /**
+     * The parked events of a group.
+     *
+     * @param label              how the log names the group's letters (for example {@code "Outbox"})
+     * @param queue              the group's dead-letter queue
+     * @param processor          the group's dead-letter processor (Axon's {@code sequencedDeadLetterProcessor})
+     * @param transactionManager the group's transaction manager
+     */
+    public ProcessingGroupDeadLetters(String label, SequencedDeadLetterQueue<EventMessage<?>> queue,
+                                      SequencedDeadLetterProcessor<EventMessage<?>> processor,
+                                      TransactionManager transactionManager) {
+        this.label = Objects.requireNonNull(label, "label");
         this.queue = Objects.requireNonNull(queue, "queue");
         this.processor = Objects.requireNonNull(processor, "processor");
         this.transactionManager = Objects.requireNonNull(transactionManager, "transactionManager");
@@ -59,6 +70,11 @@ public final class TailingDeadLetters {
         return transactionManager.fetchInTransaction(queue::amountOfSequences);
     }
 
+    /** How many events are parked (first refused ones and those waiting behind them). */
+    public long size() {
+        return transactionManager.fetchInTransaction(queue::size);
+    }
+
     /** A page of parked events, of one aggregate when {@code aggregateId} is given, in queue order. */
     public List<Letter> list(String aggregateId, int page, int size) {
         if (page < 0 || size < 1 || size > 500) {
@@ -79,23 +95,23 @@ public final class TailingDeadLetters {
 
     /** The parked event with this id. */
     public Optional<Letter> find(String id) {
-        return transactionManager.fetchInTransaction(() -> deadLetter(id).map(TailingDeadLetters::letterOf));
+        return transactionManager.fetchInTransaction(() -> deadLetter(id).map(ProcessingGroupDeadLetters::letterOf));
     }
 
     /**
-     * Publishes the aggregate's parked events again, in order, when the one with this id is the first of them.
+     * Handles the aggregate's parked events again, in order, when the one with this id is the first of them.
      *
-     * @return whether it was the first of its aggregate's parked events and was published (its sequence then goes on
+     * @return whether it was the first of its aggregate's parked events and was handled (its sequence then goes on
      * until an event fails again)
      */
     public boolean retry(String id, String actor, String reason) {
-        logger.info("Outbox dead letter {}: retry by {} ({})", id, actor, reason);
+        logger.info("{} dead letter {}: retry by {} ({})", label, id, actor, reason);
         return processor.process(letter -> id.equals(letter.message().getIdentifier()));
     }
 
-    /** Publishes the parked events of one aggregate again, in order; returns how many were published. */
+    /** Handles the parked events of one aggregate again, in order; returns how many were handled. */
     public int retryAggregate(String aggregateId, String actor, String reason) {
-        logger.info("Outbox dead letters of aggregate {}: retry by {} ({})", aggregateId, actor, reason);
+        logger.info("{} dead letters of aggregate {}: retry by {} ({})", label, aggregateId, actor, reason);
         long before = transactionManager.fetchInTransaction(() -> queue.sequenceSize(aggregateId));
         processor.process(letter -> aggregateId.equals(aggregateIdOf(letter)));
         long after = transactionManager.fetchInTransaction(() -> queue.sequenceSize(aggregateId));
@@ -103,11 +119,11 @@ public final class TailingDeadLetters {
     }
 
     /**
-     * Publishes every parked event again, aggregate by aggregate (an aggregate whose first event fails again stays
-     * parked, the others go on); returns how many were published.
+     * Handles every parked event again, aggregate by aggregate (an aggregate whose first event fails again stays
+     * parked, the others go on); returns how many were handled.
      */
     public int retryAll(String actor, String reason) {
-        logger.info("Outbox dead letters: retry all by {} ({})", actor, reason);
+        logger.info("{} dead letters: retry all by {} ({})", label, actor, reason);
         long before = transactionManager.fetchInTransaction(queue::size);
         List<String> aggregates = transactionManager.fetchInTransaction(() -> {
             List<String> ids = new ArrayList<>();
@@ -125,7 +141,7 @@ public final class TailingDeadLetters {
         return (int) (before - transactionManager.fetchInTransaction(queue::size));
     }
 
-    /** Removes the parked event with this id for good (it is never published); {@code reason} is required. */
+    /** Removes the parked event with this id for good (it is never handled); {@code reason} is required. */
     public boolean discard(String id, String actor, String reason) {
         if (reason == null || reason.isBlank()) {
             throw new IllegalArgumentException("discarding a dead letter needs a reason");
@@ -134,7 +150,7 @@ public final class TailingDeadLetters {
             Optional<DeadLetter<? extends EventMessage<?>>> letter = deadLetter(id);
             letter.ifPresent(found -> {
                 queue.evict(found);
-                logger.warn("Outbox dead letter {} ({} of aggregate {}) discarded by {}: {}", id,
+                logger.warn("{} dead letter {} ({} of aggregate {}) discarded by {}: {}", label, id,
                             found.message().getPayloadType().getName(), aggregateIdOf(found), actor, reason);
             });
             return letter.isPresent();

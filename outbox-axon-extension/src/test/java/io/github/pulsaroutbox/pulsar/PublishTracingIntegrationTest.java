@@ -1,26 +1,13 @@
 package io.github.pulsaroutbox.pulsar;
 
-import brave.Tracing;
 import brave.handler.MutableSpan;
-import brave.handler.SpanHandler;
-import brave.propagation.ThreadLocalCurrentTraceContext;
-import brave.propagation.TraceContext;
-import brave.sampler.Sampler;
+import io.github.pulsaroutbox.BraveTracing;
 import io.github.pulsaroutbox.H2OutboxStores;
 import io.github.pulsaroutbox.OutboxEntry;
 import io.github.pulsaroutbox.relay.OutboxRelay;
 import io.github.pulsaroutbox.store.jdbc.JdbcOutboxStore;
 import io.github.pulsaroutbox.testbroker.SharedPulsarBroker;
-import io.micrometer.observation.ObservationHandler;
 import io.micrometer.observation.ObservationRegistry;
-import io.micrometer.tracing.brave.bridge.BraveBaggageManager;
-import io.micrometer.tracing.brave.bridge.BraveCurrentTraceContext;
-import io.micrometer.tracing.brave.bridge.BravePropagator;
-import io.micrometer.tracing.brave.bridge.BraveTracer;
-import io.micrometer.tracing.brave.bridge.W3CPropagation;
-import io.micrometer.tracing.handler.DefaultTracingObservationHandler;
-import io.micrometer.tracing.handler.PropagatingReceiverTracingObservationHandler;
-import io.micrometer.tracing.handler.PropagatingSenderTracingObservationHandler;
 import org.apache.pulsar.client.api.Consumer;
 import org.apache.pulsar.client.api.Message;
 import org.apache.pulsar.client.api.PulsarClient;
@@ -37,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -55,8 +41,7 @@ class PublishTracingIntegrationTest {
     private static final String CAPTURED_SPAN = "00f067aa0ba902b7";
 
     private final String topic = "persistent://public/default/traced-" + UUID.randomUUID();
-    private final List<MutableSpan> finished = new CopyOnWriteArrayList<>();
-    private Tracing tracing;
+    private BraveTracing tracing;
     private PulsarClient client;
     private PulsarOutboxPublisher publisher;
     private JdbcOutboxStore store;
@@ -64,29 +49,8 @@ class PublishTracingIntegrationTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        tracing = Tracing.newBuilder()
-                         .localServiceName("outbox-test")
-                         .currentTraceContext(ThreadLocalCurrentTraceContext.create())
-                         .propagationFactory(new W3CPropagation())
-                         .traceId128Bit(true)
-                         .sampler(Sampler.ALWAYS_SAMPLE)
-                         .addSpanHandler(new SpanHandler() {
-                             @Override
-                             public boolean end(TraceContext context, MutableSpan span, Cause cause) {
-                                 finished.add(span);
-                                 return true;
-                             }
-                         })
-                         .build();
-        BraveTracer tracer = new BraveTracer(tracing.tracer(),
-                                             new BraveCurrentTraceContext(tracing.currentTraceContext()),
-                                             new BraveBaggageManager());
-        BravePropagator propagator = new BravePropagator(tracing);
-        ObservationRegistry registry = ObservationRegistry.create();
-        registry.observationConfig().observationHandler(new ObservationHandler.FirstMatchingCompositeObservationHandler(
-                new PropagatingSenderTracingObservationHandler<>(tracer, propagator),
-                new PropagatingReceiverTracingObservationHandler<>(tracer, propagator),
-                new DefaultTracingObservationHandler(tracer)));
+        tracing = new BraveTracing();
+        ObservationRegistry registry = tracing.registry;
 
         client = PulsarClient.builder().serviceUrl(SharedPulsarBroker.serviceUrl())
                              .operationTimeout(10, TimeUnit.SECONDS).build();
@@ -123,13 +87,13 @@ class PublishTracingIntegrationTest {
             }
         }
         // spans end when the acknowledgement was handled, which may follow the consumer's receipt
-        await().atMost(Duration.ofSeconds(30)).until(() -> finished.size() >= 3);
+        await().atMost(Duration.ofSeconds(30)).until(() -> tracing.finished.size() >= 3);
 
         String[] traced = received.get("traced-1").getProperty(OutboxMessageProperties.TRACE_PARENT).split("-");
         assertThat(traced[1]).as("the message continues the captured trace").isEqualTo(TRACE_ID);
         assertThat(traced[3]).as("sampled, as captured").isEqualTo("01");
-        MutableSpan send = span(TRACE_ID, brave.Span.Kind.PRODUCER);
-        MutableSpan outbox = span(TRACE_ID, brave.Span.Kind.CONSUMER);
+        MutableSpan send = tracing.span(TRACE_ID, brave.Span.Kind.PRODUCER);
+        MutableSpan outbox = tracing.span(TRACE_ID, brave.Span.Kind.CONSUMER);
         assertThat(outbox.parentId()).as("the outbox hop's parent is the command's span").isEqualTo(CAPTURED_SPAN);
         assertThat(send.parentId()).as("the send is a child of the outbox hop").isEqualTo(outbox.id());
         assertThat(traced[2]).as("the message names the producer span").isEqualTo(send.id());
@@ -141,17 +105,11 @@ class PublishTracingIntegrationTest {
         assertThat(send.error()).isNull();
 
         String[] untraced = received.get("untraced-1").getProperty(OutboxMessageProperties.TRACE_PARENT).split("-");
-        MutableSpan root = span(untraced[1], brave.Span.Kind.PRODUCER);
+        MutableSpan root = tracing.span(untraced[1], brave.Span.Kind.PRODUCER);
         assertThat(root.parentId()).as("a row without a trace starts one at the send").isNull();
         assertThat(untraced[2]).isEqualTo(root.id());
-        assertThat(finished).as("no outbox hop without a captured trace")
+        assertThat(tracing.finished).as("no outbox hop without a captured trace")
                             .filteredOn(span -> span.traceId().equals(untraced[1])).hasSize(1);
-    }
-
-    private MutableSpan span(String traceId, brave.Span.Kind kind) {
-        return finished.stream().filter(span -> span.traceId().equals(traceId) && span.kind() == kind)
-                       .findFirst().orElseThrow(() -> new AssertionError(
-                        "no " + kind + " span in trace " + traceId + " among " + finished));
     }
 
     private static OutboxEntry entry(String aggregateId, String traceParent) {

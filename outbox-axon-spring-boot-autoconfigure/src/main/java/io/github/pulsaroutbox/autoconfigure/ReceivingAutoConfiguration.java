@@ -5,6 +5,7 @@ import io.github.pulsaroutbox.pulsar.PulsarTopics;
 import io.github.pulsaroutbox.receiving.OutboxMessageConverter;
 import io.github.pulsaroutbox.receiving.PulsarStreamableMessageSource;
 import io.github.pulsaroutbox.receiving.PulsarSubscribableMessageSource;
+import io.github.pulsaroutbox.receiving.ReceiveObservations;
 import io.github.pulsaroutbox.receiving.inbox.InboxInterceptor;
 import io.github.pulsaroutbox.receiving.inbox.JdbcInbox;
 import org.apache.pulsar.client.api.PulsarClient;
@@ -19,6 +20,7 @@ import org.axonframework.serialization.upcasting.event.EventUpcaster;
 import org.axonframework.serialization.upcasting.event.EventUpcasterChain;
 import org.axonframework.spring.jdbc.SpringDataSourceConnectionProvider;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
@@ -138,15 +140,50 @@ class ReceivingAutoConfiguration {
                 (processor, interceptor) -> processing.registerHandlerInterceptor(processor, c -> interceptor)));
     }
 
-    /** The receiving processing groups and their parked events, for the endpoint, the meters and the health. */
+    /** The processing groups that read the receiving sources or use the inbox. */
+    @Bean
+    ReceivingGroups pulsarOutboxReceivingGroups(Environment environment, ReceivingProperties properties) {
+        return ReceivingGroups.of(environment, properties.sources().keySet(), properties.inbox().processors());
+    }
+
+    /** The receiving groups' parked events, for the endpoint, the meters and the health. */
     @Bean
     @ConditionalOnMissingBean
-    ReceivingDeadLetters pulsarOutboxReceivingDeadLetters(Environment environment, ReceivingProperties properties,
+    ReceivingDeadLetters pulsarOutboxReceivingDeadLetters(ReceivingGroups groups,
                                                           ObjectProvider<EventProcessingConfiguration> processing,
                                                           ObjectProvider<TransactionManager> transactions) {
-        return new ReceivingDeadLetters(ReceivingDeadLetters.groupsOf(environment, properties.sources().keySet(),
-                                                                      properties.inbox().processors()),
-                                        processing, transactions);
+        return new ReceivingDeadLetters(groups, processing, transactions);
+    }
+
+    /**
+     * A {@link ReceiveObservations} on each receiving group's processor, outermost (before the inbox), when the
+     * application has an {@link ObservationRegistry}: with a tracing bridge, handling continues the producer's trace.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(ObservationRegistry.class)
+    static class ObservationConfiguration {
+
+        @Bean
+        ConfigurerModule pulsarOutboxReceiveObservationsModule(ReceivingGroups groups,
+                                                               ObjectProvider<ObservationRegistry> registry) {
+            return new ConfigurerModule() {
+                @Override
+                public void configureModule(org.axonframework.config.Configurer configurer) {
+                    ObservationRegistry observations = registry.getIfAvailable();
+                    if (observations == null || observations.isNoop()) {
+                        return;
+                    }
+                    configurer.eventProcessing(processing -> groups.names().forEach(
+                            group -> processing.registerHandlerInterceptor(
+                                    group, c -> new ReceiveObservations(observations, group))));
+                }
+
+                @Override
+                public int order() {
+                    return -1; // before the inbox module: the inbox's work is inside the observation
+                }
+            };
+        }
     }
 
     @Configuration(proxyBeanMethods = false)

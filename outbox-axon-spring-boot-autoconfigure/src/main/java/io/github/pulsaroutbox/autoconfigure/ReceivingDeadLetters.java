@@ -5,61 +5,34 @@ import org.axonframework.common.transaction.NoTransactionManager;
 import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.config.EventProcessingConfiguration;
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.boot.context.properties.bind.Bindable;
-import org.springframework.boot.context.properties.bind.Binder;
-import org.springframework.core.env.Environment;
 
-import java.util.Collection;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The receiving processing groups and their parked events: the groups named like the processors bound to a receiving
- * source ({@code axon.eventhandling.processors.<processor>.source=<source>}, Axon's default group of a processor
- * carries its name) and the inbox processors. A group's parked events exist once Axon built its processors and only
+ * The parked events of the {@link ReceivingGroups receiving processing groups}. A group's parked events exist once Axon built its processors and only
  * when the group has a dead-letter queue ({@code axon.eventhandling.processors.<processor>.dlq.enabled=true}, or
  * {@code registerDeadLetterQueue}).
  */
 final class ReceivingDeadLetters {
 
-    private final Set<String> groups;
+    private final ReceivingGroups groups;
     private final ObjectProvider<EventProcessingConfiguration> processing;
     private final ObjectProvider<TransactionManager> transactions;
     private final Map<String, ProcessingGroupDeadLetters> found = new ConcurrentHashMap<>();
 
-    ReceivingDeadLetters(Collection<String> groups, ObjectProvider<EventProcessingConfiguration> processing,
+    ReceivingDeadLetters(ReceivingGroups groups, ObjectProvider<EventProcessingConfiguration> processing,
                          ObjectProvider<TransactionManager> transactions) {
-        this.groups = Set.copyOf(new LinkedHashSet<>(groups));
+        this.groups = groups;
         this.processing = processing;
         this.transactions = transactions;
     }
 
-    /** The receiving groups of this application's configuration. */
-    static Set<String> groupsOf(Environment environment, Collection<String> sources, Collection<String> inbox) {
-        Map<String, ProcessorSource> processors = Binder.get(environment).bind(
-                "axon.eventhandling.processors", Bindable.mapOf(String.class, ProcessorSource.class))
-                                                      .orElse(Map.of());
-        Set<String> groups = new LinkedHashSet<>();
-        processors.forEach((processor, settings) -> {
-            if (settings != null && sources.contains(settings.source())) {
-                groups.add(processor);
-            }
-        });
-        groups.addAll(inbox);
-        return groups;
-    }
-
-    /** The one property of Axon's processor settings read here. */
-    record ProcessorSource(String source) {
-    }
-
     /** The receiving groups, sorted. */
     List<String> groups() {
-        return groups.stream().sorted().toList();
+        return groups.names();
     }
 
     /** Whether {@code group} is a receiving group. */

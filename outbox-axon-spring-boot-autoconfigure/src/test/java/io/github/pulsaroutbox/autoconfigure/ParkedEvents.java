@@ -44,7 +44,7 @@ final class ParkedEvents {
         when(processing.deadLetterQueue("billing")).thenReturn(Optional.of(queue));
         when(processing.sequencedDeadLetterProcessor("billing")).thenReturn(Optional.of(invoker));
         StaticListableBeanFactory beans = new StaticListableBeanFactory(Map.of("processing", processing));
-        deadLetters = new ReceivingDeadLetters(List.of("billing", "audit"),
+        deadLetters = new ReceivingDeadLetters(new ReceivingGroups(List.of("billing", "audit")),
                                                beans.getBeanProvider(EventProcessingConfiguration.class),
                                                beans.getBeanProvider(TransactionManager.class));
     }

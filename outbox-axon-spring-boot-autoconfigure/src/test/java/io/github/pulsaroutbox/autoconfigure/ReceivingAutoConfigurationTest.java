@@ -104,7 +104,7 @@ class ReceivingAutoConfigurationTest {
             runner.withPropertyValues("pulsar-outbox.receiving.inbox.processors=billing,audit")
                   .run(context -> {
                       assertThat(context).hasNotFailed().hasSingleBean(JdbcInbox.class)
-                                         .hasSingleBean(ConfigurerModule.class)
+                                         .hasBean("pulsarOutboxInboxModule")
                                          .hasSingleBean(InboxRetention.class);
                       JdbcInbox inbox = context.getBean(JdbcInbox.class);
                       // the table exists: records are written and counted (auto-commit outside a transaction)
@@ -173,6 +173,40 @@ class ReceivingAutoConfigurationTest {
             runner.withPropertyValues("pulsar-outbox.receiving.sources.orders.topics=orders")
                   .run(context -> assertThat(context).as("not exposed")
                                                      .doesNotHaveBean(ReceivingEndpoint.class));
+        }
+
+        @Test
+        @SuppressWarnings("unchecked")
+        void eachReceivingGroupHandlesInAnObservationWhenTheApplicationHasARegistry() {
+            io.micrometer.observation.ObservationRegistry registry =
+                    io.micrometer.observation.ObservationRegistry.create();
+            registry.observationConfig().observationHandler(context -> true);
+            runner.withPropertyValues("pulsar-outbox.receiving.sources.orders.topics=orders",
+                                      "axon.eventhandling.processors.billing.source=orders")
+                  .withBean(io.micrometer.observation.ObservationRegistry.class, () -> registry)
+                  .run(context -> {
+                      ConfigurerModule module = context.getBean("pulsarOutboxReceiveObservationsModule",
+                                                                ConfigurerModule.class);
+                      org.axonframework.config.Configurer configurer =
+                              org.mockito.Mockito.mock(org.axonframework.config.Configurer.class);
+                      org.axonframework.config.EventProcessingConfigurer processing =
+                              org.mockito.Mockito.mock(org.axonframework.config.EventProcessingConfigurer.class);
+                      module.configureModule(configurer);
+                      org.mockito.ArgumentCaptor<java.util.function.Consumer<
+                              org.axonframework.config.EventProcessingConfigurer>> captor =
+                              org.mockito.ArgumentCaptor.forClass(java.util.function.Consumer.class);
+                      org.mockito.Mockito.verify(configurer).eventProcessing(captor.capture());
+                      captor.getValue().accept(processing);
+                      org.mockito.ArgumentCaptor<java.util.function.Function<org.axonframework.config.Configuration,
+                              org.axonframework.messaging.MessageHandlerInterceptor<? super
+                                      org.axonframework.eventhandling.EventMessage<?>>>> interceptor =
+                              org.mockito.ArgumentCaptor.forClass(java.util.function.Function.class);
+                      org.mockito.Mockito.verify(processing).registerHandlerInterceptor(
+                              org.mockito.ArgumentMatchers.eq("billing"), interceptor.capture());
+                      assertThat(interceptor.getValue().apply(null))
+                              .isInstanceOf(io.github.pulsaroutbox.receiving.ReceiveObservations.class);
+                      assertThat(module.order()).as("outside the inbox").isLessThan(0);
+                  });
         }
 
         @Test

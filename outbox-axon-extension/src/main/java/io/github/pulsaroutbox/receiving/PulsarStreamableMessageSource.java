@@ -1,5 +1,6 @@
 package io.github.pulsaroutbox.receiving;
 
+import org.apache.pulsar.client.api.Message;
 import org.apache.pulsar.client.api.MessageId;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.PulsarClientException;
@@ -12,10 +13,12 @@ import org.axonframework.eventhandling.TrackingToken;
 import org.axonframework.messaging.StreamableMessageSource;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -115,6 +118,73 @@ public final class PulsarStreamableMessageSource implements StreamableMessageSou
             }
         }
         return head;
+    }
+
+    /**
+     * The token from which a processor reads, in every partition, the messages published at or after
+     * {@code dateTime} (the producer's publish time, which the outbox sets when it sends): per partition the position
+     * just before the first such message, the partition's last message when none is that recent, nothing (read from
+     * the earliest) for an empty partition.
+     *
+     * @throws IllegalStateException when the partitions cannot be looked up or read
+     */
+    @Override
+    public TrackingToken createTokenAt(Instant dateTime) {
+        PulsarTrackingToken token = PulsarTrackingToken.start();
+        for (String partition : partitions()) {
+            try (Reader<byte[]> reader = client.newReader(Schema.BYTES).topic(partition)
+                                               .startMessageId(MessageId.earliest).create()) {
+                reader.seek(dateTime.toEpochMilli());
+                if (reader.hasMessageAvailable()) {
+                    Message<byte[]> first = reader.readNext(30, TimeUnit.SECONDS);
+                    if (first == null) {
+                        throw new IllegalStateException("No message read from " + partition + " at " + dateTime);
+                    }
+                    Optional<MessageId> before = lastBefore(partition, first.getMessageId());
+                    if (before.isPresent()) {
+                        token = token.advancedTo(partition, before.get());
+                    }
+                } else {
+                    for (TopicMessageId last : reader.getLastMessageIds()) {
+                        if (MessagePositions.stored(last)) {
+                            token = token.advancedTo(partition, last);
+                        }
+                    }
+                }
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("Cannot read " + partition + " at " + dateTime, e);
+            }
+        }
+        return token;
+    }
+
+    /**
+     * The id of the message stored just before {@code messageId} in {@code partition} (a position a reader starts
+     * after to read {@code messageId} next): read from the previous entry on, as the messages of a batch have ids the
+     * client's filter needs exactly. When nothing is read before it (the previous entry was removed or holds no
+     * message), that entry's id, which a reader starts after as well.
+     */
+    private Optional<MessageId> lastBefore(String partition, MessageId messageId) {
+        Optional<MessageId> entryBefore = MessagePositions.previousEntry(messageId);
+        if (entryBefore.isEmpty() || !MessagePositions.stored(entryBefore.get())) {
+            return entryBefore; // the first entry of its ledger: the ledger's start
+        }
+        MessageId last = entryBefore.get();
+        try (Reader<byte[]> reader = client.newReader(Schema.BYTES).topic(partition).startMessageId(last)
+                                           .startMessageIdInclusive().create()) {
+            while (true) {
+                Message<byte[]> next = reader.readNext(30, TimeUnit.SECONDS);
+                if (next == null) {
+                    throw new IllegalStateException("Cannot read " + partition + " up to " + messageId);
+                }
+                if (next.getMessageId().compareTo(messageId) >= 0) {
+                    return Optional.of(last);
+                }
+                last = next.getMessageId();
+            }
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("Cannot read " + partition + " up to " + messageId, e);
+        }
     }
 
     /** The start of the topics: their earliest retained messages. */

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -170,6 +171,51 @@ class PulsarStreamableMessageSourceIntegrationTest {
         processor.start();
         await().atMost(Duration.ofSeconds(60)).until(() -> projection.handled.get() == later);
         assertThat(projection.totals).isEqualTo(expected);
+    }
+
+    @Test
+    void aTokenAtATimeReadsWhatWasPublishedFromThenOn() throws Exception {
+        publish(3, 0, 2);
+        Instant cut = Instant.now();
+        await().until(() -> Instant.now().toEpochMilli() > cut.toEpochMilli()); // later messages: a later millisecond
+        expected.clear();
+        int later;
+        try (PulsarOutboxPublisher batching = PulsarOutboxPublisher.builder().pulsarClient(client).batching(true)
+                                                                   .producerNamePrefix("batching").build()) {
+            List<OutboxEntry> rows = new ArrayList<>();
+            for (int sequence = 2; sequence < 4; sequence++) {
+                for (int account = 0; account < 3; account++) {
+                    expected.merge("a" + account, 1 + account * 100L + sequence, Long::sum);
+                    rows.add(Deposits.deposit("a" + account, sequence, 1 + account * 100L + sequence));
+                }
+            }
+            Deposits.publish(batching, topic, rows);
+            later = rows.size();
+        }
+
+        PulsarTrackingToken at = (PulsarTrackingToken) source.createTokenAt(cut.plusMillis(1));
+        assertThat(source.createTokenAt(Instant.now().plusSeconds(3600))).as("nothing that recent: the head")
+                                                                        .isEqualTo(source.createHeadToken());
+        assertThat(count(source.createTokenAt(Instant.EPOCH))).as("everything is that recent").isEqualTo(12);
+        assertThat(count(at)).isEqualTo(later);
+        tokens.initializeTokenSegments("totals", 2, at);
+        processor = newProcessor();
+        processor.start();
+        await().atMost(Duration.ofSeconds(60)).until(() -> projection.handled.get() >= later);
+        assertThat(projection.totals).isEqualTo(expected);
+        assertThat(projection.handled.get()).isEqualTo(later);
+    }
+
+    /** How many events a stream from {@code token} reads (until none comes for 3 s). */
+    private int count(org.axonframework.eventhandling.TrackingToken token) throws InterruptedException {
+        int read = 0;
+        try (var stream = source.openStream(token)) {
+            while (stream.hasNextAvailable(3, java.util.concurrent.TimeUnit.SECONDS)) {
+                stream.nextAvailable();
+                read++;
+            }
+        }
+        return read;
     }
 
     /** Totals per account in memory; notes any event that is not its aggregate's next. */

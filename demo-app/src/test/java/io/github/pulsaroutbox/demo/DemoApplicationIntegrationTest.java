@@ -20,7 +20,8 @@ import static org.awaitility.Awaitility.await;
  * The demo as a newcomer runs it: H2, a real broker (started by the demo itself, or the external one of the test
  * run), the scripted scenario at startup, then the REST API; the consumer sees every order's events in order.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+                properties = "pulsar-outbox.receiving.lag-interval=1s")
 class DemoApplicationIntegrationTest {
 
     @Autowired
@@ -52,9 +53,23 @@ class DemoApplicationIntegrationTest {
      * through a tracking processor and applies each once (the inbox) to its invoices.
      */
     @Test
+    @SuppressWarnings("unchecked")
     void billingLearnsEveryOrderOnceThroughPulsar() {
         ScenarioInvoices.assertInvoiced(rest, printer);
         assertThat(inbox.count("billing")).as("one inbox record per event billing handled").isGreaterThanOrEqualTo(15);
+
+        // billing's dead-letter queue is empty, and it has read the order topic's partitions to their end
+        Map<String, Object> receiving = rest.getForObject("/actuator/receiving", Map.class);
+        assertThat(((Map<String, Object>) receiving.get("groups")).get("billing"))
+                .isEqualTo(Map.of("deadLetterQueue", true, "parkedAggregates", 0, "parkedEvents", 0));
+        assertThat(rest.getForObject("/actuator/receiving/billing", Map.class)).containsEntry("parked", List.of());
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            Map<String, Object> lag = rest.getForObject(
+                    "/actuator/metrics/pulsar.outbox.receiving.lag?tag=group:billing", Map.class);
+            assertThat(lag).as("a lag read for billing's segments").containsKey("measurements");
+            List<Map<String, Object>> measurements = (List<Map<String, Object>>) lag.get("measurements");
+            assertThat(((Number) measurements.get(0).get("value")).doubleValue()).isZero();
+        });
     }
 
     @Test

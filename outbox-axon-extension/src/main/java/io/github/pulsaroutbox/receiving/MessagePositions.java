@@ -41,8 +41,14 @@ final class MessagePositions {
 
     /** Whether {@code messageId} names a stored message (not an empty partition's "nothing yet"). */
     static boolean stored(MessageId messageId) {
+        long[] ledgerEntry = ledgerEntry(messageId);
+        return ledgerEntry[0] >= 0 && ledgerEntry[1] >= 0;
+    }
+
+    /** The ledger and entry of {@code messageId} (negative when it names none). */
+    static long[] ledgerEntry(MessageId messageId) {
         IdData id = IdData.parse(messageId.toByteArray());
-        return id.ledger >= 0 && id.entry >= 0;
+        return new long[]{id.ledger, id.entry};
     }
 
     /** The fields of a {@code MessageIdData} this class reads and writes. */

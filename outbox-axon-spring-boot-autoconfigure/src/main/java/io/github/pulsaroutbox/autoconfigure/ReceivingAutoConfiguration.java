@@ -32,6 +32,7 @@ import org.springframework.boot.actuate.autoconfigure.health.ConditionalOnEnable
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration;
@@ -209,6 +210,22 @@ class ReceivingAutoConfiguration {
                                                       ReceivingDeadLetters deadLetters) {
             return new ReceivingMetrics(beans.getBeansOfType(PulsarSubscribableMessageSource.class),
                                         interceptors.getIfAvailable(), deadLetters);
+        }
+
+        /** The lag per partition, read with Spring for Apache Pulsar's administration. */
+        @Configuration(proxyBeanMethods = false)
+        @ConditionalOnClass(name = "org.springframework.pulsar.core.PulsarAdministration")
+        static class LagConfiguration {
+
+            @Bean
+            @ConditionalOnMissingBean
+            @ConditionalOnBean(org.springframework.pulsar.core.PulsarAdministration.class)
+            ReceivingLag pulsarOutboxReceivingLag(ReceivingProperties properties, ReceivingGroups groups,
+                                                  org.springframework.pulsar.core.PulsarAdministration administration,
+                                                  ObjectProvider<EventProcessingConfiguration> processing) {
+                ReceivingLag.validate(properties.lagInterval());
+                return new ReceivingLag(properties, groups, administration, processing);
+            }
         }
     }
 

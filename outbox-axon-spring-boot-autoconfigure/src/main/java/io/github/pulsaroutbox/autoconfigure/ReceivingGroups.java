@@ -18,9 +18,15 @@ import java.util.Set;
 final class ReceivingGroups {
 
     private final Set<String> names;
+    private final Map<String, String> sourceByProcessor;
 
     ReceivingGroups(Collection<String> names) {
+        this(names, Map.of());
+    }
+
+    ReceivingGroups(Collection<String> names, Map<String, String> sourceByProcessor) {
         this.names = Set.copyOf(new LinkedHashSet<>(names));
+        this.sourceByProcessor = Map.copyOf(sourceByProcessor);
     }
 
     /** The receiving groups of this application's configuration. */
@@ -29,13 +35,15 @@ final class ReceivingGroups {
                 "axon.eventhandling.processors", Bindable.mapOf(String.class, ProcessorSource.class))
                                                       .orElse(Map.of());
         Set<String> groups = new LinkedHashSet<>();
+        Map<String, String> sourceByProcessor = new java.util.HashMap<>();
         processors.forEach((processor, settings) -> {
             if (settings != null && sources.contains(settings.source())) {
                 groups.add(processor);
+                sourceByProcessor.put(processor, settings.source());
             }
         });
         groups.addAll(inbox);
-        return new ReceivingGroups(groups);
+        return new ReceivingGroups(groups, sourceByProcessor);
     }
 
     /** The one property of Axon's processor settings read here. */
@@ -45,6 +53,12 @@ final class ReceivingGroups {
     /** The group names, sorted. */
     List<String> names() {
         return names.stream().sorted().toList();
+    }
+
+    /** The processors bound to {@code source} by {@code axon.eventhandling.processors.<processor>.source}. */
+    List<String> processorsOf(String source) {
+        return sourceByProcessor.entrySet().stream().filter(e -> e.getValue().equals(source)).map(Map.Entry::getKey)
+                                .sorted().toList();
     }
 
     /** Whether {@code group} is a receiving group. */

@@ -19,11 +19,14 @@ import java.util.Map;
  * @param types   {@code ce_type} to the class its payload is read as, e.g.
  *                {@code pulsar-outbox.receiving.types.OrderPlaced=com.acme.billing.OrderPlaced}
  * @param inbox   the inbox that applies each event once per processor
+ * @param lagInterval how often the lag per partition is read from the broker's statistics (with Micrometer and Spring
+ *                for Apache Pulsar's administration); positive
  */
 @ConfigurationProperties(ReceivingProperties.PREFIX)
 public record ReceivingProperties(Map<String, Source> sources,
                                   Map<String, String> types,
-                                  @DefaultValue Inbox inbox) {
+                                  @DefaultValue Inbox inbox,
+                                  @DefaultValue("30s") Duration lagInterval) {
 
     /** The prefix of the receiving side's properties. */
     public static final String PREFIX = "pulsar-outbox.receiving";

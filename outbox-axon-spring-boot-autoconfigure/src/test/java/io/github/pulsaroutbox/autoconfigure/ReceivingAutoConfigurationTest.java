@@ -210,6 +210,22 @@ class ReceivingAutoConfigurationTest {
         }
 
         @Test
+        void theLagIsReadWithTheApplicationsPulsarAdministrationEveryPositiveInterval() {
+            ApplicationContextRunner withAdmin = runner.withBean(
+                    org.springframework.pulsar.core.PulsarAdministration.class,
+                    () -> new org.springframework.pulsar.core.PulsarAdministration("http://localhost:1"));
+            withAdmin.withPropertyValues("pulsar-outbox.receiving.sources.orders.topics=orders")
+                     .run(context -> assertThat(context).hasSingleBean(ReceivingLag.class));
+            withAdmin.withPropertyValues("pulsar-outbox.receiving.sources.orders.topics=orders",
+                                         "pulsar-outbox.receiving.lag-interval=0s")
+                     .run(context -> assertThat(rootOrSelf(context.getStartupFailure()))
+                             .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                             .hasMessageContaining("pulsar-outbox.receiving.lag-interval"));
+            runner.withPropertyValues("pulsar-outbox.receiving.sources.orders.topics=orders")
+                  .run(context -> assertThat(context).as("no administration").doesNotHaveBean(ReceivingLag.class));
+        }
+
+        @Test
         void theInterceptorsTheProcessorsGetAreTheOnesCounted() {
             runner.withPropertyValues("pulsar-outbox.receiving.inbox.processors=billing,audit")
                   .run(context -> assertThat(context.getBean(InboxInterceptors.class).byProcessor())

@@ -19,7 +19,10 @@ class DatabasesDocTest {
                 "postgresql,V3__pulsar_outbox_relay_updates.sql", "h2,V1__pulsar_outbox_baseline.sql",
                 "h2,V2__pulsar_outbox_schema_version.sql", "h2,V3__pulsar_outbox_relay_updates.sql",
                 "postgresql,V4__pulsar_outbox_pending_aggregate_key.sql", "h2,V4__pulsar_outbox_pending_aggregate_key.sql",
-                "postgresql,V5__pulsar_outbox_broker_partition.sql", "h2,V5__pulsar_outbox_broker_partition.sql"})
+                "postgresql,V5__pulsar_outbox_broker_partition.sql", "h2,V5__pulsar_outbox_broker_partition.sql",
+                "mariadb,V1__pulsar_outbox_baseline.sql", "mariadb,V2__pulsar_outbox_schema_version.sql",
+                "mariadb,V3__pulsar_outbox_relay_updates.sql", "mariadb,V4__pulsar_outbox_pending_aggregate_key.sql",
+                "mariadb,V5__pulsar_outbox_broker_partition.sql"})
     void theDocShowsEveryMigrationFileVerbatim(String database, String file) throws IOException {
         String resource = "io/github/pulsaroutbox/store/jdbc/" + database + "/migration/" + file;
         String content;

@@ -52,8 +52,10 @@ class OutboxRetentionIntegrationTest {
                                                      "jdbc:postgresql://127.0.0.1:5432/test"));
         postgres.setUser(System.getenv().getOrDefault("OUTBOX_TEST_POSTGRES_USER", "postgres"));
         postgres.setPassword(System.getenv().getOrDefault("OUTBOX_TEST_POSTGRES_PASSWORD", ""));
+        DataSource mariaDb = io.github.pulsaroutbox.TestMariaDb.dataSource();
         return Stream.of(Arguments.of("H2", h2, false), Arguments.of("H2", h2, true),
-                         Arguments.of("PostgreSQL", postgres, false), Arguments.of("PostgreSQL", postgres, true));
+                         Arguments.of("PostgreSQL", postgres, false), Arguments.of("PostgreSQL", postgres, true),
+                         Arguments.of("MariaDB", mariaDb, false), Arguments.of("MariaDB", mariaDb, true));
     }
 
     @ParameterizedTest(name = "{0}, archive={2}")

@@ -31,7 +31,8 @@ final class DeadLetterActions {
 
     /** The parked event with this id, or 404. */
     static WebEndpointResponse<Object> letter(ProcessingGroupDeadLetters deadLetters, String id) {
-        return deadLetters.find(id).map(letter -> new WebEndpointResponse<Object>(letter)).orElseGet(() -> notFound(id));
+        return deadLetters.find(id).map(letter -> new WebEndpointResponse<Object>(letter))
+                          .orElseGet(() -> notFound(id));
     }
 
     /** {@code retry} or {@code discard} of one parked event. */
@@ -88,6 +89,7 @@ final class DeadLetterActions {
     }
 
     static WebEndpointResponse<Object> notFound(String id) {
-        return new WebEndpointResponse<>(Map.of("error", "no parked event " + id), WebEndpointResponse.STATUS_NOT_FOUND);
+        return new WebEndpointResponse<>(Map.of("error", "no parked event " + id),
+                                         WebEndpointResponse.STATUS_NOT_FOUND);
     }
 }

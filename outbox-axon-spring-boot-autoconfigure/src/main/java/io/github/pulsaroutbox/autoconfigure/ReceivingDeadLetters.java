@@ -12,9 +12,9 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The parked events of the {@link ReceivingGroups receiving processing groups}. A group's parked events exist once Axon built its processors and only
- * when the group has a dead-letter queue ({@code axon.eventhandling.processors.<processor>.dlq.enabled=true}, or
- * {@code registerDeadLetterQueue}).
+ * The parked events of the {@link ReceivingGroups receiving processing groups}. A group's parked events exist once Axon
+ * built its processors and only when the group has a dead-letter queue ({@code
+ * axon.eventhandling.processors.<processor>.dlq.enabled=true}, or {@code registerDeadLetterQueue}).
  */
 final class ReceivingDeadLetters {
 

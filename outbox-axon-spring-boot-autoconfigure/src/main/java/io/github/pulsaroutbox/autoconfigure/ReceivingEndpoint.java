@@ -80,8 +80,8 @@ class ReceivingEndpoint {
                                                                 OutboxEndpoint.actor(securityContext)));
     }
 
-    private WebEndpointResponse<Object> guarded(String group,
-                                                Function<ProcessingGroupDeadLetters, WebEndpointResponse<Object>> call) {
+    private WebEndpointResponse<Object> guarded(
+            String group, Function<ProcessingGroupDeadLetters, WebEndpointResponse<Object>> call) {
         if (!deadLetters.isGroup(group)) {
             return new WebEndpointResponse<>(Map.of("error", "no receiving processing group '" + group + "' (groups: "
                     + deadLetters.groups() + ")"), WebEndpointResponse.STATUS_NOT_FOUND);

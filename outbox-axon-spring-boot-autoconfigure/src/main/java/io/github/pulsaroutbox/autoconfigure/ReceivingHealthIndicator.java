@@ -11,12 +11,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Health of the receiving side ({@code /actuator/health/pulsarOutboxReceiving}): {@code DEGRADED}
- * with the reasons when a subscribable source that a processor subscribed to has no connected consumer (the broker is
- * unreachable: nothing is received meanwhile); {@code UP} otherwise. Details per subscribable source: its
- * subscription, whether it consumes, whether it is connected, events handled and messages skipped; per inbox
- * processor the duplicates skipped; per receiving group with a dead-letter queue the aggregates parked in it (parked
- * events are the handlers' to fix: they leave the status as it is). Streamable sources hold no connection between streams: their progress is their
+ * Health of the receiving side ({@code /actuator/health/pulsarOutboxReceiving}): {@code DEGRADED} with the reasons when
+ * a subscribable source that a processor subscribed to has no connected consumer (the broker is unreachable: nothing is
+ * received meanwhile); {@code UP} otherwise. Details per subscribable source: its subscription, whether it consumes,
+ * whether it is connected, events handled and messages skipped; per inbox processor the duplicates skipped; per
+ * receiving group with a dead-letter queue the aggregates parked in it (parked events are the handlers' to fix: they
+ * leave the status as it is). Streamable sources hold no connection between streams: their progress is their
  * processor's (Axon's processor status).
  */
 class ReceivingHealthIndicator extends AbstractHealthIndicator {

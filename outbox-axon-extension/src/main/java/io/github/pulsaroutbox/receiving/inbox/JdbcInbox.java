@@ -15,20 +15,19 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.Properties;
 
 import static org.axonframework.common.BuilderUtils.assertNonNull;
 
 /**
- * An {@link Inbox} in a table of the service's database (H2 or PostgreSQL), through the connections of the handlers'
- * transactions: give it the {@link ConnectionProvider} the projections use (in Spring, one bound to the transaction
- * manager), so that an event's record commits or rolls back with its effects.
+ * An {@link Inbox} in a table of the service's database (H2, PostgreSQL or MariaDB), through the connections of the
+ * handlers' transactions: give it the {@link ConnectionProvider} the projections use (in Spring, one bound to the
+ * transaction manager), so that an event's record commits or rolls back with its effects.
  * <p>
  * Guarantees: one row per (processing group, event id), enforced by the primary key; recording an event a second time
  * changes nothing and raises no error (the transaction goes on, the caller skips the event); a concurrent first
- * handling in another transaction waits for that transaction (PostgreSQL) and then sees its row. {@link #createSchema()}
- * applies {@code io/github/pulsaroutbox/receiving/inbox/<database>/V1__pulsar_inbox.sql}.
+ * handling in another transaction waits for that transaction (PostgreSQL, MariaDB) and then sees its row. {@link
+ * #createSchema()} applies {@code io/github/pulsaroutbox/receiving/inbox/<database>/V1__pulsar_inbox.sql}.
  */
 public final class JdbcInbox implements Inbox {
 
@@ -73,7 +72,7 @@ public final class JdbcInbox implements Inbox {
             try (PreparedStatement record = connection.prepareStatement(statement(connection, "record"))) {
                 record.setString(1, processingGroup);
                 record.setString(2, messageId);
-                record.setObject(3, at.atOffset(ZoneOffset.UTC));
+                record.setObject(3, database(connection).bindable(at));
                 return record.executeUpdate() == 1;
             }
         });
@@ -83,7 +82,7 @@ public final class JdbcInbox implements Inbox {
     public int purge(Instant before, int batchSize) {
         return withConnection(connection -> {
             try (PreparedStatement purge = connection.prepareStatement(statement(connection, "purge"))) {
-                purge.setObject(1, before.atOffset(ZoneOffset.UTC));
+                purge.setObject(1, database(connection).bindable(before));
                 purge.setInt(2, batchSize);
                 return purge.executeUpdate();
             }

@@ -48,17 +48,23 @@ final class JdbcAccess {
     /** The rows a select returns, its parameters bound by {@code binder}. */
     List<OutboxEntry> readEntries(String statement, int limit, SqlBinder binder) {
         return withConnection(connection -> {
+            TimeColumns times = times(connection);
             try (PreparedStatement select = connection.prepareStatement(sql(connection).get(statement))) {
-                binder.bind(select);
+                binder.bind(select, times);
                 try (ResultSet rs = select.executeQuery()) {
                     List<OutboxEntry> entries = new ArrayList<>(limit);
                     while (rs.next()) {
-                        entries.add(readEntry(rs));
+                        entries.add(readEntry(rs, times));
                     }
                     return entries;
                 }
             }
         });
+    }
+
+    /** How the connection's database writes and reads timestamps. */
+    TimeColumns times(Connection connection) throws SQLException {
+        return sql(connection).times();
     }
 
     /** The statements of the connection's database, loaded on first use. */
@@ -110,7 +116,7 @@ final class JdbcAccess {
 
     @FunctionalInterface
     interface SqlBinder {
-        void bind(PreparedStatement statement) throws SQLException;
+        void bind(PreparedStatement statement, TimeColumns times) throws SQLException;
     }
 
     @FunctionalInterface

@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Set;
 
 import static io.github.pulsaroutbox.store.jdbc.JdbcRows.MAX_ERROR_LENGTH;
-import static io.github.pulsaroutbox.store.jdbc.JdbcRows.toDb;
 import static io.github.pulsaroutbox.store.jdbc.JdbcRows.truncate;
 
 /**
@@ -35,6 +34,7 @@ final class JdbcCapture {
             return;
         }
         db.withConnection(connection -> {
+            TimeColumns times = db.times(connection);
             if (CurrentUnitOfWork.isStarted() && connection.getAutoCommit()) {
                 throw new IllegalStateException(
                         "Outbox rows must be written in the event store's database transaction, but this connection "
@@ -47,7 +47,7 @@ final class JdbcCapture {
                 for (OutboxEntry entry : entries) {
                     boolean parked = entry.status() == OutboxStatus.FAILED;
                     insert.setString(1, entry.id());
-                    insert.setObject(2, toDb(entry.timestamp()));
+                    insert.setObject(2, times.bind(entry.timestamp()));
                     insert.setString(3, entry.eventType());
                     insert.setString(4, entry.aggregateType());
                     insert.setString(5, entry.aggregateId());
@@ -59,7 +59,7 @@ final class JdbcCapture {
                     insert.setString(11, parked ? OutboxStatus.FAILED.name() : OutboxStatus.PENDING.name());
                     insert.setString(12, entry.failureKind() == null ? null : entry.failureKind().name());
                     insert.setString(13, truncate(entry.lastError(), MAX_ERROR_LENGTH));
-                    insert.setObject(14, parked ? toDb(entry.timestamp()) : null);
+                    insert.setObject(14, parked ? times.bind(entry.timestamp()) : null);
                     insert.setInt(15, entry.segment() >= 0 ? entry.segment() : OutboxSegments.of(entry.aggregateId(), segmentCount));
                     insert.setString(16, entry.topic());
                     insert.addBatch();

@@ -8,8 +8,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
-import static io.github.pulsaroutbox.store.jdbc.JdbcRows.instant;
-import static io.github.pulsaroutbox.store.jdbc.JdbcRows.toDb;
 import static io.github.pulsaroutbox.store.jdbc.JdbcRows.truncate;
 
 /** The relay nodes' heartbeats in {@code <table>_node}: who is alive, with the segments each owns. */
@@ -23,9 +21,10 @@ final class JdbcNodes {
 
     void heartbeat(String nodeId, Instant at, String segments) {
         db.withConnection(connection -> {
+            TimeColumns times = db.times(connection);
             try (PreparedStatement upsert = connection.prepareStatement(db.sql(connection).get("heartbeat"))) {
                 upsert.setString(1, nodeId);
-                upsert.setObject(2, toDb(at));
+                upsert.setObject(2, times.bind(at));
                 upsert.setString(3, truncate(segments, 1000));
                 upsert.executeUpdate();
             }
@@ -35,12 +34,13 @@ final class JdbcNodes {
 
     List<Node> liveNodes(Instant since) {
         return db.withConnection(connection -> {
+            TimeColumns times = db.times(connection);
             try (PreparedStatement select = connection.prepareStatement(db.sql(connection).get("liveNodes"))) {
-                select.setObject(1, toDb(since));
+                select.setObject(1, times.bind(since));
                 try (ResultSet rs = select.executeQuery()) {
                     List<Node> nodes = new ArrayList<>();
                     while (rs.next()) {
-                        nodes.add(new Node(rs.getString(1), instant(rs, "heartbeat_at"), rs.getString(3)));
+                        nodes.add(new Node(rs.getString(1), times.read(rs, "heartbeat_at"), rs.getString(3)));
                     }
                     return nodes;
                 }
@@ -60,8 +60,9 @@ final class JdbcNodes {
 
     void forgetNodes(Instant before) {
         db.withConnection(connection -> {
+            TimeColumns times = db.times(connection);
             try (PreparedStatement delete = connection.prepareStatement(db.sql(connection).get("forgetNodes"))) {
-                delete.setObject(1, toDb(before));
+                delete.setObject(1, times.bind(before));
                 delete.executeUpdate();
             }
             return null;

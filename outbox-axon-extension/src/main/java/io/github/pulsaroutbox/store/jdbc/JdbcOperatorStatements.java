@@ -8,7 +8,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -16,7 +15,6 @@ import java.util.Optional;
 import static io.github.pulsaroutbox.store.jdbc.JdbcRows.MAX_REASON_LENGTH;
 import static io.github.pulsaroutbox.store.jdbc.JdbcRows.readRow;
 import static io.github.pulsaroutbox.store.jdbc.JdbcRows.singleLong;
-import static io.github.pulsaroutbox.store.jdbc.JdbcRows.toDb;
 import static io.github.pulsaroutbox.store.jdbc.JdbcRows.truncate;
 
 /**
@@ -33,10 +31,11 @@ final class JdbcOperatorStatements {
 
     Optional<OutboxRow> find(String id) {
         return db.withConnection(connection -> {
+            TimeColumns times = db.times(connection);
             try (PreparedStatement select = connection.prepareStatement(db.sql(connection).get("find"))) {
                 select.setString(1, id);
                 try (ResultSet rs = select.executeQuery()) {
-                    return rs.next() ? Optional.of(readRow(rs)) : Optional.empty();
+                    return rs.next() ? Optional.of(readRow(rs, times)) : Optional.empty();
                 }
             }
         });
@@ -44,6 +43,7 @@ final class JdbcOperatorStatements {
 
     List<OutboxRow> findParked(String aggregateType, String aggregateId, int offset, int limit) {
         return db.withConnection(connection -> {
+            TimeColumns times = db.times(connection);
             try (PreparedStatement select = connection.prepareStatement(db.sql(connection).get("findParked"))) {
                 int next = bindFilter(select, aggregateType, aggregateId);
                 select.setInt(next, offset);
@@ -51,7 +51,7 @@ final class JdbcOperatorStatements {
                 try (ResultSet rs = select.executeQuery()) {
                     List<OutboxRow> rows = new ArrayList<>();
                     while (rs.next()) {
-                        rows.add(readRow(rs));
+                        rows.add(readRow(rs, times));
                     }
                     return rows;
                 }
@@ -105,18 +105,19 @@ final class JdbcOperatorStatements {
 
     Optional<Instant> oldestPending() {
         return db.withConnection(connection -> {
+            TimeColumns times = db.times(connection);
             try (PreparedStatement select = connection.prepareStatement(db.sql(connection).get("oldestPending"));
                  ResultSet rs = select.executeQuery()) {
-                return rs.next() ? Optional.ofNullable(rs.getObject(1, OffsetDateTime.class)).map(OffsetDateTime::toInstant)
-                                 : Optional.empty();
+                return rs.next() ? Optional.ofNullable(times.read(rs, 1)) : Optional.empty();
             }
         });
     }
 
     int purgeSent(Instant cutoff, int batchSize, boolean archive) {
         return db.withConnection(connection -> {
+            TimeColumns times = db.times(connection);
             OutboxSql statements = db.sql(connection);
-            OffsetDateTime before = toDb(cutoff);
+            Object before = times.bind(cutoff);
             long upperBound;
             try (PreparedStatement bound = connection.prepareStatement(statements.get("retentionUpperBound"))) {
                 bound.setObject(1, before);
@@ -146,9 +147,10 @@ final class JdbcOperatorStatements {
 
     private int update(String statement, Action action, String... keys) {
         return db.withConnection(connection -> {
+            TimeColumns times = db.times(connection);
             try (PreparedStatement update = connection.prepareStatement(db.sql(connection).get(statement))) {
                 update.setString(1, truncate(action.actor(), 255));
-                update.setObject(2, toDb(action.at()));
+                update.setObject(2, times.bind(action.at()));
                 update.setString(3, truncate(action.reason(), MAX_REASON_LENGTH));
                 for (int i = 0; i < keys.length; i++) {
                     update.setString(4 + i, keys[i]);

@@ -8,7 +8,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -19,7 +18,6 @@ import java.util.Set;
 
 import static io.github.pulsaroutbox.store.jdbc.JdbcRows.bindSegments;
 import static io.github.pulsaroutbox.store.jdbc.JdbcRows.readEntry;
-import static io.github.pulsaroutbox.store.jdbc.JdbcRows.toDb;
 
 /**
  * The relay's reads: due pending rows (complete scans in aggregate sequence order, continuations above a position),
@@ -37,8 +35,9 @@ final class JdbcRelayReads {
         if (segments.isEmpty()) {
             return List.of();
         }
-        OffsetDateTime at = toDb(now);
         return db.withConnection(connection -> {
+            TimeColumns times = db.times(connection);
+            Object at = times.bind(now);
             List<OutboxEntry> rows = new ArrayList<>(limit);
             List<Long> lowerMax = new ArrayList<>(limit);
             int read = 0;
@@ -51,7 +50,7 @@ final class JdbcRelayReads {
                 try (ResultSet rs = select.executeQuery()) {
                     while (rs.next()) {
                         read++;
-                        OutboxEntry entry = readEntry(rs);
+                        OutboxEntry entry = readEntry(rs, times);
                         long min = rs.getLong("lower_min");
                         if (!rs.wasNull() && min <= abovePosition) {
                             continue; // an earlier row of its aggregate lies below the scan: it goes first
@@ -120,7 +119,7 @@ final class JdbcRelayReads {
             select.setString(1, aggregateType);
             select.setString(2, aggregateId);
             try (ResultSet rs = select.executeQuery()) {
-                return rs.next() ? Optional.of(readEntry(rs)) : Optional.empty();
+                return rs.next() ? Optional.of(readEntry(rs, db.times(connection))) : Optional.empty();
             }
         }
     }
@@ -129,9 +128,9 @@ final class JdbcRelayReads {
         if (segments.isEmpty()) {
             return List.of();
         }
-        return db.readEntries("fetchPendingAfter", limit, select -> {
+        return db.readEntries("fetchPendingAfter", limit, (select, times) -> {
             select.setLong(1, afterPosition);
-            select.setObject(2, toDb(now));
+            select.setObject(2, times.bind(now));
             int next = bindSegments(select, 3, segments);
             select.setInt(next, limit);
         });
@@ -139,6 +138,7 @@ final class JdbcRelayReads {
 
     List<Sequenced> fetchSequencedWithPartitions(int segment) {
         return db.withConnection(connection -> {
+            TimeColumns times = db.times(connection);
             String statement = db.sql(connection).get("fetchSequenced");
             try (PreparedStatement select = connection.prepareStatement(statement)) {
                 select.setFetchSize(16);
@@ -152,7 +152,7 @@ final class JdbcRelayReads {
                         if (rs.wasNull()) {
                             partition = Sequenced.NO_PARTITION;
                         }
-                        rows.add(new Sequenced(readEntry(rs), partition));
+                        rows.add(new Sequenced(readEntry(rs, times), partition));
                     }
                 }
                 return rows;
@@ -165,12 +165,11 @@ final class JdbcRelayReads {
             return Optional.empty();
         }
         return db.withConnection(connection -> {
+            TimeColumns times = db.times(connection);
             try (PreparedStatement select = connection.prepareStatement(db.sql(connection).get("nextRetryAt"))) {
                 bindSegments(select, 1, segments);
                 try (ResultSet rs = select.executeQuery()) {
-                    return rs.next() ? Optional.ofNullable(rs.getObject(1, OffsetDateTime.class))
-                                               .map(OffsetDateTime::toInstant)
-                                     : Optional.empty();
+                    return rs.next() ? Optional.ofNullable(times.read(rs, 1)) : Optional.empty();
                 }
             }
         });

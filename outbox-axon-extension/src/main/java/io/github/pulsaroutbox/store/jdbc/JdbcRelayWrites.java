@@ -7,7 +7,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -18,7 +17,6 @@ import java.util.Set;
 import static io.github.pulsaroutbox.store.jdbc.JdbcRows.MAX_ERROR_LENGTH;
 import static io.github.pulsaroutbox.store.jdbc.JdbcRows.MAX_REASON_LENGTH;
 import static io.github.pulsaroutbox.store.jdbc.JdbcRows.bindSet;
-import static io.github.pulsaroutbox.store.jdbc.JdbcRows.toDb;
 import static io.github.pulsaroutbox.store.jdbc.JdbcRows.truncate;
 
 /**
@@ -114,24 +112,25 @@ final class JdbcRelayWrites {
     }
 
     void markStored(Map<String, Long> sequences, Instant sentAt) {
-        updateBySequence("markStored", sequences, toDb(sentAt));
+        updateBySequence("markStored", sequences, sentAt);
     }
 
     void clearSequences(Map<String, Long> sequences) {
         updateBySequence("clearSequence", sequences, null);
     }
 
-    /** Runs a per-row statement whose last two parameters are id and sequence id, after an optional first one. */
-    private void updateBySequence(String statement, Map<String, Long> sequences, Object first) {
+    /** Runs a per-row statement whose last two parameters are id and sequence id, after an optional time. */
+    private void updateBySequence(String statement, Map<String, Long> sequences, Instant first) {
         if (sequences.isEmpty()) {
             return;
         }
         db.withConnection(connection -> {
+            TimeColumns times = db.times(connection);
             try (PreparedStatement update = connection.prepareStatement(db.sql(connection).get(statement))) {
                 for (Map.Entry<String, Long> row : sequences.entrySet()) {
                     int index = 1;
                     if (first != null) {
-                        update.setObject(index++, first);
+                        update.setObject(index++, times.bind(first));
                     }
                     update.setString(index++, row.getKey());
                     update.setLong(index, row.getValue());
@@ -148,8 +147,9 @@ final class JdbcRelayWrites {
             return Set.of();
         }
         return db.withConnection(connection -> {
+            TimeColumns times = db.times(connection);
             OutboxSql statements = db.sql(connection);
-            OffsetDateTime at = toDb(sentAt);
+            Object at = times.bind(sentAt);
             List<String> all = List.copyOf(new LinkedHashSet<>(ids));
             int[] counts;
             try (PreparedStatement update = connection.prepareStatement(statements.get("markSent"))) {
@@ -174,7 +174,7 @@ final class JdbcRelayWrites {
 
     /** Of {@code ids}, those not marked SENT at {@code at} (the update left them, or they are gone). */
     private static Set<String> notRecordedOf(Connection connection, OutboxSql statements, List<String> ids,
-                                             OffsetDateTime at) throws SQLException {
+                                             Object at) throws SQLException {
         Set<String> missing = new LinkedHashSet<>(ids);
         try (PreparedStatement check = connection.prepareStatement(statements.get("sentAt"))) {
             bindSet(check, 1, ids, 0);
@@ -193,6 +193,7 @@ final class JdbcRelayWrites {
             return;
         }
         db.withConnection(connection -> {
+            TimeColumns times = db.times(connection);
             OutboxSql statements = db.sql(connection);
             try (PreparedStatement retry = connection.prepareStatement(statements.get("retryLater"));
                  PreparedStatement park = connection.prepareStatement(statements.get("park"));
@@ -205,7 +206,7 @@ final class JdbcRelayWrites {
                     String error = truncate(failure.error(), MAX_ERROR_LENGTH);
                     switch (failure.outcome()) {
                         case RETRY -> {
-                            retry.setObject(1, toDb(failure.nextAttemptAt()));
+                            retry.setObject(1, times.bind(failure.nextAttemptAt()));
                             retry.setString(2, kind);
                             retry.setString(3, error);
                             retry.setBoolean(4, failure.kind().mayHaveBeenStored());
@@ -214,7 +215,7 @@ final class JdbcRelayWrites {
                             retries++;
                         }
                         case PARK -> {
-                            park.setObject(1, toDb(failure.at()));
+                            park.setObject(1, times.bind(failure.at()));
                             park.setBoolean(2, failure.kind().mayHaveBeenStored()); // resolved later, see relay
                             park.setString(3, kind);
                             park.setString(4, error);
@@ -225,7 +226,7 @@ final class JdbcRelayWrites {
                         case DISCARD -> {
                             discard.setString(1, kind);
                             discard.setString(2, error);
-                            discard.setObject(3, toDb(failure.at()));
+                            discard.setObject(3, times.bind(failure.at()));
                             discard.setString(4, truncate(error, MAX_REASON_LENGTH));
                             discard.setString(5, failure.id());
                             discard.addBatch();

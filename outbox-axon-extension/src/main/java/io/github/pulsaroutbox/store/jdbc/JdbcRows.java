@@ -9,22 +9,21 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Set;
 
 import static io.github.pulsaroutbox.store.jdbc.JdbcRows.bindSegments;
 import static io.github.pulsaroutbox.store.jdbc.JdbcRows.bindSet;
-import static io.github.pulsaroutbox.store.jdbc.JdbcRows.instant;
 import static io.github.pulsaroutbox.store.jdbc.JdbcRows.readEntry;
 import static io.github.pulsaroutbox.store.jdbc.JdbcRows.readRow;
 import static io.github.pulsaroutbox.store.jdbc.JdbcRows.sequenceOf;
 import static io.github.pulsaroutbox.store.jdbc.JdbcRows.singleLong;
-import static io.github.pulsaroutbox.store.jdbc.JdbcRows.toDb;
 import static io.github.pulsaroutbox.store.jdbc.JdbcRows.truncate;
 
-/** Reading and binding outbox rows: columns to entries and rows, instants to the database's UTC offsets, sets of ids. */
+/**
+ * Reading and binding outbox rows: columns to entries and rows (instants through the database's {@link TimeColumns}),
+ * sets of ids.
+ */
 final class JdbcRows {
 
     /** The longest error text stored ({@code last_error}). */
@@ -63,11 +62,11 @@ final class JdbcRows {
         }
     }
 
-    static OutboxEntry readEntry(ResultSet rs) throws SQLException {
+    static OutboxEntry readEntry(ResultSet rs, TimeColumns times) throws SQLException {
         String kind = rs.getString("failure_kind");
         return new OutboxEntry(rs.getString("id"),
                                rs.getLong("position"),
-                               rs.getObject("timestamp", OffsetDateTime.class).toInstant(),
+                               times.read(rs, "timestamp"),
                                rs.getString("event_type"),
                                rs.getString("aggregate_type"),
                                rs.getString("aggregate_id"),
@@ -90,24 +89,15 @@ final class JdbcRows {
         return rs.wasNull() ? OutboxEntry.NO_SEQUENCE : sequence;
     }
 
-    static OutboxRow readRow(ResultSet rs) throws SQLException {
-        return new OutboxRow(readEntry(rs),
-                             instant(rs, "next_attempt_at"),
-                             instant(rs, "parked_at"),
-                             instant(rs, "sent_at"),
+    static OutboxRow readRow(ResultSet rs, TimeColumns times) throws SQLException {
+        return new OutboxRow(readEntry(rs, times),
+                             times.read(rs, "next_attempt_at"),
+                             times.read(rs, "parked_at"),
+                             times.read(rs, "sent_at"),
                              rs.getString("action"),
                              rs.getString("action_by"),
-                             instant(rs, "action_at"),
+                             times.read(rs, "action_at"),
                              rs.getString("action_reason"));
-    }
-
-    static Instant instant(ResultSet rs, String column) throws SQLException {
-        OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
-        return value == null ? null : value.toInstant();
-    }
-
-    static OffsetDateTime toDb(Instant instant) {
-        return instant == null ? null : instant.atOffset(ZoneOffset.UTC);
     }
 
     static String truncate(String text, int max) {

@@ -140,14 +140,25 @@ final class JdbcSchema {
         }
     }
 
-    /** Whether {@code name} (optionally schema-qualified; else in the connection's schema) names a table. */
-    private static boolean tableExists(Connection connection, String name) throws SQLException {
+    /**
+     * Whether {@code name} (optionally schema-qualified, database-qualified on MariaDB; else in the connection's
+     * schema or database) names a table.
+     */
+    private boolean tableExists(Connection connection, String name) throws SQLException {
         java.sql.DatabaseMetaData metaData = connection.getMetaData();
         int dot = name.indexOf('.');
-        String schema = dot < 0 ? connection.getSchema() : identifier(metaData, name.substring(0, dot));
+        String qualifier = dot < 0 ? null : identifier(metaData, name.substring(0, dot));
+        String catalog = connection.getCatalog();
+        String schema = connection.getSchema();
+        if (db.database(connection).qualifiesByCatalog()) {
+            catalog = qualifier != null ? qualifier : catalog;
+            schema = null;
+        } else if (qualifier != null) {
+            schema = qualifier;
+        }
         String escape = metaData.getSearchStringEscape();
         String pattern = identifier(metaData, name.substring(dot + 1)).replace("_", escape + "_");
-        try (ResultSet tables = metaData.getTables(connection.getCatalog(), schema, pattern, null)) {
+        try (ResultSet tables = metaData.getTables(catalog, schema, pattern, null)) {
             return tables.next();
         }
     }

@@ -19,12 +19,9 @@ final class OutboxSql {
     /** How many bind parameters {@code ${ids}} stands for: set-based statements take ids in chunks of this size. */
     static final int SET_SIZE = 100;
     private static final String SET_PARAMETERS = String.join(", ", java.util.Collections.nCopies(SET_SIZE, "?"));
-    /** {@code ${cases}}: SET_SIZE pairs of bind parameters, {@code WHEN ? THEN ?} (id, value). */
-    private static final String CASE_PARAMETERS = String.join(" ", java.util.Collections.nCopies(
-            SET_SIZE, "WHEN ? THEN CAST(? AS BIGINT)"));
-    /** {@code ${partitionCases}}: SET_SIZE pairs of bind parameters, {@code WHEN ? THEN ?} (id, partition). */
-    private static final String PARTITION_CASE_PARAMETERS = String.join(" ", java.util.Collections.nCopies(
-            SET_SIZE, "WHEN ? THEN CAST(? AS INTEGER)"));
+    /** The cast types of {@code ${cases}} and {@code ${partitionCases}} unless statements.properties names others. */
+    private static final String BIGINT = "BIGINT";
+    private static final String INTEGER = "INTEGER";
     /** How many bind parameters {@code ${segments}} stands for: every segment a relay can own. */
     static final int SEGMENT_SET_SIZE = io.github.pulsaroutbox.OutboxSegments.MAX_COUNT;
     private static final String SEGMENT_PARAMETERS = String.join(", ",
@@ -41,10 +38,12 @@ final class OutboxSql {
 
     private final Properties statements;
     private final List<List<String>> migrations;
+    private final TimeColumns times;
 
-    private OutboxSql(Properties statements, List<List<String>> migrations) {
+    private OutboxSql(Properties statements, List<List<String>> migrations, TimeColumns times) {
         this.statements = statements;
         this.migrations = migrations;
+        this.times = times;
     }
 
     static OutboxSql load(OutboxDatabase database, String table) {
@@ -56,13 +55,17 @@ final class OutboxSql {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        // ${cases}: SET_SIZE pairs of bind parameters, WHEN ? THEN ? (id, value); ${partitionCases}: (id, partition)
+        String cases = caseParameters(raw.getProperty("cast.bigint", BIGINT));
+        String partitionCases = caseParameters(raw.getProperty("cast.integer", INTEGER));
         Properties statements = new Properties();
-        raw.forEach((k, v) -> statements.setProperty((String) k, substitute((String) v, table, simpleName)));
+        raw.forEach((k, v) -> statements.setProperty((String) k, substitute((String) v, table, simpleName)
+                .replace("${partitionCases}", partitionCases).replace("${cases}", cases)));
         List<List<String>> migrations = MIGRATIONS.stream()
                                                   .map(file -> statementsOf(database, "migration/" + file, table,
                                                                             simpleName))
                                                   .toList();
-        return new OutboxSql(statements, migrations);
+        return new OutboxSql(statements, migrations, database.timeColumns());
     }
 
     private static List<String> statementsOf(OutboxDatabase database, String file, String table, String simpleName) {
@@ -105,19 +108,27 @@ final class OutboxSql {
         return java.util.Optional.ofNullable(statements.getProperty(name));
     }
 
+    /** How this database's timestamp columns are written and read. */
+    TimeColumns times() {
+        return times;
+    }
+
     /** The statements of migration {@code version} (1 to {@link #SCHEMA_VERSION}), placeholders substituted. */
     List<String> migration(int version) {
         return migrations.get(version - 1);
     }
 
+    private static String caseParameters(String castType) {
+        return String.join(" ", java.util.Collections.nCopies(SET_SIZE, "WHEN ? THEN CAST(? AS " + castType + ")"));
+    }
+
     private static String substitute(String sql, String table, String simpleName) {
         // ${name}: unqualified, for constraint and index names; ${archive}: the retention archive table
-        // ${ids}: SET_SIZE bind parameters; ${cases}/${partitionCases}: SET_SIZE (id, value) pairs;
-        // ${segments}: SEGMENT_SET_SIZE bind parameters; ${nodes}: the relay nodes
+        // ${ids}: SET_SIZE bind parameters; ${segments}: SEGMENT_SET_SIZE bind parameters; ${nodes}: the relay nodes
+        // (${cases} and ${partitionCases} are the database's: see load)
         return sql.replace("${archive}", table + "_archive").replace("${nodes}", table + "_node")
                   .replace("${name}", simpleName).replace("${table}", table)
-                  .replace("${ids}", SET_PARAMETERS).replace("${partitionCases}", PARTITION_CASE_PARAMETERS)
-                  .replace("${cases}", CASE_PARAMETERS).replace("${segments}", SEGMENT_PARAMETERS);
+                  .replace("${ids}", SET_PARAMETERS).replace("${segments}", SEGMENT_PARAMETERS);
     }
 
     private static InputStream resource(OutboxDatabase database, String name) {

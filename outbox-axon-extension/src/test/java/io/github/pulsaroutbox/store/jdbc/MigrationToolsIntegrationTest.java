@@ -1,6 +1,7 @@
 package io.github.pulsaroutbox.store.jdbc;
 
 import io.github.pulsaroutbox.OutboxEntry;
+import io.github.pulsaroutbox.TestMariaDb;
 import io.github.pulsaroutbox.TestPostgres;
 import liquibase.Contexts;
 import liquibase.LabelExpression;
@@ -28,7 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The extension's migration files run under the migration tools users have, as docs/databases.md shows them, on
- * PostgreSQL (a schema of its own, dropped afterwards) and H2; the store then accepts the tables at startup and
+ * PostgreSQL (a schema of its own, dropped afterwards), MariaDB (a database of its own, dropped afterwards) and H2; the store then accepts the tables at startup and
  * {@code initialize-schema} leaves them as they are.
  * <ul>
  *     <li>Flyway: a Flyway of its own (its own history table, the files' location in the jar, the four placeholders,
@@ -47,6 +48,16 @@ class MigrationToolsIntegrationTest {
     @Test
     void flywayAppliesTheMigrationsOnH2() throws Exception {
         flyway(h2(), OutboxDatabase.H2, "SHOP");
+    }
+
+    @Test
+    void flywayAppliesTheMigrationsOnMariaDb() throws Exception {
+        onMariaDb(database -> flyway(TestMariaDb.dataSource(), OutboxDatabase.MARIADB, database));
+    }
+
+    @Test
+    void liquibaseAppliesTheMigrationsOnMariaDb() throws Exception {
+        onMariaDb(database -> liquibase(TestMariaDb.dataSource(), OutboxDatabase.MARIADB, database));
     }
 
     @Test
@@ -138,6 +149,18 @@ class MigrationToolsIntegrationTest {
         } finally {
             try (Connection c = postgres().getConnection(); Statement s = c.createStatement()) {
                 s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+            }
+        }
+    }
+
+    /** On MariaDB a schema is a database: one of its own, dropped afterwards. */
+    private static void onMariaDb(SchemaTest test) throws Exception {
+        String database = "migrate_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+        try {
+            test.run(database);
+        } finally {
+            try (Connection c = TestMariaDb.dataSource().getConnection(); Statement s = c.createStatement()) {
+                s.execute("DROP DATABASE IF EXISTS " + database);
             }
         }
     }

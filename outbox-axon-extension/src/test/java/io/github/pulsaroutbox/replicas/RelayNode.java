@@ -31,8 +31,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One relay node as its own JVM, for the replica tests: a relay with segment claims in a JDBC token store on
- * PostgreSQL, publishing to Pulsar, until it is killed (or stopped with SIGTERM: then it releases its claims).
+ * One relay node as its own JVM, for the replica tests: a relay with segment claims in a JDBC token store on its
+ * database (PostgreSQL or MariaDB), publishing to Pulsar, until it is killed (or stopped with SIGTERM: then it
+ * releases its claims).
  * <p>
  * Arguments: JDBC URL, user, Pulsar service URL, node id, outbox table, processor name, topic, claim timeout (ms),
  * and optionally a directory the test controls the node through: once a file {@code armed} exists there, the node's

@@ -13,7 +13,7 @@ import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The JDBC inbox's contract on a real database, one transaction per connection (H2 and PostgreSQL subclasses). */
+/** The JDBC inbox's contract on a real database, one transaction per connection (H2, PostgreSQL, MariaDB). */
 abstract class AbstractJdbcInboxIntegrationTest {
 
     final String table = "inbox_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);

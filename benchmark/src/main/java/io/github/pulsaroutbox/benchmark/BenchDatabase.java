@@ -25,8 +25,8 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A fresh database for one round: an in-memory H2 database, or a schema of its own on PostgreSQL (dropped at the
- * end), with the outbox table and, on request, Axon's event tables. Connections are pooled (HikariCP) and bound to
+ * A fresh database for one round: an in-memory H2 database, a schema of its own on PostgreSQL or a database of its own
+ * on MariaDB (dropped at the end), with the outbox table and, on request, Axon's event tables. Connections are pooled (HikariCP) and bound to
  * Spring transactions, as in an application.
  */
 final class BenchDatabase implements AutoCloseable {
@@ -34,6 +34,7 @@ final class BenchDatabase implements AutoCloseable {
     private static final AtomicInteger ROUNDS = new AtomicInteger();
 
     private final boolean postgres;
+    private final boolean mariaDb;
     private final String schema;
     private final HikariDataSource dataSource;
     private final TransactionManager transactionManager;
@@ -42,9 +43,23 @@ final class BenchDatabase implements AutoCloseable {
 
     private BenchDatabase(Options options) {
         this.postgres = options.postgres();
+        this.mariaDb = options.mariaDb();
         HikariConfig config = new HikariConfig();
         config.setMaximumPoolSize(10);
-        if (postgres) {
+        if (mariaDb) {
+            schema = "outbox_bench_" + ProcessHandle.current().pid() + "_" + ROUNDS.incrementAndGet();
+            String server = options.get("jdbc-url", "jdbc:mariadb://127.0.0.1:3306/test");
+            config.setUsername(options.get("jdbc-user", "root"));
+            config.setJdbcUrl(server);
+            try (HikariDataSource admin = new HikariDataSource(copyWithoutSchema(config));
+                 Connection connection = admin.getConnection(); Statement statement = connection.createStatement()) {
+                statement.execute("DROP DATABASE IF EXISTS " + schema);
+                statement.execute("CREATE DATABASE " + schema);
+            } catch (SQLException e) {
+                throw new IllegalStateException("Cannot prepare MariaDB database " + schema, e);
+            }
+            config.setJdbcUrl(server.substring(0, server.lastIndexOf('/') + 1) + schema);
+        } else if (postgres) {
             schema = "outbox_bench_" + ProcessHandle.current().pid() + "_" + ROUNDS.incrementAndGet();
             config.setJdbcUrl(options.get("jdbc-url", "jdbc:postgresql://127.0.0.1:5432/test"));
             config.setUsername(options.get("jdbc-user", "postgres"));
@@ -115,6 +130,8 @@ final class BenchDatabase implements AutoCloseable {
     void createEventStore(JdbcEventStorageEngine engine) {
         if (postgres) {
             engine.createSchema(PostgresEventTableFactory.INSTANCE);
+        } else if (mariaDb) {
+            new ResourceDatabasePopulator(new ClassPathResource("mariadb-event-store.sql")).execute(dataSource);
         } else {
             new ResourceDatabasePopulator(new ClassPathResource("h2-event-store.sql")).execute(dataSource);
         }
@@ -146,6 +163,17 @@ final class BenchDatabase implements AutoCloseable {
      * spread over {@code aggregates} aggregates named {@code prefix + n}, payloads of about {@code payloadBytes}.
      */
     void prefillSent(String prefix, int rows, int aggregates, int payloadBytes) {
+        if (mariaDb) {
+            execute("INSERT INTO " + store.table() + " (id, timestamp, event_type, aggregate_type, aggregate_id, "
+                            + "aggregate_sequence, payload, metadata, version, status, attempts, sent_at) "
+                            + "SELECT CONCAT('" + prefix + "', seq), UTC_TIMESTAMP(6), '" + Payloads.EVENT_TYPE
+                            + "', '" + Payloads.AGGREGATE_TYPE + "', CONCAT('" + prefix + "', seq % " + aggregates
+                            + "), seq DIV " + aggregates + ", CONCAT('{\"note\":\"', REPEAT('x', "
+                            + Math.max(1, payloadBytes - 12) + "), '\"}'), '{}', '0', 'SENT', 0, UTC_TIMESTAMP(6) "
+                            + "FROM seq_0_to_" + (rows - 1));
+            analyze();
+            return;
+        }
         String generator = postgres ? "generate_series(0, " + (rows - 1) + ") AS g(x)"
                                     : "SYSTEM_RANGE(0, " + (rows - 1) + ") AS g(x)";
         String text = postgres ? "CAST(x AS TEXT)" : "CAST(x AS VARCHAR)";
@@ -167,10 +195,12 @@ final class BenchDatabase implements AutoCloseable {
         analyze();
     }
 
-    /** Refreshes the planner's statistics (PostgreSQL), as autovacuum would after a bulk load. */
+    /** Refreshes the planner's statistics (PostgreSQL, MariaDB), as autovacuum would after a bulk load. */
     void analyze() {
         if (postgres) {
             execute("ANALYZE " + store.table());
+        } else if (mariaDb) {
+            execute("ANALYZE TABLE " + store.table());
         }
     }
 
@@ -194,7 +224,10 @@ final class BenchDatabase implements AutoCloseable {
 
     @Override
     public void close() {
-        if (postgres) {
+        if (mariaDb) {
+            execute("DROP DATABASE IF EXISTS " + schema);
+            dataSource.close();
+        } else if (postgres) {
             execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
             dataSource.close();
         } else {

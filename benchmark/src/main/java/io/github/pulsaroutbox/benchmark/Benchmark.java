@@ -37,7 +37,7 @@ public final class Benchmark {
     public static void main(String[] args) throws Exception {
         Options options = Options.parse(args);
         Set<String> scenarios = options.scenarios();
-        options.postgres(); // validates --db before the broker starts
+        options.db(); // validates --db before the broker starts
         String serviceUrl = options.get("service-url", null);
         OwnBroker broker = null;
         if (serviceUrl == null) {
@@ -342,13 +342,14 @@ public final class Benchmark {
         }
         table.add(String.format(Locale.ROOT, "| memory of the benchmark JVM (relay, producers%s; -Xmx as given): "
                                         + "peak heap / peak RSS | %.0f MiB / %s | |",
-                                options.postgres() ? "" : ", the H2 database itself", heapPeak / 1048576.0, rss));
+                                options.db().equals("h2") ? ", the H2 database itself" : "", heapPeak / 1048576.0,
+                                rss));
     }
 
     private void report() throws Exception {
         Path out = Path.of(options.get("out", "docs/benchmarks"));
         Files.createDirectories(out);
-        String db = options.postgres() ? "postgresql" : "h2";
+        String db = options.db();
         StringBuilder text = new StringBuilder();
         text.append("Benchmark ").append(LocalDate.now()).append(", database ").append(db).append(", ")
             .append(Runtime.getRuntime().availableProcessors()).append(" cores, Java ")

@@ -12,8 +12,10 @@ final class Options {
 
     static final String USAGE = """
             Usage: java -jar benchmark/target/benchmark.jar [--name=value ...]
-              --db=h2|postgresql          database (default h2: in memory; postgresql: --jdbc-url, own schema per round)
-              --jdbc-url=URL              PostgreSQL URL (default jdbc:postgresql://127.0.0.1:5432/test, user postgres)
+              --db=h2|postgresql|mariadb  database (default h2: in memory; postgresql: --jdbc-url, own schema per round;
+                                          mariadb: --jdbc-url, own database per round)
+              --jdbc-url=URL              server URL (default jdbc:postgresql://127.0.0.1:5432/test, user postgres;
+                                          jdbc:mariadb://127.0.0.1:3306/test, user root)
               --scenarios=LIST            relay,capture,latency,growth,replicas,tailing,ceiling,recovery,hot,receive (default: all)
               --rows=N                    rows drained per relay round (default 100000)
               --aggregates=N              aggregates the rows are spread over (default 1000)
@@ -98,12 +100,21 @@ final class Options {
         return scenarios;
     }
 
-    boolean postgres() {
+    /** The database: {@code h2}, {@code postgresql} or {@code mariadb}. */
+    String db() {
         String db = get("db", "h2");
-        if (!db.equals("h2") && !db.equals("postgresql")) {
-            throw new IllegalArgumentException("--db must be h2 or postgresql, got '" + db + "'");
+        if (!db.equals("h2") && !db.equals("postgresql") && !db.equals("mariadb")) {
+            throw new IllegalArgumentException("--db must be h2, postgresql or mariadb, got '" + db + "'");
         }
-        return db.equals("postgresql");
+        return db;
+    }
+
+    boolean postgres() {
+        return db().equals("postgresql");
+    }
+
+    boolean mariaDb() {
+        return db().equals("mariadb");
     }
 
     String describe() {

@@ -43,6 +43,9 @@ final class ClaimTokens {
     private final String processorName;
     /** Bounds the waits of the current transaction. */
     private final Runnable limitWaits;
+    /** How often a node tries to create the segments' tokens while none are visible (nodes starting together). */
+    static final int INITIALIZE_ATTEMPTS = 10;
+
     /** The one-round-trip fence on the token store's table, when it has one this node can write. */
     private final TokenTableFence tableFence;
     /** Set by {@link #initialize}; read by several threads ({@link #fence}, {@link #extend}). */
@@ -73,16 +76,30 @@ final class ClaimTokens {
     void initialize(int segmentCount) {
         tokenStore = tokenStores.get();
         int[] existing = transactionManager.fetchInTransaction(() -> tokenStore.fetchSegments(processorName));
-        if (existing.length == 0) {
+        // nodes starting together race to create the tokens: the loser's insert fails (a duplicate key, or on MariaDB
+        // a deadlock whose winner has not committed yet when the loser reads), so it tries again, a bounded number of
+        // times, until it creates them or sees the winner's
+        for (int attempt = 1; existing.length == 0 && attempt <= INITIALIZE_ATTEMPTS; attempt++) {
             try {
                 transactionManager.executeInTransaction(() -> tokenStore.initializeTokenSegments(
                         processorName, segmentCount, new GlobalSequenceTrackingToken(0)));
             } catch (RuntimeException e) {
-                logger.debug("Initializing the outbox segments failed; another node may have done it", e);
+                logger.debug("Initializing the outbox segments failed (attempt {}); another node may be doing it",
+                             attempt, e);
+                pause(attempt);
             }
             existing = transactionManager.fetchInTransaction(() -> tokenStore.fetchSegments(processorName));
         }
         requireCount(existing.length, segmentCount);
+    }
+
+    private static void pause(int attempt) {
+        try {
+            Thread.sleep(50L * attempt);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted initializing the outbox segments", e);
+        }
     }
 
     /**

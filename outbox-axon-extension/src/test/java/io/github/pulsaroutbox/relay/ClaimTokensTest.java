@@ -8,6 +8,7 @@ import org.axonframework.common.DateTimeUtils;
 import org.axonframework.common.transaction.NoTransactionManager;
 import org.axonframework.eventhandling.GapAwareTrackingToken;
 import org.axonframework.eventhandling.tokenstore.UnableToClaimTokenException;
+import org.axonframework.eventhandling.tokenstore.TokenStore;
 import org.axonframework.eventhandling.tokenstore.inmemory.InMemoryTokenStore;
 import org.axonframework.eventhandling.tokenstore.jdbc.GenericTokenTableFactory;
 import org.axonframework.eventhandling.tokenstore.jdbc.JdbcTokenStore;
@@ -78,6 +79,49 @@ class ClaimTokensTest {
             initialized("b", 4);
 
             assertThat(tokenStore("c").fetchSegments(PROCESSOR)).containsExactlyInAnyOrder(0, 1, 2, 3);
+        }
+
+        /*
+         * Two nodes starting together on MariaDB: the loser's insert is a deadlock victim, and when it reads, the
+         * winner has not committed yet (no segments visible). It tries again until it sees the winner's tokens.
+         */
+        @Test
+        void aNodeThatLosesTheRaceToCreateTheTokensWaitsForTheWinners() {
+            TokenStore store = org.mockito.Mockito.mock(TokenStore.class);
+            org.mockito.Mockito.when(store.fetchSegments(PROCESSOR)).thenReturn(new int[0], new int[0], new int[0],
+                                                                                new int[]{0, 1, 2, 3});
+            org.mockito.Mockito.doThrow(new IllegalStateException("Deadlock found when trying to get lock"))
+                               .when(store).initializeTokenSegments(org.mockito.ArgumentMatchers.eq(PROCESSOR),
+                                                                    org.mockito.ArgumentMatchers.eq(4),
+                                                                    org.mockito.ArgumentMatchers.any());
+            ClaimTokens tokens = new ClaimTokens(() -> store, NoTransactionManager.instance(), PROCESSOR,
+                                                 limitedWaits::incrementAndGet);
+
+            tokens.initialize(4);
+
+            org.mockito.Mockito.verify(store, org.mockito.Mockito.times(3))
+                               .initializeTokenSegments(org.mockito.ArgumentMatchers.eq(PROCESSOR),
+                                                        org.mockito.ArgumentMatchers.eq(4),
+                                                        org.mockito.ArgumentMatchers.any());
+        }
+
+        @Test
+        void aNodeThatNeverSeesTokensFailsAfterBoundedAttempts() {
+            TokenStore store = org.mockito.Mockito.mock(TokenStore.class);
+            org.mockito.Mockito.when(store.fetchSegments(PROCESSOR)).thenReturn(new int[0]);
+            org.mockito.Mockito.doThrow(new IllegalStateException("refused"))
+                               .when(store).initializeTokenSegments(org.mockito.ArgumentMatchers.eq(PROCESSOR),
+                                                                    org.mockito.ArgumentMatchers.eq(4),
+                                                                    org.mockito.ArgumentMatchers.any());
+            ClaimTokens tokens = new ClaimTokens(() -> store, NoTransactionManager.instance(), PROCESSOR,
+                                                 limitedWaits::incrementAndGet);
+
+            assertThatThrownBy(() -> tokens.initialize(4)).isInstanceOf(AxonConfigurationException.class)
+                                                         .hasMessageContaining("0 segment(s)");
+            org.mockito.Mockito.verify(store, org.mockito.Mockito.times(ClaimTokens.INITIALIZE_ATTEMPTS))
+                               .initializeTokenSegments(org.mockito.ArgumentMatchers.eq(PROCESSOR),
+                                                        org.mockito.ArgumentMatchers.eq(4),
+                                                        org.mockito.ArgumentMatchers.any());
         }
 
         @Test

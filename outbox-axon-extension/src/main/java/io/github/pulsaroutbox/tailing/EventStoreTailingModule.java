@@ -1,6 +1,5 @@
 package io.github.pulsaroutbox.tailing;
 
-import io.github.pulsaroutbox.deadletter.ProcessingGroupDeadLetters;
 import io.github.pulsaroutbox.capture.CapturedAggregates;
 import io.github.pulsaroutbox.capture.TraceParentProvider;
 import io.github.pulsaroutbox.relay.OutboxPublisher;
@@ -189,7 +188,7 @@ public final class EventStoreTailingModule implements ConfigurerModule {
      * The operator's actions on parked events (list, retry, discard), when the processing group has a dead-letter
      * queue (after the processor was built).
      */
-    public java.util.Optional<ProcessingGroupDeadLetters> deadLetters() {
+    public java.util.Optional<io.github.pulsaroutbox.deadletter.ProcessingGroupDeadLetters> deadLetters() {
         return parts.deadLetters();
     }
 

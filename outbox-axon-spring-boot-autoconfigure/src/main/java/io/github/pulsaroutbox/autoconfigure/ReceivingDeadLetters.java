@@ -1,6 +1,7 @@
 package io.github.pulsaroutbox.autoconfigure;
 
 import io.github.pulsaroutbox.deadletter.ProcessingGroupDeadLetters;
+import org.axonframework.common.AxonConfigurationException;
 import org.axonframework.common.transaction.NoTransactionManager;
 import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.config.EventProcessingConfiguration;
@@ -53,10 +54,14 @@ final class ReceivingDeadLetters {
         if (configuration == null) {
             return Optional.empty();
         }
-        return configuration.deadLetterQueue(group).flatMap(queue -> configuration
-                .sequencedDeadLetterProcessor(group).map(processor -> found.computeIfAbsent(
-                        group, g -> new ProcessingGroupDeadLetters(
-                                "Processing group " + g, queue, processor,
-                                transactions.getIfAvailable(NoTransactionManager::instance)))));
+        try {
+            return configuration.deadLetterQueue(group).flatMap(queue -> configuration
+                    .sequencedDeadLetterProcessor(group).map(processor -> found.computeIfAbsent(
+                            group, g -> new ProcessingGroupDeadLetters(
+                                    "Processing group " + g, queue, processor,
+                                    transactions.getIfAvailable(NoTransactionManager::instance)))));
+        } catch (AxonConfigurationException notYetInitialized) {
+            return Optional.empty(); // before Axon's configuration is initialized: nothing is parked yet
+        }
     }
 }

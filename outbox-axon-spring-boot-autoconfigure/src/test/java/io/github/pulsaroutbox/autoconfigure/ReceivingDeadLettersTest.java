@@ -16,4 +16,21 @@ class ReceivingDeadLettersTest {
         assertThat(parked.deadLetters.of("audit")).isEmpty();
         assertThat(parked.deadLetters.of("shipping")).isEmpty();
     }
+
+    @Test
+    void noGroupHasParkedEventsBeforeAxonsConfigurationIsInitialized() {
+        org.axonframework.config.EventProcessingConfiguration processing =
+                org.mockito.Mockito.mock(org.axonframework.config.EventProcessingConfiguration.class);
+        org.mockito.Mockito.when(processing.deadLetterQueue("billing")).thenThrow(
+                new org.axonframework.common.AxonConfigurationException("not initialized"));
+        org.springframework.beans.factory.support.StaticListableBeanFactory beans =
+                new org.springframework.beans.factory.support.StaticListableBeanFactory(
+                        java.util.Map.of("processing", processing));
+        ReceivingDeadLetters deadLetters = new ReceivingDeadLetters(
+                new ReceivingGroups(java.util.List.of("billing")),
+                beans.getBeanProvider(org.axonframework.config.EventProcessingConfiguration.class),
+                beans.getBeanProvider(org.axonframework.common.transaction.TransactionManager.class));
+
+        assertThat(deadLetters.of("billing")).isEmpty();
+    }
 }

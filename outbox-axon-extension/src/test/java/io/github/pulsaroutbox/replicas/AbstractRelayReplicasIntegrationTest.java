@@ -1,6 +1,7 @@
 package io.github.pulsaroutbox.replicas;
 
 import com.zaxxer.hikari.HikariDataSource;
+import io.github.pulsaroutbox.NodeDatabase;
 import io.github.pulsaroutbox.OutboxEntry;
 import io.github.pulsaroutbox.OutboxStatus;
 import io.github.pulsaroutbox.pulsar.OutboxMessageProperties;
@@ -12,9 +13,6 @@ import org.apache.pulsar.client.api.Message;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.Schema;
 import org.apache.pulsar.client.api.SubscriptionInitialPosition;
-import org.axonframework.eventhandling.tokenstore.jdbc.JdbcTokenStore;
-import org.axonframework.eventhandling.tokenstore.jdbc.TokenTableFactory;
-import org.axonframework.serialization.json.JacksonSerializer;
 import org.axonframework.spring.jdbc.SpringDataSourceConnectionProvider;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -65,7 +63,6 @@ abstract class AbstractRelayReplicasIntegrationTest {
     static Path brokerData;
     private static PulsarBroker broker;
     private static final int[] PORTS = new int[4];
-    private static final Map<String, HikariDataSource> POOLS = new ConcurrentHashMap<>();
     HikariDataSource dataSource;
 
     final Map<String, Process> nodes = new ConcurrentHashMap<>();
@@ -77,13 +74,8 @@ abstract class AbstractRelayReplicasIntegrationTest {
     private JdbcOutboxStore store;
     private TransactionTemplate transactions;
 
-    /** The JDBC URL of the outbox database (the nodes connect to it with {@link #user()}, no password). */
-    abstract String url();
-
-    abstract String user();
-
-    /** How Axon's token table is created on this database. */
-    abstract TokenTableFactory tokenTables();
+    /** The outbox database the nodes share. */
+    abstract NodeDatabase database();
 
     @BeforeAll
     static void startBroker() throws IOException {
@@ -95,20 +87,7 @@ abstract class AbstractRelayReplicasIntegrationTest {
 
     @BeforeEach
     void connect() {
-        dataSource = POOLS.computeIfAbsent(url(), url -> {
-            HikariDataSource pool = new HikariDataSource();
-            pool.setJdbcUrl(url);
-            pool.setUsername(user());
-            pool.setMaximumPoolSize(4);
-            try {
-                JdbcTokenStore.builder().connectionProvider(new SpringDataSourceConnectionProvider(pool))
-                              .serializer(JacksonSerializer.defaultSerializer()).build()
-                              .createSchema(tokenTables());
-            } catch (RuntimeException e) {
-                // the token table exists already
-            }
-            return pool;
-        });
+        dataSource = database().pool();
     }
 
     private static PulsarBrokerLauncher launcher() {
@@ -120,8 +99,7 @@ abstract class AbstractRelayReplicasIntegrationTest {
         if (broker != null) {
             broker.close();
         }
-        POOLS.values().forEach(HikariDataSource::close);
-        POOLS.clear();
+        NodeDatabase.closePools();
     }
 
     @AfterEach
@@ -400,7 +378,7 @@ abstract class AbstractRelayReplicasIntegrationTest {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                 "-cp", System.getProperty("java.class.path"),
-                RelayNode.class.getName(), url(), user(), broker.serviceUrl(), nodeId, table,
+                RelayNode.class.getName(), database().url(), database().user(), broker.serviceUrl(), nodeId, table,
                 processor, topic, Long.toString(CLAIM_TIMEOUT_MS)));
         command.addAll(List.of(extra));
         nodes.put(nodeId, new ProcessBuilder(command).redirectErrorStream(true)

@@ -1,7 +1,6 @@
 package io.github.pulsaroutbox.replicas;
 
-import org.axonframework.eventhandling.tokenstore.jdbc.GenericTokenTableFactory;
-import org.axonframework.eventhandling.tokenstore.jdbc.TokenTableFactory;
+import io.github.pulsaroutbox.NodeDatabase;
 
 /**
  * The replica chaos of {@link AbstractRelayReplicasIntegrationTest} (SIGKILLs, pauses past the claims, a broker
@@ -11,17 +10,7 @@ import org.axonframework.eventhandling.tokenstore.jdbc.TokenTableFactory;
 class MariaDbRelayReplicasIntegrationTest extends AbstractRelayReplicasIntegrationTest {
 
     @Override
-    String url() {
-        return System.getenv().getOrDefault("OUTBOX_TEST_MARIADB_URL", "jdbc:mariadb://127.0.0.1:3306/test");
-    }
-
-    @Override
-    String user() {
-        return System.getenv().getOrDefault("OUTBOX_TEST_MARIADB_USER", "root");
-    }
-
-    @Override
-    TokenTableFactory tokenTables() {
-        return GenericTokenTableFactory.INSTANCE;
+    NodeDatabase database() {
+        return NodeDatabase.MARIADB;
     }
 }

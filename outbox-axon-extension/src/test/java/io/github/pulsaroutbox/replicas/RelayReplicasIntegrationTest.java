@@ -1,7 +1,6 @@
 package io.github.pulsaroutbox.replicas;
 
-import org.axonframework.eventhandling.tokenstore.jdbc.PostgresTokenTableFactory;
-import org.axonframework.eventhandling.tokenstore.jdbc.TokenTableFactory;
+import io.github.pulsaroutbox.NodeDatabase;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -22,18 +21,8 @@ import static org.awaitility.Awaitility.await;
 class RelayReplicasIntegrationTest extends AbstractRelayReplicasIntegrationTest {
 
     @Override
-    String url() {
-        return System.getenv().getOrDefault("OUTBOX_TEST_POSTGRES_URL", "jdbc:postgresql://127.0.0.1:5432/test");
-    }
-
-    @Override
-    String user() {
-        return System.getenv().getOrDefault("OUTBOX_TEST_POSTGRES_USER", "postgres");
-    }
-
-    @Override
-    TokenTableFactory tokenTables() {
-        return PostgresTokenTableFactory.INSTANCE;
+    NodeDatabase database() {
+        return NodeDatabase.POSTGRESQL;
     }
 
     /**

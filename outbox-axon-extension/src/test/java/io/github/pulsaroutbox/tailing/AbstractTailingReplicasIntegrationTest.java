@@ -1,5 +1,6 @@
 package io.github.pulsaroutbox.tailing;
 
+import io.github.pulsaroutbox.NodeDatabase;
 import com.zaxxer.hikari.HikariDataSource;
 import io.github.pulsaroutbox.pulsar.OutboxMessageProperties;
 import io.github.pulsaroutbox.testbroker.SharedPulsarBroker;
@@ -11,11 +12,8 @@ import org.apache.pulsar.client.api.SubscriptionInitialPosition;
 import org.axonframework.common.jdbc.UnitOfWorkAwareConnectionProviderWrapper;
 import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
-import org.axonframework.eventhandling.tokenstore.jdbc.JdbcTokenStore;
-import org.axonframework.eventhandling.tokenstore.jdbc.TokenTableFactory;
 import org.axonframework.eventsourcing.eventstore.jdbc.EventSchema;
 import org.axonframework.eventsourcing.eventstore.jdbc.JdbcEventStorageEngine;
-import org.axonframework.eventsourcing.eventstore.jdbc.EventTableFactory;
 import org.axonframework.serialization.json.JacksonSerializer;
 import org.axonframework.spring.jdbc.SpringDataSourceConnectionProvider;
 import org.axonframework.spring.messaging.unitofwork.SpringTransactionManager;
@@ -56,7 +54,6 @@ abstract class AbstractTailingReplicasIntegrationTest {
 
     private static final long CLAIM_TIMEOUT_MS = 3000;
     private static final int AGGREGATES = 50;
-    private static final Map<String, HikariDataSource> POOLS = new ConcurrentHashMap<>();
     private HikariDataSource dataSource;
 
     private final Map<String, Process> nodes = new ConcurrentHashMap<>();
@@ -67,21 +64,12 @@ abstract class AbstractTailingReplicasIntegrationTest {
     private final String processor = "tailing-" + run;
     private final String topic = "persistent://public/default/tailing-replicas-" + run;
 
-    /** The JDBC URL of the event store's database (the instances connect to it with {@link #user()}). */
-    abstract String url();
-
-    abstract String user();
-
-    /** How Axon's token table is created on this database. */
-    abstract TokenTableFactory tokenTables();
-
-    /** How Axon's event tables are created on this database. */
-    abstract EventTableFactory eventTables();
+    /** The event store's database the instances share. */
+    abstract NodeDatabase database();
 
     @AfterAll
     static void closeDatabases() {
-        POOLS.values().forEach(HikariDataSource::close);
-        POOLS.clear();
+        NodeDatabase.closePools();
     }
 
     @AfterEach
@@ -100,20 +88,7 @@ abstract class AbstractTailingReplicasIntegrationTest {
 
     @BeforeEach
     void eventStoreAndReader() throws Exception {
-        dataSource = POOLS.computeIfAbsent(url(), url -> {
-            HikariDataSource pool = new HikariDataSource();
-            pool.setJdbcUrl(url);
-            pool.setUsername(user());
-            pool.setMaximumPoolSize(4);
-            try {
-                JdbcTokenStore.builder().connectionProvider(new SpringDataSourceConnectionProvider(pool))
-                              .serializer(JacksonSerializer.defaultSerializer()).build()
-                              .createSchema(tokenTables());
-            } catch (RuntimeException e) {
-                // the token table exists already
-            }
-            return pool;
-        });
+        dataSource = database().pool();
         transactions = new SpringTransactionManager(new DataSourceTransactionManager(dataSource));
         JacksonSerializer serializer = JacksonSerializer.defaultSerializer();
         store = JdbcEventStorageEngine.builder()
@@ -122,7 +97,7 @@ abstract class AbstractTailingReplicasIntegrationTest {
                 .transactionManager(transactions)
                 .schema(EventSchema.builder().eventTable(eventTable).snapshotTable(eventTable + "_snapshots").build())
                 .eventSerializer(serializer).snapshotSerializer(serializer).build();
-        store.createSchema(eventTables());
+        store.createSchema(database().eventTables());
         try (PulsarClient client = PulsarClient.builder().serviceUrl(SharedPulsarBroker.serviceUrl()).build()) {
             subscribe(client).close(); // the reader's subscription keeps everything from the first message on
         }
@@ -290,7 +265,7 @@ abstract class AbstractTailingReplicasIntegrationTest {
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                                        "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                                        "-cp", System.getProperty("java.class.path"),
-                                       TailingNode.class.getName(), url(), user(), SharedPulsarBroker.serviceUrl(), nodeId,
+                                       TailingNode.class.getName(), database().url(), database().user(), SharedPulsarBroker.serviceUrl(), nodeId,
                                        eventTable, processor, topic, Long.toString(CLAIM_TIMEOUT_MS),
                                        Integer.toString(haltAfter));
         Process node = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();

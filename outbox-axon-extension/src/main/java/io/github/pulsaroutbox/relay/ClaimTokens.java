@@ -28,8 +28,8 @@ import java.util.function.Supplier;
  * per segment (as a {@link GlobalSequenceTrackingToken}).
  * <p>
  * Guarantees: every operation except {@link #fence} runs in a transaction of its own whose waits are bounded first
- * ({@code limitWaits}); {@link #fence} joins the caller's transaction and extends the claims in ascending segment
- * order. The token store is looked up once per {@link #initialize}; before that only {@link #initialized()} and
+ * ({@code limitWaits}); {@link #fence} joins the caller's transaction and confirms the claims, locking their rows
+ * in ascending segment order. The token store is looked up once per {@link #initialize}; before that only {@link #initialized()} and
  * {@link #fence} (which refuses) may be called. A token of another kind than the relay's (the name belongs to an
  * event processor) fails the claim with an {@link AxonConfigurationException}.
  */
@@ -198,10 +198,10 @@ final class ClaimTokens {
     }
 
     /**
-     * Extends this node's claim of each of {@code segments}, in ascending order, in the caller's transaction: in one
+     * Confirms this node's claim of each of {@code segments}, in ascending order, in the caller's transaction: in one
      * round trip on the token store's table where {@link TokenTableFence} found it (at the first claims, in real
-     * transactions only), else (or when that finds a claim that is not this node's) one by one through the token
-     * store.
+     * transactions only), else (or when that finds a claim that is not this node's) by extending them one by one
+     * through the token store.
      *
      * @throws UnableToClaimTokenException when a claim is not this node's, or the token store was not looked up yet
      */

@@ -17,8 +17,9 @@ import java.util.function.Supplier;
  *     just before the commit, not by the claims in the database: what it writes is true whoever owns the segment now
  *     (a row acknowledged to this node was stored by the broker under this node's producer; a new owner's resolution,
  *     whose producers open only after this node's closed, finds it stored too; the update touches neither the row's
- *     sequence id nor a row that is no longer pending). Fencing it in the database would serialize the recorder's
- *     commits with the sequencer's on the token rows (measured: the drain with claims at 0.80× on PostgreSQL).</li>
+ *     sequence id nor a row that is no longer pending). Fencing it in the database would cost every recording a
+ *     statement (and, where the fence updates the token rows, serialize the recorder's commits with the
+ *     sequencer's).</li>
  *     <li>Both bound their statements' lock waits and idle time in the transaction ({@link OutboxStore#limitWaits}):
  *     a node frozen inside one holds up the new owner for at most that long.</li>
  * </ul>

@@ -41,9 +41,10 @@ import static org.axonframework.common.BuilderUtils.assertThat;
  *     <li>Each segment's token holds the highest broker sequence id reserved for it, so sequence ids only grow per
  *     segment, across restarts and takeovers. Ids are reserved in blocks: the token is written once per block.</li>
  *     <li>Every write a node makes to the outbox rows of a segment is fenced by its claim ({@link #fence}): the
- *     claim is extended in the same database transaction, so the write commits only while this node holds the claim
- *     (a node that lost it while paused has the write rolled back), and no other node can claim the segment until
- *     that transaction ends.</li>
+ *     claim is confirmed in the same database transaction, its token row locked until the transaction ends (shared
+ *     where the database has shared row locks, else by extending the claim), so the write commits only while this
+ *     node holds the claim (a node that lost it while paused has the write rolled back), and no other node can claim
+ *     the segment until that transaction ends.</li>
  * </ul>
  * All methods except {@link #ownedSegments()}, {@link #fence} and {@link #keep} are called from the relay's thread
  * only.
@@ -174,8 +175,8 @@ public final class SegmentClaims {
     }
 
     /**
-     * Fences a write to the rows of {@code segments}: extends this node's claim of each (in ascending order, so that
-     * two transactions of this node never wait for each other in a cycle) in the caller's transaction. Call it as the
+     * Fences a write to the rows of {@code segments}: confirms this node's claim of each, locking its token row (in
+     * ascending order, so that two transactions never wait for each other in a cycle), in the caller's transaction. Call it as the
      * last statement before the commit: the token rows stay locked only until then. Safe from any thread.
      *
      * @throws UnableToClaimTokenException when another node holds (or nobody holds) the claim of one of them: the

@@ -20,10 +20,11 @@ import java.util.TreeSet;
 import java.util.function.Function;
 
 /**
- * The fast path of the relay's claim fence: one round trip that extends all of a write's claims in the token store's
- * own table ({@link OutboxNodes#extendClaims}: single-row updates in ascending segment order, each required to match
- * this node's claim), instead of one {@code extendClaim} per segment (which a {@code JdbcTokenStore} runs as a locking
- * select, a token deserialization and an update).
+ * The fast path of the relay's claim fence: one round trip that confirms all of a write's claims in the token store's
+ * own table, instead of one {@code extendClaim} per segment (which a {@code JdbcTokenStore} runs as a locking select, a
+ * token deserialization and an update): a select locking the claims' rows shared ({@link OutboxNodes#holdClaims}) where
+ * the database has shared row locks, else single-row updates extending them ({@link OutboxNodes#extendClaims}), in
+ * ascending segment order, each required to match this node's claim.
  * <p>
  * Guarantees: the fast path is used only for a table proven to be the one the token store writes, in the same
  * transaction ({@link #verify}): the candidate's row of a claimed segment is marked (a timestamp ahead of now, so the
@@ -139,9 +140,12 @@ final class TokenTableFence {
     }
 
     /**
-     * Extends this node's claims of {@code segments} in one round trip of the caller's transaction; true when every
-     * one was this node's, false when the fast path is off or some claim is not this node's (the caller then fences
-     * through the token store).
+     * Confirms this node's claims of {@code segments} in one round trip of the caller's transaction; true when every
+     * one is this node's, false when the fast path is off or some claim is not this node's (the caller then fences
+     * through the token store). Where the database locks rows shared ({@link OutboxNodes#holdClaims}) the claims'
+     * rows are locked so until the transaction ends, which a takeover waits for, while concurrent writes of this node
+     * confirming the same claims do not wait for each other's commits; elsewhere (H2) the claims are extended, which
+     * locks the rows exclusively.
      */
     boolean extend(Collection<Integer> segments) {
         Found current = found;
@@ -149,6 +153,10 @@ final class TokenTableFence {
             return false;
         }
         int distinct = new TreeSet<>(segments).size();
+        int held = nodes.holdClaims(current.table(), processorName, current.owner(), segments);
+        if (held >= 0) {
+            return held == distinct;
+        }
         String now = DateTimeUtils.formatInstant(AbstractTokenEntry.clock.instant());
         return nodes.extendClaims(current.table(), processorName, current.owner(), segments, now) == distinct;
     }

@@ -47,6 +47,18 @@ public interface OutboxNodes {
     }
 
     /**
+     * Confirms, in one round trip of the caller's transaction, the claims {@code owner} holds on {@code segments} of
+     * {@code processorName} in the token table {@code table}, locking their rows shared (in ascending segment order)
+     * until the transaction ends: a node taking one of them over (which updates the row) waits for that end, while
+     * other writes confirming the same claims do not wait for each other. Returns how many of the claims are
+     * {@code owner}'s (fewer than the distinct {@code segments} when one is not), or -1 where this store or its
+     * database cannot lock rows shared (the default: the relay then extends the claims instead).
+     */
+    default int holdClaims(TokenTable table, String processorName, String owner, Collection<Integer> segments) {
+        return -1;
+    }
+
+    /**
      * Sets, in the caller's transaction, the timestamp of the claim of {@code segment} of {@code processorName} in
      * {@code table}, whoever holds it (locking its row); returns the rows updated (0 where the table holds no such
      * token or this store cannot: the default). Used only inside a transaction that is rolled back unless the token

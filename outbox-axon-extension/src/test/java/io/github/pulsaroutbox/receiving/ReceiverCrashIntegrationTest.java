@@ -1,19 +1,16 @@
 package io.github.pulsaroutbox.receiving;
 
-import com.zaxxer.hikari.HikariDataSource;
+import io.github.pulsaroutbox.NodeDatabase;
 import io.github.pulsaroutbox.OutboxEntry;
 import io.github.pulsaroutbox.pulsar.PulsarOutboxPublisher;
 import io.github.pulsaroutbox.receiving.inbox.JdbcInbox;
 import io.github.pulsaroutbox.testbroker.SharedPulsarBroker;
 import org.apache.pulsar.client.api.PulsarClient;
-import org.axonframework.eventhandling.tokenstore.jdbc.JdbcTokenStore;
-import org.axonframework.eventhandling.tokenstore.jdbc.PostgresTokenTableFactory;
-import org.axonframework.serialization.json.JacksonSerializer;
 import org.axonframework.spring.jdbc.SpringDataSourceConnectionProvider;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import java.io.IOException;
@@ -36,13 +33,11 @@ import static org.awaitility.Awaitility.await;
  * some of them twice on the topic, through either source: a tracking processor resumes from the token it stored and
  * a subscription from what it acknowledged, both redeliver what was applied but not yet recorded as read, and the
  * inbox skips those; in the end the projection's totals equal the
- * producer's, one inbox record per event, and no event was applied out of its aggregate's order.
+ * producer's, one inbox record per event, and no event was applied out of its aggregate's order. Run with the inbox,
+ * the projection and the tokens on PostgreSQL and on MariaDB.
  */
 class ReceiverCrashIntegrationTest {
 
-    private static final String USER = System.getenv().getOrDefault("OUTBOX_TEST_POSTGRES_USER", "postgres");
-    private static final String URL = System.getenv().getOrDefault("OUTBOX_TEST_POSTGRES_URL",
-                                                                   "jdbc:postgresql://127.0.0.1:5432/test");
     private static final int ACCOUNTS = 40;
     private static final int DEPOSITS = 50;
     private static final int KILLS = 6;
@@ -55,29 +50,24 @@ class ReceiverCrashIntegrationTest {
     private final List<Path> logs = new ArrayList<>();
     private final AtomicReference<Process> node = new AtomicReference<>();
     private String mode;
-    private HikariDataSource dataSource;
+    private NodeDatabase database;
     private JdbcTemplate jdbc;
 
-    @BeforeEach
-    void setUp() {
-        dataSource = new HikariDataSource();
-        dataSource.setJdbcUrl(URL);
-        dataSource.setUsername(USER);
-        dataSource.setMaximumPoolSize(2);
-        jdbc = new JdbcTemplate(dataSource);
-        try {
-            JdbcTokenStore.builder().connectionProvider(new SpringDataSourceConnectionProvider(dataSource))
-                          .serializer(JacksonSerializer.defaultSerializer()).build()
-                          .createSchema(PostgresTokenTableFactory.INSTANCE);
-        } catch (RuntimeException e) {
-            // the token table exists already
-        }
+    @AfterAll
+    static void closePools() {
+        NodeDatabase.closePools();
+    }
+
+    /** The receiver's tables on {@code database} (its pool creates Axon's token table). */
+    private void setUp(NodeDatabase database) {
+        this.database = database;
+        jdbc = new JdbcTemplate(database.pool());
         jdbc.execute("CREATE TABLE " + totals + " (account VARCHAR(64) PRIMARY KEY, total BIGINT NOT NULL, "
                              + "last_sequence BIGINT NOT NULL)");
         jdbc.execute("CREATE TABLE " + totals + "_violations (account VARCHAR(64), sequence BIGINT, "
                              + "last_applied BIGINT)");
-        JdbcInbox.builder().connectionProvider(new SpringDataSourceConnectionProvider(dataSource)).table(inboxTable)
-                 .build().createSchema();
+        JdbcInbox.builder().connectionProvider(new SpringDataSourceConnectionProvider(database.pool()))
+                 .table(inboxTable).build().createSchema();
     }
 
     @AfterEach
@@ -90,13 +80,14 @@ class ReceiverCrashIntegrationTest {
         jdbc.execute("DROP TABLE IF EXISTS " + totals + "_violations");
         jdbc.execute("DROP TABLE IF EXISTS " + inboxTable);
         jdbc.update("DELETE FROM TokenEntry WHERE processorName = ?", processor);
-        dataSource.close();
     }
 
-    @ParameterizedTest(name = "{0} source")
-    @ValueSource(strings = {"streamable", "subscribable"})
-    void aReceiverKilledRepeatedlyUnderLoadAppliesEveryEventOnceInAggregateOrder(String mode) throws Exception {
+    @ParameterizedTest(name = "{0} source on {1}")
+    @CsvSource({"streamable, POSTGRESQL", "subscribable, POSTGRESQL", "streamable, MARIADB", "subscribable, MARIADB"})
+    void aReceiverKilledRepeatedlyUnderLoadAppliesEveryEventOnceInAggregateOrder(String mode, NodeDatabase database)
+            throws Exception {
         this.mode = mode;
+        setUp(database);
         Map<String, Long> expected = new HashMap<>();
         int events = ACCOUNTS * DEPOSITS;
         int copies = 0;
@@ -154,7 +145,8 @@ class ReceiverCrashIntegrationTest {
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                                        "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                                        "-cp", System.getProperty("java.class.path"),
-                                       ReceiverNode.class.getName(), URL, USER, SharedPulsarBroker.serviceUrl(),
+                                       ReceiverNode.class.getName(), database.url(), database.user(),
+                                       SharedPulsarBroker.serviceUrl(),
                                        topic, processor, "node-" + generation, totals, inboxTable, mode);
         node.set(new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start());
     }

@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * One receiving service as its own JVM, for {@link ReceiverCrashIntegrationTest}: a tracking processor (two segments,
  * two threads) on the streamable source, its tokens in a JDBC token store, or a subscribing processor on the
- * subscribable source (subscription: the processor name); the inbox and a totals projection on PostgreSQL, all in the
+ * subscribable source (subscription: the processor name); the inbox and a totals projection on PostgreSQL or MariaDB, all in the
  * processor's transaction, until it is killed.
  * <p>
  * Arguments: JDBC URL, user, Pulsar service URL, topic, processor name, node id, totals table, inbox table, and
@@ -135,13 +135,13 @@ public final class ReceiverNode {
                     violation.executeUpdate();
                 }
             }
-            try (PreparedStatement upsert = c.prepareStatement(
-                    "INSERT INTO " + table + " VALUES (?, ?, ?) ON CONFLICT (account) DO UPDATE SET total = "
-                            + table + ".total + EXCLUDED.total, last_sequence = EXCLUDED.last_sequence")) {
-                upsert.setString(1, deposited.account());
-                upsert.setLong(2, deposited.amount());
-                upsert.setLong(3, sequence);
-                upsert.executeUpdate();
+            String write = last < 0 ? "INSERT INTO " + table + " (total, last_sequence, account) VALUES (?, ?, ?)"
+                    : "UPDATE " + table + " SET total = total + ?, last_sequence = ? WHERE account = ?";
+            try (PreparedStatement statement = c.prepareStatement(write)) { // the row is locked above, or new
+                statement.setLong(1, deposited.amount());
+                statement.setLong(2, sequence);
+                statement.setString(3, deposited.account());
+                statement.executeUpdate();
             }
         }
     }

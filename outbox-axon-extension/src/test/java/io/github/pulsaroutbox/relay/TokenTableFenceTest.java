@@ -30,7 +30,16 @@ class TokenTableFenceTest {
     private static final class FakeNodes implements OutboxNodes {
         final Map<String, Map<Integer, Claim>> tables = new HashMap<>();
         final List<List<Integer>> extended = new ArrayList<>();
+        final List<List<Integer>> held = new ArrayList<>();
         int updated;
+        /** What {@link #holdClaims} answers: -1, a database without shared row locks (H2). */
+        int heldCount = -1;
+
+        @Override
+        public int holdClaims(TokenTable table, String processorName, String owner, Collection<Integer> segments) {
+            held.add(List.copyOf(segments));
+            return heldCount;
+        }
 
         @Override
         public int extendClaims(TokenTable table, String processorName, String owner, Collection<Integer> segments,
@@ -198,6 +207,22 @@ class TokenTableFenceTest {
             nodes.updated = 1;
             assertThat(fence.extend(List.of(1, 3))).as("one claim is another node's").isFalse();
             assertThat(nodes.extended).hasSize(2);
+        }
+
+        @Test
+        void locksTheClaimsSharedWhereTheDatabaseCanAndThenExtendsNothing() {
+            TokenTableFence fence = fence(TokenTable.JPA);
+            fence.probe(new InMemoryTokenStore(), table -> new Claim("a", DateTimeUtils.formatInstant(Instant.now())));
+
+            nodes.heldCount = 2;
+            assertThat(fence.extend(List.of(3, 1, 3))).as("segments 1 and 3, once each").isTrue();
+            nodes.heldCount = 1;
+            assertThat(fence.extend(List.of(1, 3))).as("one claim is another node's").isFalse();
+            nodes.heldCount = 3;
+            assertThat(fence.extend(List.of(1, 3))).as("a duplicated token row").isFalse();
+
+            assertThat(nodes.held).hasSize(3);
+            assertThat(nodes.extended).as("no update where the rows are locked shared").isEmpty();
         }
     }
 }

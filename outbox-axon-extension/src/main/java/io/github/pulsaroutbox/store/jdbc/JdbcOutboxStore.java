@@ -204,6 +204,11 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
     }
 
     @Override
+    public int holdClaims(TokenTable table, String processorName, String owner, Collection<Integer> segments) {
+        return tokens.holdClaims(table, processorName, owner, segments);
+    }
+
+    @Override
     public int markClaim(TokenTable table, String processorName, int segment, String timestamp) {
         return tokens.markClaim(table, processorName, segment, timestamp);
     }

@@ -6,14 +6,17 @@ import io.github.pulsaroutbox.store.TokenTable;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Optional;
 import java.util.TreeSet;
 
 /**
- * The relay's statements on Axon's token table: extending several claims in one round trip (a batch of single-row
- * updates in ascending segment order), and marking and reading one claim.
- * The statements are the same on every supported database; the names in them come from a {@link TokenTable}, whose
- * constructor admits plain identifiers only, and every value is bound.
+ * The relay's statements on Axon's token table: confirming several claims in one round trip under shared row locks
+ * (where the database has them), extending several claims in one round trip (a batch of single-row updates in
+ * ascending segment order), and marking and reading one claim.
+ * The statements are the same on every supported database but for the shared lock's clause (statement
+ * {@code claimShareLock} of the database's SQL); the names in them come from a {@link TokenTable}, whose constructor
+ * admits plain identifiers only, and every value is bound.
  */
 final class JdbcTokenTable {
 
@@ -46,6 +49,42 @@ final class JdbcTokenTable {
                     extended += count == 1 ? 1 : 0; // a missing, foreign or duplicated token, or no count: not one
                 }
                 return extended;
+            }
+        });
+    }
+
+    /**
+     * Locks, shared, the token rows of {@code segments} that {@code owner} holds, in ascending segment order, and
+     * returns how many there are; -1 where the database has no shared row locks (H2).
+     */
+    int holdClaims(TokenTable table, String processorName, String owner, Collection<Integer> segments) {
+        TreeSet<Integer> ascending = new TreeSet<>(segments);
+        if (ascending.isEmpty()) {
+            return 0;
+        }
+        return db.withConnection(connection -> {
+            Optional<String> shareLock = db.sql(connection).find("claimShareLock");
+            if (shareLock.isEmpty()) {
+                return -1;
+            }
+            String sql = "SELECT " + table.segmentColumn() + " FROM " + table.table() + " WHERE "
+                    + table.processorNameColumn() + " = ? AND " + table.ownerColumn() + " = ? AND "
+                    + table.segmentColumn() + " IN (" + String.join(", ", Collections.nCopies(ascending.size(), "?"))
+                    + ") ORDER BY " + table.segmentColumn() + " " + shareLock.get();
+            try (PreparedStatement select = connection.prepareStatement(sql)) {
+                select.setString(1, processorName);
+                select.setString(2, owner);
+                int parameter = 3;
+                for (Integer segment : ascending) {
+                    select.setInt(parameter++, segment);
+                }
+                int held = 0;
+                try (ResultSet rs = select.executeQuery()) {
+                    while (rs.next()) {
+                        held++; // a duplicated token row counts twice: then not every claim is one row
+                    }
+                }
+                return held;
             }
         });
     }

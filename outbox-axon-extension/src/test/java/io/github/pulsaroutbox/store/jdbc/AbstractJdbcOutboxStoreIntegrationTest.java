@@ -143,6 +143,86 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
         }
     }
 
+    /*
+     * The fence where the database locks rows shared: the claims confirmed, their rows locked until the transaction
+     * ends; two writes confirming the same claims do not wait for each other, a takeover (an update) waits for both.
+     */
+    @Test
+    void holdsSharedOnlyTheClaimsTheOwnerHoldsUntilTheTransactionEnds() throws SQLException {
+        TokenTable tokens = new TokenTable(table + "_tokens", "processorName", "segment", "owner", "timestamp");
+        try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE " + tokens.table() + " (processorName VARCHAR(255) NOT NULL, segment INTEGER NOT "
+                              + "NULL, owner VARCHAR(255), timestamp VARCHAR(255) NOT NULL)");
+            s.execute("INSERT INTO " + tokens.table() + " VALUES ('relay', 0, 'a', 't0'), ('relay', 1, 'a', 't0'), "
+                              + "('relay', 2, 'b', 't0'), ('other', 0, 'a', 't0')");
+        }
+        boolean sharesRowLocks = sharesRowLocks();
+        try (Connection first = dataSource().getConnection(); Connection second = dataSource().getConnection();
+             Connection takeover = dataSource().getConnection()) {
+            first.setAutoCommit(false);
+            second.setAutoCommit(false);
+            JdbcOutboxStore inFirst = inTransaction(first);
+            JdbcOutboxStore inSecond = inTransaction(second);
+            int held = inFirst.holdClaims(tokens, "relay", "a", List.of(1, 0));
+            if (!sharesRowLocks) {
+                assertThat(held).as("no shared row locks: the relay extends the claims instead").isEqualTo(-1);
+                return;
+            }
+            assertThat(held).isEqualTo(2);
+            assertThat(inSecond.holdClaims(tokens, "relay", "a", List.of(0, 1, 2))).as("does not wait").isEqualTo(2);
+            assertThat(inSecond.holdClaims(tokens, "relay", "b", List.of(2))).isEqualTo(1);
+            assertThat(inSecond.holdClaims(tokens, "relay", "a", List.of(3))).isZero();
+
+            assertThatThrownBy(() -> takeOver(takeover, tokens, 0)).as("a takeover waits for the holders")
+                    .isInstanceOf(SQLException.class);
+            first.commit();
+            assertThatThrownBy(() -> takeOver(takeover, tokens, 0)).as("and for every one of them")
+                    .isInstanceOf(SQLException.class);
+            second.commit();
+            assertThat(takeOver(takeover, tokens, 0)).isEqualTo(1);
+            assertThat(store.holdClaims(tokens, "relay", "a", List.of(0, 1))).as("segment 0 is c's now").isEqualTo(1);
+
+            // a segment with two rows of this owner's is not one claim
+            try (Statement s = takeover.createStatement()) {
+                s.execute("INSERT INTO " + tokens.table() + " VALUES ('relay', 1, 'a', 't0')");
+            }
+            takeover.commit();
+            assertThat(store.holdClaims(tokens, "relay", "a", List.of(1))).isEqualTo(2);
+        } finally {
+            try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
+                s.execute("DROP TABLE " + tokens.table());
+            }
+        }
+    }
+
+    /** Whether the database under test has shared row locks (the relay's claim fence then takes them). */
+    private boolean sharesRowLocks() throws SQLException {
+        try (Connection c = dataSource().getConnection()) {
+            return OutboxDatabase.detect(c) != OutboxDatabase.H2;
+        }
+    }
+
+    /** Gives {@code segment}'s claim to node c in a transaction of its own, waiting at most a second for locks. */
+    private static int takeOver(Connection connection, TokenTable tokens, int segment) throws SQLException {
+        connection.setAutoCommit(false);
+        try (Statement s = connection.createStatement()) {
+            s.execute(OutboxDatabase.detect(connection) == OutboxDatabase.POSTGRESQL ? "SET LOCAL lock_timeout = '1s'"
+                              : "SET SESSION innodb_lock_wait_timeout = 1");
+            int updated = s.executeUpdate("UPDATE " + tokens.table() + " SET owner = 'c' WHERE processorName = "
+                                                  + "'relay' AND segment = " + segment);
+            connection.commit();
+            return updated;
+        } catch (SQLException e) {
+            connection.rollback();
+            throw e;
+        }
+    }
+
+    private JdbcOutboxStore inTransaction(Connection connection) {
+        return JdbcOutboxStore.builder().table(table).connectionProvider(
+                () -> ConnectionWrapperFactory.wrap(connection, new ConnectionWrapperFactory.NoOpCloseHandler())).build();
+    }
+
     private int recordedVersion(String outboxTable) throws SQLException {
         try (Connection c = dataSource().getConnection(); Statement s = c.createStatement();
              java.sql.ResultSet rs = s.executeQuery("SELECT version FROM " + outboxTable + "_version")) {

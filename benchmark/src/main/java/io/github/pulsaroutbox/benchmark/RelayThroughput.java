@@ -253,6 +253,12 @@ final class RelayThroughput {
         }
 
         @Override
+        public java.util.Map<Integer, List<Sequenced>> fetchSequencedWithPartitions(java.util.Set<Integer> segments) {
+            return timed("fetchSequenced", () -> delegate.fetchSequencedWithPartitions(segments),
+                         read -> read.values().stream().mapToInt(List::size).sum());
+        }
+
+        @Override
         public void limitWaits(java.time.Duration lockWait, java.time.Duration idle) {
             delegate.limitWaits(lockWait, idle);
         }

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.LongSupplier;
@@ -139,12 +140,14 @@ final class SegmentLifecycle {
             }
         }
         long now = nanoTime.getAsLong();
-        for (Integer segment : new ArrayList<>(resolving)) {
+        List<Integer> due = new ArrayList<>();
+        for (Integer segment : resolving) {
             Long after = resolveAfter.get(segment);
             if (rows.idle(segment) && claims.isValid(segment) && (after == null || now - after >= 0)) {
-                resolve(segment);
+                due.add(segment);
             }
         }
+        resolver.resolveAll(due, this::resolved);
         for (Integer segment : new ArrayList<>(heldRetry.keySet())) {
             long[] retry = heldRetry.get(segment);
             if (active.contains(segment) && claims.isValid(segment) && now - retry[0] >= 0) {
@@ -182,8 +185,8 @@ final class SegmentLifecycle {
         }
     }
 
-    private void resolve(int segment) {
-        switch (resolver.resolve(segment)) {
+    private void resolved(int segment, SegmentResolver.Result result) {
+        switch (result) {
             case FAILED -> resolveAfter.put(segment, nanoTime.getAsLong() + retryNanos);
             case RESOLVED, HELD -> {
                 resolving.remove(segment);

@@ -9,11 +9,14 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.BiConsumer;
 import java.util.function.BiPredicate;
 import java.util.function.LongSupplier;
 
@@ -32,7 +35,8 @@ import java.util.function.LongSupplier;
  * <p>
  * Never blocks the relay thread: while producers open, a resolution answers {@link Result#WAITING} and is asked
  * again; it reads the segment's rows again only once an opening finished or timed out. Owns the openings each started
- * resolution waits for, and the held topics of each segment.
+ * resolution waits for, the held topics of each segment, and the rows read for several segments at once (used within
+ * that one call).
  */
 final class SegmentResolver {
 
@@ -74,6 +78,8 @@ final class SegmentResolver {
     private final Map<Integer, Started> started = new HashMap<>();
     /** Per segment, the topics whose producer could not be opened, with why (warned once per reason). */
     private final Map<Integer, Map<String, String>> held = new HashMap<>();
+    /** The rows {@link #resolveAll} read for several segments at once, taken by their resolutions in that call. */
+    private final Map<Integer, List<OutboxStore.Sequenced>> prefetched = new HashMap<>();
 
     @SuppressWarnings("java:S107") // the relay's collaborators, wired once by the relay
     SegmentResolver(OutboxStore store, TransactionManager transactionManager, FencedWrites writes, SegmentClaims claims,
@@ -132,6 +138,33 @@ final class SegmentResolver {
         return run(segment, false);
     }
 
+    /**
+     * Starts or continues resolving each of {@code segments}, every topic of each, handing each result to
+     * {@code outcome} as soon as it is known. The segments that read their rows at this step read them in one
+     * statement ({@link OutboxStore#fetchSequencedWithPartitions(Set)}): a start or takeover of many segments passes
+     * over the pending rows once, not once per segment. The rows read are used in this call only.
+     */
+    void resolveAll(Collection<Integer> segments, BiConsumer<Integer, Result> outcome) {
+        Set<Integer> reading = new TreeSet<>();
+        for (Integer segment : segments) {
+            Started run = started.get(segment);
+            if (run == null || run.heldOnly() || !waitingForOpenings(run)) {
+                reading.add(segment);
+            }
+        }
+        if (reading.size() > 1) {
+            prefetched.putAll(transactionManager.fetchInTransaction(
+                    () -> store.fetchSequencedWithPartitions(reading)));
+        }
+        try {
+            for (Integer segment : segments) {
+                outcome.accept(segment, resolve(segment));
+            }
+        } finally {
+            prefetched.clear();
+        }
+    }
+
     /** Starts or continues resolving the held topics of an active segment; its other sessions stay open. */
     Result resolveHeld(int segment) {
         return held.containsKey(segment) ? run(segment, true) : Result.RESOLVED;
@@ -149,16 +182,15 @@ final class SegmentResolver {
             run = new Started(heldOnly, new ArrayList<>());
             started.put(segment, run);
         } else {
-            long now = nanoTime.getAsLong();
-            if (!run.awaited().isEmpty() && run.awaited().stream().noneMatch(o -> o.future.isDone()
-                    || now - o.startedNanos - ackTimeoutNanos >= 0)) {
+            if (waitingForOpenings(run)) {
                 return Result.WAITING; // nothing new to learn yet: no database read per step while the broker is asked
             }
         }
         List<ProducerSessions.Opening> awaited = run.awaited();
         Map<String, String> before = held.getOrDefault(segment, Map.of());
-        List<OutboxStore.Sequenced> rows =
-                transactionManager.fetchInTransaction(() -> store.fetchSequencedWithPartitions(segment));
+        List<OutboxStore.Sequenced> read = heldOnly ? null : prefetched.remove(segment);
+        List<OutboxStore.Sequenced> rows = read != null ? read
+                : transactionManager.fetchInTransaction(() -> store.fetchSequencedWithPartitions(segment));
         Map<String, OutboxPublisher.Session> opened = new HashMap<>();
         Map<String, String> failed = new HashMap<>();
         List<OutboxStore.Sequenced> resolvable = new ArrayList<>();
@@ -209,6 +241,13 @@ final class SegmentResolver {
         record(segment, resolvable, opened);
         hold(segment, before, failed);
         return failed.isEmpty() ? Result.RESOLVED : Result.HELD;
+    }
+
+    /** Whether every producer opening the run waits for is still under way (and within the ack timeout). */
+    private boolean waitingForOpenings(Started run) {
+        long now = nanoTime.getAsLong();
+        return !run.awaited().isEmpty() && run.awaited().stream().noneMatch(o -> o.future.isDone()
+                || now - o.startedNanos - ackTimeoutNanos >= 0);
     }
 
     /** Remembers the topics that failed; warns for each new topic or reason. */

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 
 import io.github.pulsaroutbox.OutboxSegments;
 
@@ -123,6 +124,20 @@ public interface OutboxStore {
      */
     default List<Sequenced> fetchSequencedWithPartitions(int segment) {
         return fetchSequenced(segment).stream().map(entry -> new Sequenced(entry, Sequenced.NO_PARTITION)).toList();
+    }
+
+    /**
+     * As {@link #fetchSequencedWithPartitions(int)} for several segments at once (a start or a takeover resolves
+     * many): per segment, its rows in sequence id order; a segment without such rows maps to an empty list. A store
+     * on a database reads them in one statement (one pass over the pending rows instead of one per segment); the
+     * default reads segment by segment.
+     */
+    default Map<Integer, List<Sequenced>> fetchSequencedWithPartitions(Set<Integer> segments) {
+        Map<Integer, List<Sequenced>> rows = new TreeMap<>();
+        for (Integer segment : segments) {
+            rows.put(segment, fetchSequencedWithPartitions(segment.intValue()));
+        }
+        return rows;
     }
 
     /**

@@ -44,15 +44,20 @@ class SegmentResolverTest {
                                                       .processorName("outbox").nanoTime(nanos::get).build();
     private final ProducerSessions sessions = new ProducerSessions(publisher, true, ACK_TIMEOUT, Duration.ofMillis(100),
                                                                    new TransportWatch(), nanos::get, () -> { });
-    private final SegmentResolver resolver = new SegmentResolver(
-            store, NoTransactionManager.instance(), new FencedWrites(NoTransactionManager.instance(), store, claims),
-            claims, sessions, new RowTopics((type, annotated) -> {
-                if (!topicByType.containsKey(type)) {
-                    throw new IllegalStateException("no resolver for " + type);
-                }
-                return topicByType.get(type);
-            }, CapturedAggregates::none), (id, sequence) -> neverStored.contains(id + "@" + sequence),
-            Clock.fixed(NOW, ZoneOffset.UTC), nanos::get, ACK_TIMEOUT);
+    private final SegmentResolver resolver = resolverOver(claims);
+
+    private SegmentResolver resolverOver(SegmentClaims segmentClaims) {
+        return new SegmentResolver(
+                store, NoTransactionManager.instance(),
+                new FencedWrites(NoTransactionManager.instance(), store, segmentClaims), segmentClaims, sessions,
+                new RowTopics((type, annotated) -> {
+                    if (!topicByType.containsKey(type)) {
+                        throw new IllegalStateException("no resolver for " + type);
+                    }
+                    return topicByType.get(type);
+                }, CapturedAggregates::none), (id, sequence) -> neverStored.contains(id + "@" + sequence),
+                Clock.fixed(NOW, ZoneOffset.UTC), nanos::get, ACK_TIMEOUT);
+    }
 
     SegmentResolverTest() {
         claims.initialize();
@@ -144,6 +149,63 @@ class SegmentResolverTest {
             claims.reserve(Map.of(SEGMENT, 1));
             assertThat(claims.nextSequence(SEGMENT)).isEqualTo(101);
             assertThat(resolver.started(SEGMENT)).isFalse();
+        }
+    }
+
+    /* A start or takeover resolves several segments: the rows of those that read them are read in one statement. */
+    @Nested
+    class SeveralSegments {
+
+        private final SegmentClaims twoSegments = SegmentClaims.builder().tokenStore(new LoggingTokenStore())
+                                                               .segmentCount(2).processorName("outbox")
+                                                               .nanoTime(nanos::get).build();
+        private final SegmentResolver resolver = resolverOver(twoSegments);
+        private final Map<Integer, SegmentResolver.Result> results = new HashMap<>();
+
+        SeveralSegments() {
+            twoSegments.initialize();
+            twoSegments.round();
+        }
+
+        @Test
+        void readTheirRowsInOneStatementAndResolveEachWithItsOwn() {
+            publisher.answer("orders", new Stored(Map.of(0, 5L), Map.of(), 5));
+            row("a", "Order", "k1", 5, 0);
+            row("b", "Order", "k1", 6, 0);
+            store.otherSegment.add(new Sequenced(OutboxEntry.pending("c", NOW, "Evt", "Order", "k9", 0, "{}", "{}",
+                                                                     "0", null).withBrokerSequence(4), 0));
+
+            resolver.resolveAll(List.of(0, 1), results::put);
+
+            assertThat(results).containsOnly(Map.entry(0, SegmentResolver.Result.RESOLVED),
+                                             Map.entry(1, SegmentResolver.Result.RESOLVED));
+            assertThat(store.setReads).containsExactly(Set.of(0, 1));
+            assertThat(store.reads).as("no read segment by segment").isZero();
+            assertThat(store.stored).isEqualTo(Map.of("a", 5L, "c", 4L));
+            assertThat(store.cleared).isEqualTo(Map.of("b", 6L));
+        }
+
+        @Test
+        void aSegmentWaitingForItsProducersReadsNothingAndTheRowsReadAreNotKeptForLater() {
+            CompletableFuture<OutboxPublisher.Session> opening = publisher.pending("orders");
+            row("a", "Order", "k1", 5, 0);
+
+            resolver.resolveAll(List.of(0, 1), results::put);
+            assertThat(results).containsEntry(0, SegmentResolver.Result.WAITING)
+                               .containsEntry(1, SegmentResolver.Result.RESOLVED); // segment 1 has no such rows
+            assertThat(store.setReads).containsExactly(Set.of(0, 1));
+
+            resolver.resolveAll(List.of(0), results::put); // still waiting: nothing read
+            assertThat(store.setReads).hasSize(1);
+            assertThat(store.reads).isZero();
+
+            opening.complete(new Stored(Map.of(0, 5L), Map.of(), 5));
+            row("late", "Order", "k1", 6, 0); // what the segment holds now is read again, not what was read before
+            resolver.resolveAll(List.of(0), results::put);
+            assertThat(results).containsEntry(0, SegmentResolver.Result.RESOLVED);
+            assertThat(store.reads).as("one segment: read on its own").isEqualTo(1);
+            assertThat(store.stored).isEqualTo(Map.of("a", 5L));
+            assertThat(store.cleared).isEqualTo(Map.of("late", 6L));
         }
     }
 
@@ -382,10 +444,26 @@ class SegmentResolverTest {
         Instant storedAt;
         int reads;
 
+        /** The rows with sequence ids of segment 1 (for the tests of several segments). */
+        final List<Sequenced> otherSegment = new ArrayList<>();
+        final List<Set<Integer>> setReads = new ArrayList<>();
+
         @Override
         public List<Sequenced> fetchSequencedWithPartitions(int segment) {
             reads++;
-            return segment == SEGMENT ? List.copyOf(sequenced) : List.of();
+            return rowsOf(segment);
+        }
+
+        @Override
+        public Map<Integer, List<Sequenced>> fetchSequencedWithPartitions(Set<Integer> segments) {
+            setReads.add(Set.copyOf(segments));
+            Map<Integer, List<Sequenced>> rows = new HashMap<>();
+            segments.forEach(segment -> rows.put(segment, rowsOf(segment)));
+            return rows;
+        }
+
+        private List<Sequenced> rowsOf(int segment) {
+            return List.copyOf(segment == SEGMENT ? sequenced : segment == 1 ? otherSegment : List.of());
         }
 
         @Override

@@ -158,7 +158,12 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
 
     @Override
     public List<Sequenced> fetchSequencedWithPartitions(int segment) {
-        return reads.fetchSequencedWithPartitions(segment);
+        return reads.fetchSequencedWithPartitions(Set.of(segment)).get(segment);
+    }
+
+    @Override
+    public Map<Integer, List<Sequenced>> fetchSequencedWithPartitions(Set<Integer> segments) {
+        return reads.fetchSequencedWithPartitions(segments);
     }
 
     @Override

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 
 import static io.github.pulsaroutbox.store.jdbc.JdbcRows.bindSegments;
 import static io.github.pulsaroutbox.store.jdbc.JdbcRows.readEntry;
@@ -136,26 +137,32 @@ final class JdbcRelayReads {
         });
     }
 
-    List<Sequenced> fetchSequencedWithPartitions(int segment) {
+    /** Per segment of {@code segments} (at most {@link OutboxSql#SEGMENT_SET_SIZE}), its rows with sequence ids. */
+    Map<Integer, List<Sequenced>> fetchSequencedWithPartitions(Set<Integer> segments) {
+        Map<Integer, List<Sequenced>> bySegment = new TreeMap<>();
+        segments.forEach(segment -> bySegment.put(segment, new ArrayList<>()));
+        if (segments.isEmpty()) {
+            return bySegment;
+        }
         return db.withConnection(connection -> {
             TimeColumns times = db.times(connection);
             String statement = db.sql(connection).get("fetchSequenced");
             try (PreparedStatement select = connection.prepareStatement(statement)) {
                 select.setFetchSize(16);
-                for (int parameter = 1; parameter <= OutboxSql.parameterCount(statement); parameter++) {
-                    select.setInt(parameter, segment); // once per branch where a database reads two indexes
+                int parameter = 1;
+                while (parameter <= OutboxSql.parameterCount(statement)) { // a set per branch where a database reads
+                    parameter = bindSegments(select, parameter, segments); // two indexes
                 }
-                List<Sequenced> rows = new ArrayList<>();
                 try (ResultSet rs = select.executeQuery()) {
                     while (rs.next()) {
                         int partition = rs.getInt("broker_partition");
                         if (rs.wasNull()) {
                             partition = Sequenced.NO_PARTITION;
                         }
-                        rows.add(new Sequenced(readEntry(rs, times), partition));
+                        bySegment.get(rs.getInt("segment")).add(new Sequenced(readEntry(rs, times), partition));
                     }
                 }
-                return rows;
+                return bySegment;
             }
         });
     }

@@ -108,13 +108,7 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
     /* The relay's one-round-trip claim fence on Axon's token table (its JdbcTokenStore layout, names configured). */
     @Test
     void extendsInOneRoundTripOnlyTheClaimsTheOwnerHolds() throws SQLException {
-        TokenTable tokens = new TokenTable(table + "_tokens", "processorName", "segment", "owner", "timestamp");
-        try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE " + tokens.table() + " (processorName VARCHAR(255) NOT NULL, segment INTEGER NOT "
-                              + "NULL, owner VARCHAR(255), timestamp VARCHAR(255) NOT NULL)");
-            s.execute("INSERT INTO " + tokens.table() + " VALUES ('relay', 0, 'a', 't0'), ('relay', 1, 'a', 't0'), "
-                              + "('relay', 2, 'b', 't0'), ('other', 0, 'a', 't0')");
-        }
+        TokenTable tokens = tokenTable();
         try {
             assertThat(store.extendClaims(tokens, "relay", "a", List.of(1, 0), "t1")).isEqualTo(2);
             assertThat(store.extendClaims(tokens, "relay", "a", List.of(0, 1, 2), "t2")).isEqualTo(2);
@@ -149,13 +143,7 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
      */
     @Test
     void holdsSharedOnlyTheClaimsTheOwnerHoldsUntilTheTransactionEnds() throws SQLException {
-        TokenTable tokens = new TokenTable(table + "_tokens", "processorName", "segment", "owner", "timestamp");
-        try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE " + tokens.table() + " (processorName VARCHAR(255) NOT NULL, segment INTEGER NOT "
-                              + "NULL, owner VARCHAR(255), timestamp VARCHAR(255) NOT NULL)");
-            s.execute("INSERT INTO " + tokens.table() + " VALUES ('relay', 0, 'a', 't0'), ('relay', 1, 'a', 't0'), "
-                              + "('relay', 2, 'b', 't0'), ('other', 0, 'a', 't0')");
-        }
+        TokenTable tokens = tokenTable();
         boolean sharesRowLocks = sharesRowLocks();
         try (Connection first = dataSource().getConnection(); Connection second = dataSource().getConnection();
              Connection takeover = dataSource().getConnection()) {
@@ -193,6 +181,21 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
                 s.execute("DROP TABLE " + tokens.table());
             }
         }
+    }
+
+    /**
+     * A token table in the JdbcTokenStore's layout: relay segments 0 and 1 claimed by a, 2 by b; another processor's
+     * segment 0 by a.
+     */
+    private TokenTable tokenTable() throws SQLException {
+        TokenTable tokens = new TokenTable(table + "_tokens", "processorName", "segment", "owner", "timestamp");
+        try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE " + tokens.table() + " (processorName VARCHAR(255) NOT NULL, segment INTEGER NOT "
+                              + "NULL, owner VARCHAR(255), timestamp VARCHAR(255) NOT NULL)");
+            s.execute("INSERT INTO " + tokens.table() + " VALUES ('relay', 0, 'a', 't0'), ('relay', 1, 'a', 't0'), "
+                              + "('relay', 2, 'b', 't0'), ('other', 0, 'a', 't0')");
+        }
+        return tokens;
     }
 
     /** Whether the database under test has shared row locks (the relay's claim fence then takes them). */
@@ -597,6 +600,48 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
                 .extracting(row -> row.entry().id() + "#" + row.entry().brokerSequence() + "@" + row.partition())
                 .containsExactly("b#6@0", "c#7@-1", "a#8@-1");
         assertThat(store.fetchSequenced(segment)).extracting(OutboxEntry::id).containsExactly("b", "c", "a");
+    }
+
+    /**
+     * A start or takeover reads the sequenced rows of several segments in one statement: each segment's own, in id
+     * order, parked ones included, an empty list for a segment without any, nothing of a segment not asked for.
+     */
+    @Test
+    void sequencedRowsOfSeveralSegmentsAreReadAtOnceGroupedBySegment() {
+        String a = "A";
+        String b = java.util.stream.IntStream.range(0, 1000).mapToObj(i -> "B" + i)
+                .filter(id -> segmentOf(id) != segmentOf(a)).findFirst().orElseThrow();
+        String c = java.util.stream.IntStream.range(0, 1000).mapToObj(i -> "C" + i)
+                .filter(id -> segmentOf(id) != segmentOf(a) && segmentOf(id) != segmentOf(b)).findFirst()
+                .orElseThrow();
+        store.append(List.of(entry("a0", a, 0), entry("a1", a, 1), entry("b0", b, 0), entry("b1", b, 1),
+                             entry("c0", c, 0), entry("a2", a, 2)));
+        assertThat(store.assignSequences(java.util.Map.of("a0", 9L, "a1", 3L, "b0", 5L, "c0", 1L),
+                                         java.util.Map.of("a0", 0, "a1", 0, "b0", 1, "c0", 0))).isEmpty();
+        try (Connection connection = dataSource().getConnection(); Statement s = connection.createStatement()) {
+            s.execute("UPDATE " + table + " SET status = 'FAILED' WHERE id = 'b0'"); // parked, its id kept
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        int empty = java.util.stream.IntStream.range(0, store.segmentCount())
+                .filter(segment -> segment != segmentOf(a) && segment != segmentOf(b) && segment != segmentOf(c))
+                .findFirst().orElseThrow();
+
+        java.util.Map<Integer, List<io.github.pulsaroutbox.store.OutboxStore.Sequenced>> read =
+                store.fetchSequencedWithPartitions(Set.of(segmentOf(a), segmentOf(b), empty));
+
+        assertThat(read).containsOnlyKeys(segmentOf(a), segmentOf(b), empty);
+        assertThat(read.get(segmentOf(a))).extracting(row -> row.entry().id() + "@" + row.partition())
+                                          .containsExactly("a1@0", "a0@0");
+        assertThat(read.get(segmentOf(b))).extracting(row -> row.entry().id() + "@" + row.partition())
+                                          .containsExactly("b0@1"); // parked
+        assertThat(read.get(empty)).isEmpty();
+        assertThat(store.fetchSequencedWithPartitions(segmentOf(c))).extracting(row -> row.entry().id())
+                                                                    .containsExactly("c0");
+    }
+
+    private int segmentOf(String aggregateId) {
+        return io.github.pulsaroutbox.OutboxSegments.of(aggregateId, store.segmentCount());
     }
 
     /** Rows all sent to one partition (a topic without partitions) take the statement with one partition value. */

@@ -200,8 +200,8 @@ final class ClaimTokens {
     /**
      * Confirms this node's claim of each of {@code segments}, in ascending order, in the caller's transaction: in one
      * round trip on the token store's table where {@link TokenTableFence} found it (at the first claims, in real
-     * transactions only), else (or when that finds a claim that is not this node's) by extending them one by one
-     * through the token store.
+     * transactions only; a claim found under a shared lock not to be this node's fails the fence), else (or when an
+     * extension there does not match every claim) by extending them one by one through the token store.
      *
      * @throws UnableToClaimTokenException when a claim is not this node's, or the token store was not looked up yet
      */
@@ -210,8 +210,16 @@ final class ClaimTokens {
         if (store == null) {
             throw new UnableToClaimTokenException("The outbox segment claims are not initialized");
         }
-        if (tableFence.extend(segments)) {
-            return;
+        switch (tableFence.confirm(segments)) {
+            case CONFIRMED -> {
+                return;
+            }
+            case REFUSED -> throw new UnableToClaimTokenException(
+                    "A claim of the segments " + new TreeSet<>(segments) + " of '" + processorName
+                            + "' is no longer this node's");
+            default -> {
+                // UNKNOWN: the token store answers, below
+            }
         }
         for (Integer segment : new TreeSet<>(segments)) {
             store.extendClaim(processorName, segment);

@@ -31,8 +31,8 @@ import java.util.function.Function;
  * claim never looks expired meanwhile), the token store extends the claim, and the row must then hold the token
  * store's write (not the mark) with an owner and a timestamp within the claim timeout; otherwise the transaction is
  * rolled back, the mark with it. The owner read there is this node's.
- * {@link #extend} reports success only when every claim was this node's; otherwise the caller fences through the token
- * store, whose answer is final. Without a node table, or when no candidate passes in {@value #ATTEMPTS} claims
+ * {@link #confirm} reports success only when every claim is this node's; a shared-lock read that finds one that is not
+ * is final, otherwise the caller fences through the token store, whose answer is final. Without a node table, or when no candidate passes in {@value #ATTEMPTS} claims
  * (another token store: Mongo, Axon Server, a custom one), the fast path stays off.
  */
 final class TokenTableFence {
@@ -139,26 +139,40 @@ final class TokenTableFence {
         return current == null ? Optional.empty() : Optional.of(current.table());
     }
 
+    /** What {@link #confirm} found out about a write's claims. */
+    enum Confirmation {
+        /** Every claim is this node's: the write may commit. */
+        CONFIRMED,
+        /**
+         * A claim is not this node's, read under a lock from the token store's own table: final (the write must roll
+         * back; asking the token store again would upgrade the shared lock just taken, which can deadlock).
+         */
+        REFUSED,
+        /** The fast path is off, or an extension did not match every claim: the token store must answer. */
+        UNKNOWN
+    }
+
     /**
-     * Confirms this node's claims of {@code segments} in one round trip of the caller's transaction; true when every
-     * one is this node's, false when the fast path is off or some claim is not this node's (the caller then fences
-     * through the token store). Where the database locks rows shared ({@link OutboxNodes#holdClaims}) the claims'
-     * rows are locked so until the transaction ends, which a takeover waits for, while concurrent writes of this node
-     * confirming the same claims do not wait for each other's commits; elsewhere (H2) the claims are extended, which
-     * locks the rows exclusively.
+     * Confirms this node's claims of {@code segments} in one round trip of the caller's transaction. Where the
+     * database locks rows shared ({@link OutboxNodes#holdClaims}) the claims' rows are locked so until the transaction
+     * ends, which a takeover waits for, while concurrent writes of this node confirming the same claims do not wait for
+     * each other's commits; the answer is {@link Confirmation#CONFIRMED} or {@link Confirmation#REFUSED}. Elsewhere
+     * (H2) the claims are extended, which locks the rows exclusively; an extension that does not match every claim
+     * answers {@link Confirmation#UNKNOWN}, as does a fence whose fast path is off.
      */
-    boolean extend(Collection<Integer> segments) {
+    Confirmation confirm(Collection<Integer> segments) {
         Found current = found;
         if (current == null) {
-            return false;
+            return Confirmation.UNKNOWN;
         }
         int distinct = new TreeSet<>(segments).size();
         int held = nodes.holdClaims(current.table(), processorName, current.owner(), segments);
         if (held >= 0) {
-            return held == distinct;
+            return held == distinct ? Confirmation.CONFIRMED : Confirmation.REFUSED;
         }
         String now = DateTimeUtils.formatInstant(AbstractTokenEntry.clock.instant());
-        return nodes.extendClaims(current.table(), processorName, current.owner(), segments, now) == distinct;
+        return nodes.extendClaims(current.table(), processorName, current.owner(), segments, now) == distinct
+                ? Confirmation.CONFIRMED : Confirmation.UNKNOWN;
     }
 
     private boolean fresh(String timestamp) {

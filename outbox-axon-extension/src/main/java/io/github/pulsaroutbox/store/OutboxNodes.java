@@ -51,7 +51,8 @@ public interface OutboxNodes {
      * {@code processorName} in the token table {@code table}, locking their rows shared (in ascending segment order)
      * until the transaction ends: a node taking one of them over (which updates the row) waits for that end, while
      * other writes confirming the same claims do not wait for each other. Returns how many of the claims are
-     * {@code owner}'s (fewer than the distinct {@code segments} when one is not), or -1 where this store or its
+     * {@code owner}'s (fewer than the distinct {@code segments} when one is not; a segment with more than one row is
+     * not one claim and does not count), read under the lock, so the answer is final; or -1 where this store or its
      * database cannot lock rows shared (the default: the relay then extends the claims instead).
      */
     default int holdClaims(TokenTable table, String processorName, String owner, Collection<Integer> segments) {

@@ -1,6 +1,7 @@
 package io.github.pulsaroutbox.relay;
 
 import io.github.pulsaroutbox.PlainAxon;
+import io.github.pulsaroutbox.store.OutboxNodes;
 import io.github.pulsaroutbox.store.TokenTable;
 import io.github.pulsaroutbox.store.jdbc.JdbcOutboxStore;
 import org.axonframework.common.AxonConfigurationException;
@@ -317,6 +318,71 @@ class ClaimTokensTest {
             verify(store("a", new TokenSchema()), atLeastOnce()).extendClaim(anyString(), anyInt());
             assertThat(nodeTable.liveNodes(Instant.EPOCH)).as("the fenced write was rolled back").isEmpty();
             fence(a, List.of(0));
+        }
+
+        /*
+         * Where the database locks the token rows shared, a claim found there not to be this node's is final: the
+         * fence fails at once, without asking the token store (whose locking read would upgrade the shared lock).
+         */
+        @Test
+        void aClaimFoundUnderASharedLockNotToBeThisNodesFailsTheFenceAtOnce() {
+            int[] held = {2};
+            OutboxNodes sharedLocks = new OutboxNodes() { // the node table, on a database with shared row locks
+                @Override
+                public int holdClaims(TokenTable table, String processorName, String owner,
+                                      java.util.Collection<Integer> segments) {
+                    return held[0];
+                }
+
+                @Override
+                public int markClaim(TokenTable table, String processorName, int segment, String timestamp) {
+                    return nodeTable.markClaim(table, processorName, segment, timestamp);
+                }
+
+                @Override
+                public java.util.Optional<Claim> claimOf(TokenTable table, String processorName, int segment) {
+                    return nodeTable.claimOf(table, processorName, segment);
+                }
+
+                @Override
+                public void heartbeat(String nodeId, Instant at, String segments) {
+                    nodeTable.heartbeat(nodeId, at, segments);
+                }
+
+                @Override
+                public List<Node> liveNodes(Instant since) {
+                    return nodeTable.liveNodes(since);
+                }
+
+                @Override
+                public void leave(String nodeId) {
+                    nodeTable.leave(nodeId);
+                }
+
+                @Override
+                public void forgetNodes(Instant before) {
+                    nodeTable.forgetNodes(before);
+                }
+            };
+            JdbcTokenStore store = store("a", new TokenSchema());
+            ClaimTokens a = new ClaimTokens(() -> store, db.transactions(), PROCESSOR, () -> { },
+                                            new TokenTableFence(sharedLocks, List.of(TokenTable.JDBC), PROCESSOR,
+                                                                Duration.ofSeconds(10)));
+            a.initialize(2);
+            a.claim(0);
+            a.claim(1);
+            assertThat(a.fenceTable()).contains(TokenTable.JDBC);
+            clearInvocations(store);
+
+            fence(a, List.of(0, 1));
+            held[0] = 1;
+            assertThatThrownBy(() -> db.transactions().executeInTransaction(() -> {
+                nodeTable.heartbeat("write-under-the-fence", Instant.now(), "0,1");
+                a.fence(List.of(0, 1));
+            })).isInstanceOf(UnableToClaimTokenException.class).hasMessageContaining("no longer this node's");
+
+            verify(store, never()).extendClaim(anyString(), anyInt());
+            assertThat(nodeTable.liveNodes(Instant.EPOCH)).as("the fenced write was rolled back").isEmpty();
         }
 
         @Test

@@ -184,7 +184,7 @@ class TokenTableFenceTest {
         void withoutANodeTableThereIsNothingToProbe() {
             TokenTableFence off = new TokenTableFence(null, List.of(TokenTable.JPA), "outbox", Duration.ofSeconds(1));
             assertThat(off.probed()).isTrue();
-            assertThat(off.extend(List.of(0))).isFalse();
+            assertThat(off.confirm(List.of(0))).isEqualTo(TokenTableFence.Confirmation.UNKNOWN);
         }
     }
 
@@ -193,7 +193,7 @@ class TokenTableFenceTest {
 
         @Test
         void isOffUntilATableIsFound() {
-            assertThat(fence(TokenTable.JPA).extend(List.of(0, 1))).isFalse();
+            assertThat(fence(TokenTable.JPA).confirm(List.of(0, 1))).isEqualTo(TokenTableFence.Confirmation.UNKNOWN);
             assertThat(nodes.extended).isEmpty();
         }
 
@@ -203,9 +203,11 @@ class TokenTableFenceTest {
             fence.probe(new InMemoryTokenStore(), table -> new Claim("a", DateTimeUtils.formatInstant(Instant.now())));
 
             nodes.updated = 2;
-            assertThat(fence.extend(List.of(3, 1, 3))).as("segments 1 and 3, once each").isTrue();
+            assertThat(fence.confirm(List.of(3, 1, 3))).as("segments 1 and 3, once each")
+                    .isEqualTo(TokenTableFence.Confirmation.CONFIRMED);
             nodes.updated = 1;
-            assertThat(fence.extend(List.of(1, 3))).as("one claim is another node's").isFalse();
+            assertThat(fence.confirm(List.of(1, 3))).as("one claim is another node's: the token store answers")
+                    .isEqualTo(TokenTableFence.Confirmation.UNKNOWN);
             assertThat(nodes.extended).hasSize(2);
         }
 
@@ -215,13 +217,13 @@ class TokenTableFenceTest {
             fence.probe(new InMemoryTokenStore(), table -> new Claim("a", DateTimeUtils.formatInstant(Instant.now())));
 
             nodes.heldCount = 2;
-            assertThat(fence.extend(List.of(3, 1, 3))).as("segments 1 and 3, once each").isTrue();
+            assertThat(fence.confirm(List.of(3, 1, 3))).as("segments 1 and 3, once each")
+                    .isEqualTo(TokenTableFence.Confirmation.CONFIRMED);
             nodes.heldCount = 1;
-            assertThat(fence.extend(List.of(1, 3))).as("one claim is another node's").isFalse();
-            nodes.heldCount = 3;
-            assertThat(fence.extend(List.of(1, 3))).as("a duplicated token row").isFalse();
+            assertThat(fence.confirm(List.of(1, 3))).as("one claim is another node's, read under the lock: final")
+                    .isEqualTo(TokenTableFence.Confirmation.REFUSED);
 
-            assertThat(nodes.held).hasSize(3);
+            assertThat(nodes.held).hasSize(2);
             assertThat(nodes.extended).as("no update where the rows are locked shared").isEmpty();
         }
     }

@@ -7,6 +7,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 
@@ -55,7 +57,8 @@ final class JdbcTokenTable {
 
     /**
      * Locks, shared, the token rows of {@code segments} that {@code owner} holds, in ascending segment order, and
-     * returns how many there are; -1 where the database has no shared row locks (H2).
+     * returns how many of the segments have exactly one such row; -1 where the database has no shared row locks
+     * (H2).
      */
     int holdClaims(TokenTable table, String processorName, String owner, Collection<Integer> segments) {
         TreeSet<Integer> ascending = new TreeSet<>(segments);
@@ -78,13 +81,14 @@ final class JdbcTokenTable {
                 for (Integer segment : ascending) {
                     select.setInt(parameter++, segment);
                 }
-                int held = 0;
+                Map<Integer, Integer> rows = new HashMap<>();
                 try (ResultSet rs = select.executeQuery()) {
                     while (rs.next()) {
-                        held++; // a duplicated token row counts twice: then not every claim is one row
+                        rows.merge(rs.getInt(1), 1, Integer::sum);
                     }
                 }
-                return held;
+                // a segment with two rows of this owner's is not one claim: it does not count
+                return (int) rows.values().stream().filter(count -> count == 1).count();
             }
         });
     }

@@ -29,8 +29,8 @@ import java.util.function.Supplier;
  * <p>
  * Guarantees: every operation except {@link #fence} runs in a transaction of its own whose waits are bounded first
  * ({@code limitWaits}); {@link #fence} joins the caller's transaction and confirms the claims, locking their rows
- * in ascending segment order. The token store is looked up once per {@link #initialize}; before that only {@link #initialized()} and
- * {@link #fence} (which refuses) may be called. A token of another kind than the relay's (the name belongs to an
+ * in ascending segment order. The token store is looked up once per {@link #initialize}; before that only
+ * {@link #initialized()} and {@link #fence} (which refuses) may be called. A token of another kind than the relay's (the name belongs to an
  * event processor) fails the claim with an {@link AxonConfigurationException}.
  */
 final class ClaimTokens {

@@ -176,8 +176,9 @@ public final class SegmentClaims {
 
     /**
      * Fences a write to the rows of {@code segments}: confirms this node's claim of each, locking its token row (in
-     * ascending order, so that two transactions never wait for each other in a cycle), in the caller's transaction. Call it as the
-     * last statement before the commit: the token rows stay locked only until then. Safe from any thread.
+     * ascending order, so that two transactions never wait for each other in a cycle), in the caller's transaction.
+     * Call it as the last statement before the commit: the token rows stay locked only until then. Safe from any
+     * thread.
      *
      * @throws UnableToClaimTokenException when another node holds (or nobody holds) the claim of one of them: the
      *                                     caller's transaction must roll back

@@ -32,8 +32,9 @@ import java.util.function.Function;
  * store's write (not the mark) with an owner and a timestamp within the claim timeout; otherwise the transaction is
  * rolled back, the mark with it. The owner read there is this node's.
  * {@link #confirm} reports success only when every claim is this node's; a shared-lock read that finds one that is not
- * is final, otherwise the caller fences through the token store, whose answer is final. Without a node table, or when no candidate passes in {@value #ATTEMPTS} claims
- * (another token store: Mongo, Axon Server, a custom one), the fast path stays off.
+ * is final, otherwise the caller fences through the token store, whose answer is final. Without a node table, or when
+ * no candidate passes in {@value #ATTEMPTS} claims (another token store: Mongo, Axon Server, a custom one), the fast
+ * path stays off.
  */
 final class TokenTableFence {
 

@@ -30,8 +30,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * One receiving service as its own JVM, for {@link ReceiverCrashIntegrationTest}: a tracking processor (two segments,
  * two threads) on the streamable source, its tokens in a JDBC token store, or a subscribing processor on the
- * subscribable source (subscription: the processor name); the inbox and a totals projection on PostgreSQL or MariaDB, all in the
- * processor's transaction, until it is killed.
+ * subscribable source (subscription: the processor name); the inbox and a totals projection on PostgreSQL or
+ * MariaDB, all in the processor's transaction, until it is killed.
  * <p>
  * Arguments: JDBC URL, user, Pulsar service URL, topic, processor name, node id, totals table, inbox table, and
  * {@code streamable} or {@code subscribable}. The

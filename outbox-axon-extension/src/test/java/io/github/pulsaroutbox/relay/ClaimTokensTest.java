@@ -33,10 +33,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.anyInt;
 import static org.mockito.ArgumentMatchers.anyString;
 import static org.mockito.Mockito.atLeastOnce;
 import static org.mockito.Mockito.clearInvocations;
+import static org.mockito.Mockito.doAnswer;
 import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.spy;
 import static org.mockito.Mockito.verify;
@@ -327,43 +329,8 @@ class ClaimTokensTest {
         @Test
         void aClaimFoundUnderASharedLockNotToBeThisNodesFailsTheFenceAtOnce() {
             int[] held = {2};
-            OutboxNodes sharedLocks = new OutboxNodes() { // the node table, on a database with shared row locks
-                @Override
-                public int holdClaims(TokenTable table, String processorName, String owner,
-                                      java.util.Collection<Integer> segments) {
-                    return held[0];
-                }
-
-                @Override
-                public int markClaim(TokenTable table, String processorName, int segment, String timestamp) {
-                    return nodeTable.markClaim(table, processorName, segment, timestamp);
-                }
-
-                @Override
-                public java.util.Optional<Claim> claimOf(TokenTable table, String processorName, int segment) {
-                    return nodeTable.claimOf(table, processorName, segment);
-                }
-
-                @Override
-                public void heartbeat(String nodeId, Instant at, String segments) {
-                    nodeTable.heartbeat(nodeId, at, segments);
-                }
-
-                @Override
-                public List<Node> liveNodes(Instant since) {
-                    return nodeTable.liveNodes(since);
-                }
-
-                @Override
-                public void leave(String nodeId) {
-                    nodeTable.leave(nodeId);
-                }
-
-                @Override
-                public void forgetNodes(Instant before) {
-                    nodeTable.forgetNodes(before);
-                }
-            };
+            OutboxNodes sharedLocks = spy(nodeTable); // the node table, on a database with shared row locks
+            doAnswer(invocation -> held[0]).when(sharedLocks).holdClaims(any(), anyString(), anyString(), any());
             JdbcTokenStore store = store("a", new TokenSchema());
             ClaimTokens a = new ClaimTokens(() -> store, db.transactions(), PROCESSOR, () -> { },
                                             new TokenTableFence(sharedLocks, List.of(TokenTable.JDBC), PROCESSOR,

@@ -223,8 +223,8 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
     }
 
     private JdbcOutboxStore inTransaction(Connection connection) {
-        return JdbcOutboxStore.builder().table(table).connectionProvider(
-                () -> ConnectionWrapperFactory.wrap(connection, new ConnectionWrapperFactory.NoOpCloseHandler())).build();
+        return JdbcOutboxStore.builder().table(table).connectionProvider(() -> ConnectionWrapperFactory.wrap(
+                connection, new ConnectionWrapperFactory.NoOpCloseHandler())).build();
     }
 
     private int recordedVersion(String outboxTable) throws SQLException {
@@ -527,9 +527,7 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
     void rowCommittedLateWithALowerPositionIsStillFetched() throws SQLException {
         try (Connection slowTransaction = dataSource().getConnection()) {
             slowTransaction.setAutoCommit(false);
-            JdbcOutboxStore inSlowTransaction = JdbcOutboxStore.builder().table(table).connectionProvider(
-                    () -> ConnectionWrapperFactory.wrap(slowTransaction, new ConnectionWrapperFactory.NoOpCloseHandler()))
-                                                               .build();
+            JdbcOutboxStore inSlowTransaction = inTransaction(slowTransaction);
             inSlowTransaction.append(List.of(entry("late", "L", 0)));   // lower position, not committed
 
             store.append(List.of(entry("early", "E", 0)));             // higher position, committed

@@ -45,7 +45,8 @@ final class BenchDatabase implements AutoCloseable {
         this.postgres = options.postgres();
         this.mariaDb = options.mariaDb();
         HikariConfig config = new HikariConfig();
-        config.setMaximumPoolSize(10);
+        // as an application would size it: the latency scenario's 16 senders and the relay's threads at once
+        config.setMaximumPoolSize(options.integer("pool-size", 24));
         if (mariaDb) {
             schema = "outbox_bench_" + ProcessHandle.current().pid() + "_" + ROUNDS.incrementAndGet();
             String server = options.get("jdbc-url", "jdbc:mariadb://127.0.0.1:3306/test");

@@ -82,16 +82,18 @@ final class CommandScenarios {
 
     /**
      * Commands at a steady rate; for each event, the time from its unit of work's commit to its receipt by a
-     * consumer of the topic (same JVM, same clock). The first 5% are warm-up and not counted.
+     * consumer of the topic (same JVM, same clock). A warm-up phase at the same rate ({@code --latency-warm-up-seconds},
+     * default 10) comes first and is not counted: the relay's start (claims, producers) and the JIT; the measured phase
+     * starts once every warm-up event arrived.
      */
     static Latency latency(Options options, PulsarClient client) throws Exception {
         int rate = Math.max(1, options.integer("latency-rate", 1000));
         int seconds = Math.max(1, options.integer("latency-seconds", 60));
-        int total = rate * seconds;
+        int warmUp = Math.max(0, options.integer("latency-warm-up-seconds", 10));
         String note = Payloads.json("x", 0, options.integer("payload-bytes", 500) - 60);
         String topic = "persistent://public/default/bench-latency-" + UUID.randomUUID();
-        Map<String, Long> committed = new ConcurrentHashMap<>(total * 2);
-        Map<String, Long> received = new ConcurrentHashMap<>(total * 2);
+        Map<String, Long> committed = new ConcurrentHashMap<>(rate * (seconds + warmUp) * 2);
+        Map<String, Long> received = new ConcurrentHashMap<>(rate * (seconds + warmUp) * 2);
         try (Consumer<byte[]> consumer = client.newConsumer(Schema.BYTES).topic(topic).subscriptionName("latency")
                                                .subscriptionInitialPosition(SubscriptionInitialPosition.Earliest)
                                                .messageListener((c, message) -> {
@@ -102,43 +104,71 @@ final class CommandScenarios {
              BenchDatabase db = BenchDatabase.fresh(options);
              AxonApp app = new AxonApp(db, client, topic, true, committed::put)) {
             CommandGateway gateway = app.gateway();
-            ExecutorService senders = Executors.newFixedThreadPool(16);
-            List<String> ids = new ArrayList<>(total);
+            awaitAll(steady(gateway, note, "w-", rate, warmUp), received);
             long start = System.nanoTime();
-            try {
-                for (int i = 0; i < total; i++) {
-                    long due = start + (long) (i * (1e9 / rate));
-                    long wait = due - System.nanoTime();
-                    if (wait > 0) {
-                        LockSupport.parkNanos(wait);
-                    }
-                    String id = "l-" + i + "-" + UUID.randomUUID();
-                    ids.add(id);
-                    senders.execute(() -> gateway.sendAndWait(new BenchAccount.Open(id, note)));
-                }
-                senders.shutdown();
-                senders.awaitTermination(5, TimeUnit.MINUTES);
-            } finally {
-                senders.shutdownNow();
-            }
-            double achieved = total / ((System.nanoTime() - start) / 1e9);
-            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
-            while (received.size() < total && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            if (received.size() < total) {
-                throw new IllegalStateException("Only " + received.size() + " of " + total + " events arrived");
-            }
-            int skip = total / 20;
-            long[] latencies = new long[total - skip];
-            for (int i = skip; i < total; i++) {
+            List<String> ids = steady(gateway, note, "l-", rate, seconds);
+            double achieved = ids.size() / ((System.nanoTime() - start) / 1e9);
+            awaitAll(ids, received);
+            long[] latencies = new long[ids.size()];
+            for (int i = 0; i < ids.size(); i++) {
                 String id = ids.get(i);
-                latencies[i - skip] = Math.max(0, received.get(id) - committed.get(id));
+                latencies[i] = Math.max(0, received.get(id) - committed.get(id));
             }
+            logSlowSeconds(latencies, rate);
             java.util.Arrays.sort(latencies);
-            return new Latency(latencies, achieved, total);
+            return new Latency(latencies, achieved, ids.size());
         } catch (PulsarClientException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** Opens {@code rate × seconds} accounts at a steady rate (16 senders), each once committed; their ids. */
+    private static List<String> steady(CommandGateway gateway, String note, String prefix, int rate, int seconds)
+            throws InterruptedException {
+        int total = rate * seconds;
+        ExecutorService senders = Executors.newFixedThreadPool(16);
+        List<String> ids = new ArrayList<>(total);
+        long start = System.nanoTime();
+        try {
+            for (int i = 0; i < total; i++) {
+                long due = start + (long) (i * (1e9 / rate));
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    LockSupport.parkNanos(wait);
+                }
+                String id = prefix + i + "-" + UUID.randomUUID();
+                ids.add(id);
+                senders.execute(() -> gateway.sendAndWait(new BenchAccount.Open(id, note)));
+            }
+            senders.shutdown();
+            senders.awaitTermination(5, TimeUnit.MINUTES);
+        } finally {
+            senders.shutdownNow();
+        }
+        return ids;
+    }
+
+    private static void awaitAll(List<String> ids, Map<String, Long> received) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        while (!received.keySet().containsAll(ids)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("Only " + ids.stream().filter(received::containsKey).count() + " of "
+                                                        + ids.size() + " events arrived");
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** Logs each second of the run (by command) whose slowest event took over 50 ms: where the tail comes from. */
+    private static void logSlowSeconds(long[] latencies, int rate) {
+        for (int first = 0; first < latencies.length; first += rate) {
+            long[] second = java.util.Arrays.copyOfRange(latencies, first, Math.min(latencies.length, first + rate));
+            java.util.Arrays.sort(second);
+            if (second[second.length - 1] > TimeUnit.MILLISECONDS.toNanos(50)) {
+                Benchmark.log(String.format(java.util.Locale.ROOT, "latency: second %d: p50 %.1f ms, max %.1f ms",
+                                            first / rate, Stats.percentile(second, 50) / 1e6,
+                                            second[second.length - 1] / 1e6));
+            }
         }
     }
 }

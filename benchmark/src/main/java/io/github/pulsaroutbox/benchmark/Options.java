@@ -16,7 +16,8 @@ final class Options {
                                           mariadb: --jdbc-url, own database per round)
               --jdbc-url=URL              server URL (default jdbc:postgresql://127.0.0.1:5432/test, user postgres;
                                           jdbc:mariadb://127.0.0.1:3306/test, user root)
-              --scenarios=LIST            relay,capture,latency,growth,replicas,tailing,ceiling,recovery,hot,receive (default: all)
+              --scenarios=LIST            relay,capture,latency,growth,replicas,tailing,ceiling,recovery,hot,receive,peers
+                                          (default: all)
               --rows=N                    rows drained per relay round (default 100000)
               --aggregates=N              aggregates the rows are spread over (default 1000)
               --payload-bytes=N           JSON payload size (default 500)
@@ -24,15 +25,20 @@ final class Options {
               --capture-commands=N        commands per capture round (default 20000)
               --latency-rate=N            events per second in the latency run (default 1000)
               --latency-seconds=N         length of the latency run (default 60)
+              --latency-warm-up-seconds=N the latency run's warm-up at the same rate, not counted (default 10)
               --hot-commands=N            commands on the one aggregate of a hot-aggregate round (default 5000)
               --sent-rows=N               SENT rows in the table for the cost-growth run (default 1000000)
               --blocked-rows=N            rows behind parked heads for the cost-growth run (default 100000)
+              --pool-size=N               connections of each round's pool (default 24)
               --relay-batch-size=N        the relay's batch size (default: the relay's default)
               --relay-max-in-flight=N     the relay's and its producer's limit of unacknowledged sends (default 1000)
               --relay-batching=BOOL       key-based batching of the relay's producer (default: the publisher's, on)
               --relay-claims=BOOL         segment claims + broker sequence ids, as the extension's default (default true)
               --relay-nodes=N             relays sharing the outbox in the relay scenarios (default 1)
               --store-profile=BOOL        print each drain's outbox store calls: count, rows, time (default false)
+              --peers-jar=PATH            the other outbox libraries of the peers scenario (default
+                                          benchmark-peers/target/benchmark-peers.jar)
+              --peer-workers=N            worker threads of each peer library (default 16)
               --broker-deduplication=BOOL deduplication on the broker the benchmark starts (default true)
               --service-url=URL --admin-url=URL   use this broker instead of starting one
               --out=DIR                   where results.md and the charts go (default docs/benchmarks)
@@ -40,7 +46,7 @@ final class Options {
 
     /** Every scenario, in the order they run; the default is all of them. */
     static final List<String> SCENARIOS = List.of("relay", "capture", "latency", "growth", "replicas", "tailing",
-                                                  "ceiling", "recovery", "hot", "receive");
+                                                  "ceiling", "recovery", "hot", "receive", "peers");
 
     private final Map<String, String> values;
 

@@ -107,9 +107,11 @@ class ReceivingReplicasIntegrationTest {
             first.start();
             await().atMost(Duration.ofSeconds(60)).until(() -> applied.get() >= 50);
             second.start();
-            // the first replica, holding all four segments, gives two up: both replicas hold live segments at once
-            first.releaseSegment(2);
-            first.releaseSegment(3);
+            // the first replica, holding all four segments, gives two up: both replicas hold live segments at once.
+            // Released until the second holds them: releaseSegment(int) lets the first claim them back after two
+            // claim intervals (400 ms), before a second replica still starting on a loaded machine has claimed any
+            first.releaseSegment(2, 2, TimeUnit.MINUTES);
+            first.releaseSegment(3, 2, TimeUnit.MINUTES);
             await().atMost(Duration.ofSeconds(60)).until(() -> second.processingStatus().size() == 2);
             int firstBefore = ofFirst.applied.get();
             events += publish(publisher, expected, 10, 10);

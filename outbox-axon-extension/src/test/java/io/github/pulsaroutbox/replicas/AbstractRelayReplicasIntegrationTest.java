@@ -284,7 +284,7 @@ abstract class AbstractRelayReplicasIntegrationTest {
                                                   "Account", aggregate, sequence,
                                                   "{\"n\":" + i + "}", "{}", "0", null));
                 }
-                transactions.executeWithoutResult(status -> store.append(batch));
+                appendRetryingDeadlocks(batch);
                 produced.addAndGet(batch.size());
                 try {
                     Thread.sleep(pauseMs);
@@ -294,6 +294,33 @@ abstract class AbstractRelayReplicasIntegrationTest {
                 }
             }
         }, "replica-test-producer");
+    }
+
+    /**
+     * Appends in one transaction, retried when the database chose it as a deadlock victim (SQLState 40001: MariaDB's
+     * InnoDB can, between a capture's inserts and the relay's writes), as an application retries such a command; the
+     * victim's transaction was rolled back whole, so nothing of it was written.
+     */
+    private void appendRetryingDeadlocks(List<OutboxEntry> batch) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                transactions.executeWithoutResult(status -> store.append(batch));
+                return;
+            } catch (RuntimeException e) {
+                if (attempt >= 10 || !deadlockVictim(e)) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static boolean deadlockVictim(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof java.sql.SQLException sql && "40001".equals(sql.getSQLState())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

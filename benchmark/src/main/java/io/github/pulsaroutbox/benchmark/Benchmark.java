@@ -123,10 +123,10 @@ public final class Benchmark {
             tailing(client, rounds);
         }
         if (scenarios.contains("ceiling")) {
-            ceiling(client, rounds);
+            new CeilingScenario(options, table).run(client, rounds);
         }
         if (scenarios.contains("recovery")) {
-            recovery(client, rounds);
+            new RecoveryScenario(options, table, broker).run(client, rounds);
         }
         if (scenarios.contains("hot")) {
             new HotAggregateScenario(options, table).run(client, rounds);
@@ -252,96 +252,6 @@ public final class Benchmark {
         latencyBars.add(new Chart.Bar("p50", p50, p50, p50));
         latencyBars.add(new Chart.Bar("p95", p95, p95, p95));
         latencyBars.add(new Chart.Bar("p99", p99, p99, p99));
-    }
-
-    /**
-     * What the relay's own work allows: the relay draining to a publisher that acknowledges at once (no broker), with
-     * and without segment claims, against the raw producer and the relay with the broker in the same round. No relay
-     * that does the same reads and writes of the outbox on this machine can go faster than the first figures.
-     */
-    private void ceiling(PulsarClient client, int rounds) throws Exception {
-        int rows = options.integer("rows", 100_000);
-        log("ceiling warm-up: not counted");
-        for (int warmUp = 0; warmUp < 3; warmUp++) { // the broker's JIT: raw rates rise over the first 300,000 sends
-            RawProducer.send(options, client, rows, RawProducer.Variant.BATCHED);
-        }
-        RelayThroughput.drain(options, client, Math.min(rows, 10_000), db -> { }, true, 1, true);
-        RelayThroughput.drain(options, client, Math.min(rows, 10_000), db -> { }, false, 1, true);
-        Map<String, List<Double>> rates = new LinkedHashMap<>();
-        Map<String, List<Double>> ratios = new LinkedHashMap<>();
-        for (int round = 1; round <= rounds; round++) {
-            Map<String, Double> thisRound = new LinkedHashMap<>();
-            thisRound.put(RawProducer.Variant.BATCHED.label,
-                          RawProducer.send(options, client, rows, RawProducer.Variant.BATCHED));
-            thisRound.put("relay to the broker (claims + sequence ids)",
-                          RelayThroughput.drain(options, client, rows, db -> { }, true, 1, false));
-            thisRound.put("relay, no broker, no claims",
-                          RelayThroughput.drain(options, client, rows, db -> { }, false, 1, true));
-            thisRound.put("relay, no broker, claims + sequence ids",
-                          RelayThroughput.drain(options, client, rows, db -> { }, true, 1, true));
-            log("ceiling round " + round + ": " + format(thisRound));
-            thisRound.forEach((label, rate) -> rates.computeIfAbsent(label, x -> new ArrayList<>()).add(rate));
-            double raw = thisRound.get(RawProducer.Variant.BATCHED.label);
-            double noClaims = thisRound.get("relay, no broker, no claims");
-            double claims = thisRound.get("relay, no broker, claims + sequence ids");
-            ratios.computeIfAbsent("relay, no broker, no claims / " + RawProducer.Variant.BATCHED.label,
-                                   x -> new ArrayList<>()).add(noClaims / raw);
-            ratios.computeIfAbsent("relay, no broker, claims + sequence ids / " + RawProducer.Variant.BATCHED.label,
-                                   x -> new ArrayList<>()).add(claims / raw);
-            ratios.computeIfAbsent("relay, no broker: claims + sequence ids / no claims",
-                                   x -> new ArrayList<>()).add(claims / noClaims);
-            // the rate if the relay's database work and the broker's work ran one after the other on these cores
-            double combined = 1 / (1 / claims + 1 / raw);
-            ratios.computeIfAbsent(COMBINED_LIMIT, x -> new ArrayList<>())
-                  .add(thisRound.get("relay to the broker (claims + sequence ids)") / combined);
-        }
-        rates.forEach((label, values) -> table.add("| ceiling: " + label + " (" + rows + " rows) | "
-                                                          + Stats.of(values).format("%,.0f") + " msg/s | |"));
-        ratios.forEach((label, values) -> table.add("| ceiling: " + label + " | " + Stats.of(values).format("%.2f")
-                                                           + "× | " + (label.equals(COMBINED_LIMIT) ? "≥ 0.8×" : "")
-                                                           + " |"));
-    }
-
-    private static final String COMBINED_LIMIT = "relay to the broker / the combined limit 1 / (1 / no broker, claims "
-            + "+ sequence ids + 1 / raw, key-based batching)";
-
-    /**
-     * Recovery after a broker outage: a backlog of {@code --rows} rows written while the broker is stopped (the relay
-     * running, retrying), drained once it is back — timed from the broker's restart — against the same drain without
-     * an outage, in the same round.
-     */
-    private void recovery(PulsarClient client, int rounds) {
-        int rows = options.integer("rows", 100_000);
-        if (broker == null) {
-            log("recovery: skipped, the benchmark cannot stop a broker it did not start (--service-url)");
-            return;
-        }
-        log("recovery warm-up: not counted");
-        RelayThroughput.drain(options, client, Math.min(rows, 10_000), db -> { });
-        List<Double> normal = new ArrayList<>();
-        List<Double> afterOutage = new ArrayList<>();
-        List<Double> ratios = new ArrayList<>();
-        for (int round = 1; round <= rounds; round++) {
-            double plainSeconds;
-            double outageSeconds;
-            if (round % 2 == 1) { // alternate which goes first
-                plainSeconds = rows / RelayThroughput.drain(options, client, rows, db -> { });
-                outageSeconds = rows / RelayThroughput.drainAfterOutage(options, client, rows, broker);
-            } else {
-                outageSeconds = rows / RelayThroughput.drainAfterOutage(options, client, rows, broker);
-                plainSeconds = rows / RelayThroughput.drain(options, client, rows, db -> { });
-            }
-            log(String.format(Locale.ROOT, "recovery round %d: no outage %.1f s, after an outage %.1f s", round,
-                              plainSeconds, outageSeconds));
-            normal.add(plainSeconds);
-            afterOutage.add(outageSeconds);
-            ratios.add(outageSeconds / plainSeconds);
-        }
-        table.add("| recovery: drain of " + rows + " rows, no outage | " + Stats.of(normal).format("%.1f")
-                          + " s | |");
-        table.add("| recovery: drain of " + rows + " rows written during a broker outage, from the broker's restart | "
-                          + Stats.of(afterOutage).format("%.1f") + " s | |");
-        table.add("| recovery: after an outage / no outage (time) | " + Stats.of(ratios).format("%.2f") + "× | |");
     }
 
     private void memory() {

@@ -8,7 +8,8 @@ import java.util.Locale;
 
 /**
  * The {@code growth} scenario: the relay's drain and capture's commands/s with history in the outbox table (SENT rows,
- * rows blocked behind parked heads) against an empty table, which side first alternating per round. Adds its rows to
+ * rows blocked behind parked heads) against an empty table, and the drain while retention removes the SENT rows
+ * against the same table without retention, which side first alternating per round. Adds its rows to
  * the benchmark's results table.
  */
 final class GrowthScenario {
@@ -29,13 +30,19 @@ final class GrowthScenario {
         int payload = options.integer("payload-bytes", 500);
         List<Double> withSent = new ArrayList<>();
         List<Double> withBlocked = new ArrayList<>();
+        List<Double> withRetention = new ArrayList<>();
+        List<Double> retained = new ArrayList<>();
         Benchmark.log("growth warm-up: not counted");
         RelayThroughput.drain(options, client, rows, db -> { }); // a whole drain: the first one runs slower
         for (int round = 1; round <= rounds; round++) {
             // the empty table's drain first in odd rounds, last in even ones: neither side always runs first
             double empty = round % 2 == 1 ? RelayThroughput.drain(options, client, rows, db -> { }) : 0;
+            double[] retention = round % 2 == 0 ? retentionDrain(client, rows, sentRows, aggregates, payload) : null;
             double sent = RelayThroughput.drain(options, client, rows,
                                                 db -> db.prefillSent("s-", sentRows, aggregates, payload));
+            if (retention == null) {
+                retention = retentionDrain(client, rows, sentRows, aggregates, payload);
+            }
             double blocked = blockedRows == 0 ? Double.NaN : RelayThroughput.drain(options, client, rows, db -> {
                 db.prefill("b-", blockedRows, aggregates, payload);
                 db.parkHeads("b-");
@@ -43,20 +50,39 @@ final class GrowthScenario {
             if (round % 2 == 0) {
                 empty = RelayThroughput.drain(options, client, rows, db -> { });
             }
-            Benchmark.log(String.format(Locale.ROOT, "growth round %d: empty %.0f, %d sent %.0f, %d blocked %.0f msg/s",
-                              round, empty, sentRows, sent, blockedRows, blocked));
+            Benchmark.log(String.format(Locale.ROOT, "growth round %d: empty %.0f, %d sent %.0f, %d sent while "
+                                                     + "retention removed %.0f of them %.0f, %d blocked %.0f msg/s",
+                                        round, empty, sentRows, sent, sentRows, retention[1], retention[0],
+                                        blockedRows, blocked));
             withSent.add(sent / empty);
+            withRetention.add(retention[0] / sent);
+            retained.add(retention[1]);
             if (blockedRows > 0) {
                 withBlocked.add(blocked / empty);
             }
         }
         table.add("| relay with " + sentRows + " SENT rows in the table / empty table | "
                           + Stats.of(withSent).format("%.2f") + "× | ≥ 0.9× |");
+        table.add("| relay while retention removes the " + sentRows + " SENT rows (rows removed during the drain: "
+                          + Stats.of(retained).format("%,.0f") + ") / the same table without retention | "
+                          + Stats.of(withRetention).format("%.2f") + "× | ≥ 0.9× |");
         captureGrowth(client, rounds, sentRows, aggregates, payload);
         if (blockedRows > 0) {
             table.add("| relay with " + blockedRows + " blocked rows (behind parked heads) / empty table | "
                               + Stats.of(withBlocked).format("%.2f") + "× | ≥ 0.9× |");
         }
+    }
+
+    /**
+     * The drain with {@code sentRows} SENT rows in the table while retention removes them (and the rows the relay
+     * records SENT): {msg/s, rows retention removed during the drain}.
+     */
+    private double[] retentionDrain(PulsarClient client, int rows, int sentRows, int aggregates, int payload) {
+        RetentionAlongside[] retention = new RetentionAlongside[1];
+        double rate = RelayThroughput.drainAlongside(options, client, rows,
+                                                     db -> db.prefillSent("s-", sentRows, aggregates, payload),
+                                                     db -> retention[0] = RetentionAlongside.start(db, options));
+        return new double[] {rate, retention[0].removed()};
     }
 
     /** Capture's commands/s with {@code sentRows} SENT rows in the outbox table / with an empty one, alternating. */

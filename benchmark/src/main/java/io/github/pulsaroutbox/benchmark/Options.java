@@ -29,6 +29,7 @@ final class Options {
               --hot-commands=N            commands on the one aggregate of a hot-aggregate round (default 5000)
               --sent-rows=N               SENT rows in the table for the cost-growth run (default 1000000)
               --blocked-rows=N            rows behind parked heads for the cost-growth run (default 100000)
+              --retention-duty-cycle=D    retention's duty cycle in the cost-growth run (default: the job's, 0.2)
               --pool-size=N               connections of each round's pool (default 24)
               --relay-batch-size=N        the relay's batch size (default: the relay's default)
               --relay-max-in-flight=N     the relay's and its producer's limit of unacknowledged sends (default 1000)

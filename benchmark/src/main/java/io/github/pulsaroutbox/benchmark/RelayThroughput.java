@@ -49,7 +49,18 @@ final class RelayThroughput {
      */
     static double drain(Options options, PulsarClient client, int rows, Consumer<BenchDatabase> setUp,
                         boolean claims, int nodes, boolean instant) {
-        return drain(options, client, rows, setUp, claims, nodes, instant, null);
+        return drain(options, client, rows, setUp, claims, nodes, instant, null, db -> () -> { });
+    }
+
+    /**
+     * As {@link #drain(Options, PulsarClient, int, Consumer)}, with {@code alongside} started on the database when the
+     * clock starts and closed when the last row is recorded: work that runs on the same database during the drain
+     * (retention, for example).
+     */
+    static double drainAlongside(Options options, PulsarClient client, int rows, Consumer<BenchDatabase> setUp,
+                                 java.util.function.Function<BenchDatabase, AutoCloseable> alongside) {
+        return drain(options, client, rows, setUp, Boolean.parseBoolean(options.get("relay-claims", "true")),
+                     options.integer("relay-nodes", 1), false, null, alongside);
     }
 
     /** Stops and starts the benchmark's broker (same ports, same data). */
@@ -66,11 +77,12 @@ final class RelayThroughput {
      */
     static double drainAfterOutage(Options options, PulsarClient client, int rows, Broker broker) {
         return drain(options, client, rows, db -> { },
-                     Boolean.parseBoolean(options.get("relay-claims", "true")), 1, false, broker);
+                     Boolean.parseBoolean(options.get("relay-claims", "true")), 1, false, broker, db -> () -> { });
     }
 
     private static double drain(Options options, PulsarClient client, int rows, Consumer<BenchDatabase> setUp,
-                                boolean claims, int nodes, boolean instant, Broker outage) {
+                                boolean claims, int nodes, boolean instant, Broker outage,
+                                java.util.function.Function<BenchDatabase, AutoCloseable> alongside) {
         int aggregates = options.integer("aggregates", 1000);
         try (BenchDatabase db = BenchDatabase.fresh(options)) {
             setUp.accept(db);
@@ -131,7 +143,7 @@ final class RelayThroughput {
                 outage.start();
             }
             long start = System.nanoTime();
-            try {
+            try (AutoCloseable work = alongside.apply(db)) {
                 long deadline = start + Duration.ofMinutes(30).toNanos();
                 while (store.marked.get() < rows) {
                     if (System.nanoTime() > deadline || relays.stream().anyMatch(r -> !r.isRunning())) {
@@ -149,6 +161,10 @@ final class RelayThroughput {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException(e);
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException("The work alongside the drain failed", e);
             } finally {
                 relays.forEach(OutboxRelay::shutdown);
                 publishers.forEach(OutboxPublisher::close);

@@ -77,6 +77,8 @@ class OutboxRetentionIntegrationTest {
                                                        .retainSent(Duration.ofDays(7))
                                                        .archive(archive)
                                                        .batchSize(BATCH)
+                                                       // back to back: the most retention can load the relay's query
+                                                       .dutyCycle(1)
                                                        .build();
 
             List<Long> relayQueryMicros = new CopyOnWriteArrayList<>();

@@ -264,7 +264,8 @@ class OutboxAutoConfiguration {
             builder.retention(r -> r.retainSent(retention.retainSent())
                                     .archive(retention.mode() == OutboxProperties.Retention.Mode.ARCHIVE)
                                     .batchSize(retention.batchSize())
-                                    .interval(retention.interval()));
+                                    .interval(retention.interval())
+                                    .dutyCycle(retention.dutyCycle()));
         }
         return builder.build();
     }

@@ -203,12 +203,23 @@ public record OutboxProperties(@DefaultValue("true") boolean enabled,
      * @param mode       {@code delete} them, or {@code archive} them to {@code <table>_archive}
      * @param batchSize  rows per batch (one short transaction each)
      * @param interval   how often the job runs
+     * @param dutyCycle  the share of its time retention spends in batches while it removes a backlog (above 0, at
+     *                   most 1): after a batch that took t it pauses t × (1 − duty-cycle) / duty-cycle, so its
+     *                   database work beside capture and the relay stays bounded; 1 runs batches back to back
      */
     public record Retention(@DefaultValue("true") boolean enabled,
                             @DefaultValue("7d") Duration retainSent,
                             @DefaultValue("delete") Mode mode,
                             @DefaultValue("1000") int batchSize,
-                            @DefaultValue("10m") Duration interval) {
+                            @DefaultValue("10m") Duration interval,
+                            @DefaultValue("0.2") double dutyCycle) {
+
+        public Retention {
+            if (!(dutyCycle > 0 && dutyCycle <= 1)) {
+                throw new IllegalArgumentException("pulsar-outbox.retention.duty-cycle must be above 0 and at most 1, "
+                                                           + "was " + dutyCycle);
+            }
+        }
 
         /** What retention does with old SENT rows. */
         public enum Mode {

@@ -89,24 +89,50 @@ class H2JdbcOutboxStoreIntegrationTest extends AbstractJdbcOutboxStoreIntegratio
     }
 
     /*
+     * Each retention batch finds its upper bound by reading the SENT part of the (status, position) index in order and
+     * stopping after the batch size: never reading (and sorting) every SENT row, which made a batch cost 600 ms at
+     * 1,000,000 SENT rows.
+     */
+    @Test
+    void retentionReadsItsBatchInIndexOrderNotEverySentRow() throws Exception {
+        String table = "plan_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+        String plan = plan(table, "retentionUpperBound", explain -> {
+            explain.setObject(1, OffsetDateTime.now());
+            explain.setInt(2, 1000);
+        });
+        assertThat(plan).contains(table.toUpperCase() + "_STATUS_POSITION_IX: STATUS = 'SENT'").contains("INDEX SORTED");
+    }
+
+    /*
      * At every start and takeover each claimed segment's rows carrying a broker sequence id are read: a seek into the
      * (status, position) index for the pending and the parked rows, never a scan of the SENT history.
      */
     @Test
     void sequencedRowsAreReadThroughTheStatusIndexNotTheHistory() throws Exception {
         String table = "plan_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
-        JdbcOutboxStore.builder().connectionProvider(DATA_SOURCE::getConnection).table(table).build().createSchema();
-        String sequenced = OutboxSql.load(OutboxDatabase.H2, table).get("fetchSequenced");
-        try (Connection c = DATA_SOURCE.getConnection();
-             PreparedStatement explain = c.prepareStatement("EXPLAIN " + sequenced)) {
-            for (int i = 1; i <= OutboxSql.parameterCount(sequenced); i++) {
+        String plan = plan(table, "fetchSequenced", explain -> {
+            for (int i = 1; i <= explain.getParameterMetaData().getParameterCount(); i++) {
                 explain.setInt(i, 3);
             }
+        });
+        assertThat(plan).contains(table.toUpperCase() + "_STATUS_POSITION_IX: STATUS IN('PENDING', 'FAILED')");
+    }
+
+    /** Binds an {@code EXPLAIN}'s parameters. */
+    private interface Parameters {
+        void bind(PreparedStatement explain) throws java.sql.SQLException;
+    }
+
+    /** H2's plan (upper case) for the store's statement {@code name} on a fresh, empty {@code table}. */
+    private static String plan(String table, String name, Parameters parameters) throws Exception {
+        JdbcOutboxStore.builder().connectionProvider(DATA_SOURCE::getConnection).table(table).build().createSchema();
+        String statement = OutboxSql.load(OutboxDatabase.H2, table).get(name);
+        try (Connection c = DATA_SOURCE.getConnection();
+             PreparedStatement explain = c.prepareStatement("EXPLAIN " + statement)) {
+            parameters.bind(explain);
             try (ResultSet rs = explain.executeQuery()) {
                 rs.next();
-                String plan = rs.getString(1).toUpperCase();
-                System.out.println("PLAN fetchSequenced: " + plan);
-                assertThat(plan).contains(table.toUpperCase() + "_STATUS_POSITION_IX: STATUS IN('PENDING', 'FAILED')");
+                return rs.getString(1).toUpperCase();
             }
         } finally {
             try (Connection c = DATA_SOURCE.getConnection(); Statement s = c.createStatement()) {

@@ -9,8 +9,8 @@ import java.util.Locale;
 /**
  * The {@code growth} scenario: the relay's drain and capture's commands/s with history in the outbox table (SENT rows,
  * rows blocked behind parked heads) against an empty table, and the drain while retention removes the SENT rows
- * against the same table without retention, which side first alternating per round. Adds its rows to
- * the benchmark's results table.
+ * against the same table without retention, which side first alternating per round. Adds its rows to the benchmark's
+ * results table.
  */
 final class GrowthScenario {
 
@@ -74,8 +74,8 @@ final class GrowthScenario {
     }
 
     /**
-     * The drain with {@code sentRows} SENT rows in the table while retention removes them (and the rows the relay
-     * records SENT): {msg/s, rows retention removed during the drain}.
+     * The drain with {@code sentRows} SENT rows in the table while retention removes them from the lowest position
+     * up: {msg/s, rows retention removed during the drain}.
      */
     private double[] retentionDrain(PulsarClient client, int rows, int sentRows, int aggregates, int payload) {
         RetentionAlongside[] retention = new RetentionAlongside[1];

@@ -45,8 +45,8 @@ final class RecoveryScenario {
                 outageSeconds = rows / RelayThroughput.drainAfterOutage(options, client, rows, broker);
                 plainSeconds = rows / RelayThroughput.drain(options, client, rows, db -> { });
             }
-            Benchmark.log(String.format(Locale.ROOT, "recovery round %d: no outage %.1f s, after an outage %.1f s", round,
-                              plainSeconds, outageSeconds));
+            Benchmark.log(String.format(Locale.ROOT, "recovery round %d: no outage %.1f s, after an outage %.1f s",
+                                        round, plainSeconds, outageSeconds));
             normal.add(plainSeconds);
             afterOutage.add(outageSeconds);
             ratios.add(outageSeconds / plainSeconds);

@@ -8,9 +8,10 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The outbox's retention job (its defaults: batches of 1,000, duty cycle 0.2; {@code --retention-duty-cycle} changes
- * the latter), run again as soon as it finishes, on a thread of its own while a drain runs: every SENT row sent before the current moment is removed, the seeded history and the rows the
- * relay records SENT during the drain alike, polling every 100 ms once nothing is left. {@link #close()} stops it after
- * the batch in progress; a failed batch fails the round.
+ * the latter), run again as soon as it finishes, on a thread of its own while a drain runs: it removes the seeded
+ * history from the lowest position up (each run's cutoff is its start), polling every 100 ms once nothing is left.
+ * {@link #close()} stops it after the batch in progress; a failed batch, or a thread still running a minute later,
+ * fails the round.
  */
 final class RetentionAlongside implements AutoCloseable {
 
@@ -18,7 +19,7 @@ final class RetentionAlongside implements AutoCloseable {
     private final AtomicLong removed = new AtomicLong();
     private final Thread thread;
     private volatile boolean stopped;
-    private volatile RuntimeException failure;
+    private volatile Throwable failure;
 
     private RetentionAlongside(BenchDatabase db, double dutyCycle) {
         this.retention = OutboxRetention.builder()
@@ -53,7 +54,7 @@ final class RetentionAlongside implements AutoCloseable {
                     LockSupport.parkNanos(Duration.ofMillis(100).toNanos()); // until the relay recorded more
                 }
             }
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             if (!stopped) {
                 failure = e;
             }
@@ -64,7 +65,10 @@ final class RetentionAlongside implements AutoCloseable {
     public void close() throws InterruptedException {
         stopped = true;
         thread.interrupt(); // runOnce stops after its batch in progress
-        thread.join();
+        thread.join(Duration.ofMinutes(1).toMillis());
+        if (thread.isAlive()) {
+            throw new IllegalStateException("Retention did not stop within a minute of the drain's end");
+        }
         if (failure != null) {
             throw new IllegalStateException("Retention failed during the drain", failure);
         }

@@ -33,6 +33,8 @@ public final class OutboxRetention {
     private static final Logger logger = LoggerFactory.getLogger(OutboxRetention.class);
     /** The default share of its time retention spends in batches while it removes a backlog. */
     public static final double DEFAULT_DUTY_CYCLE = 0.2;
+    /** The smallest duty cycle: a pause of at most 99 times the batch before it. */
+    public static final double MIN_DUTY_CYCLE = 0.01;
 
     private final OutboxMaintenance maintenance;
     private final TransactionManager transactionManager;
@@ -210,13 +212,16 @@ public final class OutboxRetention {
         }
 
         /**
-         * The share of its time retention spends in batches while it removes a backlog, above 0 and at most 1: after
-         * a batch that took {@code t} it pauses {@code t × (1 − dutyCycle) / dutyCycle}. 1 runs batches back to back
-         * (fastest, and the most database work beside capture and the relay); the default
-         * {@value OutboxRetention#DEFAULT_DUTY_CYCLE} removes a backlog at about a fifth of that speed.
+         * The share of its time retention spends in batches while it removes a backlog, from
+         * {@value OutboxRetention#MIN_DUTY_CYCLE} to 1: after a batch that took {@code t} it pauses
+         * {@code t × (1 − dutyCycle) / dutyCycle}. 1 runs batches back to back (fastest, and the most database work
+         * beside capture and the relay); the default {@value OutboxRetention#DEFAULT_DUTY_CYCLE} removes a backlog at
+         * about a fifth of that speed, so rows must not become due faster than about
+         * {@code batchSize × dutyCycle / t} per second for long, or the table grows.
          */
         public Builder dutyCycle(double dutyCycle) {
-            assertThat(dutyCycle, d -> d > 0 && d <= 1, "dutyCycle must be above 0 and at most 1");
+            assertThat(dutyCycle, d -> d >= MIN_DUTY_CYCLE && d <= 1,
+                       "dutyCycle must be at least " + MIN_DUTY_CYCLE + " and at most 1");
             this.dutyCycle = dutyCycle;
             return this;
         }

@@ -120,8 +120,9 @@ class OutboxRetentionTest {
         }
 
         @Test
-        void mustBeAboveZeroAndAtMostOne() {
-            for (double invalid : new double[] {0, -0.1, 1.01, Double.NaN}) {
+        void mustBeFromOneHundredthToOne() {
+            assertThat(retention().dutyCycle(0.01).build()).isNotNull();
+            for (double invalid : new double[] {0, 1e-6, 0.0099, -0.1, 1.01, Double.NaN}) {
                 assertThatThrownBy(() -> OutboxRetention.builder().dutyCycle(invalid))
                         .isInstanceOf(AxonConfigurationException.class).hasMessageContaining("dutyCycle");
             }

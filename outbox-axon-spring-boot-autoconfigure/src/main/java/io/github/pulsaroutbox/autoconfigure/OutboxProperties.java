@@ -1,6 +1,7 @@
 package io.github.pulsaroutbox.autoconfigure;
 
 import io.github.pulsaroutbox.FailureKind;
+import io.github.pulsaroutbox.retention.OutboxRetention;
 import io.github.pulsaroutbox.store.OutboxStore.Outcome;
 import io.github.pulsaroutbox.store.jdbc.JdbcOutboxStore;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -203,9 +204,9 @@ public record OutboxProperties(@DefaultValue("true") boolean enabled,
      * @param mode       {@code delete} them, or {@code archive} them to {@code <table>_archive}
      * @param batchSize  rows per batch (one short transaction each)
      * @param interval   how often the job runs
-     * @param dutyCycle  the share of its time retention spends in batches while it removes a backlog (above 0, at
-     *                   most 1): after a batch that took t it pauses t × (1 − duty-cycle) / duty-cycle, so its
-     *                   database work beside capture and the relay stays bounded; 1 runs batches back to back
+     * @param dutyCycle  the share of its time retention spends in batches while it removes a backlog (0.01 to 1):
+     *                   after a batch that took t it pauses t × (1 − duty-cycle) / duty-cycle, so its database work
+     *                   beside capture and the relay stays bounded; 1 runs batches back to back
      */
     public record Retention(@DefaultValue("true") boolean enabled,
                             @DefaultValue("7d") Duration retainSent,
@@ -215,9 +216,10 @@ public record OutboxProperties(@DefaultValue("true") boolean enabled,
                             @DefaultValue("0.2") double dutyCycle) {
 
         public Retention {
-            if (!(dutyCycle > 0 && dutyCycle <= 1)) {
-                throw new IllegalArgumentException("pulsar-outbox.retention.duty-cycle must be above 0 and at most 1, "
-                                                           + "was " + dutyCycle);
+            if (!(dutyCycle >= OutboxRetention.MIN_DUTY_CYCLE && dutyCycle <= 1)) {
+                throw new IllegalArgumentException("pulsar-outbox.retention.duty-cycle must be at least "
+                                                           + OutboxRetention.MIN_DUTY_CYCLE + " and at most 1, was "
+                                                           + dutyCycle);
             }
         }
 

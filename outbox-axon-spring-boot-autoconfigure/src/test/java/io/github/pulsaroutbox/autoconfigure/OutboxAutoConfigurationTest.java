@@ -59,17 +59,19 @@ class OutboxAutoConfigurationTest {
 
     @Test
     void retentionDutyCycleIsBoundAndOutOfRangeValuesFailTheStartWithThePropertyNamed() {
-        runner.withPropertyValues("pulsar-outbox.topics.Order=shop/sales/orders", "pulsar-outbox.retention.duty-cycle=1")
+        runner.withPropertyValues("pulsar-outbox.topics.Order=shop/sales/orders",
+                                  "pulsar-outbox.retention.duty-cycle=1")
               .run(context -> {
                   assertThat(context).hasNotFailed();
                   assertThat(context.getBean(OutboxProperties.class).retention().dutyCycle()).isEqualTo(1.0);
                   assertThat(context.getBean(OutboxConfigurerModule.class).retention()).isPresent();
               });
-        for (String invalid : new String[] {"0", "-0.5", "1.5"}) {
+        for (String invalid : new String[] {"0", "0.001", "-0.5", "1.5"}) {
             runner.withPropertyValues("pulsar-outbox.topics.Order=shop/sales/orders",
                                       "pulsar-outbox.retention.duty-cycle=" + invalid)
                   .run(context -> assertThat(context).hasFailed().getFailure()
-                          .hasStackTraceContaining("pulsar-outbox.retention.duty-cycle must be above 0 and at most 1"));
+                          .hasStackTraceContaining(
+                                  "pulsar-outbox.retention.duty-cycle must be at least 0.01 and at most 1"));
         }
     }
 

@@ -100,7 +100,8 @@ class H2JdbcOutboxStoreIntegrationTest extends AbstractJdbcOutboxStoreIntegratio
             explain.setObject(1, OffsetDateTime.now());
             explain.setInt(2, 1000);
         });
-        assertThat(plan).contains(table.toUpperCase() + "_STATUS_POSITION_IX: STATUS = 'SENT'").contains("INDEX SORTED");
+        assertThat(plan).contains(table.toUpperCase() + "_STATUS_POSITION_IX: STATUS = 'SENT'")
+                        .contains("INDEX SORTED");
     }
 
     /*

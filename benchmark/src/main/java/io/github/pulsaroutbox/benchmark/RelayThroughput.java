@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * One relay round: a fresh outbox pre-filled with rows is drained to a new topic by the real relay and Pulsar
@@ -58,7 +59,7 @@ final class RelayThroughput {
      * (retention, for example).
      */
     static double drainAlongside(Options options, PulsarClient client, int rows, Consumer<BenchDatabase> setUp,
-                                 java.util.function.Function<BenchDatabase, AutoCloseable> alongside) {
+                                 Function<BenchDatabase, AutoCloseable> alongside) {
         return drain(options, client, rows, setUp, Boolean.parseBoolean(options.get("relay-claims", "true")),
                      options.integer("relay-nodes", 1), false, null, alongside);
     }
@@ -82,7 +83,7 @@ final class RelayThroughput {
 
     private static double drain(Options options, PulsarClient client, int rows, Consumer<BenchDatabase> setUp,
                                 boolean claims, int nodes, boolean instant, Broker outage,
-                                java.util.function.Function<BenchDatabase, AutoCloseable> alongside) {
+                                Function<BenchDatabase, AutoCloseable> alongside) {
         int aggregates = options.integer("aggregates", 1000);
         try (BenchDatabase db = BenchDatabase.fresh(options)) {
             setUp.accept(db);

@@ -53,39 +53,25 @@ class H2JdbcOutboxStoreIntegrationTest extends AbstractJdbcOutboxStoreIntegratio
     @Test
     void relayQueryReadsTheStatusIndexInOrderAndSeeksOnlyBlockingRows() throws Exception {
         String table = "plan_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
-        JdbcOutboxStore store = JdbcOutboxStore.builder().connectionProvider(DATA_SOURCE::getConnection).table(table)
-                                               .build();
-        store.createSchema();
-        String fetch = OutboxSql.load(OutboxDatabase.H2, table).get("fetchPending");
-        try (Connection c = DATA_SOURCE.getConnection();
-             PreparedStatement explain = c.prepareStatement("EXPLAIN " + fetch)) {
+        String plan = plan(table, "fetchPending", explain -> {
             OffsetDateTime now = OffsetDateTime.now();
             explain.setObject(1, now);
             explain.setObject(2, now);
             explain.setInt(3, 500);
-            try (ResultSet rs = explain.executeQuery()) {
-                rs.next();
-                String plan = rs.getString(1).toUpperCase();
-                assertThat(plan).contains("INDEX SORTED").contains(table.toUpperCase() + "_STATUS_POSITION_IX");
-                // the parked probe, lower_max and lower_min: each a range seek over the aggregate's rows of one
-                // status below the row's sequence (none for an aggregate's head row)
-                String[] seeks = plan.split(table.toUpperCase() + "_AGGREGATE_SEQUENCE_IX: ", -1);
-                assertThat(seeks).hasSize(4);
-                for (int i = 1; i < seeks.length; i++) {
-                    assertThat(seeks[i].substring(0, seeks[i].indexOf("*/")))
-                            .contains("AGGREGATE_SEQUENCE < O.AGGREGATE_SEQUENCE");
-                }
-                // the backing-off probe: a seek to the aggregate's pending rows due later (none unless one retries)
-                String[] retries = plan.split(table.toUpperCase() + "_AGGREGATE_STATUS_IX: ", -1);
-                assertThat(retries).hasSize(2);
-                assertThat(retries[1].substring(0, retries[1].indexOf("*/"))).contains("NEXT_ATTEMPT_AT >");
-            }
-        } finally {
-            try (Connection c = DATA_SOURCE.getConnection(); Statement s = c.createStatement()) {
-                s.execute("DROP TABLE " + table);
-                s.execute("DROP TABLE " + table + "_archive");
-            }
+        });
+        assertThat(plan).contains("INDEX SORTED").contains(table.toUpperCase() + "_STATUS_POSITION_IX");
+        // the parked probe, lower_max and lower_min: each a range seek over the aggregate's rows of one status below
+        // the row's sequence (none for an aggregate's head row)
+        String[] seeks = plan.split(table.toUpperCase() + "_AGGREGATE_SEQUENCE_IX: ", -1);
+        assertThat(seeks).hasSize(4);
+        for (int i = 1; i < seeks.length; i++) {
+            assertThat(seeks[i].substring(0, seeks[i].indexOf("*/")))
+                    .contains("AGGREGATE_SEQUENCE < O.AGGREGATE_SEQUENCE");
         }
+        // the backing-off probe: a seek to the aggregate's pending rows due later (none unless one retries)
+        String[] retries = plan.split(table.toUpperCase() + "_AGGREGATE_STATUS_IX: ", -1);
+        assertThat(retries).hasSize(2);
+        assertThat(retries[1].substring(0, retries[1].indexOf("*/"))).contains("NEXT_ATTEMPT_AT >");
     }
 
     /*

@@ -281,6 +281,11 @@ final class RelayThroughput {
         }
 
         @Override
+        public void restoreWaits() {
+            delegate.restoreWaits();
+        }
+
+        @Override
         public void clearSequences(java.util.Map<String, Long> sequences) {
             delegate.clearSequences(sequences);
         }

@@ -28,7 +28,7 @@ import java.util.function.Supplier;
  * per segment (as a {@link GlobalSequenceTrackingToken}).
  * <p>
  * Guarantees: every operation except {@link #fence} runs in a transaction of its own whose waits are bounded first
- * ({@code limitWaits}); {@link #fence} joins the caller's transaction and confirms the claims, locking their rows
+ * ({@link WaitLimits}: bounded first, restored last); {@link #fence} joins the caller's transaction and confirms the claims, locking their rows
  * in ascending segment order. The token store is looked up once per {@link #initialize}; before that only
  * {@link #initialized()} and {@link #fence} (which refuses) may be called. A token of another kind than the relay's (the name belongs to an
  * event processor) fails the claim with an {@link AxonConfigurationException}.
@@ -41,8 +41,8 @@ final class ClaimTokens {
     private final Supplier<TokenStore> tokenStores;
     private final TransactionManager transactionManager;
     private final String processorName;
-    /** Bounds the waits of the current transaction. */
-    private final Runnable limitWaits;
+    /** Bounds the waits of this class's transactions. */
+    private final WaitLimits limits;
     /** How often a node tries to create the segments' tokens while none are visible (nodes starting together). */
     static final int INITIALIZE_ATTEMPTS = 10;
 
@@ -53,17 +53,17 @@ final class ClaimTokens {
 
     /** Tokens fenced through the token store only (no one-round-trip fence). */
     ClaimTokens(Supplier<TokenStore> tokenStores, TransactionManager transactionManager, String processorName,
-                Runnable limitWaits) {
-        this(tokenStores, transactionManager, processorName, limitWaits,
+                WaitLimits limits) {
+        this(tokenStores, transactionManager, processorName, limits,
              new TokenTableFence(null, List.of(), processorName, Duration.ZERO));
     }
 
     ClaimTokens(Supplier<TokenStore> tokenStores, TransactionManager transactionManager, String processorName,
-                Runnable limitWaits, TokenTableFence tableFence) {
+                WaitLimits limits, TokenTableFence tableFence) {
         this.tokenStores = tokenStores;
         this.transactionManager = transactionManager;
         this.processorName = processorName;
-        this.limitWaits = limitWaits;
+        this.limits = limits;
         this.tableFence = tableFence;
     }
 
@@ -144,8 +144,7 @@ final class ClaimTokens {
     Map<Integer, UnableToClaimTokenException> extend(Collection<Integer> segments) {
         TokenStore store = tokenStore;
         Map<Integer, UnableToClaimTokenException> notExtended = new TreeMap<>();
-        transactionManager.executeInTransaction(() -> {
-            limitWaits.run();
+        limits.executeInTransaction(transactionManager, () -> {
             for (Integer segment : segments) {
                 try {
                     store.extendClaim(processorName, segment);
@@ -174,15 +173,13 @@ final class ClaimTokens {
      * @throws AxonConfigurationException  when the token is not the relay's (the name belongs to an event processor)
      */
     long claim(int segment) {
-        TrackingToken token = transactionManager.fetchInTransaction(() -> {
-            limitWaits.run();
+        TrackingToken token = limits.fetchInTransaction(transactionManager, () -> {
             return tokenStore.fetchToken(processorName, segment);
         });
         long reserved = reservedIn(token);
         if (!tableFence.probed() && !(transactionManager instanceof NoTransactionManager)) {
             // each candidate in a transaction of its own, rolled back (its mark with it) unless the store wrote it
-            tableFence.probe(tokenStore, table -> transactionManager.fetchInTransaction(() -> {
-                limitWaits.run();
+            tableFence.probe(tokenStore, table -> limits.fetchInTransaction(transactionManager, () -> {
                 return tableFence.verify(table, segment, () -> tokenStore.extendClaim(processorName, segment));
             }));
         }
@@ -191,8 +188,7 @@ final class ClaimTokens {
 
     /** Releases this node's claim of {@code segment}. */
     void release(int segment) {
-        transactionManager.executeInTransaction(() -> {
-            limitWaits.run();
+        limits.executeInTransaction(transactionManager, () -> {
             tokenStore.releaseClaim(processorName, segment);
         });
     }
@@ -228,8 +224,7 @@ final class ClaimTokens {
 
     /** Stores per segment the highest sequence id reserved, in one transaction (refused where a claim was lost). */
     void storeReserved(Map<Integer, Long> reserved) {
-        transactionManager.executeInTransaction(() -> {
-            limitWaits.run();
+        limits.executeInTransaction(transactionManager, () -> {
             reserved.forEach((segment, id) -> tokenStore.storeToken(new GlobalSequenceTrackingToken(id),
                                                                     processorName, segment));
         });

@@ -21,26 +21,29 @@ import java.util.function.Supplier;
  *     statement (and, where the fence updates the token rows, serialize the recorder's commits with the
  *     sequencer's).</li>
  *     <li>Both bound their statements' lock waits and idle time in the transaction ({@link OutboxStore#limitWaits}):
- *     a node frozen inside one holds up the new owner for at most that long.</li>
+ *     a node frozen inside one holds up the new owner for at most that long. Where those bounds are the
+ *     session's (MariaDB), the transaction gives them back last ({@link OutboxStore#restoreWaits}).</li>
  * </ul>
  * Without claims (one relay per outbox) both are plain transactions.
  */
 final class FencedWrites {
 
     private final TransactionManager transactionManager;
-    private final OutboxStore store;
     private final SegmentClaims claims;
+    /** With claims: the store's bounds on lock waits and idle time. */
+    private final WaitLimits limits;
 
     FencedWrites(TransactionManager transactionManager, OutboxStore store, SegmentClaims claims) {
         this.transactionManager = transactionManager;
-        this.store = store;
         this.claims = claims;
+        this.limits = claims == null ? WaitLimits.NONE
+                : WaitLimits.of(() -> store.limitWaits(claims.lockWait(), claims.idleInTransactionLimit()),
+                                store::restoreWaits);
     }
 
     /** Runs a write to rows of {@code segments} in one transaction fenced by their claims. */
     <T> T write(Set<Integer> segments, Supplier<T> work) {
-        return transactionManager.fetchInTransaction(() -> {
-            limitWaits();
+        return limits.fetchInTransaction(transactionManager, () -> {
             T result = work.get();
             if (claims != null) {
                 claims.fence(segments);
@@ -51,15 +54,6 @@ final class FencedWrites {
 
     /** Runs a recording of acknowledged rows only (SENT) in one transaction, its waits bounded. */
     <T> T recordSent(Supplier<T> work) {
-        return transactionManager.fetchInTransaction(() -> {
-            limitWaits();
-            return work.get();
-        });
-    }
-
-    private void limitWaits() {
-        if (claims != null) {
-            store.limitWaits(claims.lockWait(), claims.idleInTransactionLimit());
-        }
+        return limits.fetchInTransaction(transactionManager, work);
     }
 }

@@ -52,8 +52,8 @@ final class NodeHeartbeats {
         }
         String mine = owned.stream().map(String::valueOf).collect(Collectors.joining(","));
         boolean forget = now.isAfter(nextForgetting);
-        List<OutboxNodes.Node> alive = transactionManager.fetchInTransaction(() -> {
-            nodes.limitWaits(lockWait, idleLimit);
+        WaitLimits limits = WaitLimits.of(() -> nodes.limitWaits(lockWait, idleLimit), nodes::restoreWaits);
+        List<OutboxNodes.Node> alive = limits.fetchInTransaction(transactionManager, () -> {
             nodes.heartbeat(nodeId, now, mine);
             if (forget) { // nodes killed without leaving: their rows would be listed as nodes for ever
                 nodes.forgetNodes(now.minus(FORGET_AFTER_TIMEOUTS * claimTimeout.toMillis(), ChronoUnit.MILLIS));
@@ -82,6 +82,13 @@ final class NodeHeartbeats {
     void limitWaits(Duration lockWait, Duration idleLimit) {
         if (nodes != null) {
             nodes.limitWaits(lockWait, idleLimit);
+        }
+    }
+
+    /** Gives the current transaction's connection back what {@link #limitWaits} changed. */
+    void restoreWaits() {
+        if (nodes != null) {
+            nodes.restoreWaits();
         }
     }
 }

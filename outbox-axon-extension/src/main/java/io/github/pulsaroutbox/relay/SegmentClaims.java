@@ -78,7 +78,8 @@ public final class SegmentClaims {
         this.timing = new ClaimTiming(builder.claimTimeout);
         this.nodes = new NodeHeartbeats(builder.nodes, builder.transactionManager, nodeId, builder.claimTimeout);
         this.tokens = new ClaimTokens(builder.tokenStore, builder.transactionManager, processorName,
-                                      () -> nodes.limitWaits(lockWait(), idleInTransactionLimit()),
+                                      WaitLimits.of(() -> nodes.limitWaits(lockWait(), idleInTransactionLimit()),
+                                                    nodes::restoreWaits),
                                       new TokenTableFence(builder.nodes, builder.tokenTables(), processorName,
                                                           builder.claimTimeout));
         this.owned = new OwnedClaims(builder.nanoTime);

@@ -28,10 +28,21 @@ public interface OutboxNodes {
      * Bounds, for the rest of the caller's transaction, how long its statements wait for a row lock
      * ({@code lockWait}) and how long the database lets the session sit idle inside the transaction ({@code idle})
      * before it ends the session and releases its locks: a node frozen inside a transaction (GC, VM pause, SIGSTOP)
-     * then holds up nobody for longer. Does nothing where the database has no such per-transaction settings (the
-     * default).
+     * then holds up nobody for longer. Where the database's settings belong to the session, not the transaction
+     * (MariaDB, MySQL), it keeps the session's own values for {@link #restoreWaits}, which the caller runs last in the
+     * same transaction; outside a transaction it changes nothing. Does nothing where the database has no such settings
+     * (the default).
      */
     default void limitWaits(java.time.Duration lockWait, java.time.Duration idle) {
+    }
+
+    /**
+     * Gives the session of the caller's transaction back the values {@link #limitWaits} replaced, where they are the
+     * session's (MariaDB, MySQL: a pooled connection then serves the application with its own lock wait and idle
+     * limits); the relay runs it last in each transaction it bounded, also when the transaction's work failed. Does
+     * nothing where the settings ended with the transaction anyway (PostgreSQL) or where there are none (the default).
+     */
+    default void restoreWaits() {
     }
 
     /**

@@ -167,9 +167,17 @@ public interface OutboxStore {
     /**
      * Bounds, for the rest of the caller's transaction, how long its statements wait for a row lock and how long the
      * session may sit idle inside it; see {@link OutboxNodes#limitWaits}. The relay calls it first in each
-     * transaction that writes rows when several nodes share the outbox. By default it does nothing.
+     * transaction that writes rows when several nodes share the outbox, and {@link #restoreWaits} last. By default it
+     * does nothing.
      */
     default void limitWaits(java.time.Duration lockWait, java.time.Duration idle) {
+    }
+
+    /**
+     * Gives the connection of the caller's transaction back what {@link #limitWaits} changed, where those settings
+     * outlive the transaction; see {@link OutboxNodes#restoreWaits}. By default it does nothing.
+     */
+    default void restoreWaits() {
     }
 
     /**

@@ -50,6 +50,9 @@ class ClaimTokensTest {
 
     private final JdbcDataSource dataSource = new JdbcDataSource();
     private final AtomicInteger limitedWaits = new AtomicInteger();
+    private final AtomicInteger restoredWaits = new AtomicInteger();
+    private final WaitLimits countingLimits = WaitLimits.of(limitedWaits::incrementAndGet,
+                                                            restoredWaits::incrementAndGet);
 
     ClaimTokensTest() {
         dataSource.setURL("jdbc:h2:mem:tokens-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
@@ -64,7 +67,7 @@ class ClaimTokensTest {
 
     private ClaimTokens node(String nodeId) {
         return new ClaimTokens(() -> tokenStore(nodeId), NoTransactionManager.instance(), PROCESSOR,
-                               limitedWaits::incrementAndGet);
+                               countingLimits);
     }
 
     private ClaimTokens initialized(String nodeId, int segments) {
@@ -98,7 +101,7 @@ class ClaimTokensTest {
                                                                     org.mockito.ArgumentMatchers.eq(4),
                                                                     org.mockito.ArgumentMatchers.any());
             ClaimTokens tokens = new ClaimTokens(() -> store, NoTransactionManager.instance(), PROCESSOR,
-                                                 limitedWaits::incrementAndGet);
+                                                 countingLimits);
 
             tokens.initialize(4);
 
@@ -117,7 +120,7 @@ class ClaimTokensTest {
                                                                     org.mockito.ArgumentMatchers.eq(4),
                                                                     org.mockito.ArgumentMatchers.any());
             ClaimTokens tokens = new ClaimTokens(() -> store, NoTransactionManager.instance(), PROCESSOR,
-                                                 limitedWaits::incrementAndGet);
+                                                 countingLimits);
 
             assertThatThrownBy(() -> tokens.initialize(4)).isInstanceOf(AxonConfigurationException.class)
                                                          .hasMessageContaining("0 segment(s)");
@@ -206,6 +209,7 @@ class ClaimTokensTest {
         void boundsTheWaitsOfEveryTransactionOfItsOwn() {
             ClaimTokens a = initialized("a", 1);
             int before = limitedWaits.get();
+            int restoredBefore = restoredWaits.get();
 
             a.claim(0);
             a.extend(List.of(0));
@@ -213,6 +217,8 @@ class ClaimTokensTest {
             a.release(0);
 
             assertThat(limitedWaits.get() - before).isEqualTo(4);
+            assertThat(restoredWaits.get() - restoredBefore).as("each gives its connection's settings back")
+                                                          .isEqualTo(4);
         }
 
         @Test

@@ -43,6 +43,11 @@ class FencedWritesTest {
         public void limitWaits(Duration lockWait, Duration idle) {
             log.add("limit waits " + lockWait.toSeconds() + " s, idle " + idle.toSeconds() + " s");
         }
+
+        @Override
+        public void restoreWaits() {
+            log.add("restore waits");
+        }
     };
 
     private SegmentClaims claims() {
@@ -67,7 +72,7 @@ class FencedWritesTest {
             assertThat(writes.write(Set.of(3, 1), FencedWritesTest.this::work)).isEqualTo("result");
 
             assertThat(log).containsExactly("begin", "limit waits 2 s, idle 4 s", "work", "fence 1", "fence 3",
-                                            "commit");
+                                            "restore waits", "commit");
         }
 
         @Test
@@ -78,7 +83,8 @@ class FencedWritesTest {
             assertThatThrownBy(() -> writes.write(Set.of(1, 3), FencedWritesTest.this::work))
                     .isInstanceOf(UnableToClaimTokenException.class);
 
-            assertThat(log).containsExactly("begin", "limit waits 2 s, idle 4 s", "work", "fence 1", "rollback");
+            assertThat(log).containsExactly("begin", "limit waits 2 s, idle 4 s", "work", "fence 1", "restore waits",
+                                            "rollback");
         }
 
         @Test
@@ -89,7 +95,7 @@ class FencedWritesTest {
                 throw new IllegalStateException("statement failed");
             })).hasMessage("statement failed");
 
-            assertThat(log).containsExactly("begin", "limit waits 2 s, idle 4 s", "rollback");
+            assertThat(log).containsExactly("begin", "limit waits 2 s, idle 4 s", "restore waits", "rollback");
         }
 
         @Test
@@ -99,7 +105,7 @@ class FencedWritesTest {
 
             assertThat(writes.recordSent(FencedWritesTest.this::work)).isEqualTo("result");
 
-            assertThat(log).containsExactly("begin", "limit waits 2 s, idle 4 s", "work", "commit");
+            assertThat(log).containsExactly("begin", "limit waits 2 s, idle 4 s", "work", "restore waits", "commit");
         }
     }
 

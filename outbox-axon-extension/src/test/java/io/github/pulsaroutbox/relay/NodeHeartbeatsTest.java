@@ -45,6 +45,7 @@ class NodeHeartbeatsTest {
             assertThat(nodes.heartbeats).containsEntry("me", T0);
             assertThat(nodes.segments).containsEntry("me", "0,3,5");
             assertThat(nodes.limits).containsExactly(List.of(LOCK_WAIT, IDLE_LIMIT));
+            assertThat(nodes.restores).as("the session's own limits given back in the same transaction").isOne();
             assertThat(transactions.commits).isEqualTo(1);
             assertThat(nodes.callsOutsideTransactions).isZero();
         }
@@ -172,6 +173,7 @@ class NodeHeartbeatsTest {
         final Map<String, Instant> heartbeats = new LinkedHashMap<>();
         final Map<String, String> segments = new LinkedHashMap<>();
         final List<List<Duration>> limits = new ArrayList<>();
+        int restores;
         final List<Instant> liveSince = new ArrayList<>();
         final List<Instant> forgotBefore = new ArrayList<>();
         boolean inTransaction;
@@ -219,6 +221,12 @@ class NodeHeartbeatsTest {
         @Override
         public void limitWaits(Duration lockWait, Duration idle) {
             limits.add(List.of(lockWait, idle));
+        }
+
+        @Override
+        public void restoreWaits() {
+            call();
+            restores++;
         }
     }
 

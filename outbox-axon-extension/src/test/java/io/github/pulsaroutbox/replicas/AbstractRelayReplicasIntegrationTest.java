@@ -49,7 +49,8 @@ import static org.awaitility.Awaitility.await;
  * Several relay nodes, each its own JVM, on one outbox database (a subclass per database) and a broker with
  * deduplication on: killed with
  * SIGKILL at random moments, paused with SIGSTOP past their claims, joining and leaving, with the broker stopped and
- * started once. An independent reader then consumes the topic from the earliest message and counts missing events,
+ * started once, frozen inside a row-locking transaction (the database's bounded waits), cut off from their database.
+ * An independent reader then consumes the topic from the earliest message and counts missing events,
  * duplicates and first-delivery order violations per aggregate: all must be zero.
  * <p>
  * {@code -Doutbox.replicas.events=N} and {@code -Doutbox.replicas.kills=N} make a longer soak run.
@@ -240,6 +241,61 @@ abstract class AbstractRelayReplicasIntegrationTest {
         producer.join();
 
         assertDeliveredOnceInOrder("fencing", events);
+    }
+
+    /**
+     * A node frozen (SIGSTOP) inside a transaction that holds row locks of its segments' rows: the database ends its
+     * session after half the claim timeout (the locks go with it), and the other node's statements wait for locks at
+     * most a quarter of the claim timeout, so it keeps its own claims, takes the frozen node's segments over once their
+     * claims expire, and delivers every event once, in order.
+     */
+    @Test
+    void aNodeFrozenInsideARowLockingTransactionHoldsUpNobody() throws Exception {
+        int events = 600;
+        Path control = twoNodesSharingTheSegments("frozen");
+        Set<Integer> ownedByB = ownedBy().get("b");
+        Files.writeString(control.resolve("armed"), "armed");
+        AtomicInteger produced = new AtomicInteger();
+        Thread producer = producer(events, Duration.ofSeconds(20), produced);
+        producer.start();
+        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(control.resolve("inside-transaction")));
+        signal("STOP", nodes.get("a").pid()); // frozen while its recording holds row locks
+        try {
+            await().atMost(Duration.ofSeconds(120)).untilAsserted(() -> assertThat(ownedBy())
+                    .containsOnlyKeys("b").allSatisfy((node, segments) -> assertThat(segments).hasSize(16)));
+            producer.join();
+            awaitAllSent(events);
+            String logOfB = Files.readString(logs.get(1));
+            assertThat(logOfB).as("b never lost a claim of its own").doesNotContainPattern("lost \\[[0-9]")
+                              .doesNotContain("lapsed");
+            assertThat(ownedBy().get("b")).containsAll(ownedByB);
+            assertDeliveredOnceInOrder("frozen", events);
+        } finally {
+            nodes.remove("a").destroyForcibly().waitFor(10, TimeUnit.SECONDS); // never resumed
+        }
+    }
+
+    /**
+     * A node that loses its database but not the broker: no claim round succeeds, so once its claims lapse locally it
+     * closes their producers, and the other node, which takes the segments over when the claims expire, gets the
+     * producer names, resolves the segments and delivers every event once, in order.
+     */
+    @Test
+    void aNodeThatLosesItsDatabaseButNotTheBrokerHandsItsSegmentsOver() throws Exception {
+        int events = 600;
+        Path control = twoNodesSharingTheSegments("nodb");
+        AtomicInteger produced = new AtomicInteger();
+        Thread producer = producer(events, Duration.ofSeconds(20), produced);
+        producer.start();
+        await().atMost(Duration.ofSeconds(60)).until(() -> produced.get() >= events / 4);
+        Files.writeString(control.resolve("database-down"), "down");
+        await().atMost(Duration.ofSeconds(120)).untilAsserted(() -> assertThat(ownedBy())
+                .containsOnlyKeys("b").allSatisfy((node, segments) -> assertThat(segments).hasSize(16)));
+        producer.join();
+        awaitAllSent(events);
+        assertThat(Files.readString(logs.get(0))).as("a closed the producers of the segments it could not keep")
+                                                 .contains("lapsed");
+        assertDeliveredOnceInOrder("nodb", events);
     }
 
     /**

@@ -176,10 +176,21 @@ public final class JdbcOutboxStore implements OutboxStore, OutboxMaintenance, Ou
         writes.clearSequences(sequences);
     }
 
-    /** On PostgreSQL: {@code lock_timeout} and {@code idle_in_transaction_session_timeout} for this transaction. */
+    /**
+     * On PostgreSQL: {@code lock_timeout} and {@code idle_in_transaction_session_timeout} for this transaction. On
+     * MariaDB: {@code innodb_lock_wait_timeout} and {@code idle_transaction_timeout} for the session until
+     * {@link #restoreWaits} (MySQL: the lock wait only), in whole seconds rounded up. Nothing on H2, nor outside a
+     * transaction.
+     */
     @Override
     public void limitWaits(Duration lockWait, Duration idle) {
         writes.limitWaits(lockWait, idle);
+    }
+
+    /** On MariaDB and MySQL: the session's own lock wait and idle limits, which {@link #limitWaits} replaced. */
+    @Override
+    public void restoreWaits() {
+        writes.restoreWaits();
     }
 
     @Override

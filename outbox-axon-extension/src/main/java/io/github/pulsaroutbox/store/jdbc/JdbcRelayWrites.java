@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.LinkedHashSet;
@@ -248,10 +249,31 @@ final class JdbcRelayWrites {
         });
     }
 
-    /** On PostgreSQL: {@code lock_timeout} and {@code idle_in_transaction_session_timeout} for this transaction. */
-    void limitWaits(java.time.Duration lockWait, java.time.Duration idle) {
+    /**
+     * Bounds the current transaction's lock waits and idle time: PostgreSQL's {@code lock_timeout} and
+     * {@code idle_in_transaction_session_timeout} for this transaction; MariaDB's {@code innodb_lock_wait_timeout} and
+     * {@code idle_transaction_timeout} (MySQL: the lock wait only) for the session, in whole seconds (rounded up),
+     * its own values kept for {@link #restoreWaits}. Outside a transaction (auto-commit) it changes nothing.
+     */
+    void limitWaits(Duration lockWait, Duration idle) {
         db.withConnection(connection -> {
-            Optional<String> statement = db.sql(connection).find("limitWaits");
+            if (connection.getAutoCommit()) {
+                return null; // no transaction to bound: a session setting would outlive the call
+            }
+            OutboxSql statements = db.sql(connection);
+            if (db.database(connection) == OutboxDatabase.MARIADB) {
+                boolean mariaDb = isMariaDbServer(connection);
+                try (PreparedStatement limit = connection.prepareStatement(
+                        statements.get(mariaDb ? "limitWaits" : "limitLockWait"))) {
+                    limit.setLong(1, wholeSeconds(lockWait));
+                    if (mariaDb) {
+                        limit.setLong(2, wholeSeconds(idle));
+                    }
+                    limit.execute();
+                }
+                return null;
+            }
+            Optional<String> statement = statements.find("limitWaits");
             if (statement.isPresent()) {
                 try (PreparedStatement limit = connection.prepareStatement(statement.get())) {
                     limit.setString(1, Math.max(1, lockWait.toMillis()) + "ms");
@@ -261,5 +283,33 @@ final class JdbcRelayWrites {
             }
             return null;
         });
+    }
+
+    /**
+     * Gives the session back the values {@link #limitWaits} replaced (MariaDB, MySQL); nothing to do where they ended
+     * with the transaction (PostgreSQL) or were never set (H2, auto-commit).
+     */
+    void restoreWaits() {
+        db.withConnection(connection -> {
+            if (connection.getAutoCommit() || db.database(connection) != OutboxDatabase.MARIADB) {
+                return null;
+            }
+            String name = isMariaDbServer(connection) ? "restoreWaits" : "restoreLockWait";
+            try (PreparedStatement restore = connection.prepareStatement(db.sql(connection).get(name))) {
+                restore.execute();
+            }
+            return null;
+        });
+    }
+
+    /** Whether the server is MariaDB (both drivers report its version with "MariaDB" in it), not MySQL. */
+    private static boolean isMariaDbServer(Connection connection) throws SQLException {
+        String version = connection.getMetaData().getDatabaseProductVersion();
+        return version != null && version.toLowerCase(java.util.Locale.ROOT).contains("mariadb");
+    }
+
+    /** A duration in whole seconds, rounded up, at least one. */
+    static long wholeSeconds(Duration duration) {
+        return Math.max(1, (duration.toMillis() + 999) / 1000);
     }
 }

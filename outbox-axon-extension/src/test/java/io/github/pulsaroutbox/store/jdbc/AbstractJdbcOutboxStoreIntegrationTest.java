@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
@@ -103,6 +104,80 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
         assertThat(recordedVersion(table)).isEqualTo(JdbcOutboxStore.schemaVersion() + 1);
         assertThatThrownBy(store::verifySchema).isInstanceOf(io.github.pulsaroutbox.OutboxStartupException.class)
                 .hasMessageContaining("has schema version " + (JdbcOutboxStore.schemaVersion() + 1) + ", newer");
+    }
+
+    /*
+     * Bounded waits: in a transaction, limitWaits bounds how long its statements wait for a row lock (PostgreSQL,
+     * MariaDB; H2 keeps its own lock timeout). Where the limits are the session's (MariaDB), restoreWaits gives the
+     * pooled connection its own values back, and outside a transaction limitWaits changes nothing.
+     */
+    @Test
+    void limitWaitsBoundsATransactionsLockWaitsAndTheSessionGetsItsOwnLimitsBack() throws SQLException {
+        store.append(List.of(entry("locked", "A", 0)));
+        try (Connection holder = dataSource().getConnection(); Connection c = dataSource().getConnection()) {
+            OutboxDatabase database = OutboxDatabase.detect(c);
+            if (database == OutboxDatabase.MARIADB) {
+                execute(c, "SET SESSION innodb_lock_wait_timeout = 41, SESSION idle_transaction_timeout = 0");
+            }
+            String own = sessionLimits(c, database);
+            try {
+                inTransaction(c).limitWaits(Duration.ofSeconds(1), Duration.ofSeconds(30));
+                assertThat(sessionLimits(c, database)).as("auto-commit: nothing changed").isEqualTo(own);
+
+                holder.setAutoCommit(false);
+                execute(holder, "UPDATE " + table + " SET attempts = 1 WHERE id = 'locked'");
+                c.setAutoCommit(false);
+                JdbcOutboxStore bounded = inTransaction(c);
+                bounded.limitWaits(Duration.ofMillis(1500), Duration.ofSeconds(30));
+                if (database == OutboxDatabase.MARIADB) {
+                    assertThat(sessionLimits(c, database)).isEqualTo(c.getMetaData().getDatabaseProductVersion()
+                            .toLowerCase(java.util.Locale.ROOT).contains("mariadb") ? "2 30" : "2");
+                }
+                if (database != OutboxDatabase.H2) {
+                    try (Statement update = c.createStatement()) {
+                        update.setQueryTimeout(40); // fails differently: only a lock wait limit ends it sooner
+                        assertThatThrownBy(() -> update.executeUpdate(
+                                "UPDATE " + table + " SET attempts = 2 WHERE id = 'locked'"))
+                                .isInstanceOfSatisfying(SQLException.class, e -> assertThat(
+                                        database == OutboxDatabase.POSTGRESQL ? e.getSQLState() : e.getErrorCode())
+                                        .as("a lock wait timeout: %s", e.getMessage())
+                                        .isEqualTo(database == OutboxDatabase.POSTGRESQL ? "55P03" : 1205));
+                    }
+                }
+                bounded.restoreWaits();
+                c.rollback();
+                holder.rollback();
+                c.setAutoCommit(true);
+                assertThat(sessionLimits(c, database)).as("the session's own limits").isEqualTo(own);
+            } finally {
+                if (database == OutboxDatabase.MARIADB) { // a pooled connection: the server's defaults again
+                    execute(c, "SET SESSION innodb_lock_wait_timeout = DEFAULT, SESSION idle_transaction_timeout = "
+                            + "DEFAULT");
+                }
+            }
+        }
+    }
+
+    private static void execute(Connection connection, String statement) throws SQLException {
+        try (Statement s = connection.createStatement()) {
+            s.execute(statement);
+        }
+    }
+
+    /** The session's lock wait and idle-in-transaction limits, as text ("" on H2, which has none of them). */
+    private static String sessionLimits(Connection connection, OutboxDatabase database) throws SQLException {
+        String query = switch (database) {
+            case POSTGRESQL -> "SELECT current_setting('lock_timeout') || ' ' "
+                    + "|| current_setting('idle_in_transaction_session_timeout')";
+            case MARIADB -> connection.getMetaData().getDatabaseProductVersion().toLowerCase(java.util.Locale.ROOT)
+                    .contains("mariadb") ? "SELECT CONCAT(@@SESSION.innodb_lock_wait_timeout, ' ', "
+                    + "@@SESSION.idle_transaction_timeout)" : "SELECT CONCAT(@@SESSION.innodb_lock_wait_timeout)";
+            case H2 -> "SELECT ''";
+        };
+        try (Statement s = connection.createStatement(); java.sql.ResultSet rs = s.executeQuery(query)) {
+            assertThat(rs.next()).isTrue();
+            return rs.getString(1);
+        }
     }
 
     /* The relay's one-round-trip claim fence on Axon's token table (its JdbcTokenStore layout, names configured). */

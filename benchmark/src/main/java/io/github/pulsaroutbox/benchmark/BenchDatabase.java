@@ -160,32 +160,48 @@ final class BenchDatabase implements AutoCloseable {
     }
 
     /**
-     * Writes {@code rows} rows that were already SENT (history for the cost-growth run), in one set-based insert:
-     * spread over {@code aggregates} aggregates named {@code prefix + n}, payloads of about {@code payloadBytes}.
+     * Writes {@code rows} rows of history for the cost-growth run, in one set-based insert: already SENT, except about
+     * {@code parked} of them (one in each {@code rows / parked} rows) parked (FAILED, refused); spread over
+     * {@code aggregates} aggregates named {@code prefix + n}, payloads of about {@code payloadBytes}.
      */
-    void prefillSent(String prefix, int rows, int aggregates, int payloadBytes) {
+    void prefillHistory(String prefix, int rows, int parked, int aggregates, int payloadBytes) {
+        int every = parked <= 0 ? 0 : Math.max(1, rows / parked);
+        String columns = " (id, timestamp, event_type, aggregate_type, aggregate_id, aggregate_sequence, payload, "
+                + "metadata, version, status, attempts, sent_at, parked_at, failure_kind, last_error) ";
         if (mariaDb) {
-            execute("INSERT INTO " + store.table() + " (id, timestamp, event_type, aggregate_type, aggregate_id, "
-                            + "aggregate_sequence, payload, metadata, version, status, attempts, sent_at) "
-                            + "SELECT CONCAT('" + prefix + "', seq), UTC_TIMESTAMP(6), '" + Payloads.EVENT_TYPE
+            String now = "UTC_TIMESTAMP(6)";
+            execute("INSERT INTO " + store.table() + columns
+                            + "SELECT CONCAT('" + prefix + "', seq), " + now + ", '" + Payloads.EVENT_TYPE
                             + "', '" + Payloads.AGGREGATE_TYPE + "', CONCAT('" + prefix + "', seq % " + aggregates
                             + "), seq DIV " + aggregates + ", CONCAT('{\"note\":\"', REPEAT('x', "
-                            + Math.max(1, payloadBytes - 12) + "), '\"}'), '{}', '0', 'SENT', 0, UTC_TIMESTAMP(6) "
-                            + "FROM seq_0_to_" + (rows - 1));
+                            + Math.max(1, payloadBytes - 12) + "), '\"}'), '{}', '0', "
+                            + historyColumns("seq", " DIV ", every, now) + " FROM seq_0_to_" + (rows - 1));
             analyze();
             return;
         }
         String generator = postgres ? "generate_series(0, " + (rows - 1) + ") AS g(x)"
                                     : "SYSTEM_RANGE(0, " + (rows - 1) + ") AS g(x)";
         String text = postgres ? "CAST(x AS TEXT)" : "CAST(x AS VARCHAR)";
-        execute("INSERT INTO " + store.table() + " (id, timestamp, event_type, aggregate_type, aggregate_id, "
-                        + "aggregate_sequence, payload, metadata, version, status, attempts, sent_at) "
+        execute("INSERT INTO " + store.table() + columns
                         + "SELECT '" + prefix + "' || " + text + ", CURRENT_TIMESTAMP, '" + Payloads.EVENT_TYPE
                         + "', '" + Payloads.AGGREGATE_TYPE + "', '" + prefix + "' || CAST(MOD(x, " + aggregates
                         + ") AS " + (postgres ? "TEXT" : "VARCHAR") + "), x / " + aggregates + ", "
                         + "'{\"note\":\"' || REPEAT('x', " + Math.max(1, payloadBytes - 12) + ") || '\"}', '{}', "
-                        + "'0', 'SENT', 0, CURRENT_TIMESTAMP FROM " + generator);
+                        + "'0', " + historyColumns("x", " / ", every, "CURRENT_TIMESTAMP") + " FROM " + generator);
         analyze();
+    }
+
+    /** The status, attempts, sent_at, parked_at, failure_kind and last_error of history rows: one in every parked. */
+    private static String historyColumns(String x, String integerDivision, int every, String now) {
+        if (every == 0) {
+            return "'SENT', 0, " + now + ", NULL, NULL, NULL";
+        }
+        // one row in each block of `every` consecutive rows, its offset moving from block to block: spread over the
+        // history's positions and over several of its aggregates (x % aggregates) whatever `every` is
+        String parked = "MOD(" + x + ", " + every + ") = MOD(" + x + integerDivision + every + ", " + every + ")";
+        return "CASE WHEN " + parked + " THEN 'FAILED' ELSE 'SENT' END, CASE WHEN " + parked + " THEN 1 ELSE 0 END, "
+                + "CASE WHEN " + parked + " THEN NULL ELSE " + now + " END, CASE WHEN " + parked + " THEN " + now
+                + " END, CASE WHEN " + parked + " THEN 'REFUSED' END, CASE WHEN " + parked + " THEN 'benchmark' END";
     }
 
     /** Parks the first row of every aggregate whose id starts with {@code prefix}: the rows behind it are blocked. */

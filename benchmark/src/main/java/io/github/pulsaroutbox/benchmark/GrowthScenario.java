@@ -8,26 +8,43 @@ import java.util.Locale;
 
 /**
  * The {@code growth} scenario: the relay's drain and capture's commands/s with history in the outbox table (SENT rows,
- * rows blocked behind parked heads) against an empty table, and the drain while retention removes the SENT rows
- * against the same table without retention, which side first alternating per round. Adds its rows to the benchmark's
- * results table.
+ * some of them parked with {@code --parked-history}; rows blocked behind parked heads) against an empty table, and the
+ * drain while retention removes the SENT rows against the same table without retention, which side first alternating
+ * per round. Adds its rows to the benchmark's results table.
  */
 final class GrowthScenario {
 
     private final Options options;
     private final List<String> table;
+    /** Rows of history (SENT, {@link #parkedRows} of them parked) and their aggregates' count and payload size. */
+    private final int sentRows;
+    private final int parkedRows;
+    private final int aggregates;
+    private final int payload;
 
     GrowthScenario(Options options, List<String> table) {
         this.options = options;
         this.table = table;
+        this.sentRows = options.integer("sent-rows", 1_000_000);
+        this.parkedRows = options.integer("parked-history", 0);
+        this.aggregates = options.integer("aggregates", 1000);
+        this.payload = options.integer("payload-bytes", 500);
+    }
+
+    /** Fills a round's table with the history. */
+    private void history(BenchDatabase db) {
+        db.prefillHistory("s-", sentRows, parkedRows, aggregates, payload);
+    }
+
+    /** The history as the results table names it. */
+    private String historyLabel() {
+        return parkedRows <= 0 ? sentRows + " SENT rows"
+                : sentRows + " rows of history (" + parkedRows + " of them parked, the others SENT)";
     }
 
     void run(PulsarClient client, int rounds) throws Exception {
         int rows = options.integer("rows", 100_000);
-        int sentRows = options.integer("sent-rows", 1_000_000);
         int blockedRows = options.integer("blocked-rows", 100_000);
-        int aggregates = options.integer("aggregates", 1000);
-        int payload = options.integer("payload-bytes", 500);
         List<Double> withSent = new ArrayList<>();
         List<Double> withBlocked = new ArrayList<>();
         List<Double> withRetention = new ArrayList<>();
@@ -37,11 +54,10 @@ final class GrowthScenario {
         for (int round = 1; round <= rounds; round++) {
             // the empty table's drain first in odd rounds, last in even ones: neither side always runs first
             double empty = round % 2 == 1 ? RelayThroughput.drain(options, client, rows, db -> { }) : 0;
-            double[] retention = round % 2 == 0 ? retentionDrain(client, rows, sentRows, aggregates, payload) : null;
-            double sent = RelayThroughput.drain(options, client, rows,
-                                                db -> db.prefillSent("s-", sentRows, aggregates, payload));
+            double[] retention = round % 2 == 0 ? retentionDrain(client, rows) : null;
+            double sent = RelayThroughput.drain(options, client, rows, this::history);
             if (retention == null) {
-                retention = retentionDrain(client, rows, sentRows, aggregates, payload);
+                retention = retentionDrain(client, rows);
             }
             double blocked = blockedRows == 0 ? Double.NaN : RelayThroughput.drain(options, client, rows, db -> {
                 db.prefill("b-", blockedRows, aggregates, payload);
@@ -61,12 +77,13 @@ final class GrowthScenario {
                 withBlocked.add(blocked / empty);
             }
         }
-        table.add("| relay with " + sentRows + " SENT rows in the table / empty table | "
+        table.add("| relay with " + historyLabel() + " in the table / empty table | "
                           + Stats.of(withSent).format("%.2f") + "× | ≥ 0.9× |");
-        table.add("| relay while retention removes the " + sentRows + " SENT rows (rows removed during the drain: "
+        table.add("| relay while retention removes the " + (parkedRows <= 0 ? sentRows + " SENT rows"
+                : "SENT rows of " + historyLabel()) + " (rows removed during the drain: "
                           + Stats.of(retained).format("%,.0f") + ") / the same table without retention | "
                           + Stats.of(withRetention).format("%.2f") + "× | ≥ 0.9× |");
-        captureGrowth(client, rounds, sentRows, aggregates, payload);
+        captureGrowth(client, rounds);
         if (blockedRows > 0) {
             table.add("| relay with " + blockedRows + " blocked rows (behind parked heads) / empty table | "
                               + Stats.of(withBlocked).format("%.2f") + "× | ≥ 0.9× |");
@@ -74,20 +91,18 @@ final class GrowthScenario {
     }
 
     /**
-     * The drain with {@code sentRows} SENT rows in the table while retention removes them from the lowest position
-     * up: {msg/s, rows retention removed during the drain}.
+     * The drain with the history in the table while retention removes its SENT rows from the lowest position up:
+     * {msg/s, rows retention removed during the drain}.
      */
-    private double[] retentionDrain(PulsarClient client, int rows, int sentRows, int aggregates, int payload) {
+    private double[] retentionDrain(PulsarClient client, int rows) {
         RetentionAlongside[] retention = new RetentionAlongside[1];
-        double rate = RelayThroughput.drainAlongside(options, client, rows,
-                                                     db -> db.prefillSent("s-", sentRows, aggregates, payload),
+        double rate = RelayThroughput.drainAlongside(options, client, rows, this::history,
                                                      db -> retention[0] = RetentionAlongside.start(db, options));
         return new double[] {rate, retention[0].removed()};
     }
 
-    /** Capture's commands/s with {@code sentRows} SENT rows in the outbox table / with an empty one, alternating. */
-    private void captureGrowth(PulsarClient client, int rounds, int sentRows, int aggregates, int payload)
-            throws Exception {
+    /** Capture's commands/s with the history in the outbox table / with an empty one, alternating. */
+    private void captureGrowth(PulsarClient client, int rounds) throws Exception {
         List<Double> ratios = new ArrayList<>();
         Benchmark.log("growth warm-up (capture): not counted");
         CommandScenarios.commandsPerSecond(options, client, CommandScenarios.Outbox.CAPTURE_ONLY);
@@ -95,7 +110,7 @@ final class GrowthScenario {
             double empty = round % 2 == 1 ? CommandScenarios.commandsPerSecond(
                     options, client, CommandScenarios.Outbox.CAPTURE_ONLY) : 0;
             double sent = CommandScenarios.commandsPerSecond(options, client, CommandScenarios.Outbox.CAPTURE_ONLY,
-                                                             db -> db.prefillSent("s-", sentRows, aggregates, payload));
+                                                             this::history);
             if (round % 2 == 0) {
                 empty = CommandScenarios.commandsPerSecond(options, client, CommandScenarios.Outbox.CAPTURE_ONLY);
             }
@@ -103,7 +118,7 @@ final class GrowthScenario {
                               round, empty, sentRows, sent));
             ratios.add(sent / empty);
         }
-        table.add("| capture with " + sentRows + " SENT rows in the table / empty table | "
+        table.add("| capture with " + historyLabel() + " in the table / empty table | "
                           + Stats.of(ratios).format("%.2f") + "× | ≥ 0.9× |");
     }
 }

@@ -28,6 +28,7 @@ final class Options {
               --latency-warm-up-seconds=N the latency run's warm-up at the same rate, not counted (default 10)
               --hot-commands=N            commands on the one aggregate of a hot-aggregate round (default 5000)
               --sent-rows=N               SENT rows in the table for the cost-growth run (default 1000000)
+              --parked-history=N          of the --sent-rows history, rows parked instead of SENT (default 0)
               --blocked-rows=N            rows behind parked heads for the cost-growth run (default 100000)
               --retention-duty-cycle=D    retention's duty cycle in the cost-growth run (default: the job's, 0.2)
               --pool-size=N               connections of each round's pool (default 24)

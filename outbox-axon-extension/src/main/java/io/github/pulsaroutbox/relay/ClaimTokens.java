@@ -27,11 +27,11 @@ import java.util.function.Supplier;
  * them, claims, extends and releases them, fences writes with them and stores in them the highest sequence id reserved
  * per segment (as a {@link GlobalSequenceTrackingToken}).
  * <p>
- * Guarantees: every operation except {@link #fence} runs in a transaction of its own whose waits are bounded first
- * ({@link WaitLimits}: bounded first, restored last); {@link #fence} joins the caller's transaction and confirms the claims, locking their rows
- * in ascending segment order. The token store is looked up once per {@link #initialize}; before that only
- * {@link #initialized()} and {@link #fence} (which refuses) may be called. A token of another kind than the relay's (the name belongs to an
- * event processor) fails the claim with an {@link AxonConfigurationException}.
+ * Guarantees: claiming, extending, releasing and storing the reserved ids each run in a transaction of their own whose
+ * waits are bounded first and restored last ({@link WaitLimits}); {@link #fence} joins the caller's transaction and confirms the claims, locking
+ * their rows in ascending segment order. The token store is looked up once per {@link #initialize}; before that only
+ * {@link #initialized()} and {@link #fence} (which refuses) may be called. A token of another kind than the relay's
+ * (the name belongs to an event processor) fails the claim with an {@link AxonConfigurationException}.
  */
 final class ClaimTokens {
 
@@ -173,15 +173,13 @@ final class ClaimTokens {
      * @throws AxonConfigurationException  when the token is not the relay's (the name belongs to an event processor)
      */
     long claim(int segment) {
-        TrackingToken token = limits.fetchInTransaction(transactionManager, () -> {
-            return tokenStore.fetchToken(processorName, segment);
-        });
+        TrackingToken token = limits.fetchInTransaction(transactionManager,
+                                                        () -> tokenStore.fetchToken(processorName, segment));
         long reserved = reservedIn(token);
         if (!tableFence.probed() && !(transactionManager instanceof NoTransactionManager)) {
             // each candidate in a transaction of its own, rolled back (its mark with it) unless the store wrote it
-            tableFence.probe(tokenStore, table -> limits.fetchInTransaction(transactionManager, () -> {
-                return tableFence.verify(table, segment, () -> tokenStore.extendClaim(processorName, segment));
-            }));
+            tableFence.probe(tokenStore, table -> limits.fetchInTransaction(transactionManager, () -> tableFence.verify(
+                    table, segment, () -> tokenStore.extendClaim(processorName, segment))));
         }
         return reserved;
     }

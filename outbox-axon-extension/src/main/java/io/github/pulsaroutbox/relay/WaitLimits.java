@@ -9,10 +9,11 @@ import java.util.function.Supplier;
  * transaction, {@link io.github.pulsaroutbox.store.OutboxNodes#limitWaits}) and gives its connection the settings back
  * ({@link #restore}, last in the transaction, {@link io.github.pulsaroutbox.store.OutboxNodes#restoreWaits}).
  * <p>
- * Guarantees ({@link #fetchInTransaction}): {@link #restore} runs in the same transaction whenever {@link #limit}
+ * Guarantees ({@link #fetchInTransaction}): {@link #restore} runs last in the same transaction whenever {@link #limit}
  * did, also when the work failed (its failure is then the one thrown, the restore's added as suppressed); a restore
- * that fails after the work succeeded fails the transaction, which rolls back (the caller retries), so a pooled
- * connection never returns to the application with the relay's settings unnoticed.
+ * that fails after the work succeeded fails the transaction, which rolls back (the caller retries). Where the bounds
+ * are the session's (MariaDB), they end with the restore: the wait for the commit that follows it is the session's
+ * own (docs/databases.md).
  */
 @FunctionalInterface
 interface WaitLimits {
@@ -50,10 +51,10 @@ interface WaitLimits {
             T result;
             try {
                 result = work.get();
-            } catch (RuntimeException | Error e) {
+            } catch (Throwable e) { // whatever the work threw (also a checked exception thrown sneakily)
                 try {
                     restore();
-                } catch (RuntimeException restoreFailure) {
+                } catch (Throwable restoreFailure) {
                     if (restoreFailure != e) { // the same failure again (a broken connection, say): thrown once
                         e.addSuppressed(restoreFailure);
                     }

@@ -1,6 +1,5 @@
 package io.github.pulsaroutbox.relay;
 
-import org.axonframework.common.transaction.Transaction;
 import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.eventhandling.tokenstore.UnableToClaimTokenException;
 import org.axonframework.eventhandling.tokenstore.inmemory.InMemoryTokenStore;
@@ -23,20 +22,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class FencedWritesTest {
 
     private final List<String> log = new ArrayList<>();
-    private final TransactionManager transactions = () -> {
-        log.add("begin");
-        return new Transaction() {
-            @Override
-            public void commit() {
-                log.add("commit");
-            }
-
-            @Override
-            public void rollback() {
-                log.add("rollback");
-            }
-        };
-    };
+    private final TransactionManager transactions = LoggingTransactions.into(log);
     private final FencingTokenStore tokens = new FencingTokenStore();
     private final InMemoryOutboxStore store = new InMemoryOutboxStore() {
         @Override

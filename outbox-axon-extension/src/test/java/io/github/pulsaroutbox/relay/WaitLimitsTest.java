@@ -1,6 +1,5 @@
 package io.github.pulsaroutbox.relay;
 
-import org.axonframework.common.transaction.Transaction;
 import org.axonframework.common.transaction.TransactionManager;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -14,20 +13,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class WaitLimitsTest {
 
     private final List<String> log = new ArrayList<>();
-    private final TransactionManager transactions = () -> {
-        log.add("begin");
-        return new Transaction() {
-            @Override
-            public void commit() {
-                log.add("commit");
-            }
-
-            @Override
-            public void rollback() {
-                log.add("rollback");
-            }
-        };
-    };
+    private final TransactionManager transactions = LoggingTransactions.into(log);
     private RuntimeException restoreFailure;
     private final WaitLimits limits = WaitLimits.of(() -> log.add("limit"), () -> {
         log.add("restore");
@@ -73,6 +59,16 @@ class WaitLimitsTest {
         }
 
         @Test
+        void restoresAlsoAfterACheckedExceptionThrownSneakily() {
+            Exception checked = new java.io.IOException("thrown sneakily");
+
+            assertThatThrownBy(() -> limits.executeInTransaction(transactions, () -> sneakyThrow(checked)))
+                    .isSameAs(checked);
+
+            assertThat(log).containsExactly("begin", "limit", "restore", "rollback");
+        }
+
+        @Test
         void aRestoreThatFailsAfterTheWorkRollsTheTransactionBack() {
             restoreFailure = new IllegalStateException("connection broken");
 
@@ -81,6 +77,11 @@ class WaitLimitsTest {
 
             assertThat(log).containsExactly("begin", "limit", "work", "restore", "rollback");
         }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <E extends Throwable> void sneakyThrow(Throwable throwable) throws E {
+        throw (E) throwable;
     }
 
     @Nested

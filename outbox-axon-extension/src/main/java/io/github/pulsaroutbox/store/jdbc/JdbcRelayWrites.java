@@ -252,8 +252,9 @@ final class JdbcRelayWrites {
     /**
      * Bounds the current transaction's lock waits and idle time: PostgreSQL's {@code lock_timeout} and
      * {@code idle_in_transaction_session_timeout} for this transaction; MariaDB's {@code innodb_lock_wait_timeout} and
-     * {@code idle_transaction_timeout} (MySQL: the lock wait only) for the session, in whole seconds (rounded up),
-     * its own values kept for {@link #restoreWaits}. Outside a transaction (auto-commit) it changes nothing.
+     * {@code idle_transaction_timeout} (and its write and read-only variants, which take precedence where set; MySQL:
+     * the lock wait only) for the session, in whole seconds (rounded up), its own values kept for
+     * {@link #restoreWaits}. Outside a transaction (auto-commit) it changes nothing.
      */
     void limitWaits(Duration lockWait, Duration idle) {
         db.withConnection(connection -> {
@@ -266,8 +267,10 @@ final class JdbcRelayWrites {
                 try (PreparedStatement limit = connection.prepareStatement(
                         statements.get(mariaDb ? "limitWaits" : "limitLockWait"))) {
                     limit.setLong(1, wholeSeconds(lockWait));
-                    if (mariaDb) {
-                        limit.setLong(2, wholeSeconds(idle));
+                    if (mariaDb) { // idle_transaction_timeout and its write and read-only variants
+                        for (int parameter = 2; parameter <= 4; parameter++) {
+                            limit.setLong(parameter, wholeSeconds(idle));
+                        }
                     }
                     limit.execute();
                 }

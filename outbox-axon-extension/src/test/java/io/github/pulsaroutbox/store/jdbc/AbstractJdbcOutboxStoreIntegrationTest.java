@@ -117,7 +117,8 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
         try (Connection holder = dataSource().getConnection(); Connection c = dataSource().getConnection()) {
             OutboxDatabase database = OutboxDatabase.detect(c);
             if (database == OutboxDatabase.MARIADB) {
-                execute(c, "SET SESSION innodb_lock_wait_timeout = 41, SESSION idle_transaction_timeout = 0");
+                execute(c, "SET SESSION innodb_lock_wait_timeout = 41, SESSION idle_transaction_timeout = 0, "
+                        + "SESSION idle_write_transaction_timeout = 600, SESSION idle_readonly_transaction_timeout = 0");
             }
             String own = sessionLimits(c, database);
             try {
@@ -131,7 +132,7 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
                 bounded.limitWaits(Duration.ofMillis(1500), Duration.ofSeconds(30));
                 if (database == OutboxDatabase.MARIADB) {
                     assertThat(sessionLimits(c, database)).isEqualTo(c.getMetaData().getDatabaseProductVersion()
-                            .toLowerCase(java.util.Locale.ROOT).contains("mariadb") ? "2 30" : "2");
+                            .toLowerCase(java.util.Locale.ROOT).contains("mariadb") ? "2 30 30 30" : "2");
                 }
                 if (database != OutboxDatabase.H2) {
                     try (Statement update = c.createStatement()) {
@@ -152,7 +153,8 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
             } finally {
                 if (database == OutboxDatabase.MARIADB) { // a pooled connection: the server's defaults again
                     execute(c, "SET SESSION innodb_lock_wait_timeout = DEFAULT, SESSION idle_transaction_timeout = "
-                            + "DEFAULT");
+                            + "DEFAULT, SESSION idle_write_transaction_timeout = DEFAULT, "
+                            + "SESSION idle_readonly_transaction_timeout = DEFAULT");
                 }
             }
         }
@@ -170,8 +172,10 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
             case POSTGRESQL -> "SELECT current_setting('lock_timeout') || ' ' "
                     + "|| current_setting('idle_in_transaction_session_timeout')";
             case MARIADB -> connection.getMetaData().getDatabaseProductVersion().toLowerCase(java.util.Locale.ROOT)
-                    .contains("mariadb") ? "SELECT CONCAT(@@SESSION.innodb_lock_wait_timeout, ' ', "
-                    + "@@SESSION.idle_transaction_timeout)" : "SELECT CONCAT(@@SESSION.innodb_lock_wait_timeout)";
+                    .contains("mariadb") ? "SELECT CONCAT_WS(' ', @@SESSION.innodb_lock_wait_timeout, "
+                    + "@@SESSION.idle_transaction_timeout, @@SESSION.idle_write_transaction_timeout, "
+                    + "@@SESSION.idle_readonly_transaction_timeout)"
+                    : "SELECT CONCAT(@@SESSION.innodb_lock_wait_timeout)";
             case H2 -> "SELECT ''";
         };
         try (Statement s = connection.createStatement(); java.sql.ResultSet rs = s.executeQuery(query)) {

@@ -65,7 +65,8 @@ class JdbcRelayWritesTest {
             assertThat(executed).singleElement().asString()
                                 .startsWith("SET @pulsar_outbox_lock_wait = @@SESSION.innodb_lock_wait_timeout, "
                                                     + "@pulsar_outbox_idle = @@SESSION.idle_transaction_timeout")
-                                .endsWith("[1, 2]");
+                                .contains("SESSION idle_write_transaction_timeout = ?")
+                                .endsWith("[1, 2, 2, 2]");
         }
 
         @Test
@@ -73,7 +74,11 @@ class JdbcRelayWritesTest {
             writes.restoreWaits();
 
             assertThat(executed).containsExactly("SET SESSION innodb_lock_wait_timeout = @pulsar_outbox_lock_wait, "
-                                                         + "SESSION idle_transaction_timeout = @pulsar_outbox_idle []");
+                                                         + "SESSION idle_transaction_timeout = @pulsar_outbox_idle, "
+                                                         + "SESSION idle_write_transaction_timeout = "
+                                                         + "@pulsar_outbox_idle_write, "
+                                                         + "SESSION idle_readonly_transaction_timeout = "
+                                                         + "@pulsar_outbox_idle_read []");
         }
     }
 

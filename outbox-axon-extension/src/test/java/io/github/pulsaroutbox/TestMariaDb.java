@@ -10,7 +10,7 @@ import javax.sql.DataSource;
  * The MariaDB server the integration tests use: {@code OUTBOX_TEST_MARIADB_URL}, {@code _USER} and {@code _PASSWORD},
  * by default {@code jdbc:mariadb://127.0.0.1:3306/test} as {@code root} without a password (the server and database
  * {@code .ci/run} makes sure exist). Through MariaDB's Connector/J, or MySQL's ({@link #mysqlDataSource()}, the
- * same server). Each test keeps to tables of its own and drops them.
+ * same server; every MariaDB test with {@code OUTBOX_TEST_MARIADB_URL=jdbc:mysql://…}). Each test keeps to tables of its own and drops them.
  */
 public final class TestMariaDb {
 
@@ -29,8 +29,14 @@ public final class TestMariaDb {
         return System.getenv().getOrDefault("OUTBOX_TEST_MARIADB_PASSWORD", "");
     }
 
-    /** A new data source through MariaDB's Connector/J (no pool: tests open few connections). */
+    /**
+     * A new data source through MariaDB's Connector/J (no pool: tests open few connections), or through MySQL's when
+     * the URL is a {@code jdbc:mysql:} one (every MariaDB test then runs through MySQL's driver).
+     */
     public static DataSource dataSource() {
+        if (url().startsWith("jdbc:mysql:")) {
+            return mysqlDataSource();
+        }
         try {
             MariaDbDataSource dataSource = new MariaDbDataSource(url());
             dataSource.setUser(user());

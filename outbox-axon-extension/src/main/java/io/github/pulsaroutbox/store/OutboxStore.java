@@ -113,6 +113,10 @@ public interface OutboxStore {
     /**
      * The rows of a segment that carry a broker sequence id, pending or parked (sent, or about to be sent, by an
      * earlier owner of the segment or an attempt whose outcome is unknown), in sequence id order, whether due or not.
+     * A parked row carries an id only if it was parked for a failure that {@link
+     * io.github.pulsaroutbox.FailureKind#mayHaveBeenStored() may have reached the broker} (its kind is recorded with
+     * it; {@link #recordFailures} clears the id of every other parked row), so a store may read the parked rows of
+     * those kinds only.
      */
     default List<OutboxEntry> fetchSequenced(int segment) {
         throw new UnsupportedOperationException("This outbox store does not persist broker sequence ids");

@@ -22,7 +22,8 @@ class DatabasesDocTest {
                 "postgresql,V5__pulsar_outbox_broker_partition.sql", "h2,V5__pulsar_outbox_broker_partition.sql",
                 "mariadb,V1__pulsar_outbox_baseline.sql", "mariadb,V2__pulsar_outbox_schema_version.sql",
                 "mariadb,V3__pulsar_outbox_relay_updates.sql", "mariadb,V4__pulsar_outbox_pending_aggregate_key.sql",
-                "mariadb,V5__pulsar_outbox_broker_partition.sql"})
+                "mariadb,V5__pulsar_outbox_broker_partition.sql", "postgresql,V6__pulsar_outbox_parked_unknown_outcome.sql",
+                "h2,V6__pulsar_outbox_parked_unknown_outcome.sql", "mariadb,V6__pulsar_outbox_parked_unknown_outcome.sql"})
     void theDocShowsEveryMigrationFileVerbatim(String database, String file) throws IOException {
         String resource = "io/github/pulsaroutbox/store/jdbc/" + database + "/migration/" + file;
         String content;

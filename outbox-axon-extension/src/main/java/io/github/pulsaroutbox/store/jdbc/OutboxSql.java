@@ -32,7 +32,8 @@ final class OutboxSql {
                                                    "V2__pulsar_outbox_schema_version.sql",
                                                    "V3__pulsar_outbox_relay_updates.sql",
                                                    "V4__pulsar_outbox_pending_aggregate_key.sql",
-                                                   "V5__pulsar_outbox_broker_partition.sql");
+                                                   "V5__pulsar_outbox_broker_partition.sql",
+                                                   "V6__pulsar_outbox_parked_unknown_outcome.sql");
     /** The schema version this code reads and writes: the last migration's. */
     static final int SCHEMA_VERSION = MIGRATIONS.size();
 

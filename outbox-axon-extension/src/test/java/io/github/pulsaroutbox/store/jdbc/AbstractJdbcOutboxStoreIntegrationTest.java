@@ -81,12 +81,118 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
             assertThat(oldStore.fetchPending(10, Instant.now())).extracting(OutboxEntry::id).containsExactly("kept");
             assertThat(recordedVersion(old)).isEqualTo(JdbcOutboxStore.schemaVersion());
         } finally {
-            try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
-                for (String suffix : new String[]{"", "_archive", "_node", "_version"}) {
-                    s.execute("DROP TABLE IF EXISTS " + old + suffix);
+            dropTables(old);
+        }
+    }
+
+    /*
+     * A filled table of schema version 4 (the relay's rows in every state: SENT history, pending rows with and without
+     * broker sequence ids, parked rows refused and parked of unknown outcome with their ids) is migrated to the
+     * current version without losing a row or changing one, and the relay's reads find what they found before.
+     */
+    @Test
+    void aFilledTableOfVersion4IsMigratedKeepingEveryRowAndWhatTheRelayReadsOfIt() throws SQLException {
+        String old = table + "_v4";
+        JdbcOutboxStore oldStore = JdbcOutboxStore.builder().connectionProvider(dataSource()::getConnection).table(old)
+                                                  .build();
+        try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
+            OutboxSql oldSql = OutboxSql.load(OutboxDatabase.detect(c), old);
+            for (int version = 1; version <= 4; version++) {
+                for (String ddl : oldSql.migration(version)) {
+                    s.execute(ddl);
                 }
             }
+            // per aggregate k (400 of them, segment k % 4): sequence 0..2 SENT, 3 pending (every 4th with an id);
+            // aggregates 0..39 also have sequence 4 parked, refused (no id) for 0..29, of unknown outcome (TRANSIENT,
+            // its id kept) for 30..39
+            try (java.sql.PreparedStatement insert = c.prepareStatement(
+                    "INSERT INTO " + old + " (id, timestamp, event_type, aggregate_type, aggregate_id, "
+                            + "aggregate_sequence, payload, version, status, segment, sent_at, parked_at, attempts, "
+                            + "failure_kind, broker_sequence) VALUES (?, CURRENT_TIMESTAMP, 'E', 'Order', ?, ?, ?, '0', "
+                            + "?, ?, CASE WHEN ? = 'SENT' THEN CURRENT_TIMESTAMP END, "
+                            + "CASE WHEN ? = 'FAILED' THEN CURRENT_TIMESTAMP END, ?, ?, ?)")) {
+                for (int k = 0; k < 400; k++) {
+                    for (int sequence = 0; sequence <= (k < 40 ? 4 : 3); sequence++) {
+                        String status = sequence < 3 ? "SENT" : sequence == 3 ? "PENDING" : "FAILED";
+                        String kind = sequence < 4 ? null : k < 30 ? "REFUSED" : "TRANSIENT";
+                        boolean withId = (sequence == 3 && k % 4 == 0) || "TRANSIENT".equals(kind);
+                        insert.setString(1, "v4-" + k + "-" + sequence);
+                        insert.setString(2, "a" + k);
+                        insert.setLong(3, sequence);
+                        insert.setString(4, "{\"k\":" + k + "}");
+                        insert.setString(5, status);
+                        insert.setInt(6, k % 4);
+                        insert.setString(7, status);
+                        insert.setString(8, status);
+                        insert.setInt(9, sequence == 4 ? 3 : 0);
+                        insert.setString(10, kind);
+                        if (withId) {
+                            insert.setLong(11, 1000L * k + sequence);
+                        } else {
+                            insert.setNull(11, java.sql.Types.BIGINT);
+                        }
+                        insert.addBatch();
+                    }
+                }
+                insert.executeBatch();
+            }
         }
+        try {
+            String before = rowsOf(old);
+            assertThatThrownBy(oldStore::verifySchema).isInstanceOf(io.github.pulsaroutbox.OutboxStartupException.class)
+                    .hasMessageContaining("has schema version 4, older");
+
+            oldStore.createSchema();
+
+            oldStore.verifySchema();
+            assertThat(recordedVersion(old)).isEqualTo(JdbcOutboxStore.schemaVersion());
+            assertThat(rowsOf(old)).as("every row, unchanged").isEqualTo(before);
+            assertThat(oldStore.count(OutboxStatus.SENT)).isEqualTo(1200);
+            assertThat(oldStore.count(OutboxStatus.PENDING)).isEqualTo(400);
+            assertThat(oldStore.count(OutboxStatus.FAILED)).isEqualTo(40);
+            // every pending row is due (the parked rows come after them in their aggregates)
+            assertThat(oldStore.fetchPending(1000, Instant.now())).hasSize(400)
+                    .allSatisfy(row -> assertThat(row.aggregateSequence()).isEqualTo(3));
+            java.util.Map<Integer, List<io.github.pulsaroutbox.store.OutboxStore.Sequenced>> sequenced =
+                    oldStore.fetchSequencedWithPartitions(Set.of(0, 1, 2, 3));
+            assertThat(sequenced.values().stream().flatMap(List::stream).map(row -> row.entry().id()))
+                    .as("the pending rows with ids and the parked rows of unknown outcome")
+                    .containsExactlyInAnyOrderElementsOf(IntStream.range(0, 400).boxed().flatMap(k -> {
+                        java.util.stream.Stream<String> pending = k % 4 == 0 ? java.util.stream.Stream.of(
+                                "v4-" + k + "-3") : java.util.stream.Stream.empty();
+                        return k >= 30 && k < 40 ? java.util.stream.Stream.concat(pending,
+                                java.util.stream.Stream.of("v4-" + k + "-4")) : pending;
+                    }).toList());
+        } finally {
+            dropTables(old);
+        }
+    }
+
+    private void dropTables(String outboxTable) throws SQLException {
+        try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
+            for (String suffix : new String[]{"", "_archive", "_node", "_version"}) {
+                s.execute("DROP TABLE IF EXISTS " + outboxTable + suffix);
+            }
+        }
+    }
+
+    /** Every row of the table, each column the relay and operators read, in id order: one string to compare. */
+    private String rowsOf(String outboxTable) throws SQLException {
+        StringBuilder rows = new StringBuilder();
+        try (Connection c = dataSource().getConnection(); Statement s = c.createStatement();
+             java.sql.ResultSet rs = s.executeQuery(
+                     "SELECT id, position, timestamp, aggregate_id, aggregate_sequence, payload, status, segment, "
+                             + "sent_at, parked_at, attempts, failure_kind, broker_sequence FROM " + outboxTable
+                             + " ORDER BY id")) {
+            int columns = rs.getMetaData().getColumnCount();
+            while (rs.next()) {
+                for (int i = 1; i <= columns; i++) {
+                    rows.append(rs.getString(i)).append('|');
+                }
+                rows.append('\n');
+            }
+        }
+        return rows.toString();
     }
 
     @Test
@@ -696,11 +802,8 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
                              entry("c0", c, 0), entry("a2", a, 2)));
         assertThat(store.assignSequences(java.util.Map.of("a0", 9L, "a1", 3L, "b0", 5L, "c0", 1L),
                                          java.util.Map.of("a0", 0, "a1", 0, "b0", 1, "c0", 0))).isEmpty();
-        try (Connection connection = dataSource().getConnection(); Statement s = connection.createStatement()) {
-            s.execute("UPDATE " + table + " SET status = 'FAILED' WHERE id = 'b0'"); // parked, its id kept
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
+        // parked after a time-out: its id kept (the broker may have stored it)
+        store.recordFailures(List.of(failure("b0", FailureKind.TIMEOUT, "timed out", Outcome.PARK, null)));
         int empty = java.util.stream.IntStream.range(0, store.segmentCount())
                 .filter(segment -> segment != segmentOf(a) && segment != segmentOf(b) && segment != segmentOf(c))
                 .findFirst().orElseThrow();
@@ -716,6 +819,35 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
         assertThat(read.get(empty)).isEmpty();
         assertThat(store.fetchSequencedWithPartitions(segmentOf(c))).extracting(row -> row.entry().id())
                                                                     .containsExactly("c0");
+    }
+
+    /*
+     * A row parked with its sequence id is read again at start and takeover exactly when the failure may have reached
+     * the broker (FailureKind#mayHaveBeenStored: its id is kept to ask the broker); a row refused outright is parked
+     * without its id and is not read. One row per kind, parked through the relay's own path.
+     */
+    @Test
+    void parkedRowsAreReadWithTheirSequenceIdExactlyWhenTheirFailureMayHaveReachedTheBroker() {
+        List<FailureKind> kinds = List.of(FailureKind.values());
+        List<OutboxEntry> rows = new java.util.ArrayList<>();
+        java.util.Map<String, Long> sequences = new java.util.HashMap<>();
+        for (int i = 0; i < kinds.size(); i++) {
+            rows.add(entry("k" + i, "K" + i, 0));
+            sequences.put("k" + i, 100L + i);
+        }
+        store.append(rows);
+        assertThat(store.assignSequences(sequences)).isEmpty();
+
+        store.recordFailures(IntStream.range(0, kinds.size())
+                                      .mapToObj(i -> failure("k" + i, kinds.get(i), "failed", Outcome.PARK, null))
+                                      .toList());
+
+        assertThat(store.count(OutboxStatus.FAILED)).isEqualTo(kinds.size());
+        Set<Integer> everySegment = IntStream.range(0, store.segmentCount()).boxed()
+                                             .collect(java.util.stream.Collectors.toSet());
+        assertThat(store.fetchSequencedWithPartitions(everySegment).values().stream().flatMap(List::stream)
+                        .map(row -> row.entry().failureKind()))
+                .containsExactlyInAnyOrderElementsOf(kinds.stream().filter(FailureKind::mayHaveBeenStored).toList());
     }
 
     private int segmentOf(String aggregateId) {

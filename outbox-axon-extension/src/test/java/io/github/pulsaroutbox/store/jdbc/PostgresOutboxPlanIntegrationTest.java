@@ -1,5 +1,7 @@
 package io.github.pulsaroutbox.store.jdbc;
 
+import io.github.pulsaroutbox.OutboxEntry;
+import io.github.pulsaroutbox.OutboxStatus;
 import io.github.pulsaroutbox.TestPostgres;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -12,6 +14,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.OffsetDateTime;
+import java.util.List;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -55,9 +58,13 @@ class PostgresOutboxPlanIntegrationTest {
 
     @AfterAll
     static void dropTheTable() throws SQLException {
+        drop(TABLE);
+    }
+
+    private static void drop(String table) throws SQLException {
         try (Connection c = DATA_SOURCE.getConnection(); Statement s = c.createStatement()) {
             for (String suffix : new String[]{"", "_archive", "_node", "_version"}) {
-                s.execute("DROP TABLE IF EXISTS " + TABLE + suffix);
+                s.execute("DROP TABLE IF EXISTS " + table + suffix);
             }
         }
     }
@@ -91,12 +98,57 @@ class PostgresOutboxPlanIntegrationTest {
                 explain.setInt(i, 3);
             }
             String plan = explain(c, "sequenced rows of a segment, 1,000,000 SENT + 100,000 PENDING", explain);
-            // any of the partial indexes of pending rows, and of parked rows (the planner's choice among them)
+            // any of the partial indexes of pending rows, and of parked rows (the planner's choice among them; with
+            // many parked rows, the index of those parked with their id: see the next test)
             assertThat(plan).containsAnyOf(TABLE + "_pending_ix", TABLE + "_pending_age_ix")
-                            .containsAnyOf(TABLE + "_parked_ix", TABLE + "_parked_aggregate_ix")
+                            .containsAnyOf(TABLE + "_parked_ix", TABLE + "_parked_aggregate_ix",
+                                           TABLE + "_parked_unknown_ix")
                             .doesNotContain("Seq Scan");
             // the pending rows' entries and pages (about 4,000 buffers here), not the table's (about 130,000 pages)
             assertThat(buffers(plan)).isLessThan(25_000);
+        }
+    }
+
+    /*
+     * Schema version 6: of the parked rows, that read visits only those parked with their sequence id (a failure that
+     * may have reached the broker: TRANSIENT, TIMEOUT, UNAVAILABLE, NOT_RECORDED), through their partial index, not
+     * every parked row: parked history (rows refused outright, which carry no id) no longer adds to each start and
+     * takeover. A table of its own (the other tests count the buffers of this one's indexes): 50,000 rows parked as
+     * refused, 1,000 parked of unknown outcome with ids, 1,000 pending.
+     */
+    @Test
+    void sequencedParkedRowsAreReadFromTheParkedRowsOfUnknownOutcomeOnly() throws SQLException {
+        String parked = TABLE + "_p";
+        JdbcOutboxStore.builder().connectionProvider(DATA_SOURCE::getConnection).table(parked).build().createSchema();
+        try (Connection c = DATA_SOURCE.getConnection(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO " + parked + " (id, timestamp, event_type, aggregate_type, aggregate_id, "
+                              + "aggregate_sequence, payload, version, status, segment, parked_at, failure_kind, "
+                              + "broker_sequence) SELECT 'e' || n, now(), 'E', 'Order', 'o' || (n % 1000), n / 1000, "
+                              + "'{\"n\":' || n || '}', '0', CASE WHEN n < 51000 THEN 'FAILED' ELSE 'PENDING' END, "
+                              + "n % 16, CASE WHEN n < 51000 THEN now() END, CASE WHEN n < 50000 THEN 'REFUSED' "
+                              + "WHEN n < 51000 THEN 'TRANSIENT' END, CASE WHEN n >= 50000 AND n < 51000 THEN n END "
+                              + "FROM generate_series(0, 51999) n");
+            s.execute("VACUUM ANALYZE " + parked);
+            OutboxSql parkedSql = OutboxSql.load(OutboxDatabase.POSTGRESQL, parked);
+            String sequenced = parkedSql.get("fetchSequenced");
+            PreparedStatement explain = c.prepareStatement("EXPLAIN (ANALYZE, BUFFERS) " + sequenced);
+            for (int i = 1; i <= OutboxSql.parameterCount(sequenced); i++) {
+                explain.setInt(i, 3);
+            }
+            String plan = explain(c, "sequenced rows of a segment, 51,000 parked of which 1,000 with ids", explain);
+            assertThat(plan).contains(parked + "_parked_unknown_ix").doesNotContain(parked + "_parked_ix")
+                            .doesNotContain("Seq Scan");
+            // a few buffers per parked row of segment 3 with an id (63 of them), not one per parked row (51,000)
+            assertThat(branchBuffers(plan, parked, "f")).isLessThan(500);
+
+            List<OutboxEntry> rows = JdbcOutboxStore.builder().connectionProvider(DATA_SOURCE::getConnection)
+                                                    .table(parked).build().fetchSequenced(3);
+            assertThat(rows).hasSize(63).allSatisfy(row -> {
+                assertThat(row.status()).isEqualTo(OutboxStatus.FAILED);
+                assertThat(row.failureKind()).isEqualTo(io.github.pulsaroutbox.FailureKind.TRANSIENT);
+            });
+        } finally {
+            drop(parked);
         }
     }
 
@@ -254,6 +306,16 @@ class PostgresOutboxPlanIntegrationTest {
         }
         System.out.println("PLAN " + what + ":\n" + plan);
         return plan.toString();
+    }
+
+    /**
+     * The buffers the plan node reading the table as {@code alias} touched (an index scan, or a bitmap heap scan with
+     * its index scan below it): the first Buffers line after it.
+     */
+    private static long branchBuffers(String plan, String table, String alias) {
+        int node = plan.indexOf(" on " + table + " " + alias + " ");
+        assertThat(node).as("a plan node reading " + alias).isNotNegative();
+        return buffers(plan.substring(node));
     }
 
     /** The buffers the whole statement touched: the first (top-level) Buffers line. */

@@ -63,11 +63,7 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
         String old = table + "_v1";
         JdbcOutboxStore oldStore = JdbcOutboxStore.builder().connectionProvider(dataSource()::getConnection).table(old)
                                                   .build();
-        try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
-            for (String ddl : OutboxSql.load(OutboxDatabase.detect(c), old).migration(1)) {
-                s.execute(ddl);
-            }
-        }
+        createAtVersion(old, 1);
         try {
             oldStore.append(List.of(entry("kept", "A", 0)));
             assertThatThrownBy(oldStore::verifySchema).isInstanceOf(io.github.pulsaroutbox.OutboxStartupException.class)
@@ -85,6 +81,18 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
         }
     }
 
+    /** Creates the outbox tables named {@code name} as migrations 1 to {@code version} leave them. */
+    private void createAtVersion(String name, int version) throws SQLException {
+        try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
+            OutboxSql sql = OutboxSql.load(OutboxDatabase.detect(c), name);
+            for (int applied = 1; applied <= version; applied++) {
+                for (String ddl : sql.migration(applied)) {
+                    s.execute(ddl);
+                }
+            }
+        }
+    }
+
     /*
      * A filled table of schema version 4 (the relay's rows in every state: SENT history, pending rows with and without
      * broker sequence ids, parked rows refused and parked of unknown outcome with their ids) is migrated to the
@@ -95,13 +103,8 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
         String old = table + "_v4";
         JdbcOutboxStore oldStore = JdbcOutboxStore.builder().connectionProvider(dataSource()::getConnection).table(old)
                                                   .build();
-        try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
-            OutboxSql oldSql = OutboxSql.load(OutboxDatabase.detect(c), old);
-            for (int version = 1; version <= 4; version++) {
-                for (String ddl : oldSql.migration(version)) {
-                    s.execute(ddl);
-                }
-            }
+        createAtVersion(old, 4);
+        try (Connection c = dataSource().getConnection()) {
             // per aggregate k (400 of them, segment k % 4): sequence 0..2 SENT, 3 pending (every 4th with an id);
             // aggregates 0..39 also have sequence 4 parked, refused (no id) for 0..29, of unknown outcome (TRANSIENT,
             // its id kept) for 30..39

@@ -152,6 +152,89 @@ class PostgresOutboxPlanIntegrationTest {
         }
     }
 
+    /*
+     * The statements that name rows by id (the SENT recording, the sequence id assignment and its check) read them
+     * through the primary key whatever the statistics say. A table of its own that was never analyzed (autovacuum off
+     * for it, as on a server without autovacuum or before its first run on a new table) with 100,000 pending rows,
+     * and the generic plans the driver's prepared statements use after a few executions: with "status = 'PENDING'"
+     * these plans read every pending row through a partial pending index and filtered them by id (about 20,000
+     * buffers, 264 ms here, growing with the backlog); "(status = 'PENDING') IS TRUE" matches no index predicate.
+     */
+    @Test
+    void statementsNamingRowsByIdReadThemThroughThePrimaryKeyWithoutStatistics() throws SQLException {
+        String fresh = TABLE + "_f";
+        JdbcOutboxStore.builder().connectionProvider(DATA_SOURCE::getConnection).table(fresh).build().createSchema();
+        try (Connection c = DATA_SOURCE.getConnection()) {
+            try (Statement s = c.createStatement()) {
+                s.execute("ALTER TABLE " + fresh + " SET (autovacuum_enabled = false)");
+                s.execute("INSERT INTO " + fresh + " (id, timestamp, event_type, aggregate_type, aggregate_id, "
+                                  + "aggregate_sequence, payload, version, status, segment) SELECT 'e' || n, now(), "
+                                  + "'E', 'Order', 'o' || n, 0, '{\"n\":' || n || '}', '0', 'PENDING', n % 16 "
+                                  + "FROM generate_series(0, 99999) n");
+            }
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                s.execute("SET LOCAL plan_cache_mode = force_generic_plan");
+                OutboxSql freshSql = OutboxSql.load(OutboxDatabase.POSTGRESQL, fresh);
+                List<String> names = List.of("markSent", "assignSequences", "assignSequencesOnePartition",
+                                             "sequencesOf");
+                for (int n = 0; n < names.size(); n++) { // each statement names rows of its own
+                    String name = names.get(n);
+                    String plan = explainGeneric(c, name + " of " + OutboxSql.SET_SIZE + " ids, 100,000 pending "
+                            + "rows, no statistics, generic plan", freshSql.get(name), 1000 * (n + 1));
+                    assertThat(plan).as(name).contains(fresh + "_pk").doesNotContain("_pending_")
+                                    .doesNotContain("Seq Scan");
+                    // about 3-12 per row named, not one per pending row's page (20,000)
+                    assertThat(buffers(plan)).as(name).isLessThan(3_000);
+                }
+            } finally {
+                c.rollback();
+            }
+        } finally {
+            drop(fresh);
+        }
+    }
+
+    /**
+     * The plan of {@code EXPLAIN (ANALYZE, BUFFERS)} of the generic plan of {@code statement} (its parameters as a
+     * server-side prepared statement has them, as the driver's become after a few executions), executed with
+     * {@link OutboxSql#SET_SIZE} ids: text parameters get {@code e<first>}, {@code e<first + 1>}, … in turn (starting
+     * again at each run of ids, as the store binds them), numbers a sequence id, partition 0, a timestamp now. Needs
+     * {@code plan_cache_mode = force_generic_plan}.
+     */
+    private static String explainGeneric(Connection c, String what, String statement, int first)
+            throws SQLException {
+        StringBuilder numbered = new StringBuilder();
+        int parameter = 0;
+        for (char ch : statement.toCharArray()) {
+            numbered.append(ch == '?' ? "$" + ++parameter : String.valueOf(ch));
+        }
+        List<String> values = new java.util.ArrayList<>();
+        try (Statement s = c.createStatement()) {
+            s.execute("PREPARE by_id AS " + numbered);
+            try (ResultSet rs = s.executeQuery("SELECT unnest(parameter_types)::text FROM pg_prepared_statements "
+                                                       + "WHERE name = 'by_id'")) {
+                int text = 0;
+                while (rs.next()) {
+                    String type = rs.getString(1);
+                    values.add(switch (type) {
+                        case "character varying", "text" -> "'e" + (first + text++ % OutboxSql.SET_SIZE) + "'";
+                        case "bigint" -> String.valueOf(values.size());
+                        case "integer" -> "0";
+                        default -> "now()";
+                    });
+                }
+            }
+            assertThat(values).hasSize(parameter);
+            try {
+                return explain(c, what, c.prepareStatement("EXPLAIN (ANALYZE, BUFFERS) EXECUTE by_id("
+                                                                   + String.join(", ", values) + ")"));
+            } finally {
+                s.execute("DEALLOCATE by_id");
+            }
+        }
+    }
+
     @Test
     void parkedListingAndStatisticsReadTheirSmallIndexes() throws SQLException {
         try (Connection c = DATA_SOURCE.getConnection()) {

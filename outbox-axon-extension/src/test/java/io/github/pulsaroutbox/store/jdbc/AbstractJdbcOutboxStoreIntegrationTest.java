@@ -38,7 +38,7 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
 
     @BeforeEach
     void createTable() {
-        store = JdbcOutboxStore.builder().connectionProvider(dataSource()::getConnection).table(table).build();
+        store = storeOf(table);
         store.createSchema();
         store.createSchema(); // idempotent
     }
@@ -61,9 +61,7 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
     @Test
     void tablesOfAnEarlierSchemaAreReportedThenMigratedKeepingTheirRows() throws SQLException {
         String old = table + "_v1";
-        JdbcOutboxStore oldStore = JdbcOutboxStore.builder().connectionProvider(dataSource()::getConnection).table(old)
-                                                  .build();
-        createAtVersion(old, 1);
+        JdbcOutboxStore oldStore = storeAtVersion(old, 1);
         try {
             oldStore.append(List.of(entry("kept", "A", 0)));
             assertThatThrownBy(oldStore::verifySchema).isInstanceOf(io.github.pulsaroutbox.OutboxStartupException.class)
@@ -81,8 +79,13 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
         }
     }
 
-    /** Creates the outbox tables named {@code name} as migrations 1 to {@code version} leave them. */
-    private void createAtVersion(String name, int version) throws SQLException {
+    /** A store of the outbox tables named {@code name} on {@link #dataSource()}. */
+    private JdbcOutboxStore storeOf(String name) {
+        return JdbcOutboxStore.builder().connectionProvider(dataSource()::getConnection).table(name).build();
+    }
+
+    /** Creates the outbox tables named {@code name} as migrations 1 to {@code version} leave them; their store. */
+    private JdbcOutboxStore storeAtVersion(String name, int version) throws SQLException {
         try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
             OutboxSql sql = OutboxSql.load(OutboxDatabase.detect(c), name);
             for (int applied = 1; applied <= version; applied++) {
@@ -91,6 +94,7 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
                 }
             }
         }
+        return storeOf(name);
     }
 
     /*
@@ -101,9 +105,7 @@ abstract class AbstractJdbcOutboxStoreIntegrationTest {
     @Test
     void aFilledTableOfVersion4IsMigratedKeepingEveryRowAndWhatTheRelayReadsOfIt() throws SQLException {
         String old = table + "_v4";
-        JdbcOutboxStore oldStore = JdbcOutboxStore.builder().connectionProvider(dataSource()::getConnection).table(old)
-                                                  .build();
-        createAtVersion(old, 4);
+        JdbcOutboxStore oldStore = storeAtVersion(old, 4);
         try (Connection c = dataSource().getConnection()) {
             // per aggregate k (400 of them, segment k % 4): sequence 0..2 SENT, 3 pending (every 4th with an id);
             // aggregates 0..39 also have sequence 4 parked, refused (no id) for 0..29, of unknown outcome (TRANSIENT,

@@ -38,7 +38,7 @@ class PostgresOutboxPlanIntegrationTest {
 
     @BeforeAll
     static void fillTheTable() throws SQLException {
-        JdbcOutboxStore.builder().connectionProvider(DATA_SOURCE::getConnection).table(TABLE).build().createSchema();
+        store(TABLE).createSchema();
         sql = OutboxSql.load(OutboxDatabase.POSTGRESQL, TABLE);
         try (Connection c = DATA_SOURCE.getConnection(); Statement s = c.createStatement()) {
             // aggregate o<k> holds sequences 0..999 SENT and 1000..1099 PENDING; positions follow sequences
@@ -59,6 +59,11 @@ class PostgresOutboxPlanIntegrationTest {
     @AfterAll
     static void dropTheTable() throws SQLException {
         drop(TABLE);
+    }
+
+    /** A store of the outbox tables named {@code table} on the test server. */
+    private static JdbcOutboxStore store(String table) {
+        return JdbcOutboxStore.builder().connectionProvider(DATA_SOURCE::getConnection).table(table).build();
     }
 
     private static void drop(String table) throws SQLException {
@@ -119,7 +124,7 @@ class PostgresOutboxPlanIntegrationTest {
     @Test
     void sequencedParkedRowsAreReadFromTheParkedRowsOfUnknownOutcomeOnly() throws SQLException {
         String parked = TABLE + "_p";
-        JdbcOutboxStore.builder().connectionProvider(DATA_SOURCE::getConnection).table(parked).build().createSchema();
+        store(parked).createSchema();
         try (Connection c = DATA_SOURCE.getConnection(); Statement s = c.createStatement()) {
             s.execute("INSERT INTO " + parked + " (id, timestamp, event_type, aggregate_type, aggregate_id, "
                               + "aggregate_sequence, payload, version, status, segment, parked_at, failure_kind, "
@@ -141,8 +146,7 @@ class PostgresOutboxPlanIntegrationTest {
             // a few buffers per parked row of segment 3 with an id (63 of them), not one per parked row (51,000)
             assertThat(branchBuffers(plan, parked, "f")).isLessThan(500);
 
-            List<OutboxEntry> rows = JdbcOutboxStore.builder().connectionProvider(DATA_SOURCE::getConnection)
-                                                    .table(parked).build().fetchSequenced(3);
+            List<OutboxEntry> rows = store(parked).fetchSequenced(3);
             assertThat(rows).hasSize(63).allSatisfy(row -> {
                 assertThat(row.status()).isEqualTo(OutboxStatus.FAILED);
                 assertThat(row.failureKind()).isEqualTo(io.github.pulsaroutbox.FailureKind.TRANSIENT);
@@ -163,7 +167,7 @@ class PostgresOutboxPlanIntegrationTest {
     @Test
     void statementsNamingRowsByIdReadThemThroughThePrimaryKeyWithoutStatistics() throws SQLException {
         String fresh = TABLE + "_f";
-        JdbcOutboxStore.builder().connectionProvider(DATA_SOURCE::getConnection).table(fresh).build().createSchema();
+        store(fresh).createSchema();
         try (Connection c = DATA_SOURCE.getConnection()) {
             try (Statement s = c.createStatement()) {
                 s.execute("ALTER TABLE " + fresh + " SET (autovacuum_enabled = false)");

@@ -13,7 +13,8 @@ import java.util.Objects;
  * @param eventType         the payload type name as written by the serializer (the class name by default)
  * @param aggregateType     the aggregate type, as in the event store
  * @param aggregateId       the aggregate identifier; the message key
- * @param aggregateSequence the event's sequence number within its aggregate
+ * @param aggregateSequence the event's sequence number within its aggregate, from 0 (as Axon numbers them; the relay
+ *                          relies on no row of an aggregate preceding its sequence 0)
  * @param payload           the payload as JSON text
  * @param metadata          the event's Axon metadata as a JSON object
  * @param version           the payload schema version (the {@code @Revision}), {@value #NO_REVISION} when the
@@ -70,10 +71,19 @@ public record OutboxEntry(String id,
         Objects.requireNonNull(status, "status");
     }
 
-    /** A new, not yet stored, pending entry. */
+    /**
+     * A new, not yet stored, pending entry.
+     *
+     * @throws IllegalArgumentException if {@code aggregateSequence} is negative
+     */
     public static OutboxEntry pending(String id, Instant timestamp, String eventType, String aggregateType,
                                       String aggregateId, long aggregateSequence, String payload, String metadata,
                                       String version, String traceParent) {
+        if (aggregateSequence < 0) {
+            throw new IllegalArgumentException("Event " + id + " of aggregate " + aggregateType + " '" + aggregateId
+                                                       + "' has the sequence number " + aggregateSequence
+                                                       + "; an aggregate's events are numbered from 0");
+        }
         return new OutboxEntry(id, -1, timestamp, eventType, aggregateType, aggregateId, aggregateSequence, payload,
                                metadata, version, traceParent, OutboxStatus.PENDING, 0, null, null, NO_SEQUENCE, null,
                                NO_SEGMENT);

@@ -145,14 +145,17 @@ public final class OutboxCaptureInterceptor implements MessageDispatchIntercepto
             }
             SerializedType type = serializer.typeForClass(event.getPayloadType());
             String revision = type.getRevision();
-            metrics.failed(FailureKind.UNREADABLE_PAYLOAD, OutboxStore.Outcome.PARK);
-            return OutboxEntry.pending(event.getIdentifier(), event.getTimestamp(), type.getName(), event.getType(),
-                                       event.getAggregateIdentifier(), event.getSequenceNumber(), "null", metadata,
-                                       revision == null || revision.length() > EventEntries.MAX_VERSION_LENGTH
-                                               ? OutboxEntry.NO_REVISION : revision,
-                                       traceParent)
-                              .parked(FailureKind.UNREADABLE_PAYLOAD,
-                                      "The event could not be serialized to JSON: " + e.getMessage());
+            OutboxEntry parked = OutboxEntry.pending(event.getIdentifier(), event.getTimestamp(), type.getName(),
+                                                     event.getType(), event.getAggregateIdentifier(),
+                                                     event.getSequenceNumber(), "null", metadata,
+                                                     revision == null
+                                                             || revision.length() > EventEntries.MAX_VERSION_LENGTH
+                                                             ? OutboxEntry.NO_REVISION : revision,
+                                                     traceParent)
+                                            .parked(FailureKind.UNREADABLE_PAYLOAD,
+                                                    "The event could not be serialized to JSON: " + e.getMessage());
+            metrics.failed(FailureKind.UNREADABLE_PAYLOAD, OutboxStore.Outcome.PARK); // counted once it exists
+            return parked;
         }
     }
 

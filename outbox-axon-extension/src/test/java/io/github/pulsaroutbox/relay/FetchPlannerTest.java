@@ -120,7 +120,20 @@ class FetchPlannerTest {
             assertThat(planner.takes(entry("A", 2), false)).isTrue();
             assertThat(planner.takes(entry("C", 6), false)).as("gap").isFalse();
             assertThat(planner.takes(entry("C", 5), false)).as("deferred aggregate waits").isFalse();
-            assertThat(planner.takes(entry("B", 0), false)).as("unknown aggregate").isFalse();
+            assertThat(planner.takes(entry("B", 3), false)).as("unknown aggregate").isFalse();
+        }
+
+        @Test
+        void takesTheFirstEventOfAnAggregateItHasNotTakenARowOf() {
+            append("A", 0);
+            fullScanTakingAll();
+            append("B", 0, 1);
+            append("C", 2);
+            FetchPlanner.Read read = planner.read(0, 1, ALL);
+
+            assertThat(read.full()).isFalse();
+            assertThat(take(read)).as("no row can precede an aggregate's first event").containsExactly("B-0", "B-1");
+            assertThat(planner.takes(entry("A", 0), false)).as("not the first row taken of A").isFalse();
         }
 
         @Test
@@ -137,7 +150,7 @@ class FetchPlannerTest {
         void continuationThatCouldTakeNothingAsksForAFullScanNow() {
             append("A", 0);
             fullScanTakingAll();
-            append("B", 0);
+            append("B", 3);
             FetchPlanner.Read read = planner.read(0, 1, ALL);
 
             assertThat(take(read)).isEmpty();
@@ -150,7 +163,7 @@ class FetchPlannerTest {
             append("A", 0);
             fullScanTakingAll();
             append("A", 1);
-            append("B", 0);
+            append("B", 3);
             FetchPlanner.Read read = planner.read(0, 1, ALL);
 
             assertThat(take(read)).containsExactly("A-1");
@@ -214,18 +227,20 @@ class FetchPlannerTest {
             append("A", 1);
             FetchPlanner.Read skipped = planner.read(BATCH, 0, ALL); // the rows read before were recorded meanwhile
             assertThat(planner.next(skipped, 0, 0, BATCH)).isEqualTo(FetchPlanner.DONE);
-            append("B", 0);
+            append("B", 3);
             FetchPlanner.Read continuation = planner.read(0, 0, ALL);
             List<String> taken = take(continuation);
             assertThat(planner.next(continuation, taken.size(), continuation.rows().size() - taken.size(), 0))
                     .isEqualTo(FetchPlanner.FULL_SCAN_NOW);
-            assertThat(ids(planner.read(0, 0, ALL))).containsExactly("B-0");
+            assertThat(ids(planner.read(0, 0, ALL))).containsExactly("B-3");
         }
 
         @Test
         void fullScansFindingEveryRowHeldBackComeLessOftenUpToALimit() {
             appendParked("A", 0);
             append("A", 1);
+            assertThat(fullScanTakingAll()).isEmpty();
+            assertThat(planner.fullScanOverdue()).as("a second complete scan confirms A-1 is held back").isTrue();
 
             for (long seconds : new long[] {2, 4, 8, 16, 30, 30}) {
                 assertThat(fullScanTakingAll()).isEmpty();
@@ -240,7 +255,7 @@ class FetchPlannerTest {
         void caughtUpContinuationDoesNotBringTheFullScanBackWhileRowsAreHeldBack() {
             appendParked("A", 0);
             append("A", 1);
-            fullScanTakingAll();
+            heldBackConfirmed();
             FetchPlanner.Read continuation = planner.read(0, 0, ALL); // reads A-1, which it cannot take
             assertThat(planner.next(continuation, take(continuation).size(), 1, 0))
                     .isEqualTo(FetchPlanner.FULL_SCAN_NOW);
@@ -256,12 +271,30 @@ class FetchPlannerTest {
         }
 
         @Test
+        void firstEventOfANewAggregateBringsAFullScanWhileScansBackOff() {
+            appendParked("A", 0);
+            append("A", 1);                        // position 2: held back
+            append("C", 0);                        // position 3
+            assertThat(fullScanTakingAll()).containsExactly("C-0");
+            store.markSent(List.of("C-0"), NOW);
+            assertThat(fullScanTakingAll()).as("everything left is held back: scans back off").isEmpty();
+            append("B", 0);
+
+            FetchPlanner.Read continuation = planner.read(0, 0, ALL);
+            assertThat(continuation.full()).isFalse();
+            assertThat(take(continuation)).containsExactly("B-0");
+            assertThat(planner.next(continuation, 1, 0, 0)).isEqualTo(FetchPlanner.DONE);
+
+            assertThat(planner.read(0, 1, ALL).full()).as("a full scan follows, as for any new aggregate").isTrue();
+        }
+
+        @Test
         void fullScanFindingEveryRowHeldBackComesWhenTheEarliestRetryIsDue() {
             append("A", 0, 1);
             store.recordFailures(List.of(new OutboxStore.Failure("A-0", FailureKind.TRANSIENT, "down",
                                                                  OutboxStore.Outcome.RETRY, NOW.plusMillis(1500),
                                                                  NOW)));
-            assertThat(fullScanTakingAll()).isEmpty();
+            assertThat(heldBackConfirmed()).isEmpty();
 
             nanos += Duration.ofMillis(1500).toNanos();
             assertThat(planner.fullScanOverdue()).isFalse();
@@ -274,14 +307,51 @@ class FetchPlannerTest {
             appendParked("A", 0);
             append("A", 1);                        // position 2: held back
             append("B", 0);                        // position 3
+            assertThat(heldBackConfirmed()).containsExactly("B-0");
+
+            nanos += POLL_NANOS + 1;
+            assertThat(planner.read(0, 1, ALL).full()).isTrue();
+            nanos += POLL_NANOS + 1;
+            assertThat(planner.read(0, 1, ALL).full()).isTrue();
+
+            assertThat(store.fullScansAbove).containsExactly(Long.MIN_VALUE, Long.MIN_VALUE, 2L, Long.MIN_VALUE);
+        }
+
+        @Test
+        void completeScansLookForAHeldBackPrefixAtMostEveryPollIntervalWhileNoneWasFound() {
+            append("A", 0);
+            fullScanTakingAll();
+            assertThat(store.lowestDueReads).isEqualTo(1);
+
+            planner.rescanFromStart();
+            fullScanTakingAll();
+            assertThat(store.lowestDueReads).as("looked again within the poll interval").isEqualTo(1);
+
+            nanos += POLL_NANOS;
+            planner.rescanFromStart();
+            fullScanTakingAll();
+            assertThat(store.lowestDueReads).isEqualTo(2);
+        }
+
+        @Test
+        void rowThatCommittedAfterTheScanIsReadAtOnceNotTakenForHeldBack() {
+            appendParked("A", 0);                  // position 1
+            append("B", 0);                        // position 2
+            // C-0 commits between the scan and the read of the lowest due row, at a lower position (its identity
+            // value was drawn first): it looks held back below the scan's first row
+            store.afterNextScan = () -> store.appendAt(0, entry("C", 0));
             assertThat(fullScanTakingAll()).containsExactly("B-0");
 
-            nanos += POLL_NANOS + 1;
-            assertThat(planner.read(0, 1, ALL).full()).isTrue();
-            nanos += POLL_NANOS + 1;
-            assertThat(planner.read(0, 1, ALL).full()).isTrue();
+            assertThat(planner.fullScanOverdue()).as("the next read confirms").isTrue();
+            FetchPlanner.Read confirming = planner.read(0, 1, ALL);
+            assertThat(confirming.full()).isTrue();
+            assertThat(ids(confirming)).containsExactly("C-0", "B-0");
+            planner.next(confirming, 1, 0, 0);
 
-            assertThat(store.fullScansAbove).containsExactly(Long.MIN_VALUE, 2L, Long.MIN_VALUE);
+            nanos += POLL_NANOS + 1;
+            assertThat(planner.read(0, 2, ALL).full()).isTrue();
+            assertThat(store.fullScansAbove).as("never taken for a held-back prefix")
+                                            .containsExactly(Long.MIN_VALUE, Long.MIN_VALUE, Long.MIN_VALUE);
         }
 
         @Test
@@ -289,13 +359,13 @@ class FetchPlannerTest {
             appendParked("A", 0);
             append("A", 1);
             append("B", 0);
-            fullScanTakingAll();
+            heldBackConfirmed();
 
             planner.read(1, 1, ALL);
             planner.rescanFromStart();
             planner.read(0, 1, ALL);
 
-            assertThat(store.fullScansAbove).containsExactly(Long.MIN_VALUE, 2L, Long.MIN_VALUE);
+            assertThat(store.fullScansAbove).containsExactly(Long.MIN_VALUE, Long.MIN_VALUE, 2L, Long.MIN_VALUE);
         }
 
         @Test
@@ -303,13 +373,26 @@ class FetchPlannerTest {
             appendParked("A", 0);
             append("A", 1);
             append("B", 0);
-            fullScanTakingAll();
+            heldBackConfirmed();
             Set<Integer> fewer = ALL.stream().filter(segment -> segment > 0).collect(Collectors.toSet());
 
+            planner.read(1, 1, ALL);
             planner.read(1, 1, fewer);
 
-            assertThat(store.fullScansAbove).containsExactly(Long.MIN_VALUE, Long.MIN_VALUE);
+            assertThat(store.fullScansAbove).containsExactly(Long.MIN_VALUE, Long.MIN_VALUE, 2L, Long.MIN_VALUE);
         }
+    }
+
+    /**
+     * A complete scan that leaves due rows out, and the complete scan that follows at once and confirms that they are
+     * held back (it leaves out the same); returns the ids it took.
+     */
+    private List<String> heldBackConfirmed() {
+        List<String> first = fullScanTakingAll();
+        assertThat(planner.fullScanOverdue()).as("a complete scan is to confirm what the first left out").isTrue();
+        List<String> confirming = fullScanTakingAll();
+        assertThat(confirming).isEqualTo(first);
+        return confirming;
     }
 
     /** A full scan (due or overdue), every row taken; returns their ids. */
@@ -355,19 +438,32 @@ class FetchPlannerTest {
 
         final List<Long> fullScansAbove = new ArrayList<>();
         int reads;
+        /** Reads of the lowest due row (after complete scans). */
+        int lowestDueReads;
+        /** Runs once right after the next full scan (a commit that the scan did not see). */
+        Runnable afterNextScan;
 
         @Override
         public synchronized List<OutboxEntry> fetchPending(int limit, Instant now, Set<Integer> segments,
                                                            long abovePosition) {
             reads++;
             fullScansAbove.add(abovePosition);
-            return super.fetchPending(limit, now, segments, abovePosition);
+            List<OutboxEntry> rows = super.fetchPending(limit, now, segments, abovePosition);
+            if (afterNextScan != null) {
+                Runnable commit = afterNextScan;
+                afterNextScan = null;
+                commit.run();
+            }
+            return rows;
         }
 
         @Override
         public synchronized List<OutboxEntry> fetchPendingAfter(long afterPosition, int limit, Instant now,
                                                                 Set<Integer> segments) {
             reads++;
+            if (afterPosition == Long.MIN_VALUE && limit == 1) {
+                lowestDueReads++;
+            }
             return super.fetchPendingAfter(afterPosition, limit, now, segments);
         }
     }

@@ -133,9 +133,6 @@ final class FetchPlanner {
      */
     Read read(int skipAhead, int workingSetSize, Set<Integer> segments) {
         boolean full = skipAhead > 0 || fullScanDue || fullScanOverdue();
-        if (confirmationDue) {
-            heldBackBelow = Long.MIN_VALUE; // confirming takes a complete scan
-        }
         Instant now = clock.instant();
         int limit = full ? batchSize + workingSetSize + skipAhead : batchSize;
         long after = highWater;
@@ -143,7 +140,8 @@ final class FetchPlanner {
             lastFetchFull = false;
             return NOTHING;
         }
-        boolean complete = full && (heldBackBelow == Long.MIN_VALUE || !segments.equals(heldBackSegments)
+        boolean complete = full && (confirmationDue || heldBackBelow == Long.MIN_VALUE
+                || !segments.equals(heldBackSegments)
                 || nanoTime.getAsLong() - completeScanDueNanos >= 0);
         long above = complete ? Long.MIN_VALUE : heldBackBelow;
         List<OutboxEntry> rows = transactionManager.fetchInTransaction(

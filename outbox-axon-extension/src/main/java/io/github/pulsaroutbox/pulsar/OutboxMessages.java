@@ -104,7 +104,29 @@ final class OutboxMessages {
      * JPA or JDBC event store) ends in {@code 000}.
      */
     static String time(java.time.Instant timestamp) {
-        return CE_TIME.format(timestamp.truncatedTo(java.time.temporal.ChronoUnit.MICROS));
+        java.time.LocalDateTime utc = java.time.LocalDateTime.ofEpochSecond(timestamp.getEpochSecond(), 0,
+                                                                            java.time.ZoneOffset.UTC);
+        if (utc.getYear() < 0 || utc.getYear() > 9999) { // a sign or a fifth digit: the formatter's rules
+            return CE_TIME.format(timestamp.truncatedTo(java.time.temporal.ChronoUnit.MICROS));
+        }
+        // what CE_TIME prints, written directly: this runs for every message sent, the formatter costs far more
+        char[] text = "0000-00-00T00:00:00.000000Z".toCharArray();
+        digits(text, 0, 4, utc.getYear());
+        digits(text, 5, 2, utc.getMonthValue());
+        digits(text, 8, 2, utc.getDayOfMonth());
+        digits(text, 11, 2, utc.getHour());
+        digits(text, 14, 2, utc.getMinute());
+        digits(text, 17, 2, utc.getSecond());
+        digits(text, 20, 6, timestamp.getNano() / 1000);
+        return new String(text);
+    }
+
+    /** Writes {@code value} as {@code width} decimal digits (zero-padded) at {@code at}. */
+    private static void digits(char[] text, int at, int width, int value) {
+        for (int i = at + width - 1; i >= at; i--) {
+            text[i] = (char) ('0' + value % 10);
+            value /= 10;
+        }
     }
 
     private static final java.time.format.DateTimeFormatter CE_TIME =

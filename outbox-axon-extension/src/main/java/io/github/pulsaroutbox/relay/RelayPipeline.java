@@ -149,8 +149,9 @@ final class RelayPipeline
         if (recorder.shouldFlush(queues.inFlightCount())) {
             flush();
         }
-        // fetch when the working set runs low, unless recording lags behind (then sending more only grows it)
-        if (control.running() && queues.queuedCount() + queues.inFlightCount() <= batchSize / 2
+        // fetch when at most a batch is queued or in flight (two batches then await the broker while the read runs),
+        // unless recording lags behind (then sending more only grows it)
+        if (control.running() && queues.queuedCount() + queues.inFlightCount() <= batchSize
                 && queues.size() - queues.waitingCount() <= 3 * batchSize
                 && (planner.lastFetchFull() || !busy() || control.takeWakeUp() || planner.fullScanOverdue())) {
             fetch();

@@ -6,7 +6,13 @@ import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -54,6 +60,26 @@ class OutboxMessagesTest {
                     .isEqualTo("2026-12-06T04:00:00.123000Z");
             assertThat(OutboxMessages.time(Instant.parse("2026-12-06T04:00:00.123456789Z")))
                     .isEqualTo("2026-12-06T04:00:00.123456Z");
+        }
+
+        @Test
+        void ceTimeIsWhatTheRfc3339FormatterPrintsForAnyInstant() {
+            DateTimeFormatter rfc3339 = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'")
+                                                         .withZone(ZoneOffset.UTC);
+            Random random = new Random(24);
+            List<Instant> instants = new ArrayList<>(List.of( // the years around four digits, leap day, before 1970
+                    Instant.EPOCH, Instant.parse("0000-01-01T00:00:00Z"),
+                    Instant.parse("9999-12-31T23:59:59.999999999Z"), Instant.parse("+10000-01-01T00:00:00Z"),
+                    Instant.parse("-0001-12-31T23:59:59.5Z"),
+                    Instant.parse("2024-02-29T23:59:59.000001Z"), Instant.ofEpochSecond(-1, 999_999_999)));
+            for (int i = 0; i < 10_000; i++) {
+                instants.add(Instant.ofEpochSecond(random.nextLong(-62_167_219_200L, 253_402_300_800L),
+                                                   random.nextInt(1_000_000_000)));
+            }
+            for (Instant instant : instants) {
+                assertThat(OutboxMessages.time(instant)).as(instant.toString())
+                        .isEqualTo(rfc3339.format(instant.truncatedTo(ChronoUnit.MICROS)));
+            }
         }
 
         @Test

@@ -563,6 +563,41 @@ class OutboxRelayTest {
         }
     }
 
+    @Test
+    void readsAgainWhileAtMostABatchIsQueuedOrInFlightSoThatTwoBatchesAwaitTheBroker() {
+        for (int i = 0; i < 20; i++) {
+            append("K" + i, 0); // 20 aggregates, one row each: every row may be in flight at once
+        }
+        List<CompletableFuture<Object>> acks = new CopyOnWriteArrayList<>();
+        OutboxRelay relay = OutboxRelay.builder()
+                                       .store(store)
+                                       .publisher((entry, topic) -> {
+                                           CompletableFuture<Object> ack = new CompletableFuture<>();
+                                           acks.add(ack);
+                                           return ack;
+                                       })
+                                       .topicResolver((type, annotated) -> Optional.of("t"))
+                                       .batchSize(4)
+                                       .pollInterval(Duration.ofMinutes(10))
+                                       .build();
+        relay.start();
+        try {
+            relay.wakeUp();
+            // 4 in flight after the first read is at most a batch: it reads again; 8 are more than a batch
+            await().atMost(Duration.ofSeconds(5)).until(() -> acks.size() >= 8);
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5)).until(() -> acks.size() == 8);
+            assertThat(store.count(OutboxStatus.SENT)).isZero();
+
+            await().atMost(Duration.ofSeconds(5)).until(() -> { // acknowledged, the rest is read and sent
+                acks.forEach(ack -> ack.complete("ok"));
+                return store.count(OutboxStatus.SENT) == 20;
+            });
+            assertThat(acks).hasSize(20);
+        } finally {
+            relay.shutdown();
+        }
+    }
+
     /** A relay that records what it publishes and scans in full only when its rules say so (no timed scans). */
     private OutboxRelay readingAheadRelay(int batchSize) {
         return OutboxRelay.builder()

@@ -290,9 +290,9 @@ public final class OutboxRelay {
         }
 
         /**
-         * Rows read per fetch (default 500); the relay reads again when at most a batch is queued or in flight (up
-         * to two batches then await the broker while it reads), unless its working set holds more than three batches
-         * (rows sent and not yet recorded, rows waiting for a producer session aside).
+         * Rows read per fetch (default 500); the relay reads again when at most a batch is queued or in flight (that
+         * batch awaits the broker while it reads, up to two after the read), unless its working set, rows waiting for
+         * a producer session not counted, holds more than three batches.
          */
         public Builder batchSize(int batchSize) {
             assertThat(batchSize, n -> n > 0, "batchSize must be positive");

@@ -149,8 +149,8 @@ final class RelayPipeline
         if (recorder.shouldFlush(queues.inFlightCount())) {
             flush();
         }
-        // fetch when at most a batch is queued or in flight (two batches then await the broker while the read runs),
-        // unless recording lags behind (then sending more only grows it)
+        // fetch when at most a batch is queued or in flight (that batch awaits the broker while the read runs, up to
+        // two after it), unless recording lags behind (then sending more only grows it)
         if (control.running() && queues.queuedCount() + queues.inFlightCount() <= batchSize
                 && queues.size() - queues.waitingCount() <= 3 * batchSize
                 && (planner.lastFetchFull() || !busy() || control.takeWakeUp() || planner.fullScanOverdue())) {

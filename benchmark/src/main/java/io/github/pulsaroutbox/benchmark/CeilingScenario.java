@@ -5,13 +5,15 @@ import org.apache.pulsar.client.api.PulsarClient;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
  * The {@code ceiling} scenario, what the relay's own work allows: the relay draining to a publisher that acknowledges
  * at once (no broker), with and without segment claims, against the raw producer and the relay with the broker in the
  * same round. No relay that does the same reads and writes of the outbox on this machine can go faster than the first
- * figures. Adds its rows, and the relay against the combined limit, to the benchmark's results table.
+ * figures. Adds its rows, the relay against the combined limit, and the share of the machine's cores busy during the
+ * two drains with claims ({@link CoreUsage}), to the benchmark's results table.
  */
 final class CeilingScenario {
 
@@ -33,17 +35,26 @@ final class CeilingScenario {
         RelayThroughput.drain(options, client, Math.min(rows, 10_000), db -> { }, false, 1, true);
         Map<String, List<Double>> rates = new LinkedHashMap<>();
         Map<String, List<Double>> ratios = new LinkedHashMap<>();
+        Map<String, List<Double>> busy = new LinkedHashMap<>();
         for (int round = 1; round <= rounds; round++) {
             Map<String, Double> thisRound = new LinkedHashMap<>();
+            CoreUsage toBroker = new CoreUsage();
+            CoreUsage noBroker = new CoreUsage();
             thisRound.put(RawProducer.Variant.BATCHED.label,
                           RawProducer.send(options, client, rows, RawProducer.Variant.BATCHED));
             thisRound.put("relay to the broker (claims + sequence ids)",
-                          RelayThroughput.drain(options, client, rows, db -> { }, true, 1, false));
+                          RelayThroughput.drain(options, client, rows, db -> { }, true, 1, false,
+                                                db -> toBroker.measure()));
             thisRound.put("relay, no broker, no claims",
                           RelayThroughput.drain(options, client, rows, db -> { }, false, 1, true));
             thisRound.put("relay, no broker, claims + sequence ids",
-                          RelayThroughput.drain(options, client, rows, db -> { }, true, 1, true));
-            Benchmark.log("ceiling round " + round + ": " + Benchmark.format(thisRound));
+                          RelayThroughput.drain(options, client, rows, db -> { }, true, 1, true,
+                                                db -> noBroker.measure()));
+            Benchmark.log(String.format(Locale.ROOT, "ceiling round %d: %scores busy: %.0f %% to the broker, %.0f %% "
+                                                + "without", round, Benchmark.format(thisRound),
+                                        100 * toBroker.busyShare(), 100 * noBroker.busyShare()));
+            addShare(busy, CORES_TO_BROKER, toBroker);
+            addShare(busy, CORES_NO_BROKER, noBroker);
             thisRound.forEach((label, rate) -> rates.computeIfAbsent(label, x -> new ArrayList<>()).add(rate));
             double raw = thisRound.get(RawProducer.Variant.BATCHED.label);
             double noClaims = thisRound.get("relay, no broker, no claims");
@@ -64,7 +75,23 @@ final class CeilingScenario {
         ratios.forEach((label, values) -> table.add("| ceiling: " + label + " | " + Stats.of(values).format("%.2f")
                                                            + "× | " + (label.equals(COMBINED_LIMIT) ? "≥ 0.8×" : "")
                                                            + " |"));
+        busy.forEach((label, values) -> table.add("| ceiling: " + label + " | "
+                                                         + Stats.of(values).format("%.0f") + " % | "
+                                                         + (label.equals(CORES_TO_BROKER) ? "no core idle" : "")
+                                                         + " |"));
     }
+
+    /** Adds the interval's busy share in percent, unless it could not be read (not Linux). */
+    private static void addShare(Map<String, List<Double>> busy, String label, CoreUsage usage) {
+        if (!Double.isNaN(usage.busyShare())) {
+            busy.computeIfAbsent(label, x -> new ArrayList<>()).add(100 * usage.busyShare());
+        }
+    }
+
+    private static final String CORES_TO_BROKER = "cores busy while the relay drains to the broker (every process: "
+            + "relay, broker, database)";
+    private static final String CORES_NO_BROKER = "cores busy while the relay drains without a broker (claims + "
+            + "sequence ids)";
 
     private static final String COMBINED_LIMIT = "relay to the broker / the combined limit 1 / (1 / no broker, claims "
             + "+ sequence ids + 1 / raw, key-based batching)";

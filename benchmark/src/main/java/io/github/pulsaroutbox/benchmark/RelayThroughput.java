@@ -50,7 +50,16 @@ final class RelayThroughput {
      */
     static double drain(Options options, PulsarClient client, int rows, Consumer<BenchDatabase> setUp,
                         boolean claims, int nodes, boolean instant) {
-        return drain(options, client, rows, setUp, claims, nodes, instant, null, db -> () -> { });
+        return drain(options, client, rows, setUp, claims, nodes, instant, db -> () -> { });
+    }
+
+    /**
+     * As {@link #drain(Options, PulsarClient, int, Consumer, boolean, int, boolean)}, with {@code alongside} started on
+     * the database when the clock starts and closed when the last row is recorded (see {@link #drainAlongside}).
+     */
+    static double drain(Options options, PulsarClient client, int rows, Consumer<BenchDatabase> setUp,
+                        boolean claims, int nodes, boolean instant, Function<BenchDatabase, AutoCloseable> alongside) {
+        return drain(options, client, rows, setUp, claims, nodes, instant, null, alongside);
     }
 
     /**

@@ -14,7 +14,8 @@ import java.util.function.Supplier;
  * continuations, reading further while everything read is held back) from the segments that may send, and queues
  * the ones not in the working set already, not held back in memory (their aggregate blocked by a failure being
  * recorded or a row waiting for its session) and, from a continuation, only direct successors of their aggregate's
- * last row and first events of aggregates ({@link FetchPlanner#takes}); never a row whose topic is held in its segment (its resolution failed: the segment's other topics flow).
+ * last row and first events of aggregates ({@link FetchPlanner#takes}); never a row whose topic is held in its
+ * segment (its resolution failed: the segment's other topics flow).
  * A row the broker acknowledged before that the store did not record SENT is never queued again
  * ({@link NotRecordedRows}), and is parked once it was read as pending often enough.
  */

@@ -7,18 +7,17 @@ import java.util.List;
 /**
  * The share of the machine's cores that were busy (every process, not only this JVM) over one interval, read from
  * {@code /proc/stat}: idle and I/O wait count as idle, everything else as busy. {@link Double#NaN} where the file cannot
- * be read (not Linux). Measures one interval; not thread-safe.
+ * be read (not Linux). Keeps the share of the last interval that ended; not thread-safe.
  */
 final class CoreUsage {
 
     private static final Path STAT = Path.of("/proc/stat");
 
-    private long[] begin;
     private double busyShare = Double.NaN;
 
-    /** Starts the interval; closing the result ends it. */
+    /** Starts an interval; closing the result ends it and sets {@link #busyShare()}. */
     AutoCloseable measure() {
-        begin = read();
+        long[] begin = read();
         return () -> busyShare = share(begin, read());
     }
 

@@ -3,10 +3,14 @@ package io.github.pulsaroutbox.benchmark;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+/** {@link CoreUsage}: reading {@code /proc/stat} and the busy share between two readings. */
 class CoreUsageTest {
 
     @Nested
@@ -60,7 +64,7 @@ class CoreUsageTest {
                 }
             }
 
-            if (java.nio.file.Files.isReadable(java.nio.file.Path.of("/proc/stat"))) {
+            if (Files.isReadable(Path.of("/proc/stat"))) {
                 assertThat(usage.busyShare()).isGreaterThan(0).isLessThanOrEqualTo(1);
             } else {
                 assertThat(usage.busyShare()).isNaN();
